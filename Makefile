@@ -1,0 +1,44 @@
+# The two commands a newcomer types: `make demo` and `make test`. Everything else is a helper.
+# Both install missing Debian packages first (scripts/install-deps.sh, a no-op when all is there).
+
+JOBS     ?= $(shell nproc)
+RELEASE  := build/release
+ASAN     := build/asan
+DARTLAB  := $(RELEASE)/sim/dartlab
+SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
+
+.PHONY: all deps build build-asan test test-release test-asan demo bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+build-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+# Unit, property and command-line tests under the optimised build and again under ASan+UBSan.
+test: test-release test-asan
+
+test-release: build
+	@echo "== tests (release)"
+	@ctest --preset release -j $(JOBS)
+
+test-asan: build-asan
+	@echo "== tests (asan+ubsan)"
+	@ctest --preset asan -j $(JOBS)
+
+demo: build
+	@echo "== dartlab replay on the bundled samples"
+	$(DARTLAB) replay $(SAMPLES) --policy direct --policy window:64K --policy window:256K --policy window:1M
+
+bench: build
+	@./bench/run.sh $(RELEASE)
+
+clean:
+	rm -rf build

@@ -1,0 +1,189 @@
+// Core rate: the mapper + functional DART over an in-memory stream of generated game-like events,
+// and the full replay engine (id table, consistency checks) over the same stream.
+//
+// The events are generated once, before timing, into a compact array; scatter-gather lists are
+// expanded to one request per segment (which is what the mapper sees anyway).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "models/dart/dart.hpp"
+#include "models/dart/dart_backend.hpp"
+#include "passthrough/mapper/flat_map.hpp"
+#include "passthrough/mapper/mapper.hpp"
+#include "sim/replay.hpp"
+#include "traces/gen/generator.hpp"
+
+using namespace dartlab;
+
+namespace {
+
+struct CompactEvent {
+  std::uint64_t gpa;
+  std::uint32_t len_bytes;
+  std::uint32_t slot;  // dense index of the request (recycled), so tokens live in a flat array
+  bool map;
+};
+
+std::uint64_t event_count() {
+  const char* env = std::getenv("DARTLAB_BENCH_EVENTS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : 10'000'000ULL;
+}
+
+// Generated once per process: 10 M events take a few hundred MB and about a second.
+[[gnu::noinline]] const std::vector<CompactEvent>& game_events() {
+  static const std::vector<CompactEvent> events = [] {
+    trace::gen::GenParams params;
+    params.events = event_count();
+    params.seed = 1;
+    std::string error;
+    auto gen = trace::gen::make_generator("game", params, &error);
+    if (!gen) std::abort();
+    std::vector<CompactEvent> out;
+    out.reserve(params.events + params.events / 8);
+    struct Span {
+      std::uint32_t first;  // index in `out` of the request's first map
+      std::uint32_t count;  // segments
+    };
+    mapper::FlatMap<std::uint64_t, Span> live;  // id -> its map events
+    std::vector<std::uint32_t> free_slots;
+    std::uint32_t next_slot = 0;
+    trace::Event ev;
+    while (gen->next(ev)) {
+      if (trace::is_map_kind(ev.kind)) {
+        const trace::Segment single{ev.gpa, ev.len_bytes};
+        const std::span<const trace::Segment> segs =
+            ev.kind == trace::EventKind::MapSg ? ev.segments : std::span<const trace::Segment>(&single, 1);
+        live.insert(ev.id, Span{static_cast<std::uint32_t>(out.size()), static_cast<std::uint32_t>(segs.size())});
+        for (const auto& seg : segs) {
+          std::uint32_t slot = next_slot;
+          if (free_slots.empty()) {
+            ++next_slot;
+          } else {
+            slot = free_slots.back();
+            free_slots.pop_back();
+          }
+          out.push_back({seg.gpa, static_cast<std::uint32_t>(seg.len_bytes), slot, true});
+        }
+      } else if (trace::is_unmap_kind(ev.kind)) {
+        const Span span = *live.find(ev.id);
+        live.erase(ev.id);
+        for (std::uint32_t i = span.first; i < span.first + span.count; ++i) {
+          out.push_back({0, out[i].len_bytes, out[i].slot, false});
+          free_slots.push_back(out[i].slot);
+        }
+      }
+    }
+    return out;
+  }();
+  return events;
+}
+
+void run_core(benchmark::State& state, const char* policy_spec, const char* dart_spec) {
+  const auto& events = game_events();
+  const auto policy = std::get<mapper::Policy>(mapper::parse_policy(policy_spec));
+  const auto config = std::get<dart::DartConfig>(dart::parse_dart_spec(dart_spec));
+  std::uint64_t failed = 0, peak = 0;
+  struct World {
+    World(const dart::DartConfig& c, const mapper::Policy& p, std::size_t slots)
+        : d(c), backend(d), m(backend, p), held(slots) {}
+    dart::Dart d;
+    dart::DartBackend backend;
+    mapper::Mapper m;
+    std::vector<mapper::MapToken> held;  // per request slot; generation 0: refused
+  };
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto w = std::make_unique<World>(config, policy, events.size() / 2 + 1);
+    state.ResumeTiming();
+    for (const CompactEvent& e : events) {
+      if (e.map) {
+        const auto r = w->m.map(e.gpa, e.len_bytes, mapper::Direction::ToDevice);
+        w->held[e.slot] = r.ok ? r.value.token : mapper::MapToken{};
+      } else if (w->held[e.slot].generation != 0) {
+        w->m.unmap(w->held[e.slot], e.len_bytes);
+      }
+    }
+    state.PauseTiming();
+    benchmark::DoNotOptimize(w->m.stats());
+    failed = w->m.stats().failed_maps;
+    peak = w->m.stats().peak_mappings;
+    w.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));
+  state.counters["events"] = static_cast<double>(events.size());
+  state.counters["failed_maps"] = static_cast<double>(failed);
+  state.counters["peak_mappings"] = static_cast<double>(peak);
+}
+
+void BM_CoreWindow256K(benchmark::State& s) { run_core(s, "window:256K", "alloc=first-fit"); }
+void BM_CoreWindow256KUnlimited(benchmark::State& s) { run_core(s, "window:256K", "aperture=max,slots=unlimited"); }
+void BM_CoreDirect(benchmark::State& s) { run_core(s, "direct", "alloc=first-fit"); }
+void BM_CoreDirectBestFit(benchmark::State& s) { run_core(s, "direct", "alloc=best-fit"); }
+
+// The whole replay engine (id table, trace checks, peaks) on in-memory events.
+void BM_ReplayEngine(benchmark::State& state) {
+  trace::gen::GenParams params;
+  params.events = event_count() / 10;
+  std::vector<trace::Event> events;
+  std::vector<std::vector<trace::Segment>> segs;
+  {
+    std::string error;
+    auto gen = trace::gen::make_generator("game", params, &error);
+    trace::Event ev;
+    events.reserve(params.events);
+    segs.reserve(params.events / 50);
+    while (gen->next(ev)) {
+      if (ev.kind == trace::EventKind::MapSg) {
+        segs.emplace_back(ev.segments.begin(), ev.segments.end());
+        ev.segments = segs.back();
+      }
+      events.push_back(ev);
+    }
+  }
+  const sim::RunConfig runs[] = {{std::get<mapper::Policy>(mapper::parse_policy("window:256K")),
+                                  std::get<dart::DartConfig>(dart::parse_dart_spec(""))}};
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto replay = std::make_unique<sim::Replay>(runs);
+    state.ResumeTiming();
+    for (const auto& ev : events) replay->apply(ev);
+    state.PauseTiming();
+    benchmark::DoNotOptimize(replay->result(0));
+    replay.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));
+}
+
+// One request served by a live window: the path the issue says must not allocate.
+void BM_WindowHit(benchmark::State& state) {
+  dart::Dart d(std::get<dart::DartConfig>(dart::parse_dart_spec("")));
+  dart::DartBackend backend(d);
+  mapper::Mapper m(backend, std::get<mapper::Policy>(mapper::parse_policy("window:256K")));
+  const auto anchor = m.map(0x4000'0000, 4096, mapper::Direction::ToDevice);
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    const auto r = m.map(0x4000'0000 + ((i++ & 63) << 12), 4096, mapper::Direction::ToDevice);
+    m.unmap(r.value.token, 4096);
+  }
+  benchmark::DoNotOptimize(anchor);
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
+}  // namespace
+
+BENCHMARK(BM_CoreWindow256K)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_CoreWindow256KUnlimited)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_CoreDirect)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_CoreDirectBestFit)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ReplayEngine)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_WindowHit);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmarks (numbers, never pass/fail): core rate, replay vs parse-only, peak RSS vs trace length.
+# Usage: bench/run.sh BUILD_DIR   (make bench)
+set -euo pipefail
+build=${1:-build/release}
+dartlab=$build/sim/dartlab
+work=${DARTLAB_BENCH_DIR:-$(mktemp -d)}
+events=${DARTLAB_BENCH_EVENTS:-10000000}
+echo "== core rate: mapper + functional DART, $events in-memory game events"
+DARTLAB_BENCH_EVENTS=$events "$build/bench/dartlab_bench" --benchmark_counters_tabular=true
+
+echo
+echo "== end to end: text trace, replay vs parse-only"
+small=$((events / 10))
+for n in "$small" "$events"; do
+  [ -f "$work/game-$n.trace" ] || "$dartlab" gen game -n "$n" -s 1 -o "$work/game-$n.trace"
+done
+trace=$work/game-$events.trace
+echo "trace: $trace ($(du -h "$trace" | cut -f1), $events events)"
+parse=$("$build/bench/dartlab_parse_bench" "$trace")
+start=$(date +%s.%N)
+"$dartlab" replay "$trace" -p window:256K --json "$work/replay.json" -q
+end=$(date +%s.%N)
+parse_rate=$(sed -E 's/.*"events_per_second": ([0-9.]+).*/\1/' <<<"$parse")
+replay_rate=$(awk -v n="$events" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
+awk -v p="$parse_rate" -v r="$replay_rate" 'BEGIN {
+  printf "parse-only: %8.2f M events/s\nreplay:     %8.2f M events/s   (replay / parse-only = %.2f)\n", p / 1e6, r / 1e6, r / p }'
+
+echo
+echo "== peak RSS of dartlab replay against trace length"
+for n in "$small" "$events"; do
+  "$dartlab" replay "$work/game-$n.trace" -p window:256K --json "$work/rss-$n.json" -q
+  rss=$(grep -E '"peak_rss_bytes"' "$work/rss-$n.json" | grep -oE '[0-9]+')
+  awk -v n="$n" -v r="$rss" 'BEGIN { printf "%10d events: peak RSS %.1f MiB\n", n, r / 1048576 }'
+done
+[ -n "${DARTLAB_BENCH_DIR:-}" ] || rm -rf "$work"

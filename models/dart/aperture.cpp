@@ -1,0 +1,93 @@
+#include "models/dart/aperture.hpp"
+
+#include <cassert>
+
+#include "models/dart/extent_tree.hpp"
+
+namespace dartlab::dart {
+
+std::string_view to_string(AllocPolicy policy) {
+  switch (policy) {
+    case AllocPolicy::FirstFit: return "first-fit";
+    case AllocPolicy::BestFit: return "best-fit";
+  }
+  return "?";
+}
+
+std::optional<AllocPolicy> alloc_policy_from_string(std::string_view name) {
+  for (const AllocPolicy p : {AllocPolicy::FirstFit, AllocPolicy::BestFit}) {
+    if (to_string(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
+ApertureAllocator::~ApertureAllocator() = default;
+
+namespace {
+
+// The shared part of both policies: the free extents and their bookkeeping. A policy only says
+// which free extent a request is cut from (always from its low end).
+class ExtentAllocator : public ApertureAllocator {
+ public:
+  ExtentAllocator(std::uint64_t first_page, std::uint64_t page_count, bool by_size)
+      : tree_(by_size), first_page_(first_page), page_count_(page_count) {
+    tree_.reset(first_page_, page_count_);
+  }
+
+  std::optional<std::uint64_t> alloc(std::uint64_t pages) final {
+    if (pages == 0) return std::nullopt;
+    const ExtentTree::NodeId node = choose(pages);
+    if (node == ExtentTree::kNone) return std::nullopt;
+    return tree_.take_front(node, pages);
+  }
+
+  void free(std::uint64_t first_page, std::uint64_t pages) final {
+    assert(first_page >= first_page_ && first_page + pages <= first_page_ + page_count_);
+    tree_.give_back(first_page, pages);
+  }
+
+  std::uint64_t free_pages() const final { return tree_.free_pages(); }
+  std::uint64_t largest_free_pages() const final { return tree_.largest_free_pages(); }
+  std::uint64_t free_extents() const final { return tree_.extent_count(); }
+  void reset() final { tree_.reset(first_page_, page_count_); }
+
+ protected:
+  virtual ExtentTree::NodeId choose(std::uint64_t pages) const = 0;
+  const ExtentTree& tree() const { return tree_; }
+
+ private:
+  ExtentTree tree_;
+  std::uint64_t first_page_;
+  std::uint64_t page_count_;
+};
+
+class FirstFitAllocator final : public ExtentAllocator {
+ public:
+  FirstFitAllocator(std::uint64_t first_page, std::uint64_t page_count)
+      : ExtentAllocator(first_page, page_count, /*by_size=*/false) {}
+
+ private:
+  ExtentTree::NodeId choose(std::uint64_t pages) const override { return tree().lowest_fitting(pages); }
+};
+
+class BestFitAllocator final : public ExtentAllocator {
+ public:
+  BestFitAllocator(std::uint64_t first_page, std::uint64_t page_count)
+      : ExtentAllocator(first_page, page_count, /*by_size=*/true) {}
+
+ private:
+  ExtentTree::NodeId choose(std::uint64_t pages) const override { return tree().smallest_fitting(pages); }
+};
+
+}  // namespace
+
+std::unique_ptr<ApertureAllocator> make_aperture_allocator(AllocPolicy policy, std::uint64_t first_page,
+                                                           std::uint64_t page_count) {
+  switch (policy) {
+    case AllocPolicy::FirstFit: return std::make_unique<FirstFitAllocator>(first_page, page_count);
+    case AllocPolicy::BestFit: return std::make_unique<BestFitAllocator>(first_page, page_count);
+  }
+  return nullptr;
+}
+
+}  // namespace dartlab::dart

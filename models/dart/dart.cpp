@@ -1,0 +1,123 @@
+#include "models/dart/dart.hpp"
+
+#include <stdexcept>
+
+#include "models/dart/pte.hpp"
+
+namespace dartlab::dart {
+
+std::string_view to_string(MapFailure failure) {
+  switch (failure) {
+    case MapFailure::Invalid: return "invalid";
+    case MapFailure::Slots: return "slots";
+    case MapFailure::Aperture: return "aperture";
+    case MapFailure::Fragmented: return "fragmented";
+  }
+  return "?";
+}
+
+namespace {
+const DartConfig& checked(const DartConfig& c) {
+  // PageTable checks the page size itself; these are the aperture's own conditions.
+  if (c.page_bytes == 0 || c.aperture_bytes == 0 || c.aperture_bytes % c.page_bytes != 0 ||
+      c.base_bus_addr % c.page_bytes != 0 || c.variant.va_bits >= 64 ||
+      c.base_bus_addr >= (std::uint64_t{1} << c.variant.va_bits) ||
+      c.aperture_bytes > (std::uint64_t{1} << c.variant.va_bits) - c.base_bus_addr ||
+      (!c.unlimited_slots && c.slots == 0)) {
+    throw std::invalid_argument("bad DART config: " + to_spec(c));
+  }
+  return c;
+}
+}  // namespace
+
+Dart::Dart(const DartConfig& config)
+    : config_(checked(config)),
+      first_page_(config.base_bus_addr / config.page_bytes),
+      page_count_(config.aperture_bytes / config.page_bytes),
+      aperture_(make_aperture_allocator(config.alloc, first_page_, page_count_)),
+      slots_(config.unlimited_slots ? SlotTable::kUnlimited : config.slots),
+      tables_(config.page_bytes, config.variant.va_bits) {
+  reset();
+}
+
+void Dart::refresh_space_stats() {
+  stats_.free_bytes = aperture_->free_pages() * config_.page_bytes;
+  stats_.largest_free_bytes = aperture_->largest_free_pages() * config_.page_bytes;
+  stats_.tables_live = tables_.tables_live();
+  stats_.live_mappings = slots_.live();
+}
+
+DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) {
+  ++stats_.map_calls;
+  const auto fail = [this](MapFailure why) {
+    ++stats_.failures[static_cast<unsigned>(why)];
+    return DartMapResult{DartMapping{}, why, false};
+  };
+  const std::uint64_t page_mask = config_.page_bytes - 1;
+  if (len_bytes == 0 || (pa & page_mask) != 0 || (len_bytes & page_mask) != 0 || pa >= pte::kPaLimit ||
+      len_bytes > pte::kPaLimit - pa) {
+    return fail(MapFailure::Invalid);
+  }
+  if (slots_.full()) return fail(MapFailure::Slots);
+  const std::uint64_t pages = len_bytes / config_.page_bytes;
+  if (aperture_->free_pages() < pages) return fail(MapFailure::Aperture);
+  const std::optional<std::uint64_t> first_page = aperture_->alloc(pages);
+  if (!first_page) return fail(MapFailure::Fragmented);
+
+  const std::optional<std::uint64_t> handle = slots_.acquire(SlotRecord{*first_page, pages});  // not full: checked
+  const std::uint64_t bus_addr = *first_page * config_.page_bytes;
+  tables_.map_range(bus_addr, pa, pages, perms);
+  stats_.mapped_bytes += len_bytes;
+  refresh_space_stats();
+  return DartMapResult{DartMapping{*handle, bus_addr}, MapFailure::Invalid, true};
+}
+
+bool Dart::unmap(std::uint64_t handle) {
+  ++stats_.unmap_calls;
+  const std::optional<SlotRecord> record = slots_.release(handle);
+  if (!record) return false;
+  tables_.unmap_range(record->first_page * config_.page_bytes, record->pages);
+  aperture_->free(record->first_page, record->pages);
+  stats_.mapped_bytes -= record->pages * config_.page_bytes;
+  refresh_space_stats();
+  return true;
+}
+
+Translation Dart::walk(std::uint64_t bus_addr, Access access) const {
+  if (bus_addr < config_.base_bus_addr || bus_addr - config_.base_bus_addr >= config_.aperture_bytes) {
+    return Translation::miss(Fault{FaultCode::NoTtbr, bus_addr, 0});
+  }
+  const PageWalk w = tables_.walk(bus_addr);
+  if (!w.ok) return Translation::miss(w.fault);
+  const Perms perms = pte::decode_perms(w.pte);
+  const unsigned leaf = tables_.levels();
+  if (access == Access::Read && !perms.device_read) {
+    return Translation::miss(Fault{FaultCode::ReadProt, bus_addr, leaf});
+  }
+  if (access == Access::Write && !perms.device_write) {
+    return Translation::miss(Fault{FaultCode::WriteProt, bus_addr, leaf});
+  }
+  return Translation::hit(pte::decode_pa(w.pte) + (bus_addr & (config_.page_bytes - 1)));
+}
+
+Translation Dart::translate(std::uint64_t bus_addr, Access access) {
+  const Translation t = walk(bus_addr, access);
+  if (!t.ok) {
+    faults_.record(t.fault, access);
+    stats_.faults_by_code = faults_.counts();
+  }
+  return t;
+}
+
+void Dart::reset() {
+  aperture_->reset();
+  slots_.reset();
+  tables_.reset();
+  faults_.reset();
+  stats_ = DartStats{};
+  stats_.aperture_bytes = config_.aperture_bytes;
+  stats_.slot_capacity = config_.unlimited_slots ? 0 : config_.slots;
+  refresh_space_stats();
+}
+
+}  // namespace dartlab::dart

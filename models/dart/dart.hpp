@@ -1,0 +1,83 @@
+// The functional DART as the host mapping service drives it: map a physical range to a bus
+// range (aperture + slot + page tables), unmap it by handle, translate device accesses.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "models/dart/aperture.hpp"
+#include "models/dart/dart_config.hpp"
+#include "models/dart/faults.hpp"
+#include "models/dart/page_table.hpp"
+#include "models/dart/slots.hpp"
+#include "models/dart/translation.hpp"
+
+namespace dartlab::dart {
+
+// Why map() refused, in the order the checks are made.
+enum class MapFailure : std::uint8_t { Invalid, Slots, Aperture, Fragmented };
+inline constexpr int kMapFailureCount = 4;
+std::string_view to_string(MapFailure failure);
+
+struct DartMapping {
+  std::uint64_t handle = 0;
+  std::uint64_t bus_addr = 0;
+};
+
+struct DartMapResult {
+  DartMapping mapping{};
+  MapFailure failure = MapFailure::Invalid;  // valid when !ok
+  bool ok = false;
+};
+
+struct DartStats {
+  std::uint64_t live_mappings = 0;
+  std::uint64_t mapped_bytes = 0;
+  std::uint64_t free_bytes = 0;
+  std::uint64_t largest_free_bytes = 0;
+  std::uint64_t aperture_bytes = 0;
+  std::uint64_t slot_capacity = 0;  // 0 = unlimited
+  std::uint64_t tables_live = 0;
+  std::uint64_t map_calls = 0;
+  std::uint64_t unmap_calls = 0;
+  std::array<std::uint64_t, kMapFailureCount> failures{};       // by MapFailure
+  std::array<std::uint64_t, kFaultCodeCount> faults_by_code{};  // by FaultCode
+};
+
+class Dart {
+ public:
+  // Throws std::invalid_argument for a config parse_dart_spec would refuse.
+  explicit Dart(const DartConfig& config);
+
+  // pa and len_bytes page-aligned, len_bytes > 0, pa + len_bytes within the 42-bit PA space, else
+  // Invalid; then Slots if the table is full; Aperture if fewer free bytes than len_bytes;
+  // Fragmented if enough free bytes but no contiguous run.
+  DartMapResult map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms);
+  bool unmap(std::uint64_t handle);  // false if not live (unknown, stale, double)
+
+  Translation translate(std::uint64_t bus_addr, Access access);  // latches faults in the error register
+  Translation walk(std::uint64_t bus_addr, Access access) const;  // the same, no side effects
+
+  const DartStats& stats() const { return stats_; }
+  const DartConfig& config() const { return config_; }
+  FaultRecord last_fault() const { return faults_.latched(); }  // the first fault since clear_fault()
+  void clear_fault() { faults_.clear(); }
+  const PageTable& page_table() const { return tables_; }  // for a timed walker
+
+  void reset();  // releases every mapping and table, clears faults and counters
+
+ private:
+  void refresh_space_stats();
+
+  DartConfig config_;
+  std::uint64_t first_page_;
+  std::uint64_t page_count_;
+  std::unique_ptr<ApertureAllocator> aperture_;
+  SlotTable slots_;
+  PageTable tables_;
+  FaultRegister faults_;
+  DartStats stats_{};
+};
+
+}  // namespace dartlab::dart

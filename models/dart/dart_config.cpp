@@ -1,0 +1,204 @@
+#include "models/dart/dart_config.hpp"
+
+#include <array>
+#include <bit>
+#include <cctype>
+#include <optional>
+
+#include "models/dart/slots.hpp"
+
+namespace dartlab::dart {
+
+namespace {
+
+enum Key : unsigned { kAperture, kSlots, kPage, kAlloc, kBase, kVariant, kKeyCount };
+constexpr std::array<std::string_view, kKeyCount> kKeyNames{"aperture", "slots", "page", "alloc", "base", "variant"};
+constexpr std::uint64_t kMinPageBytes = 4096;   // smallest page the table format can hold (pte.hpp)
+constexpr std::uint64_t kMaxPageBytes = 65536;  // largest: 8192-entry tables, 16 bits of offset
+
+struct Suffix {
+  char letter;
+  unsigned shift;
+};
+constexpr std::array<Suffix, 4> kSuffixes{{{'T', 40}, {'G', 30}, {'M', 20}, {'K', 10}}};
+
+std::string known_keys() {
+  std::string out;
+  for (const std::string_view k : kKeyNames) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+// Decimal or 0x hex, no sign, no suffix; nullopt on anything else or overflow.
+std::optional<std::uint64_t> parse_count(std::string_view text) {
+  unsigned base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  }
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    unsigned digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<unsigned>(c - '0');
+    } else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c))) {
+      digit = static_cast<unsigned>(std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    if (value > (UINT64_MAX - digit) / base) return std::nullopt;
+    value = value * base + digit;
+  }
+  return value;
+}
+
+// A count with an optional binary suffix K, M, G or T.
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  unsigned shift = 0;
+  if (!text.empty()) {
+    const char last = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+    for (const Suffix& s : kSuffixes) {
+      if (s.letter == last) {
+        shift = s.shift;
+        text.remove_suffix(1);
+        break;
+      }
+    }
+  }
+  const std::optional<std::uint64_t> count = parse_count(text);
+  if (!count || (shift > 0 && *count > (UINT64_MAX >> shift))) return std::nullopt;
+  return *count << shift;
+}
+
+// Built by appending: GCC 12 at -O3 misreports "literal" + std::string&& (-Wrestrict, bug 105329).
+std::string quoted(std::string_view text) {
+  std::string out = "'";
+  out += text;
+  out += '\'';
+  return out;
+}
+
+std::string item(Key key, std::string_view value) {
+  return std::string(kKeyNames[key]) + "=" + std::string(value);
+}
+
+std::string bad_size(Key key, std::string_view value) {
+  return item(key, value) + ": not a size (decimal or 0x hex, optional suffix K, M, G or T)";
+}
+
+}  // namespace
+
+std::string format_size(std::uint64_t bytes) {
+  if (bytes != 0) {
+    for (const Suffix& s : kSuffixes) {
+      const std::uint64_t unit = std::uint64_t{1} << s.shift;
+      if (bytes % unit == 0) return std::to_string(bytes / unit) + s.letter;
+    }
+  }
+  return std::to_string(bytes);
+}
+
+std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec) {
+  DartConfig config;
+  std::array<std::optional<std::string_view>, kKeyCount> values{};
+  while (!spec.empty()) {
+    const std::size_t comma = spec.find(',');
+    const std::string_view entry = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    if (entry.empty() || (comma != std::string_view::npos && spec.empty())) {
+      return std::string("empty item in the DART spec (two commas, or one at an end)");
+    }
+    const std::size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) return quoted(entry) + " is not key=value";
+    const std::string_view name = entry.substr(0, eq);
+    const std::string_view value = entry.substr(eq + 1);
+    unsigned key = 0;
+    while (key < kKeyCount && kKeyNames[key] != name) ++key;
+    if (key == kKeyCount) return "unknown key " + quoted(name) + " (known keys: " + known_keys() + ")";
+    if (values[key]) return "key " + quoted(name) + " given twice";
+    values[key] = value;
+  }
+
+  if (const auto& v = values[kVariant]) {
+    const DartVariant* variant = find_dart_variant(*v);
+    if (variant == nullptr) {
+      std::string names;
+      for (const DartVariant& d : kDartVariants) names += (names.empty() ? "" : ", ") + std::string(d.name);
+      return item(kVariant, *v) + ": unknown DART variant (known: " + names + ")";
+    }
+    config.variant = *variant;
+  }
+  if (const auto& v = values[kAlloc]) {
+    const std::optional<AllocPolicy> policy = alloc_policy_from_string(*v);
+    if (!policy) return item(kAlloc, *v) + ": unknown policy (first-fit or best-fit)";
+    config.alloc = *policy;
+  }
+  if (const auto& v = values[kSlots]) {
+    if (*v == "unlimited") {
+      config.unlimited_slots = true;
+      config.slots = 0;
+    } else {
+      const std::optional<std::uint64_t> n = parse_count(*v);
+      if (!n) return item(kSlots, *v) + ": not a count (decimal or 0x hex, or unlimited)";
+      if (*n == 0) return item(kSlots, *v) + ": need at least one slot (or slots=unlimited)";
+      if (*n > SlotTable::kMaxSlots) return item(kSlots, *v) + ": at most 4294967295 (handles hold a 32-bit index)";
+      config.slots = *n;
+    }
+  }
+  if (const auto& v = values[kPage]) {
+    const std::optional<std::uint64_t> n = parse_size(*v);
+    if (!n) return bad_size(kPage, *v);
+    if (!std::has_single_bit(*n) || *n < kMinPageBytes || *n > kMaxPageBytes) {
+      return item(kPage, *v) + ": the page size must be a power of two from 4K to 64K";
+    }
+    config.page_bytes = *n;
+  }
+  const std::string page_text = format_size(config.page_bytes);
+  const std::uint64_t space_bytes = std::uint64_t{1} << config.variant.va_bits;  // va_bits < 64
+  const std::string space_text = std::to_string(config.variant.va_bits) + "-bit input space of " +
+                                 std::string(config.variant.name) + " (" + format_size(space_bytes) + ")";
+  if (const auto& v = values[kBase]) {
+    const std::optional<std::uint64_t> n = parse_size(*v);
+    if (!n) return bad_size(kBase, *v);
+    if (*n % config.page_bytes != 0) return item(kBase, *v) + ": not a multiple of the " + page_text + " page";
+    if (*n >= space_bytes) return item(kBase, *v) + ": lies beyond the " + space_text;
+    config.base_bus_addr = *n;
+  } else {
+    config.base_bus_addr = config.page_bytes;  // the default keeps exactly the first page unused
+  }
+  if (const auto& v = values[kAperture]) {
+    if (*v == "max") {
+      config.aperture_bytes = space_bytes - config.base_bus_addr;
+    } else {
+      const std::optional<std::uint64_t> n = parse_size(*v);
+      if (!n) return bad_size(kAperture, *v);
+      config.aperture_bytes = *n;
+    }
+  }
+  const std::string aperture_text = values[kAperture] ? item(kAperture, *values[kAperture])
+                                                      : "aperture=" + format_size(config.aperture_bytes);
+  if (config.aperture_bytes == 0) return aperture_text + ": the aperture must hold at least one page";
+  if (config.aperture_bytes % config.page_bytes != 0) {
+    return aperture_text + ": not a multiple of the " + page_text + " page";
+  }
+  if (config.aperture_bytes > space_bytes - config.base_bus_addr) {
+    return aperture_text + " exceeds the " + space_text + " when placed at base=" +
+           format_size(config.base_bus_addr);
+  }
+  return config;
+}
+
+std::string to_spec(const DartConfig& config) {
+  std::string out = "aperture=" + format_size(config.aperture_bytes);
+  out += ",slots=" + (config.unlimited_slots ? std::string("unlimited") : std::to_string(config.slots));
+  out += ",page=" + format_size(config.page_bytes);
+  out += ",alloc=" + std::string(to_string(config.alloc));
+  out += ",base=" + format_size(config.base_bus_addr);
+  out += ",variant=" + std::string(config.variant.name);
+  return out;
+}
+
+}  // namespace dartlab::dart

@@ -1,0 +1,39 @@
+// The DART's configuration and its spec string, e.g. "aperture=1536M,slots=65536,alloc=first-fit".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "models/dart/aperture.hpp"
+#include "models/dart/dart_variant.hpp"
+
+namespace dartlab::dart {
+
+struct DartConfig {
+  std::uint64_t aperture_bytes = 1536ull << 20;  // observed: about 1.5 GiB registered for DMA at once
+  std::uint64_t slots = 65536;                   // observed: the host extension's 65,536-slot table
+  bool unlimited_slots = false;
+  std::uint64_t page_bytes = 16384;  // spec: all Apple Silicon DARTs run 16 KiB pages
+  // A guess: the first page stays unused as a null-DMA catch, as OpenBSD's apldart does. The spec
+  // parser defaults it to one page of whatever size page= gives.
+  std::uint64_t base_bus_addr = 16384;
+  AllocPolicy alloc = AllocPolicy::FirstFit;
+  DartVariant variant = kDartT8110;  // spec: macOS drives Thunderbolt DARTs as t8110 from M2 on
+
+  friend bool operator==(const DartConfig&, const DartConfig&) = default;
+};
+
+// Comma-separated key=value, every key optional, "" = defaults. Keys: aperture (size or "max"),
+// slots (count or "unlimited"), page, alloc (first-fit|best-fit), base, variant (t8110|t8020).
+// Sizes: decimal or 0x hex, optional binary suffix K, M, G or T. The error names the item and why.
+std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec);
+
+// The canonical spec of a config: every key, sizes with the largest exact suffix.
+std::string to_spec(const DartConfig& config);
+
+// "16K", "1536M", "4T", or plain decimal when no suffix divides exactly.
+std::string format_size(std::uint64_t bytes);
+
+}  // namespace dartlab::dart

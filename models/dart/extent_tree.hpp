@@ -1,0 +1,87 @@
+// The free extents of an aperture. One node pool, two treaps over it: by start address
+// (augmented with the longest extent of each subtree, for first-fit and the largest-free
+// metric) and, for best-fit only, by (length, start). Nodes are indices into a vector reused
+// through a free list, so steady-state alloc/free never touches the heap; memory follows the
+// number of free extents.
+//
+// Cutting from an extent's front or growing it by a neighbour never changes its place in address
+// order, so those updates happen in place and only the max-length path is refreshed (one
+// descent); a node is relinked only in the by-size order, and only when that order is kept.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace dartlab::dart {
+
+class ExtentTree {
+ public:
+  using NodeId = std::uint32_t;
+  static constexpr NodeId kNone = 0;  // node 0 is a sentinel with length 0
+
+  struct Extent {
+    std::uint64_t first_page = 0;
+    std::uint64_t pages = 0;
+  };
+
+  // by_size: keep the (length, start) order that smallest_fitting() needs.
+  explicit ExtentTree(bool by_size = true);
+
+  // Drops every extent; then [first_page, first_page + page_count) is one free extent.
+  void reset(std::uint64_t first_page, std::uint64_t page_count);
+
+  NodeId lowest_fitting(std::uint64_t pages) const;    // lowest start with length >= pages
+  NodeId smallest_fitting(std::uint64_t pages) const;  // smallest (length, start) with length >= pages; needs by_size
+  Extent extent(NodeId node) const;
+
+  // Takes `pages` from the front of `node` (which must fit them); returns their first page.
+  std::uint64_t take_front(NodeId node, std::uint64_t pages);
+  // Adds a free run, merging it with the extents that touch it.
+  void give_back(std::uint64_t first_page, std::uint64_t pages);
+
+  std::uint64_t free_pages() const { return free_pages_; }
+  std::uint64_t largest_free_pages() const;
+  std::uint64_t extent_count() const { return extent_count_; }
+
+  // Extents in address order (tests and diagnostics).
+  std::vector<Extent> extents() const;
+
+ private:
+  enum Order : unsigned { kByStart = 0, kBySize = 1 };
+  struct Node {
+    std::uint64_t first_page = 0;
+    std::uint64_t pages = 0;
+    std::uint64_t max_pages = 0;  // longest extent in this node's by-start subtree
+    std::uint32_t priority = 0;
+    NodeId child[2][2] = {{kNone, kNone}, {kNone, kNone}};  // [order][left, right]
+  };
+  struct SplitPair {
+    NodeId less;
+    NodeId not_less;
+  };
+
+  bool key_less(Order order, NodeId a, NodeId b) const;
+  void pull(Order order, NodeId n);
+  SplitPair split(Order order, NodeId root, NodeId key);
+  NodeId merge(Order order, NodeId a, NodeId b);
+  NodeId erase_from(Order order, NodeId root, NodeId target);
+  void insert(Order order, NodeId n);
+  void remove(Order order, NodeId n);
+  void resize(NodeId n, std::uint64_t first_page, std::uint64_t pages);  // in place, address order kept
+  void refresh_path(NodeId root, std::uint64_t first_page);  // re-pulls max_pages from that node up
+  NodeId new_node(std::uint64_t first_page, std::uint64_t pages);
+  void delete_node(NodeId n);
+  NodeId before(std::uint64_t first_page) const;  // highest start < first_page
+  NodeId after(std::uint64_t first_page) const;   // lowest start >= first_page
+  void collect(NodeId n, std::vector<Extent>& out) const;
+
+  std::vector<Node> nodes_;
+  NodeId free_list_ = kNone;  // chained through child[kByStart][0]
+  NodeId root_[2] = {kNone, kNone};
+  std::uint64_t free_pages_ = 0;
+  std::uint64_t extent_count_ = 0;
+  bool by_size_ = true;
+  std::uint32_t rng_ = 0x9e3779b9u;  // treap priorities; fixed seed keeps runs reproducible
+};
+
+}  // namespace dartlab::dart

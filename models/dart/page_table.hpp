@@ -1,0 +1,87 @@
+// Real multi-level page tables in the t8110 format, built lazily in a simulated table memory.
+// Tables are one page each (page_bytes / 8 entries); the leaf level maps page_bytes * entries
+// (32 MiB at 16 KiB); levels are stacked until va_bits are covered. The top table sits at a fixed
+// PA (what TTBR points at) but only occupies memory while it holds an entry; every table is freed
+// when its last valid entry goes, so memory follows live mappings.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/dart/translation.hpp"
+
+namespace dartlab::dart {
+
+// One walk: the leaf PTE, or the fault and the level whose entry was invalid.
+struct PageWalk {
+  std::uint64_t pte = 0;
+  Fault fault{};
+  bool ok = false;
+};
+
+class PageTable {
+ public:
+  static constexpr std::uint64_t kDefaultTableBasePa = 0x10'0000'0000;  // a guess: any PA clear of guest RAM
+  static constexpr unsigned kMaxLevels = 6;  // 4 KiB pages over 64 bits would need 6
+
+  // page_bytes: power of two in 4 KiB..64 KiB; va_bits: 32..64. Throws std::invalid_argument otherwise.
+  PageTable(std::uint64_t page_bytes, unsigned va_bits, std::uint64_t table_base_pa = kDefaultTableBasePa);
+  ~PageTable();
+  PageTable(const PageTable&) = delete;
+  PageTable& operator=(const PageTable&) = delete;
+
+  unsigned levels() const { return levels_; }
+  unsigned page_shift() const { return page_shift_; }
+  unsigned index_bits() const { return index_bits_; }
+  std::uint64_t entries_per_table() const { return std::uint64_t{1} << index_bits_; }
+  std::uint64_t entries_used(unsigned level) const;  // level 1 (top) may use fewer than a full table
+  std::uint64_t index_at(std::uint64_t bus_addr, unsigned level) const;
+
+  std::uint64_t table_root_pa() const { return table_base_pa_; }
+  // One memory read of table memory: entry `index` of the table at `table_pa`. A table that holds
+  // no entry reads as all zeros (invalid).
+  std::uint64_t read_entry(std::uint64_t table_pa, unsigned index) const;
+
+  // Preconditions (the Dart's job): page-aligned addresses inside the input space, pages not
+  // already mapped (map) or all mapped (unmap).
+  void map_range(std::uint64_t bus_addr, std::uint64_t pa, std::uint64_t pages, Perms perms);
+  void unmap_range(std::uint64_t bus_addr, std::uint64_t pages);
+  PageWalk walk(std::uint64_t bus_addr) const;
+
+  std::uint64_t tables_live() const { return tables_live_; }
+  void reset();  // every entry invalid, every table freed
+
+ private:
+  using Slot = std::uint32_t;  // a table's index in table memory; PA = base + slot * page_bytes
+  static constexpr Slot kRootSlot = 0;
+  struct Table {
+    std::unique_ptr<std::uint64_t[]> entries;  // null while the table holds no entry
+    std::uint64_t valid = 0;                   // valid entries, frees the table at zero
+  };
+  using Path = std::array<Slot, kMaxLevels>;  // path[level - 1] = table read at that level
+
+  std::uint64_t pa_of(Slot slot) const;
+  Slot slot_of(std::uint64_t table_pa) const;
+  void materialize(Slot slot);
+  Slot new_table();
+  void free_table(Slot slot);
+  // Fills path with the tables bus_addr walks through, creating missing ones when `create`;
+  // false if a table is missing and not created.
+  bool descend(std::uint64_t bus_addr, bool create, Path& path);
+  void unmap_in_leaf(const Path& path, std::uint64_t bus_addr, std::uint64_t count);
+
+  std::uint64_t page_bytes_;
+  unsigned va_bits_;
+  std::uint64_t table_base_pa_;
+  unsigned page_shift_;
+  unsigned index_bits_;
+  unsigned levels_;
+  std::vector<Table> tables_;
+  std::vector<Slot> cached_;  // freed tables kept with their (zeroed) memory, to absorb churn
+  std::vector<Slot> holes_;   // freed slots whose memory went back to the heap
+  std::uint64_t tables_live_ = 0;
+};
+
+}  // namespace dartlab::dart

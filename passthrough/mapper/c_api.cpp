@@ -1,0 +1,160 @@
+// The C API over Mapper. Nothing may escape into C: every entry point catches.
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <variant>
+
+#include "passthrough/mapper/dartlab_mapper.h"
+#include "passthrough/mapper/mapper.hpp"
+
+namespace {
+
+using namespace dartlab::mapper;
+
+int status_of(MapError e) {
+  switch (e) {
+    case MapError::Invalid: return DL_MAP_INVALID;
+    case MapError::Slots: return DL_MAP_SLOTS;
+    case MapError::Aperture: return DL_MAP_APERTURE;
+    case MapError::Fragmented: return DL_MAP_FRAGMENTED;
+  }
+  return DL_MAP_INVALID;
+}
+
+MapError error_of(int status) {
+  switch (status) {
+    case DL_MAP_SLOTS: return MapError::Slots;
+    case DL_MAP_APERTURE: return MapError::Aperture;
+    case DL_MAP_FRAGMENTED: return MapError::Fragmented;
+    default: return MapError::Invalid;
+  }
+}
+
+Direction direction_of(int dir) {
+  switch (dir) {
+    case DL_DIR_TO_DEVICE: return Direction::ToDevice;
+    case DL_DIR_FROM_DEVICE: return Direction::FromDevice;
+    default: return Direction::Bidirectional;
+  }
+}
+
+int dir_code(Direction d) {
+  switch (d) {
+    case Direction::ToDevice: return DL_DIR_TO_DEVICE;
+    case Direction::FromDevice: return DL_DIR_FROM_DEVICE;
+    case Direction::Bidirectional: return DL_DIR_BIDIRECTIONAL;
+  }
+  return DL_DIR_BIDIRECTIONAL;
+}
+
+// MappingBackend over C function pointers.
+class CBackend final : public MappingBackend {
+ public:
+  CBackend(const DlBackendOps& ops, void* opaque) : ops_(ops), opaque_(opaque) {}
+
+  Result<BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, Direction dir) override {
+    BackendMapping m;
+    const int status = ops_.map(opaque_, gpa, len_bytes, dir_code(dir), &m.bus_addr, &m.handle);
+    if (status != DL_MAP_OK) return Result<BackendMapping>::failure(error_of(status));
+    return Result<BackendMapping>::success(m);
+  }
+  bool unmap(std::uint64_t handle) override { return ops_.unmap(opaque_, handle) == 0; }
+
+ private:
+  DlBackendOps ops_;
+  void* opaque_;
+};
+
+void write_error(char* err, std::size_t errlen, const std::string& msg) {
+  if (err != nullptr && errlen > 0) std::snprintf(err, errlen, "%s", msg.c_str());
+}
+
+}  // namespace
+
+struct DlMapper {
+  DlMapper(const DlBackendOps& ops, void* opaque, const Policy& p)
+      : backend(ops, opaque), mapper(backend, p, MapperOptions{.index_by_dma_addr = true}), spec(p.spec()) {}
+  CBackend backend;
+  Mapper mapper;
+  std::string spec;
+};
+
+extern "C" {
+
+DlMapper* dl_mapper_create(const char* policy_spec, const DlBackendOps* ops, void* opaque, char* err,
+                           size_t errlen) {
+  try {
+    if (policy_spec == nullptr || ops == nullptr || ops->map == nullptr || ops->unmap == nullptr) {
+      write_error(err, errlen, "dl_mapper_create: policy spec and backend map/unmap functions are required");
+      return nullptr;
+    }
+    auto parsed = parse_policy(policy_spec);
+    if (const auto* msg = std::get_if<std::string>(&parsed)) {
+      write_error(err, errlen, *msg);
+      return nullptr;
+    }
+    return new DlMapper(*ops, opaque, std::get<Policy>(parsed));
+  } catch (const std::exception& e) {
+    write_error(err, errlen, std::string("dl_mapper_create: ") + e.what());
+    return nullptr;
+  }
+}
+
+void dl_mapper_destroy(DlMapper* m) { delete m; }
+
+int dl_mapper_map(DlMapper* m, uint64_t gpa, uint64_t len, int dir, uint64_t* dma_addr, uint64_t* handle) {
+  if (m == nullptr || dma_addr == nullptr || handle == nullptr) return DL_MAP_INVALID;
+  try {
+    const auto r = m->mapper.map(gpa, len, direction_of(dir));
+    if (!r) return status_of(r.error);
+    *dma_addr = r.value.dma_addr;
+    *handle = r.value.token.pack();
+    return DL_MAP_OK;
+  } catch (const std::bad_alloc&) {
+    return DL_MAP_SLOTS;  // out of memory to track another mapping: report it as no room
+  }
+}
+
+int dl_mapper_unmap_handle(DlMapper* m, uint64_t handle, uint64_t len) {
+  if (m == nullptr) return DL_MAP_INVALID;
+  const auto r = m->mapper.unmap(MapToken::unpack(handle), len);
+  return r ? DL_MAP_OK : status_of(r.error);
+}
+
+int dl_mapper_unmap(DlMapper* m, uint64_t dma_addr, uint64_t len) {
+  if (m == nullptr) return DL_MAP_INVALID;
+  const auto r = m->mapper.unmap(dma_addr, len);
+  return r ? DL_MAP_OK : status_of(r.error);
+}
+
+void dl_mapper_release_all(DlMapper* m) {
+  if (m != nullptr) m->mapper.release_all();
+}
+
+void dl_mapper_stats(const DlMapper* m, DlMapperStats* out) {
+  if (m == nullptr || out == nullptr) return;
+  const MapperStats& s = m->mapper.stats();
+  *out = DlMapperStats{s.live_mappings, s.peak_mappings, s.mapped_bytes, s.peak_mapped_bytes,
+                       s.live_requests, s.requested_bytes, s.peak_requested_bytes, s.map_requests,
+                       s.shared_hits, s.host_map_calls, s.host_unmap_calls, s.failed_maps,
+                       s.failures[static_cast<int>(MapError::Invalid)],
+                       s.failures[static_cast<int>(MapError::Slots)],
+                       s.failures[static_cast<int>(MapError::Aperture)],
+                       s.failures[static_cast<int>(MapError::Fragmented)]};
+}
+
+const char* dl_mapper_policy(const DlMapper* m) { return m == nullptr ? "" : m->spec.c_str(); }
+
+const char* dl_map_status_name(int status) {
+  switch (status) {
+    case DL_MAP_OK: return "ok";
+    case DL_MAP_INVALID: return "invalid";
+    case DL_MAP_SLOTS: return "slots";
+    case DL_MAP_APERTURE: return "aperture";
+    case DL_MAP_FRAGMENTED: return "fragmented";
+    default: return "unknown";
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,76 @@
+/*
+ * dartlab mapper, C API for the QEMU apple-dma-pci device.
+ *
+ * The same clustering policies that `dartlab replay` evaluates offline, behind a small C
+ * interface. The host mapping service is reached through DlBackendOps, supplied by the caller
+ * (the emulated DART's C API, models/dart/dartlab_dart.h, or a real host service).
+ * No function throws, aborts or keeps a pointer to caller memory past the call, except `opaque`.
+ */
+#ifndef DARTLAB_MAPPER_H
+#define DARTLAB_MAPPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct DlMapper DlMapper;
+
+/* Results of map/unmap. Values are stable: they may be reported to guests. */
+typedef enum DlMapStatus {
+    DL_MAP_OK = 0,
+    DL_MAP_INVALID = 1,    /* malformed request, or unmap of something not mapped */
+    DL_MAP_SLOTS = 2,      /* host mapping table full */
+    DL_MAP_APERTURE = 3,   /* not enough free bus-address bytes */
+    DL_MAP_FRAGMENTED = 4, /* enough free bytes, no contiguous range */
+} DlMapStatus;
+
+typedef enum DlDirection {
+    DL_DIR_BIDIRECTIONAL = 0,
+    DL_DIR_TO_DEVICE = 1,
+    DL_DIR_FROM_DEVICE = 2,
+} DlDirection;
+
+typedef struct DlBackendOps {
+    /* Map [gpa, gpa+len) as one contiguous bus range; return a DlMapStatus. */
+    int (*map)(void *opaque, uint64_t gpa, uint64_t len, int dir, uint64_t *bus_addr, uint64_t *handle);
+    /* Release a mapping; return 0, or non-zero when the handle is not live. */
+    int (*unmap)(void *opaque, uint64_t handle);
+} DlBackendOps;
+
+typedef struct DlMapperStats {
+    uint64_t live_mappings, peak_mappings;
+    uint64_t mapped_bytes, peak_mapped_bytes;
+    uint64_t live_requests, requested_bytes, peak_requested_bytes;
+    uint64_t map_requests, shared_hits, host_map_calls, host_unmap_calls;
+    uint64_t failed_maps;
+    uint64_t failures_invalid, failures_slots, failures_aperture, failures_fragmented;
+} DlMapperStats;
+
+/* Creates a mapper for a policy spec ("direct", "window:256K"). On error returns NULL and
+ * writes a message naming the problem into err (if err is not NULL). */
+DlMapper *dl_mapper_create(const char *policy_spec, const DlBackendOps *ops, void *opaque, char *err,
+                           size_t errlen);
+void dl_mapper_destroy(DlMapper *m);
+
+/* Maps one request. On DL_MAP_OK fills dma_addr and a handle for dl_mapper_unmap_handle. */
+int dl_mapper_map(DlMapper *m, uint64_t gpa, uint64_t len, int dir, uint64_t *dma_addr, uint64_t *handle);
+/* Releases one request by handle, or by DMA address (as dma_unmap_page does). */
+int dl_mapper_unmap_handle(DlMapper *m, uint64_t handle, uint64_t len);
+int dl_mapper_unmap(DlMapper *m, uint64_t dma_addr, uint64_t len);
+/* Releases every host mapping (device or guest reset). */
+void dl_mapper_release_all(DlMapper *m);
+
+void dl_mapper_stats(const DlMapper *m, DlMapperStats *out);
+/* Canonical spec of the mapper's policy; valid as long as the mapper. */
+const char *dl_mapper_policy(const DlMapper *m);
+/* "ok", "invalid", "slots", "aperture", "fragmented". */
+const char *dl_map_status_name(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DARTLAB_MAPPER_H */

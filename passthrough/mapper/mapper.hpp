@@ -1,0 +1,141 @@
+// The Mapper: serves DMA-API style requests through a clustering policy, asking the host
+// mapping service (a MappingBackend) only when a new host mapping is needed. Host mappings are
+// reference-counted per key; the first user maps, the last release unmaps.
+//
+// Cost per request: one hash probe (O(1) expected); a request served by a live host mapping
+// allocates nothing. Memory follows the number of live host mappings.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <vector>
+
+#include <boost/intrusive/set.hpp>
+
+#include "passthrough/mapper/flat_map.hpp"
+#include "passthrough/mapper/mapping_backend.hpp"
+#include "passthrough/mapper/policy.hpp"
+#include "passthrough/mapper/types.hpp"
+
+namespace dartlab::mapper {
+
+// Names the host mapping a request was served by; given back to unmap(). A stale token (its
+// mapping already released) is detected by the generation.
+struct MapToken {
+  std::uint32_t entry = 0;
+  std::uint32_t generation = 0;  // 0 never names a live mapping
+
+  std::uint64_t pack() const { return (std::uint64_t{generation} << 32) | entry; }
+  static MapToken unpack(std::uint64_t v) {
+    return MapToken{static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(v >> 32)};
+  }
+};
+
+struct Mapping {
+  std::uint64_t dma_addr = 0;
+  MapToken token;
+};
+
+struct MapSegment {
+  std::uint64_t gpa = 0;
+  std::uint64_t len_bytes = 0;
+};
+
+struct MapperStats {
+  std::uint64_t live_mappings = 0;         // host mappings (keys) alive now
+  std::uint64_t peak_mappings = 0;
+  std::uint64_t mapped_bytes = 0;          // bytes those host mappings cover
+  std::uint64_t peak_mapped_bytes = 0;
+  std::uint64_t live_requests = 0;         // DMA requests (sg segments count one each) alive now
+  std::uint64_t requested_bytes = 0;       // bytes those requests asked for
+  std::uint64_t peak_requested_bytes = 0;
+  std::uint64_t map_requests = 0;          // every map asked of the mapper, served or not
+  std::uint64_t shared_hits = 0;           // requests served by an already-live host mapping
+  std::uint64_t host_map_calls = 0;        // successful backend map calls
+  std::uint64_t host_unmap_calls = 0;
+  std::uint64_t failed_maps = 0;
+  std::uint64_t failures[kMapErrorCount] = {};  // indexed by MapError
+};
+
+struct MapperOptions {
+  // Keep an index by bus address so that unmap(dma_addr, len) works. Off by default: callers
+  // that hold tokens (replay, the QEMU device's handles) do not pay for it.
+  bool index_by_dma_addr = false;
+};
+
+class Mapper {
+ public:
+  Mapper(MappingBackend& backend, const Policy& policy, MapperOptions options = {});
+  ~Mapper();
+  Mapper(const Mapper&) = delete;
+  Mapper& operator=(const Mapper&) = delete;
+
+  // Maps [gpa, gpa + len_bytes). The DMA address is the host mapping's bus base + (gpa - key base).
+  Result<Mapping> map(std::uint64_t gpa, std::uint64_t len_bytes, Direction dir);
+
+  // Releases one request. len_bytes is the length it was mapped with.
+  // Invalid when the token names no live mapping.
+  Result<bool> unmap(MapToken token, std::uint64_t len_bytes);
+
+  // Releases one request by its DMA address, as dma_unmap_page does: [dma_addr, dma_addr + len)
+  // must lie inside one live host mapping. O(log n) in the live host mappings. Needs
+  // MapperOptions::index_by_dma_addr (Invalid otherwise).
+  Result<bool> unmap(std::uint64_t dma_addr, std::uint64_t len_bytes);
+
+  // Scatter-gather: one request per segment, all or nothing (a failure releases the segments
+  // already mapped, as dma_map_sg callers expect). `out` must hold segments.size() entries.
+  Result<bool> map_sg(std::span<const MapSegment> segments, Direction dir, std::span<Mapping> out);
+
+  // Releases every host mapping (device or guest reset).
+  void release_all();
+
+  const MapperStats& stats() const { return stats_; }
+  const Policy& policy() const { return policy_; }
+
+ private:
+  // A live (refs > 0) or free host-mapping record. Kept small: the hot path touches only these.
+  struct Entry {
+    Key key;
+    std::uint64_t bus_addr = 0;
+    std::uint64_t backend_handle = 0;
+    std::uint32_t refs = 0;
+    std::uint32_t generation = 0;
+  };
+
+  // The optional by-bus-address index: nodes in stable storage, linked into an intrusive tree,
+  // so indexing allocates nothing once the pool has grown.
+  using BusHook = boost::intrusive::set_member_hook<boost::intrusive::link_mode<boost::intrusive::normal_link>>;
+  struct BusNode {
+    std::uint64_t bus_addr = 0;
+    std::uint64_t size_bytes = 0;
+    std::uint32_t entry = 0;
+    BusHook hook;
+  };
+  struct BusNodeAddr {
+    using type = std::uint64_t;
+    std::uint64_t operator()(const BusNode& n) const { return n.bus_addr; }
+  };
+  using BusIndex = boost::intrusive::set<BusNode, boost::intrusive::member_hook<BusNode, BusHook, &BusNode::hook>,
+                                         boost::intrusive::key_of_value<BusNodeAddr>>;
+
+  struct KeyHash {
+    std::uint64_t operator()(const Key& k) const { return mix64(k.base ^ mix64(k.size_bytes)); }
+  };
+
+  Entry* live_entry(MapToken token);
+  void release(std::uint32_t index, std::uint64_t len_bytes);
+  void fail(MapError e);
+
+  MappingBackend& backend_;
+  Policy policy_;
+  MapperOptions options_;
+  FlatMap<Key, std::uint32_t, KeyHash> by_key_;
+  std::vector<Entry> entries_;
+  std::vector<std::uint32_t> free_entries_;
+  std::deque<BusNode> bus_nodes_;  // parallel to entries_ when indexing; deque: stable addresses
+  BusIndex by_bus_;
+  MapperStats stats_;
+};
+
+}  // namespace dartlab::mapper

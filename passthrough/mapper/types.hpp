@@ -1,0 +1,38 @@
+// Basic vocabulary of the mapper: directions, errors, results. No dependencies beyond the standard library.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace dartlab::mapper {
+
+// The DMA-API direction of a request (Linux enum dma_data_direction).
+enum class Direction : std::uint8_t { Bidirectional, ToDevice, FromDevice };
+
+// Why a map request was refused. The order is the order in which the checks are made.
+enum class MapError : std::uint8_t {
+  Invalid,     // malformed request: zero length, address overflow, unknown handle
+  Slots,       // the host's mapping table is full
+  Aperture,    // not enough free bus-address bytes
+  Fragmented,  // enough free bytes, but no single contiguous range
+};
+inline constexpr int kMapErrorCount = 4;
+
+std::string_view to_string(MapError e);
+std::string_view to_string(Direction d);
+
+// A value or the reason there is none. Errors are values on the hot path, never exceptions.
+template <class T>
+struct Result {
+  T value{};
+  MapError error = MapError::Invalid;
+  bool ok = false;
+
+  static Result success(T v) { return Result{v, MapError::Invalid, true}; }
+  static Result failure(MapError e) { return Result{T{}, e, false}; }
+  explicit operator bool() const { return ok; }
+};
+
+inline constexpr std::uint64_t kHostPageBytes = 16 * 1024;  // all Apple Silicon DARTs run 16 KiB pages (BACKGROUND.md)
+
+}  // namespace dartlab::mapper

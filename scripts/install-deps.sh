@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dartlab builds and tests with; a no-op when all are present.
+# Every package comes from Debian's archive (see README "Dependencies" for why each is here).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config   # toolchain
+  libsystemc-dev                                  # SystemC 2.3.4, timed models
+  catch2                                          # Catch2 2.13, unit and property tests
+  libboost-dev                                    # Boost 1.74 headers (ICL, intrusive)
+  libbenchmark-dev                                # Google Benchmark, bench/
+  libcli11-dev                                    # CLI11, command-line parsing
+  nlohmann-json3-dev                              # JSON output
+  libfmt-dev                                      # formatting of tables and messages
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

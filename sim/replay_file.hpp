@@ -1,0 +1,31 @@
+// Replays one trace file (streamed) under a set of configurations.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sim/replay.hpp"
+
+namespace dartlab::sim {
+
+struct TraceOutcome {
+  std::string trace;
+  std::uint64_t events = 0;
+  double wall_seconds = 0;
+  std::uint64_t warnings = 0;  // lenient mode: inconsistencies skipped (reader and replay)
+  std::vector<std::string> warning_samples;
+  std::vector<RunResult> results;  // one per configuration, in order
+};
+
+// Called now and then with bytes read so far, the file size (0 if unknown) and events so far.
+using ProgressFn = std::function<void(std::uint64_t bytes, std::uint64_t total_bytes, std::uint64_t events)>;
+
+// On a parse error or trace inconsistency, returns the message "FILE:LINE[:COL]: error: ...".
+std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std::span<const RunConfig> runs,
+                                                    const ReplayOptions& options, const ProgressFn& progress = {});
+
+}  // namespace dartlab::sim

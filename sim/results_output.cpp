@@ -1,0 +1,154 @@
+#include "sim/results_output.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/resource.h>
+
+#include <fmt/format.h>
+
+namespace dartlab::sim {
+
+namespace {
+
+constexpr const char* kReasonNames[mapper::kMapErrorCount] = {"invalid", "slots", "aperture", "fragmented"};
+
+std::uint64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+}  // namespace
+
+std::string human_bytes(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 5) {
+    v /= 1024;
+    ++unit;
+  }
+  const int decimals = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return fmt::format("{:.{}f} {}", v, decimals, kUnits[unit]);
+}
+
+nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  for (const TraceOutcome& t : outcomes) {
+    for (const RunResult& r : t.results) {
+      nlohmann::ordered_json j;
+      j["trace"] = t.trace;
+      j["policy"] = r.policy;
+      j["dart"] = r.dart;
+      j["events"] = t.events;
+      j["requests"] = r.requests;
+      j["peak_mappings"] = r.peak_mappings;
+      j["peak_mapped_bytes"] = r.peak_mapped_bytes;
+      j["peak_requested_bytes"] = r.peak_requested_bytes;
+      j["host_map_calls"] = r.host_map_calls;
+      j["host_unmap_calls"] = r.host_unmap_calls;
+      j["failed_maps"] = r.failed_maps;
+      nlohmann::ordered_json reasons;
+      for (int i = 0; i < mapper::kMapErrorCount; ++i) reasons[kReasonNames[i]] = r.failures_by_reason[static_cast<std::size_t>(i)];
+      j["failures_by_reason"] = reasons;
+      if (r.first_failure.happened) {
+        nlohmann::ordered_json ff;
+        ff["event"] = r.first_failure.event;
+        ff["reason"] = kReasonNames[static_cast<int>(r.first_failure.reason)];
+        ff["line"] = r.first_failure.line;
+        j["first_failure"] = ff;
+      } else {
+        j["first_failure"] = nullptr;
+      }
+      j["dropped_unmaps"] = r.dropped_unmaps;
+      j["access_checks"] = r.access_checks;
+      j["access_faults"] = r.access_faults;
+      j["final_live_mappings"] = r.final_live_mappings;
+      j["final_mapped_bytes"] = r.final_mapped_bytes;
+      j["peak_page_tables"] = r.dart_peak_tables;
+      j["min_largest_free_bytes"] = r.min_largest_free_bytes;
+      j["warnings"] = t.warnings;
+      j["wall_seconds"] = t.wall_seconds;
+      results.push_back(std::move(j));
+    }
+  }
+  nlohmann::ordered_json doc;
+  doc["results"] = std::move(results);
+  doc["peak_rss_bytes"] = peak_rss_bytes();
+  return doc;
+}
+
+std::string results_csv(std::span<const TraceOutcome> outcomes) {
+  std::string out =
+      "trace,policy,dart,events,requests,peak_mappings,peak_mapped_bytes,peak_requested_bytes,host_map_calls,"
+      "host_unmap_calls,failed_maps,failed_invalid,failed_slots,failed_aperture,failed_fragmented,"
+      "first_failure_event,first_failure_reason,access_faults\n";
+  const auto quoted = [](const std::string& s) {
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  for (const TraceOutcome& t : outcomes) {
+    for (const RunResult& r : t.results) {
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", quoted(t.trace), quoted(r.policy),
+                         quoted(r.dart), t.events, r.requests, r.peak_mappings, r.peak_mapped_bytes,
+                         r.peak_requested_bytes, r.host_map_calls, r.host_unmap_calls, r.failed_maps,
+                         r.failures_by_reason[0], r.failures_by_reason[1], r.failures_by_reason[2],
+                         r.failures_by_reason[3],
+                         r.first_failure.happened ? std::to_string(r.first_failure.event) : std::string(),
+                         r.first_failure.happened ? kReasonNames[static_cast<int>(r.first_failure.reason)] : "",
+                         r.access_faults);
+    }
+  }
+  return out;
+}
+
+void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes) {
+  for (const TraceOutcome& t : outcomes) {
+    fmt::print(out, "\n{}: {} events in {:.2f} s ({:.2f} M events/s)\n", t.trace, t.events, t.wall_seconds,
+               t.wall_seconds > 0 ? static_cast<double>(t.events) / t.wall_seconds / 1e6 : 0.0);
+    fmt::print(out, "  {:<14} {:>9} {:>11} {:>11} {:>10} {:>9}  {}\n", "policy", "peak maps", "peak mapped",
+               "peak asked", "host maps", "failed", "first failure");
+    for (const RunResult& r : t.results) {
+      std::string first = "-";
+      if (r.first_failure.happened)
+        first = fmt::format("{} at event {}", kReasonNames[static_cast<int>(r.first_failure.reason)],
+                            r.first_failure.event);
+      fmt::print(out, "  {:<14} {:>9} {:>11} {:>11} {:>10} {:>9}  {}\n", r.policy, r.peak_mappings,
+                 human_bytes(r.peak_mapped_bytes), human_bytes(r.peak_requested_bytes), r.host_map_calls,
+                 r.failed_maps, first);
+    }
+    if (!t.results.empty()) fmt::print(out, "  dart: {}\n", t.results.front().dart);
+    if (t.warnings != 0) {
+      fmt::print(out, "  {} warnings (lenient), first ones:\n", t.warnings);
+      for (const auto& w : t.warning_samples) fmt::print(out, "    {}\n", w);
+    }
+  }
+}
+
+std::string write_output(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+      return fmt::format("cannot write to standard output: {}", std::strerror(errno));
+    return {};
+  }
+  // Write beside the target and rename, so a failed write never leaves a truncated file behind.
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return fmt::format("cannot open {}: {}", tmp, std::strerror(errno));
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+  const int err = errno;
+  if (std::fclose(f) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    return fmt::format("cannot write {}: {}", path, std::strerror(ok ? errno : err));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rename_err = errno;
+    std::remove(tmp.c_str());
+    return fmt::format("cannot write {}: {}", path, std::strerror(rename_err));
+  }
+  return {};
+}
+
+}  // namespace dartlab::sim

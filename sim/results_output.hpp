@@ -1,0 +1,30 @@
+// Replay results for people (a table) and for programs (JSON, CSV).
+#pragma once
+
+#include <cstdio>
+#include <span>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/replay_file.hpp"
+
+namespace dartlab::sim {
+
+// {"results":[{"trace","policy","dart","events","requests","peak_mappings",...}]}
+nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes);
+
+// One header line and a row per (trace, configuration).
+std::string results_csv(std::span<const TraceOutcome> outcomes);
+
+// An aligned table with sizes in human units, limits marked.
+void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes);
+
+// "1.50 GiB", "256.0 KiB", "812 B".
+std::string human_bytes(std::uint64_t bytes);
+
+// Writes text to path ("-" = stdout) and checks every byte reached the file. Returns an error
+// message, or empty on success.
+std::string write_output(const std::string& path, const std::string& text);
+
+}  // namespace dartlab::sim

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# End-to-end tests of the dartlab command line: exit codes, error messages, output files.
+# Usage: run.sh DARTLAB_BINARY SOURCE_DIR
+set -uo pipefail
+dartlab=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+# expect NAME EXIT_CODE PATTERN -- COMMAND...: the command exits with EXIT_CODE and its
+# stdout+stderr match the extended regex PATTERN.
+expect() {
+  local name=$1 code=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    echo "FAIL: $name: exit $rc, expected $code"; echo "$out" | head -20; failed=$((failed + 1)); return
+  fi
+  if ! grep -Eq -- "$pattern" <<<"$out"; then
+    echo "FAIL: $name: output does not match /$pattern/"; echo "$out" | head -20; failed=$((failed + 1)); return
+  fi
+  passed=$((passed + 1))
+}
+
+cat >"$work/ok.trace" <<'T'
+dartlab-trace v1
+# two pages in one 256 KiB window, a straddling request, a scatter-gather list
+map 1 0000:01:00.0 0x40001000 4096 to_dev
+map 2 0000:01:00.0 0x40005000 4096 from_dev
+map 3 0000:01:00.0 0x4003f000 8192 bidi
+map_sg 4 0000:01:00.0 to_dev 0x40100000:64K 0x40200000:16K
+access 4 0x40100000 65536 to_dev
+alloc 5 0000:01:00.0 0x40400000 2M
+unmap 1
+unmap 2
+unmap 3
+unmap_sg 4
+free 5
+T
+
+# --help on each command
+expect "top-level help" 0 "replay" -- "$dartlab" --help
+expect "replay help lists policies" 0 "window:S" -- "$dartlab" replay --help
+expect "replay help lists dart keys" 0 "aperture=SIZE" -- "$dartlab" replay --help
+expect "gen help lists profiles" 0 "game" -- "$dartlab" gen --help
+expect "no subcommand is a usage error" 1 "subcommand" -- "$dartlab"
+
+# A good trace: table, JSON fields exactly as documented
+expect "replay prints a table" 0 "window:256K +5 " -- "$dartlab" replay "$work/ok.trace" -p direct -p window:256K
+"$dartlab" replay "$work/ok.trace" -p direct -p window:256K --json "$work/out.json" -q
+for field in trace policy dart events requests peak_mappings peak_mapped_bytes peak_requested_bytes \
+             host_map_calls host_unmap_calls failed_maps failures_by_reason first_failure; do
+  expect "json has $field" 0 "\"$field\":" -- cat "$work/out.json"
+done
+expect "json counts events" 0 '"events": 11,' -- cat "$work/out.json"
+expect "json counts requests (sg segments each)" 0 '"requests": 6,' -- cat "$work/out.json"
+expect "json: window:256K peak mappings" 0 '"policy": "window:256K"' -- cat "$work/out.json"
+expect "json: no access faults" 0 '"access_faults": 0,' -- cat "$work/out.json"
+expect "json: no failure is null" 0 '"first_failure": null' -- cat "$work/out.json"
+expect "json to stdout" 0 '"results": \[' -- "$dartlab" replay "$work/ok.trace" --json -
+expect "csv to stdout" 0 '^trace,policy,dart,events' -- "$dartlab" replay "$work/ok.trace" --csv -
+
+# Refusals by the DART are results, not errors
+expect "slot limit gives counted failures" 0 '"slots": 3' -- \
+  "$dartlab" replay "$work/ok.trace" -p direct --dart slots=2 --json -
+expect "first failure names event and reason" 0 '"reason": "slots"' -- \
+  "$dartlab" replay "$work/ok.trace" -p direct --dart slots=2 --json -
+expect "tiny aperture: aperture failures" 0 '"aperture": [1-9]' -- \
+  "$dartlab" replay "$work/ok.trace" -p window:1M --dart aperture=1M --json -
+
+# Bad flags: exit 1 with the reason
+expect "window size not a power of two" 1 "not a power of two" -- "$dartlab" replay "$work/ok.trace" -p window:100K
+expect "unknown policy" 1 "unknown policy 'lru'" -- "$dartlab" replay "$work/ok.trace" -p lru
+expect "bad dart spec" 1 "--dart 'slots=lots'" -- "$dartlab" replay "$work/ok.trace" --dart slots=lots
+expect "unwritable json path" 1 "cannot open" -- "$dartlab" replay "$work/ok.trace" --json "$work/no/such/dir/x.json"
+test ! -e "$work/no/such/dir/x.json.tmp" && passed=$((passed + 1)) || { echo "FAIL: temp file left"; failed=$((failed + 1)); }
+
+# Bad traces: exit 2, message names file and line
+printf 'dartlab-trace v1\nmap 1 0000:01:00.0 0x1000 4Q to_dev\n' >"$work/bad-len.trace"
+expect "parse error names file:line:col" 2 "bad-len.trace:2:[0-9]+: error: .*4Q" -- "$dartlab" replay "$work/bad-len.trace"
+printf 'dartlab-trace v1\nunmap 9\n' >"$work/never.trace"
+expect "unmap of a never-mapped id" 2 "never.trace:2: error: unmap of id 9 which was never mapped" -- \
+  "$dartlab" replay "$work/never.trace"
+expect "lenient: a counted warning" 0 "1 warnings" -- "$dartlab" replay "$work/never.trace" --lenient
+printf 'dartlab-trace v1\nmap 1 d 0x4000 4096 to_dev\nunmap 1\nunmap 1\n' >"$work/double.trace"
+expect "double unmap" 2 "double.trace:4: error: double unmap: id 1" -- "$dartlab" replay "$work/double.trace"
+printf 'dartlab-trace v1\nmap 1 d 0x4000 0 to_dev\n' >"$work/zero.trace"
+expect "zero length" 2 "zero.trace:2:[0-9]+: error: .*length" -- "$dartlab" replay "$work/zero.trace"
+printf 'dartlab-trace v1\nmap 1 d 0xfffffffffffff000 0x2000 to_dev\n' >"$work/overflow.trace"
+expect "address overflow" 2 "overflow.trace:2:[0-9]+: error: .*(overflow|past 2\^64)" -- "$dartlab" replay "$work/overflow.trace"
+expect "missing file" 2 "nope.trace.*(No such file|cannot open)" -- "$dartlab" replay "$work/nope.trace"
+printf 'map 1 d 0x4000 4096 to_dev\n' >"$work/noheader.trace"
+expect "missing header" 2 "noheader.trace:1" -- "$dartlab" replay "$work/noheader.trace"
+
+# gen: deterministic per seed, replayable
+"$dartlab" gen game -n 20000 -s 5 -o "$work/a.trace" && "$dartlab" gen game -n 20000 -s 5 -o "$work/b.trace"
+expect "gen is deterministic per seed" 0 "" -- cmp "$work/a.trace" "$work/b.trace"
+expect "generated trace replays" 0 '"events": 20000' -- "$dartlab" replay "$work/a.trace" --json -
+expect "gen: unknown profile" 1 "unknown profile" -- "$dartlab" gen nosuch -n 10
+
+# The bundled samples replay cleanly under the demo's policies
+for sample in "$src"/traces/samples/*.trace; do
+  expect "sample $(basename "$sample") replays" 0 '"access_faults": 0' -- \
+    "$dartlab" replay "$sample" -p direct -p window:64K -p window:256K -p window:1M --json -
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,178 @@
+#include <catch2/catch.hpp>
+
+#include <variant>
+#include <vector>
+
+#include "models/dart/dart.hpp"
+#include "test_support.hpp"
+
+using namespace dartlab::dart;
+
+using dartlab::dart::test::config_of;
+using dartlab::dart::test::kPage;
+
+TEST_CASE("Malformed map requests are refused as Invalid", "[dart]") {
+  Dart dart(config_of(""));
+  const auto invalid = [&](std::uint64_t pa, std::uint64_t len) {
+    const DartMapResult r = dart.map(pa, len, Perms{});
+    return !r.ok && r.failure == MapFailure::Invalid;
+  };
+  CHECK(invalid(0x4000, 0));
+  CHECK(invalid(0x4001, kPage));
+  CHECK(invalid(0x4000, kPage + 1));
+  CHECK(invalid(~std::uint64_t{0} - kPage + 1, 2 * kPage));      // wraps
+  CHECK(invalid((std::uint64_t{1} << 42) - kPage, 2 * kPage));  // beyond the 42-bit PA space
+  CHECK(dart.stats().failures[static_cast<unsigned>(MapFailure::Invalid)] == 5);
+  CHECK(dart.stats().map_calls == 5);
+  CHECK(dart.map((std::uint64_t{1} << 42) - kPage, kPage, Perms{}).ok);  // the last page is fine
+}
+
+TEST_CASE("A full slot table refuses the next mapping with Slots", "[dart]") {
+  Dart dart(config_of("slots=4"));
+  std::vector<std::uint64_t> handles;
+  for (int i = 0; i < 4; ++i) {
+    const auto r = dart.map(0x4000, kPage, Perms{});  // the same PA may be mapped many times
+    REQUIRE(r.ok);
+    handles.push_back(r.mapping.handle);
+  }
+  const auto fifth = dart.map(0x4000, kPage, Perms{});
+  CHECK_FALSE(fifth.ok);
+  CHECK(fifth.failure == MapFailure::Slots);
+  SECTION("Invalid is checked before Slots") {
+    CHECK(dart.map(0x4000, 0, Perms{}).failure == MapFailure::Invalid);
+  }
+  SECTION("an unmap frees a slot") {
+    REQUIRE(dart.unmap(handles[2]));
+    CHECK(dart.map(0x4000, kPage, Perms{}).ok);
+  }
+}
+
+TEST_CASE("A request larger than the free bytes is refused with Aperture", "[dart]") {
+  Dart dart(config_of("aperture=1M,slots=2"));
+  CHECK(dart.map(0, (1u << 20) + kPage, Perms{}).failure == MapFailure::Aperture);
+  REQUIRE(dart.map(0, 60 * kPage, Perms{}).ok);
+  CHECK(dart.map(0, 5 * kPage, Perms{}).failure == MapFailure::Aperture);
+  SECTION("Slots is checked before Aperture") {
+    REQUIRE(dart.map(0, 4 * kPage, Perms{}).ok);
+    CHECK(dart.map(0, 5 * kPage, Perms{}).failure == MapFailure::Slots);
+  }
+}
+
+TEST_CASE("Enough free bytes without a contiguous run is refused as Fragmented", "[dart]") {
+  const char* spec = GENERATE("aperture=1M,alloc=first-fit", "aperture=1M,alloc=best-fit");
+  CAPTURE(spec);
+  Dart dart(config_of(spec));
+  std::vector<DartMapping> maps;
+  for (int i = 0; i < 64; ++i) {
+    const auto r = dart.map(0x100000, kPage, Perms{});
+    REQUIRE(r.ok);
+    maps.push_back(r.mapping);
+  }
+  CHECK(dart.map(0x100000, kPage, Perms{}).failure == MapFailure::Aperture);
+  for (std::size_t i = 0; i < maps.size(); i += 2) REQUIRE(dart.unmap(maps[i].handle));
+  const DartStats& s = dart.stats();
+  CHECK(s.free_bytes == 32 * kPage);
+  CHECK(s.largest_free_bytes == kPage);
+  const auto r = dart.map(0x100000, 2 * kPage, Perms{});
+  CHECK_FALSE(r.ok);
+  CHECK(r.failure == MapFailure::Fragmented);
+  CHECK(s.failures[static_cast<unsigned>(MapFailure::Fragmented)] == 1);
+  CHECK(dart.map(0x100000, kPage, Perms{}).ok);
+}
+
+TEST_CASE("Mappings get page-aligned bus addresses in the aperture, starting above the null page", "[dart]") {
+  Dart dart(config_of(""));
+  const auto a = dart.map(0x8'0000'0000, 3 * kPage, Perms{});
+  const auto b = dart.map(0x4000, kPage, Perms{});
+  REQUIRE((a.ok && b.ok));
+  CHECK(a.mapping.bus_addr == kPage);  // first-fit, base=16K
+  CHECK(b.mapping.bus_addr == 4 * kPage);
+  CHECK(a.mapping.handle != b.mapping.handle);
+  CHECK(a.mapping.handle != 0);
+}
+
+TEST_CASE("Stats follow maps, unmaps and failures", "[dart]") {
+  Dart dart(config_of("aperture=1M,slots=8"));
+  DartStats s = dart.stats();
+  CHECK(s.aperture_bytes == 1u << 20);
+  CHECK(s.free_bytes == 1u << 20);
+  CHECK(s.largest_free_bytes == 1u << 20);
+  CHECK(s.slot_capacity == 8);
+  CHECK(s.live_mappings == 0);
+  CHECK(s.tables_live == 0);
+
+  const auto a = dart.map(0x4000, 2 * kPage, Perms{});
+  const auto b = dart.map(0x4000, 3 * kPage, Perms{});
+  REQUIRE((a.ok && b.ok));
+  s = dart.stats();
+  CHECK(s.live_mappings == 2);
+  CHECK(s.mapped_bytes == 5 * kPage);
+  CHECK(s.free_bytes == (1u << 20) - 5 * kPage);
+  CHECK(s.largest_free_bytes == (1u << 20) - 5 * kPage);
+  CHECK(s.tables_live == 3);
+  CHECK(s.map_calls == 2);
+
+  REQUIRE(dart.unmap(a.mapping.handle));
+  CHECK_FALSE(dart.unmap(a.mapping.handle));  // double unmap
+  CHECK_FALSE(dart.unmap(0));
+  CHECK_FALSE(dart.unmap(0x7'0000'0001));
+  s = dart.stats();
+  CHECK(s.unmap_calls == 4);
+  CHECK(s.live_mappings == 1);
+  CHECK(s.mapped_bytes == 3 * kPage);
+  CHECK(s.free_bytes == (1u << 20) - 3 * kPage);
+  CHECK(s.largest_free_bytes == (1u << 20) - 5 * kPage);  // the freed 2 pages sit apart
+
+  CHECK(Dart(config_of("slots=unlimited")).stats().slot_capacity == 0);
+}
+
+TEST_CASE("Reset releases every mapping, table and fault, and old handles stay dead", "[dart]") {
+  Dart dart(config_of("aperture=1M"));
+  const auto a = dart.map(0x4000, 10 * kPage, Perms{});
+  REQUIRE(a.ok);
+  REQUIRE_FALSE(dart.translate(0, Access::Read).ok);
+  dart.reset();
+  const DartStats& s = dart.stats();
+  CHECK(s.live_mappings == 0);
+  CHECK(s.mapped_bytes == 0);
+  CHECK(s.tables_live == 0);
+  CHECK(s.free_bytes == 1u << 20);
+  CHECK(s.map_calls == 0);
+  CHECK(s.faults_by_code[static_cast<unsigned>(FaultCode::NoTtbr)] == 0);
+  CHECK_FALSE(dart.last_fault().valid);
+  CHECK(dart.translate(a.mapping.bus_addr, Access::Read).fault.code == FaultCode::NoL1);
+  const auto b = dart.map(0x4000, 1u << 20, Perms{});
+  REQUIRE(b.ok);
+  CHECK_FALSE(dart.unmap(a.mapping.handle));
+  CHECK(dart.unmap(b.mapping.handle));
+}
+
+TEST_CASE("A 4 TiB aperture builds no tables until a map, and only those its mappings need", "[dart]") {
+  Dart dart(config_of("aperture=4T,base=0"));
+  CHECK(dart.stats().tables_live == 0);
+  CHECK(dart.stats().free_bytes == std::uint64_t{1} << 42);
+  const auto one = dart.map(0x4000, kPage, Perms{});
+  REQUIRE(one.ok);
+  CHECK(dart.stats().tables_live == 3);  // root, L2, one leaf
+  const auto big = dart.map(0x100'0000, 1536u << 20, Perms{});
+  REQUIRE(big.ok);
+  // 1.5 GiB from bus 16K: 48 leaves of 32 MiB, plus the partly used one after them; same root and L2.
+  CHECK(dart.stats().tables_live == 2 + 49);
+  CHECK(dart.translate(big.mapping.bus_addr + (1536u << 20) - 1, Access::Write).pa == 0x100'0000 + (1536u << 20) - 1);
+  REQUIRE(dart.unmap(big.mapping.handle));
+  CHECK(dart.stats().tables_live == 3);
+  REQUIRE(dart.unmap(one.mapping.handle));
+  CHECK(dart.stats().tables_live == 0);
+}
+
+TEST_CASE("A Dart refuses a config that the spec parser would refuse", "[dart]") {
+  DartConfig c;
+  SECTION("aperture beyond the input space") {
+    c.variant = kDartT8020;
+    c.aperture_bytes = std::uint64_t{1} << 32;
+  }
+  SECTION("zero slots") { c.slots = 0; }
+  SECTION("unaligned aperture") { c.aperture_bytes = 3 * 4096; }
+  SECTION("bad page size") { c.page_bytes = 12288; c.aperture_bytes = 12288 * 4; c.base_bus_addr = 0; }
+  CHECK_THROWS_AS(Dart(c), std::invalid_argument);
+}
