@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <algorithm>
 #include <memory>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -153,7 +155,8 @@ void BM_ReplayEngine(benchmark::State& state) {
     state.PauseTiming();
     auto replay = std::make_unique<sim::Replay>(runs);
     state.ResumeTiming();
-    for (const auto& ev : events) replay->apply(ev);
+    for (std::size_t i = 0; i < events.size(); i += 32)
+      replay->apply_batch(std::span(events).subspan(i, std::min<std::size_t>(32, events.size() - i)), {});
     state.PauseTiming();
     benchmark::DoNotOptimize(replay->result(0));
     replay.reset();

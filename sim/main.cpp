@@ -122,6 +122,7 @@ int run_replay(const ReplayArgs& args) {
 }
 
 struct GenArgs {
+  std::string command_line;  // recorded in the trace, so that it can be made again
   std::string profile;
   trace::gen::GenParams params;
   std::string out = "-";
@@ -145,8 +146,7 @@ int run_gen(const GenArgs& args) {
   {
     trace::TextTraceWriter writer(f);
     writer.set_devices(gen->devices());
-    writer.comment(fmt::format("made by: dartlab gen {} --events {} --seed {}", args.profile, args.params.events,
-                               args.params.seed));
+    writer.comment("made by: " + args.command_line);
     trace::Event ev;
     while (gen->next(ev)) writer.write(ev);
     ok = writer.flush();
@@ -215,7 +215,12 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--no-drain", [&](const CLI::results_t&) { gen.params.drain = false; return true; },
                       "do not release what is live at the end")
       ->expected(0);
-  gen_cmd->footer(profiles_help());
+  gen_cmd->footer(profiles_help() +
+                  "\nOn the command line so far: --events, --seed, --live-target, --no-drain; the other knobs\n"
+                  "keep the defaults documented in traces/gen/generator.hpp.\n");
+
+  gen.command_line = "dartlab";
+  for (int i = 1; i < argc; ++i) gen.command_line += std::string(" ") + argv[i];
 
   try {
     app.parse(argc, argv);

@@ -42,7 +42,6 @@ struct Replay::Run {
   dart::DartBackend backend;
   mapper::Mapper mapper;
   std::string dart_spec;
-  std::vector<mapper::Mapping> mappings;  // parallel to Replay::segments_
   FirstFailure first_failure;
   std::uint64_t dropped_unmaps = 0;
   std::uint64_t access_checks = 0;
@@ -52,11 +51,12 @@ struct Replay::Run {
 };
 
 Replay::Replay(std::span<const RunConfig> runs, ReplayOptions options)
-    : options_(options), by_id_(1024), recently_released_(kReleasedRing), released_ring_(kReleasedRing, 0) {
+    : options_(options), by_id_(1024), released_ring_(kReleasedRing, Released{0, 0}) {
   if (runs.empty() || runs.size() > kMaxRuns)
     throw std::invalid_argument(fmt::format("a replay evaluates 1 to {} configurations at once, got {}", kMaxRuns,
                                             runs.size()));
   for (const RunConfig& c : runs) runs_.push_back(std::make_unique<Run>(c));
+  stride_ = static_cast<std::uint32_t>(1 + runs_.size());
 }
 
 Replay::~Replay() = default;
@@ -73,24 +73,23 @@ bool Replay::report(std::string message) {
   return false;
 }
 
-std::uint32_t Replay::alloc_segments(std::uint32_t count) {
-  const unsigned cls = static_cast<unsigned>(std::bit_width(std::bit_ceil(count)) - 1);
+std::uint32_t Replay::alloc_block(std::uint32_t segments) {
+  const unsigned cls = size_class(1 + segments * stride_);
   auto& free_list = free_blocks_[cls];
   if (!free_list.empty()) {
-    const std::uint32_t offset = free_list.back();
+    const std::uint32_t block = free_list.back();
     free_list.pop_back();
-    return offset;
+    return block;
   }
-  const auto offset = static_cast<std::uint32_t>(segments_.size());
-  const std::size_t size = segments_.size() + (std::size_t{1} << cls);
-  segments_.resize(size);
-  for (auto& run : runs_) run->mappings.resize(size);
-  return offset;
+  // New blocks are aligned to their size, so a block never straddles more lines than it must.
+  const std::size_t cells = std::size_t{1} << cls;
+  const std::size_t block = (arena_.size() + cells - 1) & ~(cells - 1);
+  arena_.resize(block + cells);
+  return static_cast<std::uint32_t>(block);
 }
 
-void Replay::free_segments(std::uint32_t offset, std::uint32_t count) {
-  const unsigned cls = static_cast<unsigned>(std::bit_width(std::bit_ceil(count)) - 1);
-  free_blocks_[cls].push_back(offset);
+void Replay::free_block(std::uint32_t block, std::uint32_t segments) {
+  free_blocks_[size_class(1 + segments * stride_)].push_back(block);
 }
 
 bool Replay::apply(const trace::Event& ev, std::uint64_t line) {
@@ -101,40 +100,72 @@ bool Replay::apply(const trace::Event& ev, std::uint64_t line) {
   return on_access(ev);
 }
 
+std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<const std::uint64_t> lines) {
+  // Stage 1: the id slots, and the key slots of single-range maps.
+  for (const trace::Event& ev : events) {
+    by_id_.prefetch(ev.id);
+    if (ev.kind == trace::EventKind::Map || ev.kind == trace::EventKind::Alloc)
+      for (const auto& run : runs_) run->mapper.prefetch_map(ev.gpa, ev.len_bytes);
+  }
+  // Stage 2: the arena blocks of requests being released.
+  for (const trace::Event& ev : events)
+    if (trace::is_unmap_kind(ev.kind))
+      if (const Record* rec = by_id_.find(ev.id)) __builtin_prefetch(&arena_[rec->block]);
+  // Stage 3: the host-mapping entries those requests hold.
+  for (const trace::Event& ev : events) {
+    if (!trace::is_unmap_kind(ev.kind)) continue;
+    const Record* rec = by_id_.find(ev.id);
+    if (rec == nullptr) continue;
+    const std::uint64_t failed = failed_runs(rec->block);
+    for (std::size_t r = 0; r < runs_.size(); ++r)
+      if (!(failed & (std::uint64_t{1} << r))) runs_[r]->mapper.prefetch_unmap(mapping(rec->block, 0, r).token);
+  }
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if (!apply(events[i], i < lines.size() ? lines[i] : 0)) return i;
+  return events.size();
+}
+
 bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
-  if (const std::uint32_t* live = by_id_.find(ev.id))
+  if (const Record* live = by_id_.find(ev.id))
     return report(fmt::format("{} of id {} which is still live (mapped at line {})", trace::to_string(ev.kind),
-                              ev.id, records_[*live].line));
+                              ev.id, line_of(live->block)));
+  if (ev.id == kNoId) return report(fmt::format("id {} is reserved", ev.id));
 
   const bool sg = ev.kind == trace::EventKind::MapSg;
   const std::size_t count = sg ? ev.segments.size() : 1;
   if (count == 0 || count > (std::size_t{1} << 13)) return report(fmt::format("map_sg with {} segments", count));
 
-  const std::uint32_t offset = alloc_segments(static_cast<std::uint32_t>(count));
+  const auto n = static_cast<std::uint32_t>(count);
+  const std::uint32_t offset = alloc_block(n);  // the block; its header is written below
   if (sg) {
-    for (std::size_t i = 0; i < count; ++i) segments_[offset + i] = {ev.segments[i].gpa, ev.segments[i].len_bytes};
+    sg_in_.assign(ev.segments.size(), {});
+    if (sg_out_.size() < count) sg_out_.resize(count);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      sg_in_[i] = {ev.segments[i].gpa, ev.segments[i].len_bytes};
+      set_segment(offset, i, ev.segments[i].gpa, ev.segments[i].len_bytes);
+    }
   } else {
-    segments_[offset] = {ev.gpa, ev.len_bytes};
+    set_segment(offset, 0, ev.gpa, ev.len_bytes);
   }
-  const std::span<const mapper::MapSegment> segs(&segments_[offset], count);
   const mapper::Direction dir =
       ev.kind == trace::EventKind::Alloc ? mapper::Direction::Bidirectional : to_mapper(ev.dir);
 
   std::uint64_t failed = 0;
   for (std::size_t r = 0; r < runs_.size(); ++r) {
     Run& run = *runs_[r];
-    const std::span<mapper::Mapping> out(&run.mappings[offset], count);
     mapper::MapError error{};
     bool ok = true;
     if (sg) {
-      const auto res = run.mapper.map_sg(segs, dir, out);
+      const auto res = run.mapper.map_sg(sg_in_, dir, std::span<mapper::Mapping>(sg_out_.data(), count));
       ok = res.ok;
       error = res.error;
+      if (ok)
+        for (std::uint32_t i = 0; i < n; ++i) set_mapping(offset, i, r, sg_out_[i]);
     } else {
-      const auto res = run.mapper.map(segs[0].gpa, segs[0].len_bytes, dir);
+      const auto res = run.mapper.map(ev.gpa, ev.len_bytes, dir);
       ok = res.ok;
       error = res.error;
-      out[0] = res.value;
+      set_mapping(offset, 0, r, res.value);
     }
     if (!ok) {
       failed |= std::uint64_t{1} << r;
@@ -145,67 +176,57 @@ bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
     run.min_largest_free_bytes = std::min(run.min_largest_free_bytes, ds.largest_free_bytes);
   }
 
-  std::uint32_t index = 0;
-  if (free_records_.empty()) {
-    index = static_cast<std::uint32_t>(records_.size());
-    records_.push_back({});
-  } else {
-    index = free_records_.back();
-    free_records_.pop_back();
-  }
-  records_[index] = Record{ev.kind, offset, static_cast<std::uint32_t>(count), failed, line};
-  by_id_.insert(ev.id, index);
+  arena_[offset] = Cell{failed, line};
+  by_id_.insert(ev.id, Record{offset, static_cast<std::uint16_t>(count), ev.kind});
   return true;
 }
 
 bool Replay::on_unmap(const trace::Event& ev) {
-  const std::uint32_t* found = by_id_.find(ev.id);
+  const Record* found = by_id_.find(ev.id);
   if (found == nullptr) {
-    if (const std::uint64_t* when = recently_released_.find(ev.id))
-      return report(fmt::format("double {}: id {} was already released by event {}", trace::to_string(ev.kind),
-                                ev.id, *when));
+    // Newest first: the most recent release of this id is the one to name.
+    for (std::size_t i = 1; i <= released_ring_.size(); ++i) {
+      const Released& r = released_ring_[(released_next_ + released_ring_.size() - i) % released_ring_.size()];
+      if (r.event == 0) break;
+      if (r.id == ev.id)
+        return report(fmt::format("double {}: id {} was already released by event {}", trace::to_string(ev.kind),
+                                  ev.id, r.event));
+    }
     return report(fmt::format("{} of id {} which was never mapped", trace::to_string(ev.kind), ev.id));
   }
-  const std::uint32_t index = *found;
-  const Record rec = records_[index];
+  const Record rec = *found;
   if (unmap_kind_for(rec.kind) != ev.kind)
     return report(fmt::format("{} of id {}, which was created by {} at line {} (expected {})",
-                              trace::to_string(ev.kind), ev.id, trace::to_string(rec.kind), rec.line,
+                              trace::to_string(ev.kind), ev.id, trace::to_string(rec.kind), line_of(rec.block),
                               trace::to_string(unmap_kind_for(rec.kind))));
 
+  const std::uint64_t failed = failed_runs(rec.block);
   for (std::size_t r = 0; r < runs_.size(); ++r) {
     Run& run = *runs_[r];
-    if (rec.failed_runs & (std::uint64_t{1} << r)) {
+    if (failed & (std::uint64_t{1} << r)) {
       ++run.dropped_unmaps;  // a driver never unmaps an address it never got
       continue;
     }
     for (std::uint32_t i = 0; i < rec.seg_count; ++i) {
-      const auto res = run.mapper.unmap(run.mappings[rec.seg_offset + i].token, segments_[rec.seg_offset + i].len_bytes);
+      const auto res = run.mapper.unmap(mapping(rec.block, i, r).token, segment(rec.block, i).len_bytes);
       if (!res) throw std::logic_error("replay: the mapper refused to release a token it handed out");
     }
   }
-  free_segments(rec.seg_offset, rec.seg_count);
+  free_block(rec.block, rec.seg_count);
   by_id_.erase(ev.id);
-  free_records_.push_back(index);
-
-  // Remember the id for a while, forgetting the oldest, so memory stays bounded.
-  const std::uint64_t oldest = released_ring_[released_next_];
-  if (oldest != 0) recently_released_.erase(oldest - 1);
-  released_ring_[released_next_] = ev.id + 1;  // 0 marks an empty ring slot
+  released_ring_[released_next_] = Released{ev.id, events_};
   released_next_ = (released_next_ + 1) % released_ring_.size();
-  recently_released_.erase(ev.id);
-  recently_released_.insert(ev.id, events_);
   return true;
 }
 
 bool Replay::on_access(const trace::Event& ev) {
-  const std::uint32_t* found = by_id_.find(ev.id);
+  const Record* found = by_id_.find(ev.id);
   if (found == nullptr) return report(fmt::format("access to id {} which is not live", ev.id));
-  const Record& rec = records_[*found];
+  const Record& rec = *found;
   // The access must lie inside one segment of the request.
   std::uint32_t seg = rec.seg_count;
   for (std::uint32_t i = 0; i < rec.seg_count; ++i) {
-    const auto& s = segments_[rec.seg_offset + i];
+    const mapper::MapSegment s = segment(rec.block, i);
     if (ev.gpa >= s.gpa && ev.len_bytes <= s.len_bytes && ev.gpa - s.gpa <= s.len_bytes - ev.len_bytes) {
       seg = i;
       break;
@@ -214,12 +235,12 @@ bool Replay::on_access(const trace::Event& ev) {
   if (seg == rec.seg_count)
     return report(fmt::format("access [{:#x}, +{}) lies outside request id {}", ev.gpa, ev.len_bytes, ev.id));
 
-  const auto& s = segments_[rec.seg_offset + seg];
+  const mapper::MapSegment s = segment(rec.block, seg);
   const dart::Access access = ev.dir == trace::Direction::FromDevice ? dart::Access::Write : dart::Access::Read;
   for (std::size_t r = 0; r < runs_.size(); ++r) {
-    if (rec.failed_runs & (std::uint64_t{1} << r)) continue;
+    if (failed_runs(rec.block) & (std::uint64_t{1} << r)) continue;
     Run& run = *runs_[r];
-    const std::uint64_t dma = run.mappings[rec.seg_offset + seg].dma_addr + (ev.gpa - s.gpa);
+    const std::uint64_t dma = mapping(rec.block, seg, r).dma_addr + (ev.gpa - s.gpa);
     // Every probed byte must reach its own gpa.
     const std::uint64_t page = run.dart.config().page_bytes;
     // Probes one page apart from the first byte, then the last byte: every page touched is seen.

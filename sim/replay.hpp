@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -15,6 +16,7 @@
 #include "models/dart/dart.hpp"
 #include "models/dart/dart_backend.hpp"
 #include "passthrough/mapper/flat_map.hpp"
+#include "passthrough/mapper/huge_page_allocator.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "traces/event.hpp"
 
@@ -78,6 +80,12 @@ class Replay {
   // issue() then says what. `line` is only used in messages and first_failure (0 = unknown).
   bool apply(const trace::Event& ev, std::uint64_t line = 0);
 
+  // Applies events in order exactly as apply() would, reading ahead to start their cache misses
+  // together (the id table, each request's arena block and the mappers' entries outgrow the
+  // caches with tens of thousands of live requests). Returns how many were applied: fewer than
+  // events.size() when an inconsistency stopped the replay.
+  std::size_t apply_batch(std::span<const trace::Event> events, std::span<const std::uint64_t> lines);
+
   const ReplayIssue& issue() const { return issue_; }
   std::uint64_t events() const { return events_; }
   std::uint64_t warnings() const { return warnings_; }
@@ -91,12 +99,17 @@ class Replay {
 
  private:
   struct Run;
+  // A live request, stored in the id table itself (16-byte slots keep the table small). The
+  // cold fields, the line and which runs refused it, sit in its arena block's header cell.
   struct Record {
+    std::uint32_t block;      // arena offset of the request's block
+    std::uint16_t seg_count;  // 1..8192
     trace::EventKind kind;
-    std::uint32_t seg_offset;
-    std::uint32_t seg_count;
-    std::uint64_t failed_runs;  // bit r: run r refused this request
-    std::uint64_t line;
+  };
+  static constexpr std::uint64_t kNoId = ~std::uint64_t{0};  // marks empty id-table slots
+  struct Released {
+    std::uint64_t id;
+    std::uint64_t event;  // 0: empty ring slot
   };
 
   bool on_map(const trace::Event& ev, std::uint64_t line);
@@ -104,8 +117,34 @@ class Replay {
   bool on_access(const trace::Event& ev);
   bool report(std::string message);  // records an issue; true (go on) when lenient
 
-  std::uint32_t alloc_segments(std::uint32_t count);
-  void free_segments(std::uint32_t offset, std::uint32_t count);
+  // The arena: a request of n segments takes a block of 1 + n * stride_ cells, a power of two
+  // aligned to its size: a header cell (failed runs, line), then each segment's cell followed by
+  // its mapping in each run. With one run a 4 KiB map is one 64-byte cache line.
+  struct Cell {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+  };
+  std::uint32_t alloc_block(std::uint32_t segments);
+  void free_block(std::uint32_t block, std::uint32_t segments);
+  std::uint64_t failed_runs(std::uint32_t block) const { return arena_[block].a; }
+  std::uint64_t line_of(std::uint32_t block) const { return arena_[block].b; }
+  mapper::MapSegment segment(std::uint32_t block, std::uint32_t i) const {
+    const Cell& c = arena_[block + 1 + i * stride_];
+    return {c.a, c.b};
+  }
+  mapper::Mapping mapping(std::uint32_t block, std::uint32_t i, std::size_t run) const {
+    const Cell& c = arena_[block + 1 + i * stride_ + 1 + run];
+    return {c.a, mapper::MapToken::unpack(c.b)};
+  }
+  void set_segment(std::uint32_t block, std::uint32_t i, std::uint64_t gpa, std::uint64_t len) {
+    arena_[block + 1 + i * stride_] = Cell{gpa, len};
+  }
+  void set_mapping(std::uint32_t block, std::uint32_t i, std::size_t run, const mapper::Mapping& m) {
+    arena_[block + 1 + i * stride_ + 1 + run] = Cell{m.dma_addr, m.token.pack()};
+  }
+  static unsigned size_class(std::uint32_t cells) {
+    return static_cast<unsigned>(std::bit_width(std::bit_ceil(cells)) - 1);
+  }
 
   std::vector<std::unique_ptr<Run>> runs_;
   ReplayOptions options_;
@@ -115,16 +154,16 @@ class Replay {
   std::vector<std::string> warning_samples_;
   ReplayIssue issue_;
 
-  mapper::FlatMap<std::uint64_t, std::uint32_t> by_id_;  // live id -> record index
-  std::vector<Record> records_;
-  std::vector<std::uint32_t> free_records_;
-  // Segments of live requests, in blocks of power-of-two sizes recycled through per-size free
-  // lists; every run keeps its mappings at the same offsets.
-  std::vector<mapper::MapSegment> segments_;
-  std::array<std::vector<std::uint32_t>, 14> free_blocks_;  // block of 2^i segments, i <= 13 (8192)
-  // Recently released ids, so that a double unmap can be told from an unmap of a never-mapped id.
-  mapper::FlatMap<std::uint64_t, std::uint64_t> recently_released_;  // id -> event index
-  std::vector<std::uint64_t> released_ring_;
+  mapper::FlatMap<std::uint64_t, Record, mapper::FlatHash<std::uint64_t>, kNoId> by_id_;  // live id -> request
+  // Blocks have power-of-two sizes and are recycled through per-size free lists.
+  std::vector<Cell, mapper::HugePageAllocator<Cell>> arena_;
+  std::uint32_t stride_ = 2;  // cells per segment: the segment and one mapping per run
+  std::array<std::vector<std::uint32_t>, 24> free_blocks_;
+  std::vector<mapper::MapSegment> sg_in_;  // scratch for map_sg, grown to the largest list seen
+  std::vector<mapper::Mapping> sg_out_;
+  // The last released ids, so that a double unmap can be told from an unmap of a never-mapped
+  // id. Written in sequence on every release; searched only when an unmap names no live id.
+  std::vector<Released> released_ring_;
   std::size_t released_next_ = 0;
 };
 

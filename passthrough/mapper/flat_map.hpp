@@ -1,6 +1,7 @@
 // An open-addressing hash map (linear probing, backward-shift deletion) for the hot paths:
 // no allocation per insert once capacity is reached, no tombstones, memory follows the
-// number of live keys. Keys and values must be trivially copyable.
+// number of live keys. Keys and values must be trivially copyable. An empty slot holds the key
+// `Empty`, which therefore cannot be stored (slots stay key + value, with no flag to pad them).
 #pragma once
 
 #include <bit>
@@ -8,6 +9,8 @@
 #include <cstdint>
 #include <type_traits>
 #include <vector>
+
+#include "passthrough/mapper/huge_page_allocator.hpp"
 
 namespace dartlab::mapper {
 
@@ -26,7 +29,7 @@ struct FlatHash {
   std::uint64_t operator()(const K& k) const { return mix64(static_cast<std::uint64_t>(k)); }
 };
 
-template <class K, class V, class Hash = FlatHash<K>>
+template <class K, class V, class Hash = FlatHash<K>, K Empty = K{}>
 class FlatMap {
   static_assert(std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<V>);
 
@@ -36,9 +39,12 @@ class FlatMap {
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
+  // A hint that `key` will be looked up soon: brings its home slot toward the cache.
+  void prefetch(const K& key) const { __builtin_prefetch(&slots_[index_of(key)]); }
+
   V* find(const K& key) {
     std::size_t i = index_of(key);
-    while (slots_[i].used) {
+    while (used(i)) {
       if (slots_[i].key == key) return &slots_[i].value;
       i = (i + 1) & mask_;
     }
@@ -46,22 +52,23 @@ class FlatMap {
   }
   const V* find(const K& key) const { return const_cast<FlatMap*>(this)->find(key); }
 
-  // Inserts key -> value unless key is present. Returns the stored value and whether it was inserted.
+  // Inserts key -> value unless key is present. Returns the stored value and whether it was
+  // inserted. The caller guarantees key != Empty.
   std::pair<V*, bool> insert(const K& key, const V& value) {
     if ((size_ + 1) * 4 > slots_.size() * 3) rehash(slots_.size() * 2);  // max load 3/4
     std::size_t i = index_of(key);
-    while (slots_[i].used) {
+    while (used(i)) {
       if (slots_[i].key == key) return {&slots_[i].value, false};
       i = (i + 1) & mask_;
     }
-    slots_[i] = Slot{key, value, true};
+    slots_[i] = Slot{key, value};
     ++size_;
     return {&slots_[i].value, true};
   }
 
   bool erase(const K& key) {
     std::size_t i = index_of(key);
-    while (slots_[i].used) {
+    while (used(i)) {
       if (slots_[i].key == key) {
         erase_at(i);
         return true;
@@ -72,22 +79,23 @@ class FlatMap {
   }
 
   void clear() {
-    for (auto& s : slots_) s.used = false;
+    for (auto& s : slots_) s.key = Empty;
     size_ = 0;
   }
 
   template <class F>
   void for_each(F&& f) const {
     for (const auto& s : slots_)
-      if (s.used) f(s.key, s.value);
+      if (!(s.key == Empty)) f(s.key, s.value);
   }
 
  private:
   struct Slot {
-    K key{};
+    K key = Empty;
     V value{};
-    bool used = false;
   };
+
+  bool used(std::size_t i) const { return !(slots_[i].key == Empty); }
 
   static std::size_t capacity_for(std::size_t n) { return std::bit_ceil(n < 8 ? std::size_t{16} : n * 2); }
   std::size_t index_of(const K& key) const { return static_cast<std::size_t>(Hash{}(key)) & mask_; }
@@ -97,7 +105,7 @@ class FlatMap {
     std::size_t j = hole;
     for (;;) {
       j = (j + 1) & mask_;
-      if (!slots_[j].used) break;
+      if (!used(j)) break;
       const std::size_t home = index_of(slots_[j].key);
       // Move j into the hole when its home lies cyclically outside (hole, j].
       const bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
@@ -106,21 +114,21 @@ class FlatMap {
         hole = j;
       }
     }
-    slots_[hole].used = false;
+    slots_[hole].key = Empty;
     --size_;
   }
 
   void rehash(std::size_t capacity) {
-    std::vector<Slot> old;
+    std::vector<Slot, HugePageAllocator<Slot>> old;
     old.swap(slots_);
     slots_.assign(capacity, Slot{});
     mask_ = capacity - 1;
     size_ = 0;
     for (const auto& s : old)
-      if (s.used) insert(s.key, s.value);
+      if (!(s.key == Empty)) insert(s.key, s.value);
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
 };

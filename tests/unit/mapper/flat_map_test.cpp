@@ -14,7 +14,7 @@ TEST_CASE("the flat map agrees with std::unordered_map over random inserts and e
   std::unordered_map<std::uint64_t, std::uint32_t> ref;
   // A small key space forces collisions, long probe chains and wrap-around at the table end.
   for (int step = 0; step < 200000; ++step) {
-    const std::uint64_t key = (rng() % 3000) << 14;  // page-aligned like real keys
+    const std::uint64_t key = ((rng() % 3000) + 1) << 14;  // page-aligned like real keys; 0 marks empty slots
     const auto op = rng() % 3;
     if (op == 0) {
       const auto value = static_cast<std::uint32_t>(rng());
@@ -41,4 +41,13 @@ TEST_CASE("the flat map agrees with std::unordered_map over random inserts and e
   flat.clear();
   CHECK(flat.empty());
   CHECK(flat.find(0) == nullptr);
+}
+
+TEST_CASE("a flat map with a custom empty key stores every other key, zero included", "[flat_map]") {
+  FlatMap<std::uint64_t, int, dartlab::mapper::FlatHash<std::uint64_t>, ~0ULL> m;
+  CHECK(m.insert(0, 7).second);
+  CHECK(*m.find(0) == 7);
+  CHECK(m.find(~0ULL) == nullptr);  // looking up the empty key finds nothing
+  CHECK(m.erase(0));
+  CHECK(m.find(0) == nullptr);
 }

@@ -1,0 +1,130 @@
+/*
+ * The mapper's and the DART's C APIs wired together in C, the way the QEMU apple-dma-pci device
+ * uses them: policy in the mapper, the emulated DART as its backend.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/dart/dartlab_dart.h"
+#include "passthrough/mapper/dartlab_mapper.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (cond) {                                                        \
+            ++passed;                                                      \
+        } else {                                                           \
+            ++failed;                                                      \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+        }                                                                  \
+    } while (0)
+
+/* The backend glue: DART status codes and mapper status codes are kept apart on purpose. */
+static int glue_map(void *opaque, uint64_t gpa, uint64_t len, int dir, uint64_t *bus_addr, uint64_t *handle)
+{
+    switch (dl_dart_map((DlDart *)opaque, gpa, len, dir, bus_addr, handle)) {
+    case DL_DART_OK: return DL_MAP_OK;
+    case DL_DART_SLOTS: return DL_MAP_SLOTS;
+    case DL_DART_APERTURE: return DL_MAP_APERTURE;
+    case DL_DART_FRAGMENTED: return DL_MAP_FRAGMENTED;
+    default: return DL_MAP_INVALID;
+    }
+}
+
+static int glue_unmap(void *opaque, uint64_t handle)
+{
+    return dl_dart_unmap((DlDart *)opaque, handle);
+}
+
+static const DlBackendOps glue_ops = { glue_map, glue_unmap };
+
+static void test_window_mapping_translates(void)
+{
+    char err[256];
+    DlDart *dart = dl_dart_create("aperture=64M", err, sizeof(err));
+    CHECK(dart != NULL);
+    DlMapper *m = dl_mapper_create("window:256K", &glue_ops, dart, err, sizeof(err));
+    CHECK(m != NULL);
+    CHECK(strcmp(dl_mapper_policy(m), "window:256K") == 0);
+
+    uint64_t dma_a = 0, dma_b = 0, h_a = 0, h_b = 0, pa = 0;
+    int fault = 0;
+    CHECK(dl_mapper_map(m, 0x40001000, 4096, DL_DIR_TO_DEVICE, &dma_a, &h_a) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x40009000, 4096, DL_DIR_FROM_DEVICE, &dma_b, &h_b) == DL_MAP_OK);
+    CHECK(dma_b - dma_a == 0x8000); /* one window: same bus base */
+    CHECK(dl_dart_translate(dart, dma_a + 0x10, 0, &pa, &fault) == 0);
+    CHECK(pa == 0x40001010);
+    CHECK(dl_dart_translate(dart, dma_b, 1, &pa, &fault) == 0);
+    CHECK(pa == 0x40009000);
+
+    DlMapperStats ms;
+    DlDartStats ds;
+    dl_mapper_stats(m, &ms);
+    dl_dart_stats(dart, &ds);
+    CHECK(ms.live_mappings == 1 && ds.live_mappings == 1);
+    CHECK(ms.mapped_bytes == 256 * 1024 && ds.mapped_bytes == 256 * 1024);
+    CHECK(ms.live_requests == 2);
+
+    CHECK(dl_mapper_unmap_handle(m, h_a, 4096) == DL_MAP_OK);
+    CHECK(dl_mapper_unmap_handle(m, h_a, 4096) != DL_MAP_OK); /* stale handle */
+    CHECK(dl_mapper_unmap(m, dma_b, 4096) == DL_MAP_OK);      /* by DMA address */
+    dl_dart_stats(dart, &ds);
+    CHECK(ds.live_mappings == 0);
+    CHECK(dl_dart_translate(dart, dma_a, 0, &pa, &fault) != 0);
+    CHECK(fault != DL_DART_FAULT_NONE);
+
+    dl_mapper_destroy(m);
+    dl_dart_destroy(dart);
+}
+
+static void test_limits_come_back_as_status(void)
+{
+    char err[256];
+    DlDart *dart = dl_dart_create("slots=2", err, sizeof(err));
+    DlMapper *m = dl_mapper_create("direct", &glue_ops, dart, err, sizeof(err));
+    uint64_t dma, h;
+    CHECK(dl_mapper_map(m, 0x10000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x20000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x30000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_SLOTS);
+    CHECK(strcmp(dl_map_status_name(DL_MAP_SLOTS), "slots") == 0);
+    CHECK(dl_mapper_map(m, 0x30000, 0, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_INVALID);
+    CHECK(dl_mapper_map(m, UINT64_MAX - 100, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_INVALID);
+
+    DlMapperStats ms;
+    dl_mapper_stats(m, &ms);
+    CHECK(ms.failures_slots == 1 && ms.failures_invalid == 2);
+
+    dl_mapper_release_all(m); /* device reset */
+    DlDartStats ds;
+    dl_dart_stats(dart, &ds);
+    CHECK(ds.live_mappings == 0);
+    dl_mapper_destroy(m);
+    dl_dart_destroy(dart);
+}
+
+static void test_bad_specs_are_refused_with_a_message(void)
+{
+    char err[256] = "";
+    CHECK(dl_dart_create("slots=lots", err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "slots") != NULL);
+    err[0] = '\0';
+    DlDart *dart = dl_dart_create("", err, sizeof(err));
+    CHECK(dl_mapper_create("window:100K", &glue_ops, dart, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "not a power of two") != NULL);
+    CHECK(dl_mapper_create("window:256K", NULL, dart, err, sizeof(err)) == NULL);
+    CHECK(dl_mapper_create(NULL, &glue_ops, dart, NULL, 0) == NULL); /* no err buffer: still safe */
+    CHECK(dl_mapper_map(NULL, 0, 4096, 0, NULL, NULL) == DL_MAP_INVALID);
+    dl_mapper_destroy(NULL);
+    dl_dart_destroy(dart);
+}
+
+int main(void)
+{
+    test_window_mapping_translates();
+    test_limits_come_back_as_status();
+    test_bad_specs_are_refused_with_a_message();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
