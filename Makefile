@@ -36,6 +36,10 @@ test-asan: build-asan
 demo: build
 	@echo "== dartlab replay on the bundled samples"
 	$(DARTLAB) replay $(SAMPLES) --policy direct --policy window:64K --policy window:256K --policy window:1M
+	@echo
+	@echo "== the same game under a stingier host: 2048 mappings, 256 MiB"
+	$(DARTLAB) replay traces/samples/game.trace --policy direct --policy window:256K --policy window:1M \
+	  --dart aperture=256M,slots=2048
 
 bench: build
 	@./bench/run.sh $(RELEASE)
