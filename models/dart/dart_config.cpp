@@ -2,7 +2,6 @@
 
 #include <array>
 #include <bit>
-#include <cctype>
 #include <optional>
 
 #include "models/dart/slots.hpp"
@@ -16,12 +15,6 @@ constexpr std::array<std::string_view, kKeyCount> kKeyNames{"aperture", "slots",
 constexpr std::uint64_t kMinPageBytes = 4096;   // smallest page the table format can hold (pte.hpp)
 constexpr std::uint64_t kMaxPageBytes = 65536;  // largest: 8192-entry tables, 16 bits of offset
 
-struct Suffix {
-  char letter;
-  unsigned shift;
-};
-constexpr std::array<Suffix, 4> kSuffixes{{{'T', 40}, {'G', 30}, {'M', 20}, {'K', 10}}};
-
 std::string known_keys() {
   std::string out;
   for (const std::string_view k : kKeyNames) {
@@ -31,46 +24,16 @@ std::string known_keys() {
   return out;
 }
 
-// Decimal or 0x hex, no sign, no suffix; nullopt on anything else or overflow.
 std::optional<std::uint64_t> parse_count(std::string_view text) {
-  unsigned base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    text.remove_prefix(2);
-  }
-  if (text.empty()) return std::nullopt;
   std::uint64_t value = 0;
-  for (const char c : text) {
-    unsigned digit;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<unsigned>(c - '0');
-    } else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c))) {
-      digit = static_cast<unsigned>(std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-    } else {
-      return std::nullopt;
-    }
-    if (value > (UINT64_MAX - digit) / base) return std::nullopt;
-    value = value * base + digit;
-  }
+  if (!dartlab::parse_count(text, value)) return std::nullopt;
   return value;
 }
 
-// A count with an optional binary suffix K, M, G or T.
 std::optional<std::uint64_t> parse_size(std::string_view text) {
-  unsigned shift = 0;
-  if (!text.empty()) {
-    const char last = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
-    for (const Suffix& s : kSuffixes) {
-      if (s.letter == last) {
-        shift = s.shift;
-        text.remove_suffix(1);
-        break;
-      }
-    }
-  }
-  const std::optional<std::uint64_t> count = parse_count(text);
-  if (!count || (shift > 0 && *count > (UINT64_MAX >> shift))) return std::nullopt;
-  return *count << shift;
+  std::uint64_t bytes = 0;
+  if (!dartlab::parse_size(text, bytes)) return std::nullopt;
+  return bytes;
 }
 
 // Built by appending: GCC 12 at -O3 misreports "literal" + std::string&& (-Wrestrict, bug 105329).
@@ -90,16 +53,6 @@ std::string bad_size(Key key, std::string_view value) {
 }
 
 }  // namespace
-
-std::string format_size(std::uint64_t bytes) {
-  if (bytes != 0) {
-    for (const Suffix& s : kSuffixes) {
-      const std::uint64_t unit = std::uint64_t{1} << s.shift;
-      if (bytes % unit == 0) return std::to_string(bytes / unit) + s.letter;
-    }
-  }
-  return std::to_string(bytes);
-}
 
 std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec) {
   DartConfig config;

@@ -8,6 +8,7 @@
 
 #include "models/dart/aperture.hpp"
 #include "models/dart/dart_variant.hpp"
+#include "passthrough/mapper/size_text.hpp"
 
 namespace dartlab::dart {
 
@@ -34,6 +35,6 @@ std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec);
 std::string to_spec(const DartConfig& config);
 
 // "16K", "1536M", "4T", or plain decimal when no suffix divides exactly.
-std::string format_size(std::uint64_t bytes);
+using dartlab::format_size;
 
 }  // namespace dartlab::dart

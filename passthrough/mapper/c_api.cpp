@@ -7,6 +7,7 @@
 
 #include "passthrough/mapper/dartlab_mapper.h"
 #include "passthrough/mapper/mapper.hpp"
+#include "passthrough/mapper/request_table.hpp"
 
 namespace {
 
@@ -72,11 +73,15 @@ void write_error(char* err, std::size_t errlen, const std::string& msg) {
 
 }  // namespace
 
+// Handles name requests, not host mappings: a guest that releases a handle twice, or a length
+// it did not map, is refused instead of taking another request's reference (RequestTable).
 struct DlMapper {
   DlMapper(const DlBackendOps& ops, void* opaque, const Policy& p)
-      : backend(ops, opaque), mapper(backend, p, MapperOptions{.index_by_dma_addr = true}), spec(p.spec()) {}
+      : backend(ops, opaque), mapper(backend, p), requests(mapper), spec(p.spec()) {}
+  ~DlMapper() { requests.release_all(); }
   CBackend backend;
   Mapper mapper;
+  RequestTable requests;
   std::string spec;
 };
 
@@ -106,30 +111,30 @@ void dl_mapper_destroy(DlMapper* m) { delete m; }
 int dl_mapper_map(DlMapper* m, uint64_t gpa, uint64_t len, int dir, uint64_t* dma_addr, uint64_t* handle) {
   if (m == nullptr || dma_addr == nullptr || handle == nullptr) return DL_MAP_INVALID;
   try {
-    const auto r = m->mapper.map(gpa, len, direction_of(dir));
+    const auto r = m->requests.map(gpa, len, direction_of(dir));
     if (!r) return status_of(r.error);
     *dma_addr = r.value.dma_addr;
-    *handle = r.value.token.pack();
+    *handle = r.value.handle;
     return DL_MAP_OK;
   } catch (const std::bad_alloc&) {
-    return DL_MAP_SLOTS;  // out of memory to track another mapping: report it as no room
+    return DL_MAP_SLOTS;  // no memory to track another request: report it as no room
   }
 }
 
 int dl_mapper_unmap_handle(DlMapper* m, uint64_t handle, uint64_t len) {
   if (m == nullptr) return DL_MAP_INVALID;
-  const auto r = m->mapper.unmap(MapToken::unpack(handle), len);
+  const auto r = m->requests.unmap_handle(handle, len);
   return r ? DL_MAP_OK : status_of(r.error);
 }
 
 int dl_mapper_unmap(DlMapper* m, uint64_t dma_addr, uint64_t len) {
   if (m == nullptr) return DL_MAP_INVALID;
-  const auto r = m->mapper.unmap(dma_addr, len);
+  const auto r = m->requests.unmap_dma(dma_addr, len);
   return r ? DL_MAP_OK : status_of(r.error);
 }
 
 void dl_mapper_release_all(DlMapper* m) {
-  if (m != nullptr) m->mapper.release_all();
+  if (m != nullptr) m->requests.release_all();
 }
 
 void dl_mapper_stats(const DlMapper* m, DlMapperStats* out) {

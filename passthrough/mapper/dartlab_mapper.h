@@ -55,9 +55,12 @@ DlMapper *dl_mapper_create(const char *policy_spec, const DlBackendOps *ops, voi
                            size_t errlen);
 void dl_mapper_destroy(DlMapper *m);
 
-/* Maps one request. On DL_MAP_OK fills dma_addr and a handle for dl_mapper_unmap_handle. */
+/* Maps one request. On DL_MAP_OK fills dma_addr and a handle naming this request (not the
+ * host mapping it shares), for dl_mapper_unmap_handle. */
 int dl_mapper_map(DlMapper *m, uint64_t gpa, uint64_t len, int dir, uint64_t *dma_addr, uint64_t *handle);
-/* Releases one request by handle, or by DMA address (as dma_unmap_page does). */
+/* Releases one request by handle, or by DMA address (as dma_unmap_page does). Either must name a
+ * live request of exactly len bytes, else DL_MAP_INVALID and nothing changes: a released handle,
+ * a stale one and a wrong length are all refused. */
 int dl_mapper_unmap_handle(DlMapper *m, uint64_t handle, uint64_t len);
 int dl_mapper_unmap(DlMapper *m, uint64_t dma_addr, uint64_t len);
 /* Releases every host mapping (device or guest reset). */

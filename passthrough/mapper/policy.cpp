@@ -1,51 +1,10 @@
 #include "passthrough/mapper/policy.hpp"
 
 #include <bit>
-#include <charconv>
 #include <initializer_list>
 #include <string>
 
 namespace dartlab::mapper {
-
-namespace {
-
-// "256K" rather than "262144": specs read the way people write them.
-std::string format_size(std::uint64_t bytes) {
-  static constexpr struct {
-    std::uint64_t unit;
-    char suffix;
-  } kUnits[] = {{1ULL << 40, 'T'}, {1ULL << 30, 'G'}, {1ULL << 20, 'M'}, {1ULL << 10, 'K'}};
-  for (const auto& u : kUnits)
-    if (bytes >= u.unit && bytes % u.unit == 0) return std::to_string(bytes / u.unit) + u.suffix;
-  return std::to_string(bytes);
-}
-
-}  // namespace
-
-bool parse_size(std::string_view text, std::uint64_t& bytes) {
-  if (text.empty()) return false;
-  std::uint64_t shift = 0;
-  switch (text.back()) {
-    case 'K': case 'k': shift = 10; break;
-    case 'M': case 'm': shift = 20; break;
-    case 'G': case 'g': shift = 30; break;
-    case 'T': case 't': shift = 40; break;
-    default: break;
-  }
-  if (shift != 0) text.remove_suffix(1);
-  int base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    text.remove_prefix(2);
-  }
-  if (text.empty()) return false;
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (ec != std::errc{} || end != text.data() + text.size()) return false;
-  if (shift != 0 && value > (~0ULL >> shift)) return false;
-  bytes = value << shift;
-  return true;
-}
 
 std::string Policy::spec() const {
   switch (kind) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <variant>
 
+#include "passthrough/mapper/size_text.hpp"
 #include "passthrough/mapper/types.hpp"
 
 namespace dartlab::mapper {
@@ -58,9 +59,5 @@ constexpr Key key_for(const Policy& p, std::uint64_t gpa, std::uint64_t len_byte
   }
   return direct_key(gpa, len_bytes);
 }
-
-// Parses a byte size: decimal or 0x-hex, optional K/M/G/T binary suffix ("256K" = 262144).
-// Returns false on anything else, including overflow.
-bool parse_size(std::string_view text, std::uint64_t& bytes);
 
 }  // namespace dartlab::mapper

@@ -97,7 +97,7 @@ printf 'map 1 d 0x4000 4096 to_dev\n' >"$work/noheader.trace"
 expect "missing header" 2 "noheader.trace:1" -- "$dartlab" replay "$work/noheader.trace"
 
 # gen: deterministic per seed, replayable
-"$dartlab" gen game -n 20000 -s 5 -o "$work/a.trace" && "$dartlab" gen game -n 20000 -s 5 -o "$work/b.trace"
+"$dartlab" gen game -n 20000 -s 5 >"$work/a.trace" && "$dartlab" gen game -n 20000 -s 5 >"$work/b.trace"
 expect "gen is deterministic per seed" 0 "" -- cmp "$work/a.trace" "$work/b.trace"
 expect "generated trace replays" 0 '"events": 20000' -- "$dartlab" replay "$work/a.trace" --json -
 expect "gen: unknown profile" 1 "unknown profile" -- "$dartlab" gen nosuch -n 10

@@ -51,17 +51,17 @@ TEST_CASE("bad policy specs are refused with a message that says what is wrong",
 
 TEST_CASE("sizes parse as decimal or hex with binary suffixes and refuse overflow", "[policy]") {
   std::uint64_t b = 0;
-  CHECK((parse_size("4K", b) && b == 4096));
-  CHECK((parse_size("1536M", b) && b == 1536ULL << 20));
-  CHECK((parse_size("0x4000", b) && b == 0x4000));
-  CHECK((parse_size("2T", b) && b == 2ULL << 40));
-  CHECK((parse_size("12345", b) && b == 12345));
-  CHECK_FALSE(parse_size("", b));
-  CHECK_FALSE(parse_size("K", b));
-  CHECK_FALSE(parse_size("0x", b));
-  CHECK_FALSE(parse_size("-4K", b));
-  CHECK_FALSE(parse_size("4KB", b));
-  CHECK_FALSE(parse_size("16777216T", b));  // 2^24 * 2^40 overflows
+  CHECK((dartlab::parse_size("4K", b) && b == 4096));
+  CHECK((dartlab::parse_size("1536M", b) && b == 1536ULL << 20));
+  CHECK((dartlab::parse_size("0x4000", b) && b == 0x4000));
+  CHECK((dartlab::parse_size("2T", b) && b == 2ULL << 40));
+  CHECK((dartlab::parse_size("12345", b) && b == 12345));
+  CHECK_FALSE(dartlab::parse_size("", b));
+  CHECK_FALSE(dartlab::parse_size("K", b));
+  CHECK_FALSE(dartlab::parse_size("0x", b));
+  CHECK_FALSE(dartlab::parse_size("-4K", b));
+  CHECK_FALSE(dartlab::parse_size("4KB", b));
+  CHECK_FALSE(dartlab::parse_size("16777216T", b));  // 2^24 * 2^40 overflows
 }
 
 TEST_CASE("a request inside one window is keyed by the whole window", "[policy]") {
