@@ -92,6 +92,13 @@ printf 'dartlab-trace v1\nmap 1 d 0x4000 0 to_dev\n' >"$work/zero.trace"
 expect "zero length" 2 "zero.trace:2:[0-9]+: error: .*length" -- "$dartlab" replay "$work/zero.trace"
 printf 'dartlab-trace v1\nmap 1 d 0xfffffffffffff000 0x2000 to_dev\n' >"$work/overflow.trace"
 expect "address overflow" 2 "overflow.trace:2:[0-9]+: error: .*(overflow|past 2\^64)" -- "$dartlab" replay "$work/overflow.trace"
+printf 'dartlab-trace v1\nmap 18446744073709551615 d 0x4000 4096 to_dev\n' >"$work/reserved.trace"
+expect "the all-ones id is reserved" 2 "reserved.trace:2: error: id 18446744073709551615 is reserved" -- \
+  "$dartlab" replay "$work/reserved.trace"
+expect "a trace on standard input" 0 '"events": 11,' -- sh -c "\"$dartlab\" replay - --json - <\"$work/ok.trace\""
+printf 'dartlab-trace v1\nmap 1 d 0x4000 4096 to_dev\nmap 2 d 0x8000 4096 to_dev\nunmap 1\nunmap 2\nbogus line\n' >"$work/late-error.trace"
+expect "an error after good events names its line" 2 "late-error.trace:6:1: error: unknown event 'bogus'" -- \
+  "$dartlab" replay "$work/late-error.trace"
 expect "missing file" 2 "nope.trace.*(No such file|cannot open)" -- "$dartlab" replay "$work/nope.trace"
 printf 'map 1 d 0x4000 4096 to_dev\n' >"$work/noheader.trace"
 expect "missing header" 2 "noheader.trace:1" -- "$dartlab" replay "$work/noheader.trace"
