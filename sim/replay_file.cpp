@@ -2,6 +2,9 @@
 
 #include <array>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,50 +13,146 @@
 
 namespace dartlab::sim {
 
+namespace {
+
+// Parsing and replaying overlap: a reader thread fills batches of events while the calling
+// thread replays the previous ones. Batches are large so that hand-offs are rare; the replay
+// still reads ahead in groups of kGroup (Replay::apply_batch).
+constexpr std::size_t kBatchEvents = 1024;
+constexpr std::size_t kBatchesInFlight = 3;
+constexpr std::size_t kGroup = 32;
+
+struct Batch {
+  std::size_t count = 0;
+  std::array<trace::Event, kBatchEvents> events;
+  std::array<std::uint64_t, kBatchEvents> lines{};
+  // map_sg segments, copied (a reader's spans die with its next event): event i's are
+  // segments[seg_first[i] .. + seg_count[i]); the consumer points the spans at them.
+  std::vector<trace::Segment> segments;
+  std::array<std::uint32_t, kBatchEvents> seg_first{};
+  std::array<std::uint32_t, kBatchEvents> seg_count{};
+  std::uint64_t bytes_consumed = 0;
+  bool last = false;  // no batch follows
+  std::string error;  // a parse error right after these events
+};
+
+// A bounded single-producer single-consumer queue of batches.
+class BatchQueue {
+ public:
+  // Producer: the next slot to fill, or nullptr once the consumer has given up.
+  Batch* next_empty() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return abandoned_ || filled_ - consumed_ < kBatchesInFlight; });
+    return abandoned_ ? nullptr : &slots_[filled_ % kBatchesInFlight];
+  }
+  void publish() {
+    {
+      std::lock_guard lock(mutex_);
+      ++filled_;
+    }
+    changed_.notify_all();
+  }
+  // Consumer: the oldest filled batch.
+  Batch& next_filled() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return filled_ > consumed_; });
+    return slots_[consumed_ % kBatchesInFlight];
+  }
+  void done_with_it() {
+    {
+      std::lock_guard lock(mutex_);
+      ++consumed_;
+    }
+    changed_.notify_all();
+  }
+  void abandon() {
+    {
+      std::lock_guard lock(mutex_);
+      abandoned_ = true;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  std::array<Batch, kBatchesInFlight> slots_;
+  std::size_t filled_ = 0;
+  std::size_t consumed_ = 0;
+  bool abandoned_ = false;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+void read_batches(trace::TextTraceReader& reader, BatchQueue& queue) {
+  for (;;) {
+    Batch* b = queue.next_empty();
+    if (b == nullptr) return;
+    b->count = 0;
+    b->segments.clear();
+    b->error.clear();
+    b->last = false;
+    while (b->count < kBatchEvents) {
+      const std::size_t i = b->count;
+      trace::Event& ev = b->events[i];
+      const auto status = reader.next(ev);
+      if (status == trace::TextTraceReader::Status::End) {
+        b->last = true;
+        break;
+      }
+      if (status == trace::TextTraceReader::Status::Error) {
+        b->error = reader.error().to_string();
+        b->last = true;
+        break;
+      }
+      b->lines[i] = reader.line();
+      b->seg_first[i] = static_cast<std::uint32_t>(b->segments.size());
+      b->seg_count[i] = static_cast<std::uint32_t>(ev.segments.size());
+      b->segments.insert(b->segments.end(), ev.segments.begin(), ev.segments.end());
+      ev.segments = {};
+      ++b->count;
+    }
+    b->bytes_consumed = reader.bytes_consumed();
+    const bool last = b->last;
+    queue.publish();
+    if (last) return;
+  }
+}
+
+}  // namespace
+
 std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std::span<const RunConfig> runs,
                                                     const ReplayOptions& options, const ProgressFn& progress) {
   const auto start = std::chrono::steady_clock::now();
   trace::TextTraceReader reader(path, trace::ReaderOptions{.lenient = options.lenient});
   Replay replay(runs, options);
-  // Events go to the replay in batches so that it can read ahead (Replay::apply_batch); the
-  // reader's segment spans live until its next event, so sg segments are copied out.
-  constexpr std::size_t kBatch = 32;
-  std::array<trace::Event, kBatch> batch;
-  std::array<std::uint64_t, kBatch> lines{};
-  std::array<std::size_t, kBatch> seg_start{};
-  std::vector<trace::Segment> segments;
+  // Big (three batches of a thousand events): on the heap, not the stack.
+  auto queue = std::make_unique<BatchQueue>();
+  std::thread producer(read_batches, std::ref(reader), std::ref(*queue));
+
+  std::string failure;
   std::uint64_t next_progress = 0;
-  bool more = true;
-  while (more) {
-    std::size_t n = 0;
-    segments.clear();
-    while (n < kBatch) {
-      const auto status = reader.next(batch[n]);
-      if (status == trace::TextTraceReader::Status::End) {
-        more = false;
-        break;
-      }
-      if (status == trace::TextTraceReader::Status::Error) {
-        // Events read before the bad line still count, in order, before the error is reported.
-        const std::size_t done = replay.apply_batch(std::span(batch.data(), n), std::span(lines.data(), n));
-        if (done < n) return fmt::format("{}:{}: error: {}", path, lines[done], replay.issue().message);
-        return reader.error().to_string();
-      }
-      lines[n] = reader.line();
-      seg_start[n] = segments.size();
-      segments.insert(segments.end(), batch[n].segments.begin(), batch[n].segments.end());
-      ++n;
+  for (bool last = false; !last;) {
+    Batch& b = queue->next_filled();
+    last = b.last;
+    for (std::size_t i = 0; i < b.count; ++i)
+      if (b.seg_count[i] != 0) b.events[i].segments = std::span(b.segments.data() + b.seg_first[i], b.seg_count[i]);
+    for (std::size_t at = 0; at < b.count && failure.empty(); at += kGroup) {
+      const std::size_t n = std::min(kGroup, b.count - at);
+      const std::size_t done = replay.apply_batch(std::span(b.events.data() + at, n), std::span(b.lines.data() + at, n));
+      if (done < n) failure = fmt::format("{}:{}: error: {}", path, b.lines[at + done], replay.issue().message);
     }
-    for (std::size_t i = 0; i < n; ++i)
-      if (batch[i].kind == trace::EventKind::MapSg)
-        batch[i].segments = std::span(segments.data() + seg_start[i], batch[i].segments.size());
-    const std::size_t done = replay.apply_batch(std::span(batch.data(), n), std::span(lines.data(), n));
-    if (done < n) return fmt::format("{}:{}: error: {}", path, lines[done], replay.issue().message);
+    // Events before a bad line count, in order, before the parse error is reported.
+    if (failure.empty() && !b.error.empty()) failure = b.error;
+    const std::uint64_t bytes = b.bytes_consumed;
+    queue->done_with_it();
+    if (!failure.empty()) break;
     if (progress && replay.events() >= next_progress) {
-      progress(reader.bytes_consumed(), reader.file_bytes(), replay.events());
+      progress(bytes, reader.file_bytes(), replay.events());
       next_progress = replay.events() + (1 << 16);
     }
   }
+  queue->abandon();  // a producer still reading stops at its next batch
+  producer.join();
+  if (!failure.empty()) return failure;
   if (progress) progress(reader.bytes_consumed(), reader.file_bytes(), replay.events());
 
   TraceOutcome out;

@@ -22,7 +22,7 @@ inline constexpr std::size_t kMaxDevices = 65535;
 // A longer line is treated as corrupt input, not buffered without bound.
 inline constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
 // read(2) size: large enough that syscalls vanish from the profile, small enough for L2/L3.
-inline constexpr std::size_t kBlockBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kBlockBytes = std::size_t{64} << 10;
 
 // Keywords, indexed by the enum's value.
 inline constexpr std::array<std::string_view, kEventKindCount> kKindKeywords = {
