@@ -130,7 +130,8 @@ class Mapper {
                                          boost::intrusive::key_of_value<BusNodeAddr>>;
 
   struct KeyHash {
-    std::uint64_t operator()(const Key& k) const { return mix64(k.base ^ mix64(k.size_bytes)); }
+    // Bases are 16 KiB-aligned and sizes whole pages: one mix over both is enough.
+    std::uint64_t operator()(const Key& k) const { return mix64(k.base ^ (k.size_bytes << 40) ^ (k.size_bytes >> 24)); }
   };
 
   Entry* live_entry(MapToken token);

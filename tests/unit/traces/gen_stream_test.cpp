@@ -157,7 +157,7 @@ TEST_CASE("A game in a small guest stays well-formed when guest RAM runs out", "
   GenParams params;
   params.seed = GENERATE(3u, 4u);
   params.events = 100000;
-  params.guest_ram_bytes = 64 * MiB;  // far less than 40,000 live requests want
+  params.guest_ram_bytes = 64 * MiB;  // far less than the default working set wants
   params.alloc_fraction = 0.05;
   auto generator = generator_for("game", params);
   StreamCheck check(params, *generator);
