@@ -12,6 +12,7 @@
 
 #include "models/dart/dart_config.hpp"
 #include "passthrough/mapper/policy.hpp"
+#include "sim/atomic_file.hpp"
 #include "sim/replay_file.hpp"
 #include "sim/results_output.hpp"
 #include "traces/gen/generator.hpp"
@@ -135,29 +136,23 @@ int run_gen(const GenArgs& args) {
     fmt::print(stderr, "dartlab gen: {}\n", error);
     return kExitUsage;
   }
-  const bool to_stdout = args.out == "-";
-  const std::string tmp = args.out + ".tmp";
-  std::FILE* f = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    fmt::print(stderr, "dartlab gen: cannot open {}: {}\n", tmp, std::strerror(errno));
+  sim::AtomicFile out(args.out);
+  if (!out.open_error().empty()) {
+    fmt::print(stderr, "dartlab gen: {}\n", out.open_error());
     return kExitUsage;
   }
-  bool ok = true;
-  {
-    trace::TextTraceWriter writer(f);
+  bool written = false;
+  {  // the writer flushes in its destructor: it must be gone before the file is closed
+    trace::TextTraceWriter writer(out.stream());
     writer.set_devices(gen->devices());
     writer.comment("made by: " + args.command_line);
     trace::Event ev;
     while (gen->next(ev)) writer.write(ev);
-    ok = writer.flush();
+    written = writer.flush();  // the writer's own check first (it buffers), then the file's
   }
-  if (!to_stdout) {
-    ok = std::fclose(f) == 0 && ok;
-    ok = ok && std::rename(tmp.c_str(), args.out.c_str()) == 0;
-    if (!ok) std::remove(tmp.c_str());
-  }
-  if (!ok) {
-    fmt::print(stderr, "dartlab gen: cannot write {}: {}\n", args.out, std::strerror(errno));
+  const std::string err = written ? out.commit() : "cannot write " + args.out + ": " + std::strerror(errno);
+  if (!err.empty()) {
+    fmt::print(stderr, "dartlab gen: {}\n", err);
     return kExitUsage;
   }
   return 0;

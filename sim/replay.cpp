@@ -108,17 +108,19 @@ std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<
       for (const auto& run : runs_) run->mapper.prefetch_map(ev.gpa, ev.len_bytes);
   }
   // Stage 2: the arena blocks of requests being released.
-  for (const trace::Event& ev : events)
+  std::array<std::uint32_t, kMaxBatch> blocks;
+  std::size_t releases = 0;
+  for (const trace::Event& ev : events.first(std::min(events.size(), kMaxBatch)))
     if (trace::is_unmap_kind(ev.kind))
-      if (const Record* rec = by_id_.find(ev.id)) __builtin_prefetch(&arena_[rec->block]);
+      if (const Record* rec = by_id_.find(ev.id)) {
+        __builtin_prefetch(&arena_[rec->block]);
+        blocks[releases++] = rec->block;
+      }
   // Stage 3: the host-mapping entries those requests hold.
-  for (const trace::Event& ev : events) {
-    if (!trace::is_unmap_kind(ev.kind)) continue;
-    const Record* rec = by_id_.find(ev.id);
-    if (rec == nullptr) continue;
-    const std::uint64_t failed = failed_runs(rec->block);
+  for (std::size_t i = 0; i < releases; ++i) {
+    const std::uint64_t failed = failed_runs(blocks[i]);
     for (std::size_t r = 0; r < runs_.size(); ++r)
-      if (!(failed & (std::uint64_t{1} << r))) runs_[r]->mapper.prefetch_unmap(mapping(rec->block, 0, r).token);
+      if (!(failed & (std::uint64_t{1} << r))) runs_[r]->mapper.prefetch_unmap(mapping(blocks[i], 0, r).token);
   }
   for (std::size_t i = 0; i < events.size(); ++i)
     if (!apply(events[i], i < lines.size() ? lines[i] : 0)) return i;
@@ -283,7 +285,5 @@ RunResult Replay::result(std::size_t r) const {
   return out;
 }
 
-const dart::Dart& Replay::dart_of(std::size_t run) const { return runs_.at(run)->dart; }
-const mapper::Mapper& Replay::mapper_of(std::size_t run) const { return runs_.at(run)->mapper; }
 
 }  // namespace dartlab::sim

@@ -75,12 +75,13 @@ class Replay {
   Replay& operator=(const Replay&) = delete;
 
   static constexpr std::size_t kMaxRuns = 64;
+  static constexpr std::size_t kMaxBatch = 64;  // apply_batch reads ahead over at most this many
 
   // Applies one event to every run. Returns false on a trace inconsistency (not in lenient mode);
   // issue() then says what. `line` is only used in messages and first_failure (0 = unknown).
   bool apply(const trace::Event& ev, std::uint64_t line = 0);
 
-  // Applies events in order exactly as apply() would, reading ahead to start their cache misses
+  // Applies events in order exactly as apply() would, reading ahead (over the first kMaxBatch) to start their cache misses
   // together (the id table, each request's arena block and the mappers' entries outgrow the
   // caches with tens of thousands of live requests). Returns how many were applied: fewer than
   // events.size() when an inconsistency stopped the replay.
@@ -94,8 +95,6 @@ class Replay {
 
   std::size_t run_count() const { return runs_.size(); }
   RunResult result(std::size_t run) const;
-  const dart::Dart& dart_of(std::size_t run) const;
-  const mapper::Mapper& mapper_of(std::size_t run) const;
 
  private:
   struct Run;

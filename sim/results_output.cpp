@@ -1,7 +1,7 @@
 #include "sim/results_output.hpp"
 
-#include <cerrno>
-#include <cstring>
+#include "sim/atomic_file.hpp"
+
 #include <sys/resource.h>
 
 #include <fmt/format.h>
@@ -10,7 +10,8 @@ namespace dartlab::sim {
 
 namespace {
 
-constexpr const char* kReasonNames[mapper::kMapErrorCount] = {"invalid", "slots", "aperture", "fragmented"};
+std::string reason_name(int reason) { return std::string(mapper::to_string(static_cast<mapper::MapError>(reason))); }
+std::string reason_name(mapper::MapError reason) { return std::string(mapper::to_string(reason)); }
 
 std::uint64_t peak_rss_bytes() {
   rusage usage{};
@@ -50,12 +51,12 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       j["host_unmap_calls"] = r.host_unmap_calls;
       j["failed_maps"] = r.failed_maps;
       nlohmann::ordered_json reasons;
-      for (int i = 0; i < mapper::kMapErrorCount; ++i) reasons[kReasonNames[i]] = r.failures_by_reason[static_cast<std::size_t>(i)];
+      for (int i = 0; i < mapper::kMapErrorCount; ++i) reasons[reason_name(i)] = r.failures_by_reason[static_cast<std::size_t>(i)];
       j["failures_by_reason"] = reasons;
       if (r.first_failure.happened) {
         nlohmann::ordered_json ff;
         ff["event"] = r.first_failure.event;
-        ff["reason"] = kReasonNames[static_cast<int>(r.first_failure.reason)];
+        ff["reason"] = reason_name(r.first_failure.reason);
         ff["line"] = r.first_failure.line;
         j["first_failure"] = ff;
       } else {
@@ -97,7 +98,7 @@ std::string results_csv(std::span<const TraceOutcome> outcomes) {
                          r.failures_by_reason[0], r.failures_by_reason[1], r.failures_by_reason[2],
                          r.failures_by_reason[3],
                          r.first_failure.happened ? std::to_string(r.first_failure.event) : std::string(),
-                         r.first_failure.happened ? kReasonNames[static_cast<int>(r.first_failure.reason)] : "",
+                         r.first_failure.happened ? reason_name(r.first_failure.reason) : std::string(),
                          r.access_faults);
     }
   }
@@ -113,8 +114,7 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
     for (const RunResult& r : t.results) {
       std::string first = "-";
       if (r.first_failure.happened)
-        first = fmt::format("{} at event {}", kReasonNames[static_cast<int>(r.first_failure.reason)],
-                            r.first_failure.event);
+        first = fmt::format("{} at event {}", reason_name(r.first_failure.reason), r.first_failure.event);
       fmt::print(out, "  {:<14} {:>9} {:>11} {:>11} {:>10} {:>9}  {}\n", r.policy, r.peak_mappings,
                  human_bytes(r.peak_mapped_bytes), human_bytes(r.peak_requested_bytes), r.host_map_calls,
                  r.failed_maps, first);
@@ -128,27 +128,10 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
 }
 
 std::string write_output(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
-      return fmt::format("cannot write to standard output: {}", std::strerror(errno));
-    return {};
-  }
-  // Write beside the target and rename, so a failed write never leaves a truncated file behind.
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return fmt::format("cannot open {}: {}", tmp, std::strerror(errno));
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
-  const int err = errno;
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    return fmt::format("cannot write {}: {}", path, std::strerror(ok ? errno : err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_err = errno;
-    std::remove(tmp.c_str());
-    return fmt::format("cannot write {}: {}", path, std::strerror(rename_err));
-  }
-  return {};
+  AtomicFile out(path);
+  if (!out.open_error().empty()) return out.open_error();
+  std::fwrite(text.data(), 1, text.size(), out.stream());
+  return out.commit();
 }
 
 }  // namespace dartlab::sim

@@ -79,6 +79,14 @@ expect "bad dart spec" 1 "--dart 'slots=lots'" -- "$dartlab" replay "$work/ok.tr
 expect "unwritable json path" 1 "cannot open" -- "$dartlab" replay "$work/ok.trace" --json "$work/no/such/dir/x.json"
 test ! -e "$work/no/such/dir/x.json.tmp" && passed=$((passed + 1)) || { echo "FAIL: temp file left"; failed=$((failed + 1)); }
 
+# Special files are written in place, never renamed over (and a full device is an error)
+if [ -c /dev/full ]; then
+  expect "gen to a full device fails" 1 "No space left" -- "$dartlab" gen game -n 1000 -o /dev/full
+  expect "json to a full device fails" 1 "No space left" -- "$dartlab" replay "$work/ok.trace" --json /dev/full
+  if [ -c /dev/full ]; then passed=$((passed + 1)); else echo "FAIL: /dev/full was replaced"; failed=$((failed + 1)); fi
+fi
+expect "json to a FIFO is written in place" 0 '"results"' -- sh -c "mkfifo \"$work/fifo\" && (cat \"$work/fifo\" &) && \"$dartlab\" replay \"$work/ok.trace\" --json \"$work/fifo\" -q; sleep 0.2"
+
 # Bad traces: exit 2, message names file and line
 printf 'dartlab-trace v1\nmap 1 0000:01:00.0 0x1000 4Q to_dev\n' >"$work/bad-len.trace"
 expect "parse error names file:line:col" 2 "bad-len.trace:2:[0-9]+: error: .*4Q" -- "$dartlab" replay "$work/bad-len.trace"
