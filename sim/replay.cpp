@@ -239,8 +239,9 @@ bool Replay::on_access(const trace::Event& ev) {
 
   const mapper::MapSegment s = segment(rec.block, seg);
   const dart::Access access = ev.dir == trace::Direction::FromDevice ? dart::Access::Write : dart::Access::Read;
+  const std::uint64_t failed = failed_runs(rec.block);
   for (std::size_t r = 0; r < runs_.size(); ++r) {
-    if (failed_runs(rec.block) & (std::uint64_t{1} << r)) continue;
+    if (failed & (std::uint64_t{1} << r)) continue;
     Run& run = *runs_[r];
     const std::uint64_t dma = mapping(rec.block, seg, r).dma_addr + (ev.gpa - s.gpa);
     // Every probed byte must reach its own gpa.

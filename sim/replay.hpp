@@ -81,10 +81,10 @@ class Replay {
   // issue() then says what. `line` is only used in messages and first_failure (0 = unknown).
   bool apply(const trace::Event& ev, std::uint64_t line = 0);
 
-  // Applies events in order exactly as apply() would, reading ahead (over the first kMaxBatch) to start their cache misses
-  // together (the id table, each request's arena block and the mappers' entries outgrow the
-  // caches with tens of thousands of live requests). Returns how many were applied: fewer than
-  // events.size() when an inconsistency stopped the replay.
+  // Applies events in order exactly as apply() would, reading ahead over the first kMaxBatch of
+  // them to start their cache misses together (the id table, each request's arena block and the
+  // mappers' entries outgrow the caches with tens of thousands of live requests). Returns how
+  // many were applied: fewer than events.size() when an inconsistency stopped the replay.
   std::size_t apply_batch(std::span<const trace::Event> events, std::span<const std::uint64_t> lines);
 
   const ReplayIssue& issue() const { return issue_; }

@@ -10,8 +10,8 @@ namespace dartlab::sim {
 
 namespace {
 
-std::string reason_name(int reason) { return std::string(mapper::to_string(static_cast<mapper::MapError>(reason))); }
 std::string reason_name(mapper::MapError reason) { return std::string(mapper::to_string(reason)); }
+std::string reason_name(int reason) { return reason_name(static_cast<mapper::MapError>(reason)); }
 
 std::uint64_t peak_rss_bytes() {
   rusage usage{};
