@@ -12,6 +12,7 @@ packages=(
   libcli11-dev                                    # CLI11, command-line parsing
   nlohmann-json3-dev                              # JSON output
   libfmt-dev                                      # formatting of tables and messages
+  libzstd-dev                                     # zstd compression of binary traces
 )
 
 missing=()

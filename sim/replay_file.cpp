@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "traces/text_reader.hpp"
+#include "traces/trace_reader.hpp"
 
 namespace dartlab::sim {
 
@@ -82,7 +82,7 @@ class BatchQueue {
   std::condition_variable changed_;
 };
 
-void read_batches(trace::TextTraceReader& reader, BatchQueue& queue) {
+void read_batches(trace::TraceReader& reader, BatchQueue& queue) {
   for (;;) {
     Batch* b = queue.next_empty();
     if (b == nullptr) return;
@@ -94,16 +94,16 @@ void read_batches(trace::TextTraceReader& reader, BatchQueue& queue) {
       const std::size_t i = b->count;
       trace::Event& ev = b->events[i];
       const auto status = reader.next(ev);
-      if (status == trace::TextTraceReader::Status::End) {
+      if (status == trace::TraceReader::Status::End) {
         b->last = true;
         break;
       }
-      if (status == trace::TextTraceReader::Status::Error) {
+      if (status == trace::TraceReader::Status::Error) {
         b->error = reader.error().to_string();
         b->last = true;
         break;
       }
-      b->lines[i] = reader.line();
+      b->lines[i] = reader.position();
       b->seg_first[i] = static_cast<std::uint32_t>(b->segments.size());
       b->seg_count[i] = static_cast<std::uint32_t>(ev.segments.size());
       b->segments.insert(b->segments.end(), ev.segments.begin(), ev.segments.end());
@@ -120,9 +120,12 @@ void read_batches(trace::TextTraceReader& reader, BatchQueue& queue) {
 }  // namespace
 
 std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std::span<const RunConfig> runs,
-                                                    const ReplayOptions& options, const ProgressFn& progress) {
+                                                    const ReplayOptions& options, const ProgressFn& progress,
+                                                    const InputOptions& input) {
   const auto start = std::chrono::steady_clock::now();
-  trace::TextTraceReader reader(path, trace::ReaderOptions{.lenient = options.lenient});
+  const trace::ReaderOptions reader_options{.lenient = options.lenient, .device = input.device};
+  const std::unique_ptr<trace::TraceReader> owned = trace::open_trace(path, reader_options, input.format);
+  trace::TraceReader& reader = *owned;
   Replay replay(runs, options);
   // Big (three batches of a thousand events): on the heap, not the stack.
   auto queue = std::make_unique<BatchQueue>();
@@ -138,7 +141,7 @@ std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std
     for (std::size_t at = 0; at < b.count && failure.empty(); at += kGroup) {
       const std::size_t n = std::min(kGroup, b.count - at);
       const std::size_t done = replay.apply_batch(std::span(b.events.data() + at, n), std::span(b.lines.data() + at, n));
-      if (done < n) failure = fmt::format("{}:{}: error: {}", path, b.lines[at + done], replay.issue().message);
+      if (done < n) failure = fmt::format("{}: error: {}", reader.locate(b.lines[at + done]), replay.issue().message);
     }
     // Events before a bad line count, in order, before the parse error is reported.
     if (failure.empty() && !b.error.empty()) failure = b.error;
@@ -160,6 +163,8 @@ std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std
   out.events = replay.events();
   out.warnings = reader.warnings() + replay.warnings();
   out.warning_samples = reader.warning_samples();
+  out.format = reader.format_name();
+  out.notes.assign(reader.notes().begin(), reader.notes().end());
   for (const auto& w : replay.warning_samples()) out.warning_samples.push_back(w);
   for (std::size_t r = 0; r < replay.run_count(); ++r) out.results.push_back(replay.result(r));
   out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

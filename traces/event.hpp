@@ -36,6 +36,9 @@ struct Event {
   std::uint64_t id = 0;           // ties an unmap/free/access to its map/alloc
   std::uint64_t gpa = 0;          // Map, Alloc, Access
   std::uint64_t len_bytes = 0;    // Map, Alloc, Access
+  // Map, MapSg, Alloc: the alignment the driver wanted of the bus address (a power of two;
+  // 0: none asked). The host cannot honour it (BACKGROUND.md); a replay counts the breaks.
+  std::uint64_t align_bytes = 0;
   std::span<const Segment> segments;  // MapSg only; valid until the next event is read
 };
 

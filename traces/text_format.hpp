@@ -24,6 +24,9 @@ inline constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
 // read(2) size: large enough that syscalls vanish from the profile, small enough for L2/L3.
 inline constexpr std::size_t kBlockBytes = std::size_t{64} << 10;
 
+// The optional last field of map, map_sg and alloc: the bus-address alignment the driver wanted.
+inline constexpr std::string_view kAlignKey = "align=";
+
 // Keywords, indexed by the enum's value.
 inline constexpr std::array<std::string_view, kEventKindCount> kKindKeywords = {
     "map", "unmap", "map_sg", "unmap_sg", "alloc", "free", "access"};
@@ -31,11 +34,11 @@ inline constexpr std::array<std::string_view, 3> kDirKeywords = {"bidi", "to_dev
 
 // The fields after each keyword, as error messages and FORMAT.md name them.
 inline constexpr std::array<std::string_view, kEventKindCount> kKindFields = {
-    "ID DEVICE GPA LEN DIR",           // map
-    "ID",                              // unmap
-    "ID DEVICE DIR GPA:LEN [GPA:LEN ...]",  // map_sg
-    "ID",                              // unmap_sg
-    "ID DEVICE GPA LEN",               // alloc
+    "ID DEVICE GPA LEN DIR [align=SIZE]",                // map
+    "ID",                                                // unmap
+    "ID DEVICE DIR GPA:LEN [GPA:LEN ...] [align=SIZE]",  // map_sg
+    "ID",                                                // unmap_sg
+    "ID DEVICE GPA LEN [align=SIZE]",                    // alloc
     "ID",                              // free
     "ID GPA LEN DIR",                  // access
 };

@@ -257,52 +257,28 @@ std::string hex(std::uint64_t v) {
 
 }  // namespace
 
-std::string ParseError::to_string() const {
-  std::string s = file;
-  if (line != 0) {
-    s += ':' + std::to_string(line);
-    if (column != 0) s += ':' + std::to_string(column);
-  }
-  s += ": error: ";
-  s += message;
-  return s;
-}
+TextTraceReader::TextTraceReader(const std::string& path, ReaderOptions options)
+    : TextTraceReader(ByteSource(path), std::move(options)) {}
 
-TextTraceReader::TextTraceReader(std::string path, ReaderOptions options)
-    : path_(std::move(path)), options_(options) {
-  display_name_ = path_ == "-" ? "<stdin>" : path_;
-  error_.file = display_name_;
+TextTraceReader::TextTraceReader(ByteSource source, ReaderOptions options)
+    : source_(std::move(source)), options_(std::move(options)) {
+  error_.file = source_.name();
   if (options_.block_bytes == 0) options_.block_bytes = text::kBlockBytes;
   // A line of up to kMaxLineBytes and its '\r' may be carried over, one block read behind it,
   // and a final newline appended to an unterminated last line.
   buf_capacity_ = kMaxLineBytes + 1 + options_.block_bytes + 1 + kScanPadding;
   buf_ = std::make_unique<char[]>(buf_capacity_);  // zeroed: scans may read the padding
   cur_ = complete_end_ = end_ = buf_.get();
-
-  if (path_ == "-") {
-    fd_ = STDIN_FILENO;
-  } else {
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      stop(std::string("cannot open: ") + std::strerror(errno));
-      return;
-    }
-    own_fd_ = true;
-  }
-  struct stat st {};
-  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
-    file_bytes_ = static_cast<std::uint64_t>(st.st_size);
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
+  if (!source_.open_error().empty()) stop(source_.open_error());
 }
 
-TextTraceReader::~TextTraceReader() {
-  if (own_fd_) ::close(fd_);
-}
+std::string TextTraceReader::locate(std::uint64_t line) const { return source_.name() + ':' + std::to_string(line); }
+
+TextTraceReader::~TextTraceReader() = default;
 
 std::uint64_t TextTraceReader::bytes_consumed() const {
   std::uint64_t consumed = buf_file_offset_ + static_cast<std::uint64_t>(cur_ - buf_.get());
-  return consumed < bytes_read_ ? consumed : bytes_read_;  // not the appended final newline
+  return std::min(consumed, source_.bytes_read());  // not the appended final newline
 }
 
 TextTraceReader::Status TextTraceReader::stop(std::string message) {
@@ -336,10 +312,7 @@ bool TextTraceReader::fill() {
   std::memmove(base, cur_, rest);
   cur_ = complete_end_ = base;
   end_ = base + rest;
-  ssize_t n;
-  do {
-    n = ::read(fd_, end_, options_.block_bytes);
-  } while (n < 0 && errno == EINTR);
+  const long n = source_.read(end_, options_.block_bytes);
   if (n < 0) {
     stop(std::string("read failed: ") + std::strerror(errno));
     return false;
@@ -351,7 +324,6 @@ bool TextTraceReader::fill() {
   // Only the new bytes can hold a newline: the carried part had none.
   if (auto* nl = static_cast<char*>(::memrchr(end_, '\n', static_cast<std::size_t>(n)))) complete_end_ = nl + 1;
   end_ += n;
-  bytes_read_ += static_cast<std::uint64_t>(n);
   return true;
 }
 
@@ -395,7 +367,7 @@ TextTraceReader::Status TextTraceReader::next(Event& ev) {
 
 TextTraceReader::LineResult TextTraceReader::fail(const char* at, std::string message, bool semantic) {
   ParseError e;
-  e.file = display_name_;
+  e.file = source_.name();
   e.line = line_no_;
   e.column = static_cast<std::uint32_t>(at - line_begin_ + 1);
   e.message = std::move(message);
@@ -442,7 +414,7 @@ TextTraceReader::LineResult TextTraceReader::parse_header() {
 enum class Problem : std::uint8_t {
   None, NoEvent, BadTime, TimeOverflow, UnknownEvent, Missing, ExtraField, BadId, IdOverflow,
   BadDevice, TooManyDevices, BadGpa, GpaOverflow, BadLen, LenOverflow, BadDir, BadSegment,
-  TooManySegments,
+  TooManySegments, BadAlign,
   // Semantic: lenient mode skips these.
   ZeroLen, RangeOverflow,
 };
@@ -534,10 +506,30 @@ struct TextTraceReader::LineParser {
     std::string_view gpa_s, len_s;
     return take(gpa_s) && take(len_s) && range(gpa_s, len_s, ev.gpa, ev.len_bytes);
   }
+  // "align=SIZE", a power of two, into ev.align_bytes.
+  bool align(std::string_view s) {
+    std::uint64_t bytes = 0;
+    const Num r = parse_len(s.substr(text::kAlignKey.size()), bytes);
+    if (r != Num::Ok || !std::has_single_bit(bytes)) return set(Problem::BadAlign, s);
+    ev.align_bytes = bytes;
+    return true;
+  }
+  // An optional "align=SIZE", then the end of the line.
+  bool align_then_end() {
+    std::string_view s = f.next();
+    if (s.empty()) return true;
+    if (!s.starts_with(text::kAlignKey)) return set(Problem::ExtraField, s);
+    return align(s) && end_of_line();
+  }
   bool segments() {
     auto& segs = reader.segments_;
     segs.clear();
     for (std::string_view seg = f.next(); !seg.empty(); seg = f.next()) {
+      if (seg.starts_with(text::kAlignKey)) [[unlikely]] {
+        if (segs.empty()) return set(Problem::Missing, {seg.data(), 0});
+        if (!align(seg) || !end_of_line()) return false;
+        break;
+      }
       if (segs.size() == kMaxSegments) return set(Problem::TooManySegments, seg);
       std::size_t colon = seg.find(':');
       if (colon == std::string_view::npos || colon == 0 || colon + 1 == seg.size()) {
@@ -558,8 +550,8 @@ struct TextTraceReader::LineParser {
   // The event's fields after its keyword; false with `problem` set on a syntax error.
   bool fields() {
     switch (ev.kind) {
-      case EventKind::Map: return id() && device() && gpa_len() && direction() && end_of_line();
-      case EventKind::Alloc: return id() && device() && gpa_len() && end_of_line();
+      case EventKind::Map: return id() && device() && gpa_len() && direction() && align_then_end();
+      case EventKind::Alloc: return id() && device() && gpa_len() && align_then_end();
       case EventKind::Access: return id() && gpa_len() && direction() && end_of_line();
       case EventKind::MapSg: return id() && device() && direction() && segments();
       case EventKind::Unmap:
@@ -632,6 +624,7 @@ struct TextTraceReader::LineParser {
       case Problem::LenOverflow: m = too_big("length"); break;
       case Problem::BadDir: m = bad("direction", "to_dev, from_dev or bidi"); break;
       case Problem::BadSegment: m = bad("segment", "GPA:LEN"); break;
+      case Problem::BadAlign: m = bad("alignment", "'align=' and a power of two (e.g. align=2M)"); break;
       case Problem::TooManySegments: m = "map_sg has more than " + std::to_string(kMaxSegments) + " segments"; break;
       case Problem::ZeroLen:
         m = "length must be > 0";

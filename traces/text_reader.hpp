@@ -10,53 +10,36 @@
 #include <unordered_map>
 #include <vector>
 
+#include "traces/byte_source.hpp"
 #include "traces/event.hpp"
 #include "traces/text_format.hpp"
+#include "traces/trace_reader.hpp"
 
 namespace dartlab::trace {
 
-// What is wrong with the input and where. line 0 means the file as a whole (e.g. cannot open).
-struct ParseError {
-  std::string file;
-  std::uint64_t line = 0;
-  std::uint32_t column = 0;  // 1-based column of the offending token
-  std::string message;
-  // "FILE:LINE:COL: error: MESSAGE", or "FILE: error: MESSAGE" without a line.
-  std::string to_string() const;
-};
-
-struct ReaderOptions {
-  // Skip lines that parse but make no sense (zero length, range past 2^64) and count them as
-  // warnings; syntax errors stay fatal.
-  bool lenient = false;
-  // Bytes per read(2). Tests shrink it to put block seams inside lines.
-  std::size_t block_bytes = text::kBlockBytes;
-};
-
-class TextTraceReader {
+class TextTraceReader final : public TraceReader {
  public:
-  enum class Status { Event, End, Error };
-
   // "-" reads stdin. An open failure is reported by the first next().
-  explicit TextTraceReader(std::string path, ReaderOptions options = {});
-  ~TextTraceReader();
+  explicit TextTraceReader(const std::string& path, ReaderOptions options = {});
+  TextTraceReader(ByteSource source, ReaderOptions options);
+  ~TextTraceReader() override;
   TextTraceReader(const TextTraceReader&) = delete;
   TextTraceReader& operator=(const TextTraceReader&) = delete;
 
-  // The next event. ev.segments stays valid until the next call. After End or Error, every
-  // further call returns the same.
-  Status next(Event& ev);
+  Status next(Event& ev) override;
 
-  const ParseError& error() const { return error_; }
+  const ParseError& error() const override { return error_; }
   // Device names by Event::device, in order of first appearance.
-  const std::vector<std::string>& devices() const { return devices_; }
+  const std::vector<std::string>& devices() const override { return devices_; }
   // Line number of the last event returned.
   std::uint64_t line() const { return event_line_; }
-  std::uint64_t bytes_consumed() const;
-  std::uint64_t file_bytes() const { return file_bytes_; }  // 0 if unknown (stdin, pipes)
-  // Lines skipped in lenient mode, and the first few of their messages.
-  std::uint64_t warnings() const { return warnings_; }
-  const std::vector<std::string>& warning_samples() const { return warning_samples_; }
+  std::uint64_t position() const override { return event_line_; }
+  std::string locate(std::uint64_t line) const override;
+  std::uint64_t bytes_consumed() const override;
+  std::uint64_t file_bytes() const override { return source_.file_bytes(); }
+  std::uint64_t warnings() const override { return warnings_; }
+  const std::vector<std::string>& warning_samples() const override { return warning_samples_; }
+  std::string_view format_name() const override { return "text"; }
 
  private:
   enum class LineResult { Event, Skip, Error };
@@ -77,11 +60,8 @@ class TextTraceReader {
   LineResult fail(const char* at, std::string message, bool semantic = false);
   Status stop(std::string message);  // an error that is not about one token
 
-  std::string path_;
-  std::string display_name_;
+  ByteSource source_;
   ReaderOptions options_;
-  int fd_ = -1;
-  bool own_fd_ = false;
 
   std::unique_ptr<char[]> buf_;
   std::size_t buf_capacity_ = 0;
@@ -90,9 +70,7 @@ class TextTraceReader {
   char* end_ = nullptr;                 // end of valid data
   bool eof_ = false;
   bool synthetic_newline_ = false;  // a final line without '\n' got one appended
-  std::uint64_t bytes_read_ = 0;
   std::uint64_t buf_file_offset_ = 0;  // file offset of buf_[0]
-  std::uint64_t file_bytes_ = 0;
 
   enum class State { Header, Events, End, Error } state_ = State::Header;
   std::uint64_t line_no_ = 0;

@@ -114,6 +114,11 @@ void TextTraceWriter::write(const Event& ev) {
     case EventKind::Free:
       break;
   }
+  if (ev.align_bytes != 0 && is_map_kind(ev.kind)) {
+    put(" ");
+    put(text::kAlignKey);
+    put_dec(ev.align_bytes);
+  }
   put("\n");
 }
 

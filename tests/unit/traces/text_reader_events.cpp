@@ -40,6 +40,15 @@ TEST_CASE("Every event kind is read from its line, with and without a timestamp"
     CHECK(ev.dir == Direction::ToDevice);
     CHECK_FALSE(ev.has_time);
     CHECK(ev.segments.empty());
+    CHECK(ev.align_bytes == 0);
+  }
+  SECTION("map, map_sg and alloc may carry the alignment the driver asked for") {
+    CHECK(only_event(dir, "map 7 d 0x1000 4096 to_dev align=2M").align_bytes == 2u << 20);
+    CHECK(only_event(dir, "alloc 7 d 0x1000 4096 align=0x10000 # comment").align_bytes == 0x10000);
+    std::vector<Segment> segs;
+    Event ev = only_event(dir, "map_sg 9 d bidi 0x10000:4K 0x30000:8K align=64K", &segs);
+    CHECK(ev.align_bytes == 64u << 10);
+    CHECK(segs.size() == 2);
   }
   SECTION("map with a timestamp") {
     Event ev = only_event(dir, "@123456789 map 7 0000:01:00.0 0x1000 4096 from_dev");

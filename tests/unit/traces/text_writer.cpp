@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "support/random_events.hpp"
 #include "text_test_files.hpp"
 #include "traces/text_format.hpp"
 #include "traces/text_reader.hpp"
@@ -14,6 +15,7 @@
 using namespace dartlab::trace;
 using dartlab::trace::testing::read_all;
 using dartlab::trace::testing::TempDir;
+using dartlab::test::random_event;
 
 namespace {
 
@@ -92,55 +94,6 @@ TEST_CASE("The writer writes the header and each event in canonical form", "[tra
 
 namespace {
 
-Event random_event(std::mt19937_64& rng, std::uint16_t device_count, std::vector<Segment>& segs) {
-  auto pick = [&](std::uint64_t n) { return rng() % n; };
-  // Values across the whole range, small ones and the extremes included.
-  auto u64 = [&] {
-    switch (pick(4)) {
-      case 0: return pick(100);
-      case 1: return ~std::uint64_t{0} - pick(3);
-      default: return rng() >> pick(64);
-    }
-  };
-  auto range = [&](std::uint64_t& gpa, std::uint64_t& len) {
-    gpa = u64();
-    std::uint64_t room = ~std::uint64_t{0} - gpa;  // len <= 2^64 - gpa
-    len = 1 + (room == 0 ? 0 : (rng() >> pick(64)) % room);
-  };
-  Event ev;
-  ev.kind = static_cast<EventKind>(pick(kEventKindCount));
-  ev.has_time = pick(2) == 0;
-  if (ev.has_time) ev.time_ns = u64();
-  ev.id = u64();
-  switch (ev.kind) {
-    case EventKind::Map:
-      ev.device = static_cast<std::uint16_t>(pick(device_count));
-      range(ev.gpa, ev.len_bytes);
-      ev.dir = static_cast<Direction>(pick(3));
-      break;
-    case EventKind::Alloc:
-      ev.device = static_cast<std::uint16_t>(pick(device_count));
-      range(ev.gpa, ev.len_bytes);
-      break;
-    case EventKind::Access:
-      range(ev.gpa, ev.len_bytes);
-      ev.dir = static_cast<Direction>(pick(3));
-      break;
-    case EventKind::MapSg:
-      ev.device = static_cast<std::uint16_t>(pick(device_count));
-      ev.dir = static_cast<Direction>(pick(3));
-      segs.resize(pick(10) == 0 ? text::kMaxSegments - pick(2) : 1 + pick(64));
-      for (auto& s : segs) range(s.gpa, s.len_bytes);
-      ev.segments = segs;
-      break;
-    case EventKind::Unmap:
-    case EventKind::UnmapSg:
-    case EventKind::Free:
-      break;
-  }
-  return ev;
-}
-
 }  // namespace
 
 TEST_CASE("Writer to reader round trips are lossless", "[traces][text]") {
@@ -186,6 +139,7 @@ TEST_CASE("Writer to reader round trips are lossless", "[traces][text]") {
     REQUIRE(a.gpa == b.gpa);
     REQUIRE(a.len_bytes == b.len_bytes);
     REQUIRE(a.dir == b.dir);
+    REQUIRE(a.align_bytes == b.align_bytes);
     // The reader numbers devices as they first appear; names identify them.
     if (a.kind == EventKind::Map || a.kind == EventKind::MapSg || a.kind == EventKind::Alloc) {
       REQUIRE(r.devices[b.device] == devices[a.device]);

@@ -1,0 +1,47 @@
+#include "traces/trace_reader.hpp"
+
+#include "traces/byte_source.hpp"
+#include "traces/text_format.hpp"
+#include "traces/text_reader.hpp"
+
+namespace dartlab::trace {
+
+TraceReader::~TraceReader() = default;
+
+std::string ParseError::to_string() const {
+  std::string s = file;
+  if (line != 0) {
+    s += ':' + std::to_string(line);
+    if (column != 0) s += ':' + std::to_string(column);
+  } else if (byte_offset) {
+    s += ": byte " + std::to_string(*byte_offset);
+  }
+  s += ": error: ";
+  s += message;
+  return s;
+}
+
+std::optional<TraceFormat> parse_trace_format(std::string_view name) {
+  if (name == "auto") return TraceFormat::Auto;
+  if (name == "text") return TraceFormat::Text;
+  if (name == "binary") return TraceFormat::Binary;
+  if (name == "ftrace") return TraceFormat::Ftrace;
+  return std::nullopt;
+}
+
+std::unique_ptr<TraceReader> open_trace(const std::string& path, const ReaderOptions& options, TraceFormat format) {
+  ByteSource source(path);
+  if (format == TraceFormat::Auto) {
+    // TODO(binary, ftrace): sniff their magic.
+    format = TraceFormat::Text;
+  }
+  switch (format) {
+    case TraceFormat::Auto:
+    case TraceFormat::Text: return std::make_unique<TextTraceReader>(std::move(source), options);
+    case TraceFormat::Binary:
+    case TraceFormat::Ftrace: break;
+  }
+  return std::make_unique<TextTraceReader>(std::move(source), options);
+}
+
+}  // namespace dartlab::trace
