@@ -57,7 +57,8 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
         nlohmann::ordered_json ff;
         ff["event"] = r.first_failure.event;
         ff["reason"] = reason_name(r.first_failure.reason);
-        ff["line"] = r.first_failure.line;
+        // Binary traces have no lines: "event" says where already.
+        if (t.format != "binary") ff["line"] = r.first_failure.line;
         j["first_failure"] = ff;
       } else {
         j["first_failure"] = nullptr;
@@ -74,8 +75,19 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       results.push_back(std::move(j));
     }
   }
+  nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
+  for (const TraceOutcome& t : outcomes) {
+    nlohmann::ordered_json in;
+    in["trace"] = t.trace;
+    in["format"] = t.format;
+    in["events"] = t.events;
+    in["warnings"] = t.warnings;
+    in["notes"] = notes_json(t.notes);
+    inputs.push_back(std::move(in));
+  }
   nlohmann::ordered_json doc;
   doc["results"] = std::move(results);
+  doc["inputs"] = std::move(inputs);
   doc["peak_rss_bytes"] = peak_rss_bytes();
   return doc;
 }
@@ -124,6 +136,26 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
       fmt::print(out, "  {} warnings (lenient), first ones:\n", t.warnings);
       for (const auto& w : t.warning_samples) fmt::print(out, "    {}\n", w);
     }
+    print_notes(out, t.notes, "  ");
+  }
+}
+
+nlohmann::ordered_json notes_json(std::span<const trace::ReaderNote> notes) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const trace::ReaderNote& n : notes)
+    j.push_back({{"what", n.what}, {"count", n.count}, {"first_lines", n.first_lines}});
+  return j;
+}
+
+void print_notes(std::FILE* out, std::span<const trace::ReaderNote> notes, std::string_view indent) {
+  if (notes.empty()) return;
+  fmt::print(out, "{}skipped or read specially:\n", indent);
+  for (const trace::ReaderNote& n : notes) {
+    std::string lines;
+    for (std::uint64_t l : n.first_lines) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
+    fmt::print(out, "{}  {:>9}  {}{}\n", indent, n.count, n.what,
+               lines.empty() ? "" : fmt::format(" (line{} {}{})", n.first_lines.size() > 1 ? "s" : "", lines,
+                                                n.count > n.first_lines.size() ? ", ..." : ""));
   }
 }
 

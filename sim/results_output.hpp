@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,11 @@ std::string results_csv(std::span<const TraceOutcome> outcomes);
 
 // An aligned table with sizes in human units, limits marked.
 void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes);
+
+// Reader notes (input skipped or read specially, e.g. by the ftrace importer): as JSON
+// [{"what","count","first_lines"}], and as indented lines for people.
+nlohmann::ordered_json notes_json(std::span<const trace::ReaderNote> notes);
+void print_notes(std::FILE* out, std::span<const trace::ReaderNote> notes, std::string_view indent);
 
 // "1.50 GiB", "256.0 KiB", "812 B".
 std::string human_bytes(std::uint64_t bytes);

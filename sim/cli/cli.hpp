@@ -1,0 +1,54 @@
+// The pieces of the `dartlab` command: one function per subcommand that adds it to the CLI11
+// app and returns what runs it, plus what the subcommands share.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/replay_file.hpp"
+
+namespace dartlab::cli {
+
+// Exit codes: 0 ok, 1 bad usage or I/O, 2 a trace is malformed or inconsistent, 3 internal error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitTrace = 2;
+inline constexpr int kExitInternal = 3;
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;  // called once the command line has parsed, if this command was given
+};
+
+Command add_replay_command(CLI::App& app);
+// command_line: the whole command as typed, recorded in the trace so it can be made again.
+Command add_gen_command(CLI::App& app, std::string command_line);
+Command add_stats_command(CLI::App& app);
+Command add_convert_command(CLI::App& app, std::string command_line);
+
+// --format and --device, for every command that reads traces.
+struct InputFlags {
+  std::string format = "auto";
+  std::string device;
+  void add_to(CLI::App& app);
+  sim::InputOptions options() const;  // after parsing, which has checked the format word
+};
+
+// A progress line on stderr, only when stderr is a terminal, at most a few times a second.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled);
+  void update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events);
+  void done();
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace dartlab::cli

@@ -1,0 +1,92 @@
+// `dartlab convert`: between the text and binary trace formats, and from ftrace recordings.
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "sim/atomic_file.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/results_output.hpp"
+#include "traces/text_writer.hpp"
+
+namespace dartlab::cli {
+namespace {
+
+struct ConvertArgs {
+  std::string command_line;
+  std::string in;
+  std::string out;
+  InputFlags input;
+  std::string to = "auto";
+  bool zstd = false;
+  bool lenient = false;
+  bool quiet = false;
+};
+
+int run_convert(const ConvertArgs& args) {
+  const sim::InputOptions in = args.input.options();
+  auto reader = trace::open_trace(args.in, trace::ReaderOptions{.lenient = args.lenient, .device = in.device}, in.format);
+  sim::AtomicFile out(args.out);
+  if (!out.open_error().empty()) {
+    fmt::print(stderr, "dartlab convert: {}\n", out.open_error());
+    return kExitUsage;
+  }
+  ProgressLine progress(!args.quiet && args.out != "-");
+  std::uint64_t events = 0;
+  bool written = false;
+  trace::TraceReader::Status status;
+  {  // the writer flushes in its destructor: it must be gone before the file is closed
+    trace::TextTraceWriter writer(out.stream());
+    writer.comment("made by: " + args.command_line);
+    std::size_t devices_known = 0;
+    trace::Event ev;
+    while ((status = reader->next(ev)) == trace::TraceReader::Status::Event) {
+      // Readers of imports learn device names as they go.
+      if (reader->devices().size() != devices_known) {
+        writer.set_devices(reader->devices());
+        devices_known = reader->devices().size();
+      }
+      writer.write(ev);
+      if ((++events & 0xffff) == 0) progress.update(args.in, reader->bytes_consumed(), reader->file_bytes(), events);
+    }
+    written = writer.flush();
+  }
+  progress.done();
+  if (status == trace::TraceReader::Status::Error) {
+    fmt::print(stderr, "{}\n", reader->error().to_string());
+    return kExitTrace;  // the output file is never committed: nothing half-written is left
+  }
+  const std::string err = written ? out.commit() : "cannot write " + args.out + ": " + std::strerror(errno);
+  if (!err.empty()) {
+    fmt::print(stderr, "dartlab convert: {}\n", err);
+    return kExitUsage;
+  }
+  if (!args.quiet) {
+    fmt::print(stderr, "{}: {} events from {} ({} device{})\n", args.out, events, reader->format_name(),
+               reader->devices().size(), reader->devices().size() == 1 ? "" : "s");
+    sim::print_notes(stderr, reader->notes(), "  ");
+    if (reader->warnings() != 0) {
+      fmt::print(stderr, "  {} warnings (lenient), first ones:\n", reader->warnings());
+      for (const auto& w : reader->warning_samples()) fmt::print(stderr, "    {}\n", w);
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_convert_command(CLI::App& app, std::string command_line) {
+  auto args = std::make_shared<ConvertArgs>();
+  args->command_line = std::move(command_line);
+  CLI::App* cmd = app.add_subcommand(
+      "convert", "Convert a trace: text <-> binary, or import a Linux ftrace recording into either");
+  cmd->add_option("in", args->in, "input trace (format sniffed, or --format); '-' reads standard input")->required();
+  cmd->add_option("out", args->out, "output trace; '-' writes standard output")->required();
+  args->input.add_to(*cmd);
+  cmd->add_flag("--lenient", args->lenient, "skip and count events that parse but make no sense (zero length, ...)");
+  cmd->add_flag("-q,--quiet", args->quiet, "no summary, no progress line");
+  return {cmd, [args] { return run_convert(*args); }};
+}
+
+}  // namespace dartlab::cli

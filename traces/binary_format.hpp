@@ -1,0 +1,165 @@
+// The bytes of the dartlab binary trace, v1 (see traces/BINARY.md): magic, header fields, record
+// tags, limits, and the varint, zigzag and checksum codings. Reader and writer both spell the
+// format from here, so they cannot drift apart.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "traces/event.hpp"
+#include "traces/text_format.hpp"
+
+namespace dartlab::trace {
+
+// The first eight bytes of every binary trace. Built like PNG's signature: a high-bit first byte
+// (never the start of a text trace or an ftrace recording, both ASCII), "DLT", then CR LF, ^Z and
+// LF, which any text-mode line-ending conversion or 7-bit transfer damages visibly.
+inline constexpr std::string_view kBinaryMagic{"\x89" "DLT\r\n\x1a\n", 8};
+
+}  // namespace dartlab::trace
+
+namespace dartlab::trace::binary {
+
+inline constexpr std::uint16_t kVersion = 1;
+
+// Header flags (u16 at offset 10). Unknown bits are an error: they could change the meaning.
+inline constexpr std::uint16_t kFlagZstd = 1;  // chunk payloads may be zstd frames
+inline constexpr std::uint16_t kKnownFlags = kFlagZstd;
+
+// The fixed header, little-endian:
+//   0  magic (8)   8  version u16   10  flags u16   12  table_bytes u32
+//   16 event count u64 (kUnknownEvents if the writer could not seek back)
+//   24 checksum u32 of the device table, seeded with bytes 8..15 (not the count: finish() patches it)
+// and then table_bytes bytes of device table.
+inline constexpr std::size_t kHeaderBytes = 28;
+inline constexpr std::size_t kVersionAt = 8;
+inline constexpr std::size_t kFlagsAt = 10;
+inline constexpr std::size_t kTableBytesAt = 12;
+inline constexpr std::size_t kEventCountAt = 16;
+inline constexpr std::size_t kHeaderChecksumAt = 24;
+inline constexpr std::uint64_t kUnknownEvents = ~std::uint64_t{0};
+
+// A chunk: raw_bytes u32, stored_bytes u32, checksum u32, then stored_bytes of payload.
+// raw_bytes 0 marks the end chunk, whose payload is the u64 event count.
+inline constexpr std::size_t kChunkHeaderBytes = 12;
+inline constexpr std::size_t kEndPayloadBytes = 8;
+
+// Limits, checked before anything is allocated. A chunk's raw payload: 1 MiB bounds the reader's
+// memory (two buffers of it); records never span chunks, and the largest record (a map_sg of
+// 4096 segments, max_record_bytes(4096) = 81,965 bytes) fits with room to spare.
+inline constexpr std::size_t kMaxChunkRawBytes = std::size_t{1} << 20;
+// The writer's chunk size: large enough that zstd finds repeats and the per-chunk cost vanishes,
+// small enough to stay in L2. A guess; see BINARY.md for what it measured at.
+inline constexpr std::size_t kWriterChunkBytes = std::size_t{256} << 10;
+inline constexpr std::size_t kMaxTableBytes = kMaxChunkRawBytes;
+inline constexpr std::size_t kMaxDevices = text::kMaxDevices;    // Event::device is 16 bits
+inline constexpr std::size_t kMaxSegments = text::kMaxSegments;  // as in the text trace
+// BDFs are 12 bytes; the text trace allows longer names, so be generous.
+inline constexpr std::size_t kMaxDeviceNameBytes = 4096;
+// A longer comment is cut here by the writer.
+inline constexpr std::size_t kMaxCommentBytes = std::size_t{64} << 10;
+// Read size when ReaderOptions::block_bytes is 0: one read(2) per chunk.
+inline constexpr std::size_t kReadBlockBytes = kMaxChunkRawBytes;
+
+// Record tags. An event record's tag byte:
+//   bits 0-2 kind (EventKind; 7: a meta record)   bit 3 has time   bits 4-5 direction
+//   bit 6 ranges in 4 KiB pages                   bit 7 an extras byte follows
+inline constexpr std::uint8_t kKindMask = 0x07;
+inline constexpr std::uint8_t kTimeBit = 0x08;
+inline constexpr unsigned kDirShift = 4;
+inline constexpr std::uint8_t kDirMask = 0x30;
+inline constexpr std::uint8_t kPagesBit = 0x40;
+inline constexpr std::uint8_t kExtrasBit = 0x80;
+inline constexpr unsigned kPageShift = 12;
+inline constexpr std::uint8_t kMetaKind = 7;
+// Meta records (kind 7): a device name, or a comment. Every other tag with kind 7 is an error.
+inline constexpr std::uint8_t kTagDevice = 0x07;
+inline constexpr std::uint8_t kTagComment = 0x0f;
+// The extras byte: bits 0-6 alignment code (0: none; c in 1..64: 2^(c-1) bytes), bit 7 a device
+// index follows.
+inline constexpr std::uint8_t kExtrasAlignMask = 0x7f;
+inline constexpr std::uint8_t kExtrasDeviceBit = 0x80;
+inline constexpr std::uint8_t kMaxAlignCode = 64;
+
+// Which tag bits each event kind may set; a set bit outside its mask is an error.
+inline constexpr std::array<std::uint8_t, kEventKindCount> kAllowedTagBits = {
+    kKindMask | kTimeBit | kDirMask | kPagesBit | kExtrasBit,  // map
+    kKindMask | kTimeBit,                                      // unmap
+    kKindMask | kTimeBit | kDirMask | kPagesBit | kExtrasBit,  // map_sg
+    kKindMask | kTimeBit,                                      // unmap_sg
+    kKindMask | kTimeBit | kPagesBit | kExtrasBit,             // alloc
+    kKindMask | kTimeBit,                                      // free
+    kKindMask | kTimeBit | kDirMask | kPagesBit,               // access
+};
+constexpr bool has_range(EventKind k) { return k == EventKind::Map || k == EventKind::Alloc || k == EventKind::Access; }
+constexpr bool has_dir(EventKind k) { return k == EventKind::Map || k == EventKind::MapSg || k == EventKind::Access; }
+
+// The most bytes an event record with `segments` segments can take: tag, extras, time, id,
+// device, GPA and LEN (or the segment count), align inside extras; then two varints a segment.
+constexpr std::size_t kMaxFixedRecordBytes = 1 + 1 + 10 + 10 + 3 + 10 + 10;
+constexpr std::size_t max_record_bytes(std::size_t segments) { return kMaxFixedRecordBytes + 20 * segments; }
+
+// Device names follow the text trace's DEVICE rule (FORMAT.md): letters, digits and ':._-'.
+constexpr bool is_device_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+         c == '.' || c == '_' || c == '-';
+}
+constexpr bool valid_device_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxDeviceNameBytes) return false;
+  for (char c : name) {
+    if (!is_device_char(c)) return false;
+  }
+  return true;
+}
+
+// LEB128: seven bits per byte, low first, high bit set on all but the last; at most 10 bytes.
+inline constexpr std::size_t kMaxVarintBytes = 10;
+// Zigzag folds a signed delta into an unsigned varint: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ...
+constexpr std::uint64_t zigzag(std::uint64_t delta) {
+  return (delta << 1) ^ (0 - (delta >> 63));
+}
+constexpr std::uint64_t unzigzag(std::uint64_t v) { return (v >> 1) ^ (0 - (v & 1)); }
+
+inline std::uint8_t* put_varint(std::uint8_t* p, std::uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<std::uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<std::uint8_t>(v);
+  return p;
+}
+constexpr std::size_t varint_bytes(std::uint64_t v) {
+  return v < 0x80 ? 1 : static_cast<std::size_t>((std::bit_width(v) + 6) / 7);
+}
+
+// Little-endian fixed-width fields.
+template <typename T>
+inline T load_le(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) {
+    T r = 0;
+    for (std::size_t i = 0; i < sizeof v; ++i) r = static_cast<T>(r << 8 | ((v >> (8 * i)) & 0xff));
+    v = r;
+  }
+  return v;
+}
+template <typename T>
+inline void store_le(void* p, T v) {
+  auto* b = static_cast<std::uint8_t*>(p);
+  for (std::size_t i = 0; i < sizeof v; ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+// XXH64 (xxHash, Yann Collet; the hash zstd uses for its frame checksums) of `n` bytes.
+std::uint64_t xxh64(const void* data, std::size_t n, std::uint64_t seed);
+// Every checksum in the format: the low 32 bits of XXH64 of the payload, seeded with the eight
+// bytes of lengths in front of it, so that a damaged length fails the check too.
+inline std::uint32_t checksum(const void* payload, std::size_t n, std::uint64_t seed) {
+  return static_cast<std::uint32_t>(xxh64(payload, n, seed));
+}
+
+}  // namespace dartlab::trace::binary

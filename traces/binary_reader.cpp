@@ -1,0 +1,528 @@
+#include "traces/binary_reader.hpp"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "traces/binary_format.hpp"
+
+namespace dartlab::trace {
+namespace {
+
+using namespace binary;
+
+// Zero bytes after the records: a record read from before its end reads at most this far past
+// it (each varint that starts in the padding stops at its first byte), so no bounds check is
+// needed inside a record, only after it (and after each map_sg segment).
+constexpr std::size_t kPadding = 64;
+constexpr std::size_t kWarningSamples = 5;  // as the text reader
+
+// A varint at p: reads up to 10 bytes, however few it needs. Overlong ones (more than 10 bytes,
+// or past 64 bits) set `bad`, which the caller checks once per record.
+[[gnu::noinline]] const std::uint8_t* get_long_varint(const std::uint8_t* p, std::uint64_t& v, bool& bad) {
+  std::uint64_t r = 0;
+  for (unsigned i = 0; i < kMaxVarintBytes; ++i) {
+    const std::uint64_t b = p[i];
+    r |= (b & 0x7f) << (7 * i);
+    if (b < 0x80) {
+      bad |= i == kMaxVarintBytes - 1 && b > 1;
+      v = r;
+      return p + i + 1;
+    }
+  }
+  bad = true;
+  v = r;
+  return p + kMaxVarintBytes;
+}
+
+inline const std::uint8_t* get_varint(const std::uint8_t* p, std::uint64_t& v, bool& bad) {
+  // Up to eight bytes without a branch: the first byte without its high bit ends the varint,
+  // then the 7-bit groups are packed pairwise, 7+7 -> 14+14 -> 28+28.
+  std::uint64_t x = load_le<std::uint64_t>(p);
+  if ((x & 0x80) == 0) {  // one byte: ids counting up, lengths of a page
+    v = x & 0x7f;
+    return p + 1;
+  }
+  const std::uint64_t stops = ~x & 0x8080808080808080;
+  if (stops == 0) [[unlikely]] return get_long_varint(p, v, bad);
+  x &= (stops ^ (stops - 1)) & 0x7f7f7f7f7f7f7f7f;  // its bytes, without their high bits
+  x = (x & 0x007f007f007f007f) | ((x & 0x7f007f007f007f00) >> 1);
+  x = (x & 0x00003fff00003fff) | ((x & 0x3fff00003fff0000) >> 2);
+  x = (x & 0x000000000fffffff) | ((x & 0x0fffffff00000000) >> 4);
+  v = x;
+  return p + (std::countr_zero(stops) >> 3) + 1;
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[2 + 16 + 1];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// [gpa, gpa + len) makes sense: not empty, not past 2^64 (it may end exactly there).
+inline bool sane_range(std::uint64_t gpa, std::uint64_t len) { return len != 0 && (gpa == 0 || len <= 0 - gpa); }
+std::string range_problem(std::uint64_t gpa, std::uint64_t len) {
+  if (len == 0) return "length must be > 0";
+  return "range " + hex(gpa) + " + " + std::to_string(len) + " bytes ends past 2^64";
+}
+
+}  // namespace
+
+struct BinaryTraceReader::ZstdContext {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ~ZstdContext() { ZSTD_freeDCtx(dctx); }
+};
+
+BinaryTraceReader::BinaryTraceReader(const std::string& path, ReaderOptions options)
+    : BinaryTraceReader(ByteSource(path), std::move(options)) {}
+
+BinaryTraceReader::BinaryTraceReader(ByteSource source, ReaderOptions options)
+    : source_(std::move(source)), options_(std::move(options)), segments_(kMaxSegments) {
+  error_.file = source_.name();
+  if (options_.block_bytes == 0) options_.block_bytes = kReadBlockBytes;
+  if (!source_.open_error().empty()) {
+    state_ = State::Error;
+    error_.message = source_.open_error();
+    return;
+  }
+  read_header();
+}
+
+BinaryTraceReader::~BinaryTraceReader() = default;
+
+std::string BinaryTraceReader::locate(std::uint64_t event) const {
+  return source_.name() + ": event " + std::to_string(event);
+}
+
+std::optional<std::uint64_t> BinaryTraceReader::declared_events() const {
+  if (!declared_known_) return std::nullopt;
+  return declared_;
+}
+
+bool BinaryTraceReader::fail_at(std::uint64_t byte_offset, std::string message) {
+  state_ = State::Error;
+  cur_ = end_ = nullptr;
+  error_.byte_offset = byte_offset;
+  error_.message = std::move(message);
+  return false;
+}
+
+std::uint64_t BinaryTraceReader::offset_of(const std::uint8_t* at) const {
+  return region_compressed_ ? chunk_at_ : region_at_ + static_cast<std::uint64_t>(at - raw_.data());
+}
+
+BinaryTraceReader::Record BinaryTraceReader::bad_record(const std::uint8_t* at, const std::string& message) {
+  std::string m = message;
+  if (region_compressed_) {
+    m += " (byte " + std::to_string(at - raw_.data()) + " of the decompressed chunk)";
+  }
+  fail_at(offset_of(at), std::move(m));
+  return Record::Error;
+}
+
+BinaryTraceReader::Record BinaryTraceReader::senseless(const std::uint8_t* at, std::string message) {
+  if (!options_.lenient) return bad_record(at, "event " + std::to_string(events_seen_) + ": " + message);
+  ++warnings_;
+  if (warning_samples_.size() < kWarningSamples) {
+    warning_samples_.push_back(locate(events_seen_) + ": warning: " + message + " (event skipped)");
+  }
+  return Record::Skip;
+}
+
+long BinaryTraceReader::read_fully(std::uint8_t* dst, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const long r = source_.read(dst + got, std::min(options_.block_bytes, n - got));
+    if (r < 0) {
+      fail_at(offset_, std::string("read failed: ") + std::strerror(errno));
+      return -1;
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+    offset_ += static_cast<std::uint64_t>(r);
+  }
+  return static_cast<long>(got);
+}
+
+std::uint8_t* BinaryTraceReader::raw_buffer(std::size_t bytes) {
+  // Grows to the largest chunk seen (at most kMaxChunkRawBytes, checked by the callers), never
+  // with the trace's length.
+  if (raw_.size() < bytes + kPadding) raw_.resize(bytes + kPadding);
+  std::memset(raw_.data() + bytes, 0, kPadding);
+  return raw_.data();
+}
+
+void BinaryTraceReader::read_header() {
+  std::uint8_t h[kHeaderBytes];
+  const long got = read_fully(h, sizeof h);
+  if (got < 0) return;
+  const auto n = static_cast<std::size_t>(got);
+  if (n == 0) {
+    fail_at(0, "truncated: the file is empty (a binary trace starts with a " + std::to_string(kHeaderBytes) +
+                   "-byte header)");
+    return;
+  }
+  if (std::memcmp(h, kBinaryMagic.data(), std::min(n, kBinaryMagic.size())) != 0) {
+    fail_at(0, "not a dartlab binary trace: the file does not start with the binary magic");
+    return;
+  }
+  if (n >= kVersionAt + 2) {
+    if (const auto version = load_le<std::uint16_t>(h + kVersionAt); version != kVersion) {
+      fail_at(kVersionAt, "unsupported binary trace version " + std::to_string(version) + " (this dartlab reads " +
+                              std::to_string(kVersion) + ")");
+      return;
+    }
+  }
+  if (n < kHeaderBytes) {
+    fail_at(n, "truncated: the file ends inside the " + std::to_string(kHeaderBytes) + "-byte header");
+    return;
+  }
+  const auto flags = load_le<std::uint16_t>(h + kFlagsAt);
+  if ((flags & ~kKnownFlags) != 0) {
+    fail_at(kFlagsAt, "unknown header flags " + hex(flags & ~kKnownFlags) + " (this dartlab knows " + hex(kKnownFlags) +
+                          ": zstd)");
+    return;
+  }
+  zstd_flag_ = (flags & kFlagZstd) != 0;
+  const auto table_bytes = load_le<std::uint32_t>(h + kTableBytesAt);
+  if (table_bytes > kMaxTableBytes) {
+    fail_at(kTableBytesAt, "device table of " + std::to_string(table_bytes) + " bytes exceeds the limit of " +
+                               std::to_string(kMaxTableBytes));
+    return;
+  }
+  std::uint8_t* table = raw_buffer(table_bytes);
+  const long table_got = read_fully(table, table_bytes);
+  if (table_got < 0) return;
+  if (static_cast<std::size_t>(table_got) < table_bytes) {
+    fail_at(offset_, "truncated: the file ends inside the device table (" + std::to_string(table_got) + " of " +
+                         std::to_string(table_bytes) + " bytes)");
+    return;
+  }
+  if (checksum(table, table_bytes, load_le<std::uint64_t>(h + kVersionAt)) != load_le<std::uint32_t>(h + kHeaderChecksumAt)) {
+    fail_at(kHeaderChecksumAt, "header checksum mismatch (the version, flags or device table are damaged)");
+    return;
+  }
+  declared_ = load_le<std::uint64_t>(h + kEventCountAt);
+  declared_known_ = declared_ != kUnknownEvents;
+
+  region_at_ = kHeaderBytes;
+  region_compressed_ = false;
+  const std::uint8_t* const end = table + table_bytes;
+  for (const std::uint8_t* p = table; p < end;) {
+    end_ = end;  // define_device checks names against it
+    if (!define_device(p, p)) return;
+  }
+  cur_ = end_ = nullptr;  // no records yet: next() loads the first chunk
+}
+
+bool BinaryTraceReader::define_device(const std::uint8_t* at, const std::uint8_t*& p) {
+  std::uint64_t n = 0;
+  bool bad = false;
+  p = get_varint(p, n, bad);
+  if (bad || p > end_) {
+    bad_record(at, bad ? "device name length is not a valid varint" : "truncated device name record");
+    return false;
+  }
+  if (n == 0 || n > kMaxDeviceNameBytes || n > static_cast<std::uint64_t>(end_ - p)) {
+    bad_record(at, "device name of " + std::to_string(n) + " bytes " +
+                       (n == 0 ? std::string("is empty")
+                               : n > kMaxDeviceNameBytes ? "exceeds " + std::to_string(kMaxDeviceNameBytes)
+                                                         : "runs past the end of its chunk"));
+    return false;
+  }
+  const std::string_view name(reinterpret_cast<const char*>(p), n);
+  if (!valid_device_name(name)) {
+    constexpr std::size_t kShown = 60;
+    bad_record(at, "device name must be letters, digits and ':._-', got '" + std::string(name.substr(0, kShown)) +
+                       (name.size() > kShown ? "...'" : "'"));
+    return false;
+  }
+  if (devices_.size() == kMaxDevices) {
+    bad_record(at, "more than " + std::to_string(kMaxDevices) + " devices");
+    return false;
+  }
+  if (!device_names_.emplace(name).second) {
+    bad_record(at, "device '" + std::string(name) + "' is defined twice");
+    return false;
+  }
+  devices_.emplace_back(name);
+  p += n;
+  return true;
+}
+
+bool BinaryTraceReader::load_chunk() {
+  chunk_at_ = offset_;
+  std::uint8_t h[kChunkHeaderBytes];
+  const long got = read_fully(h, sizeof h);
+  if (got < 0) return false;
+  if (got == 0) {
+    return fail_at(chunk_at_, "truncated: the file ends after " + std::to_string(events_seen_) +
+                                  " events without the end chunk (the writer did not finish)");
+  }
+  if (static_cast<std::size_t>(got) < sizeof h) return fail_at(chunk_at_, "truncated: the file ends inside a chunk header");
+  const auto raw_bytes = load_le<std::uint32_t>(h);
+  const auto stored_bytes = load_le<std::uint32_t>(h + 4);
+  const auto sum = load_le<std::uint32_t>(h + 8);
+  if (raw_bytes == 0) {
+    read_end_chunk(stored_bytes, sum, load_le<std::uint64_t>(h));
+    return false;
+  }
+  if (raw_bytes > kMaxChunkRawBytes) {
+    return fail_at(chunk_at_, "chunk of " + std::to_string(raw_bytes) + " raw bytes exceeds the limit of " +
+                                  std::to_string(kMaxChunkRawBytes));
+  }
+  // stored == raw: stored as it is; stored < raw: a zstd frame (zstd traces only).
+  const bool compressed = stored_bytes != raw_bytes;
+  if (compressed && !zstd_flag_) {
+    return fail_at(chunk_at_, "chunk stores " + std::to_string(stored_bytes) + " bytes for " +
+                                  std::to_string(raw_bytes) + " raw bytes in an uncompressed trace");
+  }
+  if (compressed && (stored_bytes > raw_bytes || stored_bytes == 0)) {
+    return fail_at(chunk_at_, "chunk stores " + std::to_string(stored_bytes) + " bytes for " +
+                                  std::to_string(raw_bytes) + " raw bytes (a zstd chunk must be smaller, and not empty)");
+  }
+  std::uint8_t* raw = raw_buffer(raw_bytes);
+  std::uint8_t* dst = raw;
+  if (compressed) {
+    if (stored_.size() < stored_bytes) stored_.resize(stored_bytes);
+    dst = stored_.data();
+  }
+  const long payload = read_fully(dst, stored_bytes);
+  if (payload < 0) return false;
+  if (static_cast<std::size_t>(payload) < stored_bytes) {
+    return fail_at(chunk_at_, "truncated: the file ends inside a chunk (" + std::to_string(payload) + " of " +
+                                  std::to_string(stored_bytes) + " payload bytes)");
+  }
+  if (compressed) {
+    const unsigned long long frame = ZSTD_getFrameContentSize(dst, stored_bytes);
+    if (frame == ZSTD_CONTENTSIZE_ERROR) return fail_at(chunk_at_, "chunk payload is not a zstd frame");
+    if (frame != raw_bytes) {
+      return fail_at(chunk_at_, "zstd frame holds " + (frame == ZSTD_CONTENTSIZE_UNKNOWN ? "an unknown number of" : std::to_string(frame)) +
+                                    " bytes, the chunk header says " + std::to_string(raw_bytes));
+    }
+    if (!zstd_) zstd_ = std::make_unique<ZstdContext>();
+    if (zstd_->dctx == nullptr) return fail_at(chunk_at_, "zstd: cannot create a decompression context");
+    const std::size_t out = ZSTD_decompressDCtx(zstd_->dctx, raw, raw_bytes, dst, stored_bytes);
+    if (ZSTD_isError(out)) return fail_at(chunk_at_, std::string("zstd: ") + ZSTD_getErrorName(out));
+    if (out != raw_bytes) {
+      return fail_at(chunk_at_, "zstd frame holds " + std::to_string(out) + " bytes, the chunk header says " +
+                                    std::to_string(raw_bytes));
+    }
+  }
+  if (checksum(raw, raw_bytes, load_le<std::uint64_t>(h)) != sum) return fail_at(chunk_at_, "chunk checksum mismatch");
+
+  cur_ = raw;
+  end_ = raw + raw_bytes;
+  region_at_ = chunk_at_ + kChunkHeaderBytes;
+  region_compressed_ = compressed;
+  prev_time_ = prev_id_ = prev_gpa_ = 0;
+  prev_device_ = 0;
+  return true;
+}
+
+void BinaryTraceReader::read_end_chunk(std::uint32_t stored_bytes, std::uint32_t sum, std::uint64_t seed) {
+  if (stored_bytes != kEndPayloadBytes) {
+    fail_at(chunk_at_, "end chunk stores " + std::to_string(stored_bytes) + " bytes (it holds the " +
+                           std::to_string(kEndPayloadBytes) + "-byte event count)");
+    return;
+  }
+  std::uint8_t count_bytes[kEndPayloadBytes];
+  const long got = read_fully(count_bytes, sizeof count_bytes);
+  if (got < 0) return;
+  if (static_cast<std::size_t>(got) < sizeof count_bytes) {
+    fail_at(chunk_at_, "truncated: the file ends inside the end chunk");
+    return;
+  }
+  if (checksum(count_bytes, sizeof count_bytes, seed) != sum) {
+    fail_at(chunk_at_, "end chunk checksum mismatch");
+    return;
+  }
+  const auto count = load_le<std::uint64_t>(count_bytes);
+  if (count != events_seen_) {
+    fail_at(chunk_at_, "the end chunk counts " + std::to_string(count) + " events, the file holds " +
+                           std::to_string(events_seen_));
+    return;
+  }
+  if (declared_known_ && declared_ != count) {
+    fail_at(kEventCountAt, "the header declares " + std::to_string(declared_) + " events, the file holds " +
+                               std::to_string(count));
+    return;
+  }
+  std::uint8_t extra;
+  const long more = read_fully(&extra, 1);
+  if (more < 0) return;
+  if (more > 0) {
+    fail_at(offset_ - 1, "unexpected data after the end chunk");
+    return;
+  }
+  state_ = State::End;
+}
+
+BinaryTraceReader::Record BinaryTraceReader::meta_record(const std::uint8_t* at) {
+  const std::uint8_t tag = *at;
+  const std::uint8_t* p = at + 1;
+  if (tag == kTagDevice) {
+    if (!define_device(at, p)) return Record::Error;
+    cur_ = p;
+    return Record::Skip;
+  }
+  if (tag == kTagComment) {
+    std::uint64_t n = 0;
+    bool bad = false;
+    p = get_varint(p, n, bad);
+    if (bad || p > end_ || n > kMaxCommentBytes || n > static_cast<std::uint64_t>(end_ - p)) {
+      return bad_record(at, "comment of " + std::to_string(n) + " bytes " +
+                                (n > kMaxCommentBytes ? "exceeds " + std::to_string(kMaxCommentBytes)
+                                                      : std::string("runs past the end of its chunk")));
+    }
+    if (comments_.size() < kKeptComments) comments_.emplace_back(reinterpret_cast<const char*>(p), n);
+    cur_ = p + n;
+    return Record::Skip;
+  }
+  return bad_record(at, "unknown record tag " + hex(tag));
+}
+
+// What is wrong with an event record, found on the hot path; report() writes the message.
+enum class BinaryTraceReader::Problem : std::uint8_t {
+  BadTag, BadVarint, Truncated, UndefinedDevice, BadAlign, SegmentCount, PagesPast64Bits,
+};
+
+[[gnu::cold, gnu::noinline]] BinaryTraceReader::Record BinaryTraceReader::report(Problem problem, const std::uint8_t* at,
+                                                                                std::uint64_t value) {
+  const std::uint8_t tag = *at;
+  const std::string kind(to_string(static_cast<EventKind>(tag & kKindMask)));
+  const std::string event = "event " + std::to_string(events_seen_) + " (" + kind + "): ";
+  switch (problem) {
+    case Problem::BadTag:
+      return bad_record(at, "bad record tag " + hex(tag) + " for " + kind +
+                                ((tag & kDirMask) == kDirMask ? " (direction 3)" : " (a bit this kind never sets)"));
+    case Problem::BadVarint:
+      return bad_record(at, event + "bad varint (longer than 10 bytes, or past 64 bits)");
+    case Problem::Truncated:
+      return bad_record(at, event + "truncated record: it runs past the end of its chunk");
+    case Problem::UndefinedDevice:
+      return bad_record(at, event + "device " + std::to_string(value) + " is not defined (" +
+                                std::to_string(devices_.size()) + " are)");
+    case Problem::BadAlign:
+      return bad_record(at, event + "alignment code " + std::to_string(value) + " (at most " +
+                                std::to_string(kMaxAlignCode) + ")");
+    case Problem::SegmentCount:
+      return bad_record(at, event + "segment count " + std::to_string(value) +
+                                (value == 0 ? " (at least 1)" : " exceeds " + std::to_string(kMaxSegments)));
+    case Problem::PagesPast64Bits:
+      return bad_record(at, event + "a length in pages does not fit in 64 bits");
+  }
+  return Record::Error;
+}
+
+// The hot path: one event record, decoded with the predictors in registers. Every field is
+// read before the first check; the padding after the chunk makes that safe.
+inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
+  const std::uint8_t* const at = cur_;
+  const std::uint8_t* const end = end_;
+  const std::uint8_t tag = *at;
+  const unsigned kind_bits = tag & kKindMask;
+  if (kind_bits == kMetaKind) [[unlikely]] return meta_record(at);
+  const unsigned dir = (tag & kDirMask) >> kDirShift;
+  if ((tag & ~kAllowedTagBits[kind_bits]) != 0 || dir > 2) [[unlikely]] return report(Problem::BadTag, at, 0);
+  const auto kind = static_cast<EventKind>(kind_bits);
+  ++events_seen_;
+
+  const std::uint8_t* p = at + 1;
+  bool bad = false;
+  std::uint64_t v = 0;
+  const std::uint8_t extras = (tag & kExtrasBit) != 0 ? *p++ : 0;
+  std::uint64_t time = prev_time_;
+  if ((tag & kTimeBit) != 0) {
+    p = get_varint(p, v, bad);
+    time += unzigzag(v);
+  }
+  p = get_varint(p, v, bad);
+  const std::uint64_t id = prev_id_ + unzigzag(v);
+  std::uint64_t device = prev_device_;
+  if ((extras & kExtrasDeviceBit) != 0) p = get_varint(p, device, bad);
+  const unsigned align_code = extras & kExtrasAlignMask;
+
+  const unsigned shift = (tag & kPagesBit) != 0 ? kPageShift : 0;
+  std::uint64_t gpa = prev_gpa_;
+  std::uint64_t len = 0;
+  std::uint64_t past_64_bits = 0;  // a length in pages with bits past 2^64 bytes
+  std::size_t count = 0;
+  if (has_range(kind)) {
+    p = get_varint(p, v, bad);
+    gpa += unzigzag(v) << shift;
+    p = get_varint(p, len, bad);
+    past_64_bits = len >> (63 - shift) >> 1;  // len >> 52 in pages; 0 in bytes
+    len <<= shift;
+  } else if (kind == EventKind::MapSg) {
+    p = get_varint(p, v, bad);
+    if ((v == 0 || v > kMaxSegments) && !bad && p <= end) [[unlikely]] return report(Problem::SegmentCount, at, v);
+    count = static_cast<std::size_t>(std::min<std::uint64_t>(v, kMaxSegments));
+    Segment* segs = segments_.data();
+    for (std::size_t i = 0; i < count && p <= end; ++i) {
+      p = get_varint(p, v, bad);
+      gpa += unzigzag(v) << shift;
+      segs[i].gpa = gpa;
+      p = get_varint(p, v, bad);
+      past_64_bits |= v >> (63 - shift) >> 1;
+      segs[i].len_bytes = v << shift;
+    }
+  }
+  if (bad || p > end || device >= devices_.size() || align_code > kMaxAlignCode || past_64_bits != 0) [[unlikely]] {
+    if (bad) return report(Problem::BadVarint, at, 0);
+    if (p > end) return report(Problem::Truncated, at, 0);
+    if (align_code > kMaxAlignCode) return report(Problem::BadAlign, at, align_code);
+    if (past_64_bits != 0) return report(Problem::PagesPast64Bits, at, 0);
+    // A device index only matters if the record names one (the predictor starts at 0, which
+    // need not be defined).
+    if ((extras & kExtrasDeviceBit) != 0) return report(Problem::UndefinedDevice, at, device);
+  }
+  cur_ = p;
+  prev_time_ = time;
+  prev_id_ = id;
+  prev_gpa_ = gpa;
+  prev_device_ = static_cast<std::uint16_t>(device);
+
+  ev.kind = kind;
+  ev.dir = static_cast<Direction>(dir);
+  ev.device = is_map_kind(kind) ? static_cast<std::uint16_t>(device) : 0;
+  ev.has_time = (tag & kTimeBit) != 0;
+  ev.time_ns = ev.has_time ? time : 0;
+  ev.id = id;
+  ev.gpa = has_range(kind) ? gpa : 0;
+  ev.len_bytes = len;
+  ev.align_bytes = align_code == 0 ? 0 : std::uint64_t{1} << (align_code - 1);
+  ev.segments = {segments_.data(), count};
+
+  // Well-formed; now whether it makes sense (lenient mode skips what does not).
+  if (has_range(kind)) {
+    if (!sane_range(gpa, len)) [[unlikely]] return senseless(at, range_problem(gpa, len));
+  } else if (count != 0) {
+    for (const Segment& s : ev.segments) {
+      if (!sane_range(s.gpa, s.len_bytes)) [[unlikely]] return senseless(at, range_problem(s.gpa, s.len_bytes));
+    }
+  }
+  return Record::Event;
+}
+
+TraceReader::Status BinaryTraceReader::next(Event& ev) {
+  for (;;) {
+    if (cur_ < end_) [[likely]] {
+      const Record r = decode(ev);
+      if (r == Record::Event) [[likely]] {
+        event_no_ = events_seen_;
+        return Status::Event;
+      }
+      if (r == Record::Error) return Status::Error;
+      continue;  // a meta record, or an event lenient mode skips
+    }
+    if (state_ != State::Events || !load_chunk()) return state_ == State::End ? Status::End : Status::Error;
+  }
+}
+
+}  // namespace dartlab::trace

@@ -1,0 +1,364 @@
+#include "traces/ftrace/ftrace_reader.hpp"
+
+#include <utility>
+
+#include "traces/ftrace/iommu_events.hpp"
+#include "traces/text_format.hpp"
+
+namespace dartlab::trace {
+namespace {
+
+using ftrace::EventType;
+using ftrace::Family;
+
+constexpr std::size_t kNoNote = ~std::size_t{0};
+constexpr std::size_t kWarningSamples = 5;
+// Distinct unknown event names counted one by one; the rest share one note. A recording of every
+// event in the system has a few hundred names; garbage could make up any number.
+constexpr std::size_t kNamedNotes = 64;
+// What dma_map_phys and dma_map_page return (and trace) when the mapping failed.
+constexpr std::uint64_t kDmaMappingError = ~std::uint64_t{0};
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The system an event type belongs to, for lines printed as "system:name:".
+std::string_view system_of(EventType type) {
+  return type == EventType::IommuMap || type == EventType::IommuUnmap ? "iommu" : "dma";
+}
+
+}  // namespace
+
+FtraceReader::FtraceReader(const std::string& path, ReaderOptions options)
+    : FtraceReader(ByteSource(path), std::move(options)) {}
+
+FtraceReader::FtraceReader(ByteSource source, ReaderOptions options)
+    : source_(std::move(source)),
+      options_(std::move(options)),
+      lines_(source_, options_.block_bytes != 0 ? options_.block_bytes : text::kBlockBytes, text::kMaxLineBytes) {
+  error_.file = source_.name();
+  note_index_.fill(kNoNote);
+  if (!source_.open_error().empty()) stop(source_.open_error());
+}
+
+FtraceReader::~FtraceReader() = default;
+
+std::string FtraceReader::locate(std::uint64_t line) const { return source_.name() + ':' + std::to_string(line); }
+
+TraceReader::Status FtraceReader::next(Event& ev) {
+  for (;;) {
+    if (pending_at_ < pending_.size()) {
+      ev = pending_[pending_at_++];
+      event_line_ = pending_line_;
+      return Status::Event;
+    }
+    if (state_ == State::Error) return Status::Error;
+    if (state_ == State::End) return Status::End;
+    pending_.clear();
+    pending_at_ = 0;
+    std::string_view line;
+    switch (lines_.next(line)) {
+      case ftrace::LineBuffer::Status::Line:
+        pending_line_ = lines_.line_number();
+        handle_line(line);
+        break;
+      case ftrace::LineBuffer::Status::TooLong:
+        pending_line_ = lines_.line_number();
+        note(Note::TooLong);
+        break;
+      case ftrace::LineBuffer::Status::End: state_ = State::End; break;
+      case ftrace::LineBuffer::Status::Error: stop(lines_.error()); break;
+    }
+  }
+}
+
+void FtraceReader::handle_line(std::string_view line) {
+  line_ = line;
+  ftrace::FtraceLine fl;
+  switch (ftrace::split_line(line, fl)) {
+    case ftrace::LineKind::Event: break;
+    case ftrace::LineKind::Header: return;
+    case ftrace::LineKind::LostEvents: note(Note::LostEvents); return;
+    case ftrace::LineKind::LineTooBig: note(Note::LineTooBig); return;
+    case ftrace::LineKind::NoEventName: note(Note::NoEventName); return;
+    case ftrace::LineKind::Garbage: note(Note::Garbage); return;
+  }
+  const EventType type = ftrace::find_event(fl.event);
+  if (type == EventType::Unknown || (!fl.system.empty() && type != EventType::Ignored && fl.system != system_of(type))) {
+    named_note("unknown event '", fl.event);
+    return;
+  }
+  if (type == EventType::Ignored) {
+    named_note("ignored event (it changes no mapping) '", fl.event);
+    return;
+  }
+  time_ns_ = fl.time_ns;
+  if (fl.time_is_count) [[unlikely]] note(Note::RawClock);
+  if (type == EventType::IommuMap || type == EventType::IommuUnmap) {
+    handle_iommu(type, fl);
+  } else {
+    handle_dma(type, fl);
+  }
+}
+
+void FtraceReader::handle_dma(EventType type, const ftrace::FtraceLine& fl) {
+  ftrace::DmaRecord r;
+  ftrace::PayloadError error;
+  if (!ftrace::parse_dma_payload(type, fl.event, fl.payload, scratch_, r, error)) return malformed(error);
+  std::uint16_t dev = 0;
+  if (!device(r.device, dev)) return;
+  Event ev;
+  ev.dir = r.dir;
+  switch (type) {
+    case EventType::DmaMap:
+      if (r.dma_addr == kDmaMappingError) return note(Note::FailedMap);
+      ev.kind = EventKind::Map;
+      ev.gpa = r.phys_addr;
+      ev.len_bytes = r.size_bytes;
+      return open(Family::Single, dev, r.dma_addr, ev);
+    case EventType::DmaUnmap: return close(Family::Single, dev, r.dma_addr, EventKind::Unmap, Note::UnmapNeverMapped);
+    case EventType::DmaAlloc:
+    case EventType::DmaAllocPages:
+      if (r.virt_is_null) return note(Note::FailedAlloc);
+      ev.kind = EventKind::Alloc;
+      ev.dir = Direction::Bidirectional;  // what an alloc is to dartlab (traces/FORMAT.md)
+      ev.gpa = r.has_phys ? r.phys_addr : r.dma_addr;
+      if (!r.has_phys) note(type == EventType::DmaAlloc ? Note::AllocNoPhys : Note::AllocPagesNoPhys);
+      ev.len_bytes = r.size_bytes;
+      return open(Family::Alloc, dev, r.dma_addr, ev);
+    case EventType::DmaFree: return close(Family::Alloc, dev, r.dma_addr, EventKind::Free, Note::FreeNeverMade);
+    case EventType::DmaMapSg:
+    case EventType::DmaAllocSgt: {
+      ftrace::SegmentGuess guess = ftrace::SegmentGuess::Exact;
+      if (!ftrace::sg_segments(type, fl.event, r, text::kMaxSegments, segments_, guess, error)) return malformed(error);
+      if (r.truncated) note(Note::SgTruncated);
+      if (r.phys_addrs.size() > text::kMaxSegments) note(Note::SgTooMany);
+      if (guess == ftrace::SegmentGuess::EqualShares) note(type == EventType::DmaMapSg ? Note::SgShares : Note::SgtShares);
+      ev.kind = EventKind::MapSg;
+      ev.segments = segments_;
+      if (type == EventType::DmaMapSg) return open(Family::Sg, dev, ftrace::sg_key(r.phys_addrs, r.nents), ev);
+      return open(Family::Sgt, dev, r.dma_addr, ev);
+    }
+    case EventType::DmaUnmapSg:
+      return close(Family::Sg, dev, ftrace::sg_key(r.phys_addrs, r.phys_addrs.size()), EventKind::UnmapSg,
+                   Note::UnmapSgNeverMapped);
+    case EventType::DmaFreeSgt: return close(Family::Sgt, dev, r.dma_addr, EventKind::UnmapSg, Note::FreeSgtNeverMade);
+    default: return;
+  }
+}
+
+void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
+  ftrace::IommuRecord r;
+  ftrace::PayloadError error;
+  switch (ftrace::parse_iommu_payload(type, fl.payload, r, error)) {
+    case ftrace::IommuParse::Ok: break;
+    case ftrace::IommuParse::NotIommu: return named_note("unknown event '", fl.event);
+    case ftrace::IommuParse::Error: return malformed(error);
+  }
+  std::uint16_t dev = 0;
+  if (!device(kIommuDevice, dev)) return;
+  if (type == EventType::IommuMap) {
+    // An IOMMU maps an IOVA once; a second map means the recording lost the unmap between.
+    if (auto old = live_.take({r.iova, dev, Family::Iommu})) {
+      Event end;
+      end.kind = EventKind::Unmap;
+      end.device = dev;
+      end.has_time = true;
+      end.time_ns = time_ns_;
+      end.id = old->id;
+      queue(end);
+      note(Note::IommuRemap);
+    }
+    Event ev;
+    ev.kind = EventKind::Map;
+    ev.gpa = r.paddr;
+    ev.len_bytes = r.size_bytes;
+    return open(Family::Iommu, dev, r.iova, ev);
+  }
+  if (r.unmapped_bytes == 0) return note(Note::IommuUnmapNothing);
+  // One unmap may end several maps that tile its range (iommu_map_sg maps chunk by chunk, and
+  // dma-iommu unmaps the whole IOVA range at once): walk them from its start.
+  const std::uint64_t end = r.unmapped_bytes > ~r.iova ? ~std::uint64_t{0} : r.iova + r.unmapped_bytes;
+  std::uint64_t at = r.iova;
+  bool ended = false;
+  while (at < end) {
+    const auto m = live_.take({at, dev, Family::Iommu});
+    if (!m) break;
+    Event ev;
+    ev.kind = EventKind::Unmap;
+    ev.device = dev;
+    ev.has_time = true;
+    ev.time_ns = time_ns_;
+    ev.id = m->id;
+    queue(ev);
+    ended = true;
+    if (m->len_bytes > ~at) break;
+    at += m->len_bytes;
+  }
+  if (!ended) return note(Note::IommuNeverMapped);
+  if (at != end) note(Note::IommuUnmapPartial);
+}
+
+bool FtraceReader::device(std::string_view name, std::uint16_t& index) {
+  if (!options_.device.empty() && name != options_.device) {
+    note(Note::OtherDevice);
+    return false;
+  }
+  if (!devices_.empty() && devices_[last_device_] == name) {
+    index = last_device_;
+    return true;
+  }
+  if (auto it = device_index_.find(name); it != device_index_.end()) {
+    index = last_device_ = it->second;
+    return true;
+  }
+  return new_device(name, index);
+}
+
+bool FtraceReader::new_device(std::string_view name, std::uint16_t& index) {
+  if (devices_.size() >= text::kMaxDevices) {
+    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices");
+    error_.line = lines_.line_number();
+    return false;
+  }
+  index = last_device_ = static_cast<std::uint16_t>(devices_.size());
+  devices_.emplace_back(name);
+  device_index_.emplace(devices_.back(), index);
+  return true;
+}
+
+void FtraceReader::open(Family family, std::uint16_t device, std::uint64_t key, Event ev) {
+  ev.device = device;
+  ev.has_time = true;
+  ev.time_ns = time_ns_;
+  ev.id = next_id_++;
+  if (live_.add({key, device, family}, {ev.id, ev.len_bytes})) note(Note::DuplicateMap);
+  queue(ev);
+}
+
+void FtraceReader::close(Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never) {
+  const auto request = live_.take({key, device, family});
+  if (!request) return note(never);
+  Event ev;
+  ev.kind = kind;
+  ev.device = device;
+  ev.has_time = true;
+  ev.time_ns = time_ns_;
+  ev.id = request->id;
+  queue(ev);
+}
+
+std::string FtraceReader::note_text(Note n) const {
+  switch (n) {
+    case Note::Garbage: return "line is not an ftrace event line";
+    case Note::NoEventName: return "ftrace line without an event name (function tracer or trace_printk output)";
+    case Note::TooLong: return "line longer than " + std::to_string(text::kMaxLineBytes) + " bytes";
+    case Note::LostEvents: return "the recording lost events here (CPU:N [LOST ...]): some maps or unmaps are missing";
+    case Note::LineTooBig: return "event the kernel could not print ([LINE TOO BIG])";
+    case Note::RawClock: return "timestamp is a raw clock count (no '.'), kept as nanoseconds";
+    case Note::OtherDevice: return "event of a device other than " + options_.device + " (--device)";
+    case Note::UnknownOther: return "unknown event (more than " + std::to_string(kNamedNotes) + " different names)";
+    case Note::FailedMap: return "failed map (dma_addr=ffffffffffffffff, DMA_MAPPING_ERROR) skipped";
+    case Note::FailedAlloc: return "failed allocation (virt_addr is 0) skipped";
+    case Note::AllocNoPhys: return "dma_alloc without a physical address: DMA address used as GPA";
+    case Note::AllocPagesNoPhys: return "dma_alloc_pages without a physical address: DMA address used as GPA";
+    case Note::DuplicateMap: return "map of a (device, address) already live: its unmaps end the latest map first";
+    case Note::SgTruncated: return "dma_map_sg [TRUNCATED] by the kernel: only the entries printed are mapped";
+    case Note::SgShares: return "dma_map_sg with merged DMA segments (ents < nents): entry lengths are equal shares of the mapped bytes";
+    case Note::SgtShares: return "dma_alloc_sgt with several entries: entry lengths are equal shares of size";
+    case Note::SgTooMany:
+      return "scatterlist of more than " + std::to_string(text::kMaxSegments) + " entries: only the first " +
+             std::to_string(text::kMaxSegments) + " are mapped";
+    case Note::UnmapNeverMapped: return "unmap of an address never mapped in this recording";
+    case Note::FreeNeverMade: return "free of an allocation never made in this recording";
+    case Note::UnmapSgNeverMapped: return "dma_unmap_sg of a scatterlist never mapped in this recording";
+    case Note::FreeSgtNeverMade: return "dma_free_sgt of an allocation never made in this recording";
+    case Note::IommuRemap: return "iommu map of a live IOVA: the earlier mapping is ended first (its unmap was lost)";
+    case Note::IommuUnmapNothing: return "iommu unmap that unmapped nothing (unmapped_size=0)";
+    case Note::IommuNeverMapped: return "iommu unmap of an IOVA never mapped in this recording";
+    case Note::IommuUnmapPartial:
+      return "iommu unmap whose range the mappings found from its start do not tile exactly (partial unmap, or a gap)";
+    case Note::Count: break;
+  }
+  return {};
+}
+
+void FtraceReader::add_note_line(std::size_t index) {
+  ReaderNote& n = notes_[index];
+  ++n.count;
+  if (n.first_lines.size() < ReaderNote::kSampleLines) n.first_lines.push_back(lines_.line_number());
+}
+
+void FtraceReader::note(Note n) {
+  std::size_t& index = note_index_[static_cast<std::size_t>(n)];
+  if (index == kNoNote) {
+    index = notes_.size();
+    notes_.push_back({note_text(n), 0, {}});
+  }
+  add_note_line(index);
+}
+
+void FtraceReader::named_note(std::string_view prefix, std::string_view name) {
+  std::string what(prefix);
+  what += name;
+  what += '\'';
+  auto it = named_notes_.find(what);
+  if (it == named_notes_.end()) {
+    if (named_notes_.size() >= kNamedNotes) return note(Note::UnknownOther);
+    it = named_notes_.emplace(what, notes_.size()).first;
+    notes_.push_back({std::move(what), 0, {}});
+  }
+  add_note_line(it->second);
+}
+
+void FtraceReader::malformed(const ftrace::PayloadError& error) {
+  // The kernel cut this event short; it said so at the end of the line.
+  if (ends_with(line_, "[LINE TOO BIG]")) return note(Note::LineTooBig);
+  ParseError e;
+  e.file = source_.name();
+  e.line = lines_.line_number();
+  e.column = error.at != nullptr ? static_cast<std::uint32_t>(error.at - line_.data() + 1) : 0;
+  e.message = error.message;
+  if (options_.lenient) {
+    ++warnings_;
+    if (warning_samples_.size() < kWarningSamples) {
+      warning_samples_.push_back(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) +
+                                 ": warning: " + e.message + " (line skipped)");
+    }
+    return;
+  }
+  pending_.clear();
+  state_ = State::Error;
+  error_ = std::move(e);
+}
+
+void FtraceReader::stop(std::string message) {
+  pending_.clear();
+  state_ = State::Error;
+  error_.line = 0;
+  error_.column = 0;
+  error_.message = std::move(message);
+}
+
+bool looks_like_ftrace(std::string_view first_bytes) {
+  std::string_view s = first_bytes;
+  while (!s.empty()) {
+    const std::size_t nl = s.find('\n');
+    std::string_view line = s.substr(0, nl);
+    s.remove_prefix(nl == std::string_view::npos ? s.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::size_t start = line.find_first_not_of(" \t");
+    if (start == std::string_view::npos) continue;
+    line.remove_prefix(start);
+    if (line.starts_with("# tracer:")) return true;
+    if (line.front() == '#') continue;  // a comment, in ftrace and in dartlab's text format alike
+    ftrace::FtraceLine fl;
+    const ftrace::LineKind kind = ftrace::split_line(line, fl);
+    return kind == ftrace::LineKind::Event || kind == ftrace::LineKind::NoEventName ||
+           kind == ftrace::LineKind::Header || kind == ftrace::LineKind::LostEvents;
+  }
+  return false;
+}
+
+}  // namespace dartlab::trace

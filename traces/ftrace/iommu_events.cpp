@@ -1,0 +1,98 @@
+#include "traces/ftrace/iommu_events.hpp"
+
+#include <string>
+
+namespace dartlab::trace::ftrace {
+namespace {
+
+using fields::Field;
+using fields::Num;
+using fields::quoted;
+
+constexpr std::string_view kPrefix = "IOMMU:";
+
+struct Parser {
+  EventType type;
+  IommuRecord& out;
+  PayloadError& error;
+  std::string_view name = type == EventType::IommuMap ? "map" : "unmap";
+
+  [[gnu::cold]] IommuParse fail(const char* at, std::string message) {
+    error.at = at;
+    error.message = "iommu " + std::string(name) + ": " + std::move(message);
+    return IommuParse::Error;
+  }
+  [[gnu::cold]] IommuParse bad_number(std::string_view what, std::string_view value, Num r, const char* syntax) {
+    if (r == Num::Overflow) return fail(value.data(), std::string(what) + ' ' + quoted(value) + " does not fit in 64 bits");
+    return fail(value.data(), std::string(what) + " must be " + syntax + ", got " + quoted(value));
+  }
+
+  IommuParse parse(std::string_view payload) {
+    out = IommuRecord{};
+    if (payload.substr(0, kPrefix.size()) != kPrefix) return IommuParse::NotIommu;
+    fields::Fields fs(payload.substr(kPrefix.size()));
+    enum : unsigned { kIova = 1, kPaddr = 2, kSize = 4, kUnmapped = 8 };
+    const unsigned required = kIova | kSize | (type == EventType::IommuMap ? kPaddr : kUnmapped);
+    unsigned seen = 0;
+    const char* size_at = nullptr;
+    const char* paddr_at = nullptr;
+    Field f;
+    while (fs.next(f)) {
+      Num r = Num::Ok;
+      unsigned id = 0;
+      if (!f.has_key) {
+        // "- 0x%016llx": the end of the IOVA range, printed since about 5.17.
+        if (f.text != "-" || (seen & kIova) == 0) {
+          return fail(f.text.data(), "unexpected " + quoted(f.text) + " (expected KEY=VALUE)");
+        }
+        std::uint64_t end = 0;
+        if (!fs.next(f) || f.has_key) return fail(f.has_key ? f.text.data() : fs.end(), "the end of the IOVA range is missing after '-'");
+        if ((r = fields::parse_hex(f.value, end)) != Num::Ok) return bad_number("IOVA range end", f.value, r, "a hex number");
+        continue;
+      }
+      if (f.key == "iova") {
+        id = kIova;
+        r = fields::parse_hex(f.value, out.iova);
+        if (r != Num::Ok) return bad_number("iova", f.value, r, "a hex number");
+      } else if (f.key == "paddr" && type == EventType::IommuMap) {
+        id = kPaddr;
+        paddr_at = f.value.data();
+        r = fields::parse_hex(f.value, out.paddr);
+        if (r != Num::Ok) return bad_number("paddr", f.value, r, "a hex number");
+      } else if (f.key == "size") {
+        id = kSize;
+        size_at = f.value.data();
+        r = fields::parse_dec(f.value, out.size_bytes);
+        if (r != Num::Ok) return bad_number("size", f.value, r, "a decimal number");
+      } else if (f.key == "unmapped_size" && type == EventType::IommuUnmap) {
+        id = kUnmapped;
+        r = fields::parse_dec(f.value, out.unmapped_bytes);
+        if (r != Num::Ok) return bad_number("unmapped_size", f.value, r, "a decimal number");
+      } else {
+        continue;  // a field no format prints
+      }
+      if (seen & id) return fail(f.text.data(), std::string(f.key) + "= appears twice");
+      seen |= id;
+    }
+    if (const unsigned missing = required & ~seen; missing != 0) {
+      const char* what = missing & kIova ? "iova" : missing & kPaddr ? "paddr" : missing & kSize ? "size" : "unmapped_size";
+      return fail(fs.end(), std::string(what) + "= is missing (the line may be cut short)");
+    }
+    if (type == EventType::IommuMap) {
+      if (out.size_bytes == 0) return fail(size_at, "size must be > 0");
+      if (out.paddr != 0 && out.size_bytes > 0 - out.paddr) {
+        return fail(paddr_at, "range " + fields::hex(out.paddr) + " + " + std::to_string(out.size_bytes) + " bytes ends past 2^64");
+      }
+    }
+    return IommuParse::Ok;
+  }
+};
+
+}  // namespace
+
+IommuParse parse_iommu_payload(EventType type, std::string_view payload, IommuRecord& out, PayloadError& error) {
+  Parser parser{type, out, error};
+  return parser.parse(payload);
+}
+
+}  // namespace dartlab::trace::ftrace

@@ -1,0 +1,71 @@
+// The requests an ftrace recording has mapped and not yet unmapped, found again by what their
+// unmap prints: (device, DMA address), (device, scatterlist) or (IOMMU, IOVA). An open-addressing
+// table: no allocation per request once it has grown to the recording's peak of live requests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace dartlab::trace::ftrace {
+
+// Which kind of map a key belongs to; an unmap only ends a request of its own family.
+enum class Family : std::uint8_t {
+  Single,  // dma_map_* / dma_unmap_*, by DMA address
+  Alloc,   // dma_alloc* / dma_free*, by DMA address
+  Sg,      // dma_map_sg / dma_unmap_sg, by sg_key() of the physical addresses
+  Sgt,     // dma_alloc_sgt / dma_free_sgt, by DMA address
+  Iommu,   // iommu:map / iommu:unmap, by IOVA
+};
+
+struct LiveKey {
+  std::uint64_t addr = 0;
+  std::uint16_t device = 0;
+  Family family = Family::Single;
+};
+
+struct LiveRequest {
+  std::uint64_t id = 0;
+  std::uint64_t len_bytes = 0;
+};
+
+class LiveRequests {
+ public:
+  LiveRequests();
+
+  // Adds a request. If one with the same key is live (dma-direct maps one buffer twice), it stays
+  // live behind the new one; returns true then.
+  bool add(const LiveKey& key, const LiveRequest& request);
+  // Removes the request with this key that was added last, if any.
+  std::optional<LiveRequest> take(const LiveKey& key);
+  // Live requests, including those behind another of the same key.
+  std::size_t size() const { return live_; }
+
+ private:
+  struct Slot {
+    std::uint64_t addr = 0;
+    std::uint64_t id = 0;
+    std::uint64_t len_bytes = 0;
+    std::uint32_t behind = 0;  // 1 + index into behind_ of the request this one hides; 0: none
+    std::uint16_t device = 0;
+    Family family = Family::Single;
+    bool used = false;
+  };
+  struct Behind {
+    LiveRequest request;
+    std::uint32_t behind = 0;  // as Slot::behind; for the free list, 1 + the next free index
+  };
+
+  std::size_t find(const LiveKey& key) const;  // the slot holding key, or the empty slot where it goes
+  void grow();
+  void erase(std::size_t slot);
+
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t used_ = 0;  // slots in use
+  std::size_t live_ = 0;
+  std::vector<Behind> behind_;
+  std::uint32_t free_behind_ = 0;  // 1 + first free index of behind_; 0: none
+};
+
+}  // namespace dartlab::trace::ftrace
