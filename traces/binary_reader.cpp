@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -57,6 +58,27 @@ inline const std::uint8_t* get_varint(const std::uint8_t* p, std::uint64_t& v, b
   v = x;
   return p + (std::countr_zero(stops) >> 3) + 1;
 }
+
+// What an event record's tag byte says, looked up rather than taken apart on the hot path.
+struct TagInfo {
+  bool valid = false;  // an event kind, a direction, and no bit the kind never sets
+  bool has_time = false;
+  bool has_extras = false;
+  EventKind kind = EventKind::Map;
+  Direction dir = Direction::Bidirectional;
+  std::uint8_t shift = 0;  // ranges in bytes (0) or pages (kPageShift)
+};
+constexpr auto kTags = [] {
+  std::array<TagInfo, 256> t{};
+  for (unsigned tag = 0; tag < t.size(); ++tag) {
+    const unsigned kind = tag & kKindMask;
+    const unsigned dir = (tag & kDirMask) >> kDirShift;
+    if (kind == kMetaKind || (tag & ~kAllowedTagBits[kind]) != 0 || dir > 2) continue;
+    t[tag] = {true, (tag & kTimeBit) != 0, (tag & kExtrasBit) != 0, static_cast<EventKind>(kind),
+              static_cast<Direction>(dir), static_cast<std::uint8_t>((tag & kPagesBit) != 0 ? kPageShift : 0)};
+  }
+  return t;
+}();
 
 std::string hex(std::uint64_t v) {
   char buf[2 + 16 + 1];
@@ -424,63 +446,75 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
 // read before the first check; the padding after the chunk makes that safe.
 inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
   const std::uint8_t* const at = cur_;
-  const std::uint8_t* const end = end_;
-  const std::uint8_t tag = *at;
-  const unsigned kind_bits = tag & kKindMask;
-  if (kind_bits == kMetaKind) [[unlikely]] return meta_record(at);
-  const unsigned dir = (tag & kDirMask) >> kDirShift;
-  if ((tag & ~kAllowedTagBits[kind_bits]) != 0 || dir > 2) [[unlikely]] return report(Problem::BadTag, at, 0);
-  const auto kind = static_cast<EventKind>(kind_bits);
+  const TagInfo t = kTags[*at];
+  if (!t.valid) [[unlikely]] return (*at & kKindMask) == kMetaKind ? meta_record(at) : report(Problem::BadTag, at, 0);
   ++events_seen_;
 
   const std::uint8_t* p = at + 1;
   bool bad = false;
   std::uint64_t v = 0;
-  const std::uint8_t extras = (tag & kExtrasBit) != 0 ? *p++ : 0;
+  const std::uint8_t extras = t.has_extras ? *p++ : 0;
   std::uint64_t time = prev_time_;
-  if ((tag & kTimeBit) != 0) {
+  if (t.has_time) {
     p = get_varint(p, v, bad);
     time += unzigzag(v);
   }
   p = get_varint(p, v, bad);
   const std::uint64_t id = prev_id_ + unzigzag(v);
-  std::uint64_t device = prev_device_;
-  if ((extras & kExtrasDeviceBit) != 0) p = get_varint(p, device, bad);
-  const unsigned align_code = extras & kExtrasAlignMask;
 
-  const unsigned shift = (tag & kPagesBit) != 0 ? kPageShift : 0;
+  std::uint64_t device = prev_device_;
+  bool bad_device = false;
   std::uint64_t gpa = prev_gpa_;
   std::uint64_t len = 0;
   std::uint64_t past_64_bits = 0;  // a length in pages with bits past 2^64 bytes
   std::size_t count = 0;
-  if (has_range(kind)) {
+  const unsigned shift = t.shift;
+  auto range = [&] {
     p = get_varint(p, v, bad);
     gpa += unzigzag(v) << shift;
     p = get_varint(p, len, bad);
     past_64_bits = len >> (63 - shift) >> 1;  // len >> 52 in pages; 0 in bytes
     len <<= shift;
-  } else if (kind == EventKind::MapSg) {
-    p = get_varint(p, v, bad);
-    if ((v == 0 || v > kMaxSegments) && !bad && p <= end) [[unlikely]] return report(Problem::SegmentCount, at, v);
-    count = static_cast<std::size_t>(std::min<std::uint64_t>(v, kMaxSegments));
-    Segment* segs = segments_.data();
-    for (std::size_t i = 0; i < count && p <= end; ++i) {
+  };
+  switch (t.kind) {
+    case EventKind::Map:
+    case EventKind::Alloc:
+    case EventKind::MapSg:
+      if ((extras & kExtrasDeviceBit) != 0) {
+        p = get_varint(p, device, bad);
+        bad_device = device >= devices_.size();
+      }
+      if (t.kind != EventKind::MapSg) {
+        range();
+        break;
+      }
       p = get_varint(p, v, bad);
-      gpa += unzigzag(v) << shift;
-      segs[i].gpa = gpa;
-      p = get_varint(p, v, bad);
-      past_64_bits |= v >> (63 - shift) >> 1;
-      segs[i].len_bytes = v << shift;
-    }
+      if ((v == 0 || v > kMaxSegments) && !bad && p <= end_) [[unlikely]] return report(Problem::SegmentCount, at, v);
+      count = static_cast<std::size_t>(std::min<std::uint64_t>(v, kMaxSegments));
+      for (std::size_t i = 0; i < count && p <= end_; ++i) {
+        p = get_varint(p, v, bad);
+        gpa += unzigzag(v) << shift;
+        segments_[i].gpa = gpa;
+        p = get_varint(p, v, bad);
+        past_64_bits |= v >> (63 - shift) >> 1;
+        segments_[i].len_bytes = v << shift;
+      }
+      break;
+    case EventKind::Access:
+      range();
+      break;
+    case EventKind::Unmap:
+    case EventKind::UnmapSg:
+    case EventKind::Free:
+      break;
   }
-  if (bad || p > end || device >= devices_.size() || align_code > kMaxAlignCode || past_64_bits != 0) [[unlikely]] {
+  const unsigned align_code = extras & kExtrasAlignMask;
+  if (bad || p > end_ || bad_device || align_code > kMaxAlignCode || past_64_bits != 0) [[unlikely]] {
     if (bad) return report(Problem::BadVarint, at, 0);
-    if (p > end) return report(Problem::Truncated, at, 0);
+    if (p > end_) return report(Problem::Truncated, at, 0);
+    if (bad_device) return report(Problem::UndefinedDevice, at, device);
     if (align_code > kMaxAlignCode) return report(Problem::BadAlign, at, align_code);
-    if (past_64_bits != 0) return report(Problem::PagesPast64Bits, at, 0);
-    // A device index only matters if the record names one (the predictor starts at 0, which
-    // need not be defined).
-    if ((extras & kExtrasDeviceBit) != 0) return report(Problem::UndefinedDevice, at, device);
+    return report(Problem::PagesPast64Bits, at, 0);
   }
   cur_ = p;
   prev_time_ = time;
@@ -488,19 +522,19 @@ inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
   prev_gpa_ = gpa;
   prev_device_ = static_cast<std::uint16_t>(device);
 
-  ev.kind = kind;
-  ev.dir = static_cast<Direction>(dir);
-  ev.device = is_map_kind(kind) ? static_cast<std::uint16_t>(device) : 0;
-  ev.has_time = (tag & kTimeBit) != 0;
-  ev.time_ns = ev.has_time ? time : 0;
+  ev.kind = t.kind;
+  ev.dir = t.dir;
+  ev.device = is_map_kind(t.kind) ? static_cast<std::uint16_t>(device) : 0;
+  ev.has_time = t.has_time;
+  ev.time_ns = t.has_time ? time : 0;
   ev.id = id;
-  ev.gpa = has_range(kind) ? gpa : 0;
+  ev.gpa = has_range(t.kind) ? gpa : 0;
   ev.len_bytes = len;
   ev.align_bytes = align_code == 0 ? 0 : std::uint64_t{1} << (align_code - 1);
   ev.segments = {segments_.data(), count};
 
   // Well-formed; now whether it makes sense (lenient mode skips what does not).
-  if (has_range(kind)) {
+  if (has_range(t.kind)) {
     if (!sane_range(gpa, len)) [[unlikely]] return senseless(at, range_problem(gpa, len));
   } else if (count != 0) {
     for (const Segment& s : ev.segments) {

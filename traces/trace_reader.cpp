@@ -1,6 +1,7 @@
 #include "traces/trace_reader.hpp"
 
 #include "traces/byte_source.hpp"
+#include "traces/device_filter.hpp"
 #include "traces/text_format.hpp"
 #include "traces/text_reader.hpp"
 
@@ -35,13 +36,15 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path, const ReaderOpt
     // TODO(binary, ftrace): sniff their magic.
     format = TraceFormat::Text;
   }
+  std::unique_ptr<TraceReader> reader;
   switch (format) {
     case TraceFormat::Auto:
-    case TraceFormat::Text: return std::make_unique<TextTraceReader>(std::move(source), options);
+    case TraceFormat::Text: reader = std::make_unique<TextTraceReader>(std::move(source), options); break;
     case TraceFormat::Binary:
-    case TraceFormat::Ftrace: break;
+    case TraceFormat::Ftrace: reader = std::make_unique<TextTraceReader>(std::move(source), options); break;
   }
-  return std::make_unique<TextTraceReader>(std::move(source), options);
+  if (!options.device.empty()) reader = std::make_unique<DeviceFilterReader>(std::move(reader), options.device);
+  return reader;
 }
 
 }  // namespace dartlab::trace

@@ -1,0 +1,69 @@
+// --device keeps one device's requests, whatever the format, and says what it skipped.
+#include <catch2/catch.hpp>
+
+#include "text_test_files.hpp"
+#include "traces/trace_reader.hpp"
+
+using namespace dartlab::trace;
+using dartlab::trace::testing::TempDir;
+
+namespace {
+
+struct Read {
+  std::vector<Event> events;
+  std::vector<ReaderNote> notes;
+};
+
+Read read_device(const std::string& path, const std::string& device) {
+  auto reader = open_trace(path, ReaderOptions{.device = device});
+  Read r;
+  Event ev;
+  TraceReader::Status status;
+  while ((status = reader->next(ev)) == TraceReader::Status::Event) {
+    ev.segments = {};
+    r.events.push_back(ev);
+  }
+  REQUIRE(status == TraceReader::Status::End);
+  r.notes.assign(reader->notes().begin(), reader->notes().end());
+  return r;
+}
+
+constexpr const char* kTwoDevices =
+    "dartlab-trace v1\n"
+    "map 1 gpu 0x1000 4K bidi\n"      // 2
+    "map 2 audio 0x2000 4K bidi\n"    // 3
+    "access 2 0x2000 1 bidi\n"        // 4
+    "map_sg 3 audio bidi 0x4000:4K\n" // 5
+    "access 1 0x1000 1 bidi\n"        // 6
+    "unmap 2\n"                       // 7
+    "unmap_sg 3\n"                    // 8
+    "alloc 4 gpu 0x8000 8K\n"         // 9
+    "free 4\n"                        // 10
+    "unmap 1\n";                      // 11
+
+}  // namespace
+
+TEST_CASE("--device keeps the named device's requests and their unmaps, frees and accesses", "[traces][device]") {
+  TempDir dir;
+  const std::string path = dir.write("two.trace", kTwoDevices);
+  Read gpu = read_device(path, "gpu");
+  REQUIRE(gpu.events.size() == 5);
+  for (const Event& ev : gpu.events) CHECK((ev.id == 1 || ev.id == 4));
+  REQUIRE(gpu.notes.size() == 1);
+  CHECK(gpu.notes[0].count == 5);
+  CHECK(gpu.notes[0].first_lines == std::vector<std::uint64_t>{3, 4, 5, 7, 8});
+  CHECK_THAT(gpu.notes[0].what, Catch::Matchers::Contains("another device than gpu"));
+
+  Read audio = read_device(path, "audio");
+  CHECK(audio.events.size() == 5);
+  CHECK(audio.notes.at(0).count == 5);
+  CHECK(audio.notes.at(0).first_lines == std::vector<std::uint64_t>{2, 6, 9, 10, 11});
+}
+
+TEST_CASE("--device naming a device the trace does not have says which devices it has", "[traces][device]") {
+  TempDir dir;
+  Read none = read_device(dir.write("two.trace", kTwoDevices), "0000:09:00.0");
+  CHECK(none.events.empty());
+  REQUIRE(none.notes.size() == 2);
+  CHECK(none.notes[1].what == "no event of device 0000:09:00.0 (the trace has: gpu, audio)");
+}
