@@ -50,7 +50,7 @@ inline constexpr std::size_t kEndPayloadBytes = 8;
 
 // Limits, checked before anything is allocated. A chunk's raw payload: 1 MiB bounds the reader's
 // memory (two buffers of it); records never span chunks, and the largest record (a map_sg of
-// 4096 segments, max_record_bytes(4096) = 81,965 bytes) fits with room to spare.
+// 4096 segments, max_record_bytes(4096) = 73,769 bytes) fits with room to spare.
 inline constexpr std::size_t kMaxChunkRawBytes = std::size_t{1} << 20;
 // The writer's chunk size: large enough that zstd finds repeats and the per-chunk cost vanishes,
 // small enough to stay in L2. A guess; see BINARY.md for what it measured at.
@@ -99,9 +99,9 @@ constexpr bool has_range(EventKind k) { return k == EventKind::Map || k == Event
 constexpr bool has_dir(EventKind k) { return k == EventKind::Map || k == EventKind::MapSg || k == EventKind::Access; }
 
 // The most bytes an event record with `segments` segments can take: tag, extras, time, id,
-// device, GPA and LEN (or the segment count), align inside extras; then two varints a segment.
-constexpr std::size_t kMaxFixedRecordBytes = 1 + 1 + 10 + 10 + 3 + 10 + 10;
-constexpr std::size_t max_record_bytes(std::size_t segments) { return kMaxFixedRecordBytes + 20 * segments; }
+// device (a 16-bit index), GPA and LEN (or the segment count); then two varints a segment.
+constexpr std::size_t kMaxFixedRecordBytes = 1 + 1 + 9 + 9 + 3 + 9 + 9;
+constexpr std::size_t max_record_bytes(std::size_t segments) { return kMaxFixedRecordBytes + 18 * segments; }
 
 // Device names follow the text trace's DEVICE rule (FORMAT.md): letters, digits and ':._-'.
 constexpr bool is_device_char(char c) {
@@ -116,25 +116,31 @@ constexpr bool valid_device_name(std::string_view name) {
   return true;
 }
 
-// LEB128: seven bits per byte, low first, high bit set on all but the last; at most 10 bytes.
-inline constexpr std::size_t kMaxVarintBytes = 10;
+// Varints are prefix varints: the number of trailing zero bits of the first byte, plus one, is
+// the length n in bytes. For n = 1..8 the n bytes, little-endian, hold (v << n) | 1 << (n - 1):
+// 7n bits of value. A first byte of 0 (n = 9) is followed by v as eight little-endian bytes.
+// As compact as LEB128, and decoded with one load, one count and two shifts, no loop.
+inline constexpr std::size_t kMaxVarintBytes = 9;
+constexpr std::size_t varint_bytes(std::uint64_t v) {
+  const auto bits = static_cast<std::size_t>(std::bit_width(v | 1));
+  return bits > 56 ? 9 : (bits + 6) / 7;
+}
+inline std::uint8_t* put_varint(std::uint8_t* p, std::uint64_t v) {
+  const std::size_t n = varint_bytes(v);
+  std::uint64_t x = v;
+  if (n == 9) {
+    *p++ = 0;
+  } else {
+    x = (v << n) | (std::uint64_t{1} << (n - 1));
+  }
+  for (std::size_t i = 0; i < (n == 9 ? 8 : n); ++i) p[i] = static_cast<std::uint8_t>(x >> (8 * i));
+  return p + (n == 9 ? 8 : n);
+}
 // Zigzag folds a signed delta into an unsigned varint: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ...
 constexpr std::uint64_t zigzag(std::uint64_t delta) {
   return (delta << 1) ^ (0 - (delta >> 63));
 }
 constexpr std::uint64_t unzigzag(std::uint64_t v) { return (v >> 1) ^ (0 - (v & 1)); }
-
-inline std::uint8_t* put_varint(std::uint8_t* p, std::uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<std::uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<std::uint8_t>(v);
-  return p;
-}
-constexpr std::size_t varint_bytes(std::uint64_t v) {
-  return v < 0x80 ? 1 : static_cast<std::size_t>((std::bit_width(v) + 6) / 7);
-}
 
 // Little-endian fixed-width fields.
 template <typename T>

@@ -21,47 +21,37 @@ using namespace binary;
 // it (each varint that starts in the padding stops at its first byte), so no bounds check is
 // needed inside a record, only after it (and after each map_sg segment).
 constexpr std::size_t kPadding = 64;
+static_assert(kPadding >= 2 + 5 * kMaxVarintBytes + 8, "a record's fixed part and its last load");
 constexpr std::size_t kWarningSamples = 5;  // as the text reader
 
-// A varint at p: reads up to 10 bytes, however few it needs. Overlong ones (more than 10 bytes,
-// or past 64 bits) set `bad`, which the caller checks once per record.
-[[gnu::noinline]] const std::uint8_t* get_long_varint(const std::uint8_t* p, std::uint64_t& v, bool& bad) {
-  std::uint64_t r = 0;
-  for (unsigned i = 0; i < kMaxVarintBytes; ++i) {
-    const std::uint64_t b = p[i];
-    r |= (b & 0x7f) << (7 * i);
-    if (b < 0x80) {
-      bad |= i == kMaxVarintBytes - 1 && b > 1;
-      v = r;
-      return p + i + 1;
-    }
-  }
-  bad = true;
-  v = r;
-  return p + kMaxVarintBytes;
-}
+// The low n bytes, for n = 1..8.
+constexpr auto kVarintBytesMask = [] {
+  std::array<std::uint64_t, 8> m{};
+  for (unsigned t = 0; t < m.size(); ++t) m[t] = ~std::uint64_t{0} >> (56 - 8 * t);
+  return m;
+}();
 
-inline const std::uint8_t* get_varint(const std::uint8_t* p, std::uint64_t& v, bool& bad) {
-  // Up to eight bytes without a branch: the first byte without its high bit ends the varint,
-  // then the 7-bit groups are packed pairwise, 7+7 -> 14+14 -> 28+28.
-  std::uint64_t x = load_le<std::uint64_t>(p);
-  if ((x & 0x80) == 0) {  // one byte: ids counting up, lengths of a page
-    v = x & 0x7f;
+// A varint at p (binary_format.hpp). Reads p[0, 9) whatever its length: the caller pads.
+[[gnu::always_inline]] inline const std::uint8_t* get_varint(const std::uint8_t* p, std::uint64_t& v) {
+  const auto x = load_le<std::uint64_t>(p);
+  if ((x & 1) != 0) {  // one byte: ids counting up, lengths of a page
+    v = (x & 0xff) >> 1;
     return p + 1;
   }
-  const std::uint64_t stops = ~x & 0x8080808080808080;
-  if (stops == 0) [[unlikely]] return get_long_varint(p, v, bad);
-  x &= (stops ^ (stops - 1)) & 0x7f7f7f7f7f7f7f7f;  // its bytes, without their high bits
-  x = (x & 0x007f007f007f007f) | ((x & 0x7f007f007f007f00) >> 1);
-  x = (x & 0x00003fff00003fff) | ((x & 0x3fff00003fff0000) >> 2);
-  x = (x & 0x000000000fffffff) | ((x & 0x0fffffff00000000) >> 4);
-  v = x;
-  return p + (std::countr_zero(stops) >> 3) + 1;
+  const auto t = static_cast<unsigned>(std::countr_zero(static_cast<std::uint32_t>(x) | 0x100));  // n - 1
+  if (t == 8) [[unlikely]] {
+    v = load_le<std::uint64_t>(p + 1);
+    return p + 9;
+  }
+  v = (x & kVarintBytesMask[t]) >> (t + 1);  // the n bytes, less the n length bits
+  return p + t + 1;
 }
 
 // What an event record's tag byte says, looked up rather than taken apart on the hot path.
 struct TagInfo {
   bool valid = false;  // an event kind, a direction, and no bit the kind never sets
+  bool plain = false;  // valid, no extras byte, one range or none: next()'s fast path takes it
+  bool has_range = false;
   bool has_time = false;
   bool has_extras = false;
   EventKind kind = EventKind::Map;
@@ -74,7 +64,9 @@ constexpr auto kTags = [] {
     const unsigned kind = tag & kKindMask;
     const unsigned dir = (tag & kDirMask) >> kDirShift;
     if (kind == kMetaKind || (tag & ~kAllowedTagBits[kind]) != 0 || dir > 2) continue;
-    t[tag] = {true, (tag & kTimeBit) != 0, (tag & kExtrasBit) != 0, static_cast<EventKind>(kind),
+    const auto k = static_cast<EventKind>(kind);
+    const bool extras = (tag & kExtrasBit) != 0;
+    t[tag] = {true, !extras && k != EventKind::MapSg, has_range(k), (tag & kTimeBit) != 0, extras, k,
               static_cast<Direction>(dir), static_cast<std::uint8_t>((tag & kPagesBit) != 0 ? kPageShift : 0)};
   }
   return t;
@@ -244,10 +236,9 @@ void BinaryTraceReader::read_header() {
 
 bool BinaryTraceReader::define_device(const std::uint8_t* at, const std::uint8_t*& p) {
   std::uint64_t n = 0;
-  bool bad = false;
-  p = get_varint(p, n, bad);
-  if (bad || p > end_) {
-    bad_record(at, bad ? "device name length is not a valid varint" : "truncated device name record");
+  p = get_varint(p, n);
+  if (p > end_) {
+    bad_record(at, "truncated device name record");
     return false;
   }
   if (n == 0 || n > kMaxDeviceNameBytes || n > static_cast<std::uint64_t>(end_ - p)) {
@@ -395,9 +386,8 @@ BinaryTraceReader::Record BinaryTraceReader::meta_record(const std::uint8_t* at)
   }
   if (tag == kTagComment) {
     std::uint64_t n = 0;
-    bool bad = false;
-    p = get_varint(p, n, bad);
-    if (bad || p > end_ || n > kMaxCommentBytes || n > static_cast<std::uint64_t>(end_ - p)) {
+    p = get_varint(p, n);
+    if (p > end_ || n > kMaxCommentBytes || n > static_cast<std::uint64_t>(end_ - p)) {
       return bad_record(at, "comment of " + std::to_string(n) + " bytes " +
                                 (n > kMaxCommentBytes ? "exceeds " + std::to_string(kMaxCommentBytes)
                                                       : std::string("runs past the end of its chunk")));
@@ -411,7 +401,7 @@ BinaryTraceReader::Record BinaryTraceReader::meta_record(const std::uint8_t* at)
 
 // What is wrong with an event record, found on the hot path; report() writes the message.
 enum class BinaryTraceReader::Problem : std::uint8_t {
-  BadTag, BadVarint, Truncated, UndefinedDevice, BadAlign, SegmentCount, PagesPast64Bits,
+  BadTag, Truncated, UndefinedDevice, BadAlign, SegmentCount, PagesPast64Bits,
 };
 
 [[gnu::cold, gnu::noinline]] BinaryTraceReader::Record BinaryTraceReader::report(Problem problem, const std::uint8_t* at,
@@ -423,8 +413,6 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
     case Problem::BadTag:
       return bad_record(at, "bad record tag " + hex(tag) + " for " + kind +
                                 ((tag & kDirMask) == kDirMask ? " (direction 3)" : " (a bit this kind never sets)"));
-    case Problem::BadVarint:
-      return bad_record(at, event + "bad varint (longer than 10 bytes, or past 64 bits)");
     case Problem::Truncated:
       return bad_record(at, event + "truncated record: it runs past the end of its chunk");
     case Problem::UndefinedDevice:
@@ -444,22 +432,21 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
 
 // The hot path: one event record, decoded with the predictors in registers. Every field is
 // read before the first check; the padding after the chunk makes that safe.
-inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
+[[gnu::always_inline]] inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
   const std::uint8_t* const at = cur_;
   const TagInfo t = kTags[*at];
   if (!t.valid) [[unlikely]] return (*at & kKindMask) == kMetaKind ? meta_record(at) : report(Problem::BadTag, at, 0);
   ++events_seen_;
 
   const std::uint8_t* p = at + 1;
-  bool bad = false;
   std::uint64_t v = 0;
   const std::uint8_t extras = t.has_extras ? *p++ : 0;
   std::uint64_t time = prev_time_;
   if (t.has_time) {
-    p = get_varint(p, v, bad);
+    p = get_varint(p, v);
     time += unzigzag(v);
   }
-  p = get_varint(p, v, bad);
+  p = get_varint(p, v);
   const std::uint64_t id = prev_id_ + unzigzag(v);
 
   std::uint64_t device = prev_device_;
@@ -470,9 +457,9 @@ inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
   std::size_t count = 0;
   const unsigned shift = t.shift;
   auto range = [&] {
-    p = get_varint(p, v, bad);
+    p = get_varint(p, v);
     gpa += unzigzag(v) << shift;
-    p = get_varint(p, len, bad);
+    p = get_varint(p, len);
     past_64_bits = len >> (63 - shift) >> 1;  // len >> 52 in pages; 0 in bytes
     len <<= shift;
   };
@@ -481,21 +468,21 @@ inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
     case EventKind::Alloc:
     case EventKind::MapSg:
       if ((extras & kExtrasDeviceBit) != 0) {
-        p = get_varint(p, device, bad);
+        p = get_varint(p, device);
         bad_device = device >= devices_.size();
       }
       if (t.kind != EventKind::MapSg) {
         range();
         break;
       }
-      p = get_varint(p, v, bad);
-      if ((v == 0 || v > kMaxSegments) && !bad && p <= end_) [[unlikely]] return report(Problem::SegmentCount, at, v);
+      p = get_varint(p, v);
+      if ((v == 0 || v > kMaxSegments) && p <= end_) [[unlikely]] return report(Problem::SegmentCount, at, v);
       count = static_cast<std::size_t>(std::min<std::uint64_t>(v, kMaxSegments));
       for (std::size_t i = 0; i < count && p <= end_; ++i) {
-        p = get_varint(p, v, bad);
+        p = get_varint(p, v);
         gpa += unzigzag(v) << shift;
         segments_[i].gpa = gpa;
-        p = get_varint(p, v, bad);
+        p = get_varint(p, v);
         past_64_bits |= v >> (63 - shift) >> 1;
         segments_[i].len_bytes = v << shift;
       }
@@ -509,8 +496,7 @@ inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
       break;
   }
   const unsigned align_code = extras & kExtrasAlignMask;
-  if (bad || p > end_ || bad_device || align_code > kMaxAlignCode || past_64_bits != 0) [[unlikely]] {
-    if (bad) return report(Problem::BadVarint, at, 0);
+  if (p > end_ || bad_device || align_code > kMaxAlignCode || past_64_bits != 0) [[unlikely]] {
     if (p > end_) return report(Problem::Truncated, at, 0);
     if (bad_device) return report(Problem::UndefinedDevice, at, device);
     if (align_code > kMaxAlignCode) return report(Problem::BadAlign, at, align_code);
@@ -544,7 +530,56 @@ inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
   return Record::Event;
 }
 
+// The common records, with nothing to report: an event without an extras byte, not a map_sg,
+// well-formed and making sense. Anything else is left to decode(), which knows every rule and
+// every message; returns false, having changed nothing, to send a record there.
+[[gnu::always_inline]] inline bool BinaryTraceReader::decode_plain(Event& ev) {
+  const std::uint8_t* p = cur_;
+  const TagInfo t = kTags[*p++];
+  if (!t.plain) return false;
+  std::uint64_t v = 0;
+  std::uint64_t time = 0;
+  if (t.has_time) {
+    p = get_varint(p, v);
+    time = prev_time_ + unzigzag(v);
+  }
+  p = get_varint(p, v);
+  const std::uint64_t id = prev_id_ + unzigzag(v);
+  std::uint64_t gpa = 0;
+  std::uint64_t len = 0;
+  if (t.has_range) {
+    p = get_varint(p, v);
+    gpa = prev_gpa_ + (unzigzag(v) << t.shift);
+    p = get_varint(p, len);
+    if ((len >> (63 - t.shift) >> 1) != 0) return false;
+    len <<= t.shift;
+    if (!sane_range(gpa, len)) return false;
+    prev_gpa_ = gpa;
+  }
+  if (p > end_) return false;
+  cur_ = p;
+  prev_id_ = id;
+  if (t.has_time) prev_time_ = time;
+  event_no_ = ++events_seen_;
+  ev.kind = t.kind;
+  ev.dir = t.dir;
+  ev.device = is_map_kind(t.kind) ? prev_device_ : 0;
+  ev.has_time = t.has_time;
+  ev.time_ns = time;
+  ev.id = id;
+  ev.gpa = gpa;
+  ev.len_bytes = len;
+  ev.align_bytes = 0;
+  ev.segments = {};
+  return true;
+}
+
 TraceReader::Status BinaryTraceReader::next(Event& ev) {
+  if (cur_ < end_ && decode_plain(ev)) [[likely]] return Status::Event;
+  return next_record(ev);
+}
+
+TraceReader::Status BinaryTraceReader::next_record(Event& ev) {
   for (;;) {
     if (cur_ < end_) [[likely]] {
       const Record r = decode(ev);

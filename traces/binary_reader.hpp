@@ -60,6 +60,8 @@ class BinaryTraceReader final : public TraceReader {
   long read_fully(std::uint8_t* dst, std::size_t n);  // < n only at end of input; -1 on error
   std::uint8_t* raw_buffer(std::size_t bytes);         // raw_, grown to bytes + padding
   enum class Problem : std::uint8_t;  // binary_reader.cpp
+  bool decode_plain(Event& ev);     // the fast path
+  Status next_record(Event& ev);    // the rest: chunks, meta records, errors, lenient skips
   Record decode(Event& ev);
   Record report(Problem problem, const std::uint8_t* at, std::uint64_t value);
   Record meta_record(const std::uint8_t* at);

@@ -4,10 +4,13 @@
 #include "traces/device_filter.hpp"
 #include "traces/text_format.hpp"
 #include "traces/text_reader.hpp"
+#include "traces/text_writer.hpp"
+#include "traces/trace_writer.hpp"
 
 namespace dartlab::trace {
 
 TraceReader::~TraceReader() = default;
+TraceWriter::~TraceWriter() = default;
 
 std::string ParseError::to_string() const {
   std::string s = file;
@@ -45,6 +48,17 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path, const ReaderOpt
   }
   if (!options.device.empty()) reader = std::make_unique<DeviceFilterReader>(std::move(reader), options.device);
   return reader;
+}
+
+std::unique_ptr<TraceWriter> make_trace_writer(std::FILE* out, TraceFormat format, const WriterOptions& options) {
+  (void)options;
+  switch (format) {
+    case TraceFormat::Binary:  // TODO(binary)
+    case TraceFormat::Auto:
+    case TraceFormat::Text:
+    case TraceFormat::Ftrace: break;
+  }
+  return std::make_unique<TextTraceWriter>(out);
 }
 
 }  // namespace dartlab::trace

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/replay_file.hpp"
+#include "traces/trace_writer.hpp"
 
 namespace dartlab::cli {
 
@@ -37,6 +38,22 @@ struct InputFlags {
   void add_to(CLI::App& app);
   sim::InputOptions options() const;  // after parsing, which has checked the format word
 };
+
+// --to and --zstd, for every command that writes traces.
+struct OutputFlags {
+  std::string to = "auto";
+  bool zstd = false;
+  void add_to(CLI::App& app);
+  // Text or Binary: --to, else binary for a path ending in ".dlt" or with --zstd, else text.
+  trace::TraceFormat format_for(const std::string& path) const;
+  trace::WriterOptions options() const { return {.zstd = zstd}; }
+};
+
+// Writes a whole trace to `path` ("-": stdout) atomically: `produce` gets the writer and
+// returns an exit code; nothing is committed unless it returns kExitOk and every write
+// succeeded. Returns the exit code, having printed any error as "PREFIX: MESSAGE".
+int write_trace(const std::string& path, const OutputFlags& flags, const std::string& prefix,
+                const std::function<int(trace::TraceWriter&)>& produce);
 
 // A progress line on stderr, only when stderr is a terminal, at most a few times a second.
 class ProgressLine {

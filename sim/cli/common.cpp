@@ -1,7 +1,12 @@
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
+#include <fmt/format.h>
+
+#include "sim/atomic_file.hpp"
 #include "sim/cli/cli.hpp"
 
 namespace dartlab::cli {
@@ -17,6 +22,47 @@ void InputFlags::add_to(CLI::App& app) {
 
 sim::InputOptions InputFlags::options() const {
   return {.format = trace::parse_trace_format(format).value_or(trace::TraceFormat::Auto), .device = device};
+}
+
+void OutputFlags::add_to(CLI::App& app) {
+  app.add_option("--to", to, "output format: text (dartlab v1), binary, or auto: binary for FILE.dlt or with --zstd")
+      ->check(CLI::IsMember({"auto", "text", "binary"}))
+      ->default_val("auto");
+  app.add_flag("--zstd", zstd, "binary output compressed with zstd (about 3x smaller, a little slower to read)");
+}
+
+trace::TraceFormat OutputFlags::format_for(const std::string& path) const {
+  if (to == "text") return trace::TraceFormat::Text;
+  if (to == "binary" || zstd || path.ends_with(".dlt")) return trace::TraceFormat::Binary;
+  return trace::TraceFormat::Text;
+}
+
+int write_trace(const std::string& path, const OutputFlags& flags, const std::string& prefix,
+                const std::function<int(trace::TraceWriter&)>& produce) {
+  const trace::TraceFormat format = flags.format_for(path);
+  if (format == trace::TraceFormat::Binary && path == "-" && isatty(STDOUT_FILENO) != 0) {
+    fmt::print(stderr, "{}: not writing a binary trace to a terminal (redirect it, or --to text)\n", prefix);
+    return kExitUsage;
+  }
+  sim::AtomicFile out(path);
+  if (!out.open_error().empty()) {
+    fmt::print(stderr, "{}: {}\n", prefix, out.open_error());
+    return kExitUsage;
+  }
+  int rc;
+  bool written;
+  {  // writers flush when they finish: before the file is closed
+    auto writer = trace::make_trace_writer(out.stream(), format, flags.options());
+    rc = produce(*writer);
+    written = writer->finish();
+  }
+  if (rc != kExitOk) return rc;  // never committed: the old file, if any, stays as it was
+  const std::string err = written ? out.commit() : "cannot write " + path + ": " + std::strerror(errno);
+  if (!err.empty()) {
+    fmt::print(stderr, "{}: {}\n", prefix, err);
+    return kExitUsage;
+  }
+  return kExitOk;
 }
 
 ProgressLine::ProgressLine(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) != 0) {}

@@ -1,14 +1,10 @@
 // `dartlab convert`: between the text and binary trace formats, and from ftrace recordings.
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
 
-#include "sim/atomic_file.hpp"
 #include "sim/cli/cli.hpp"
 #include "sim/results_output.hpp"
-#include "traces/text_writer.hpp"
 
 namespace dartlab::cli {
 namespace {
@@ -18,8 +14,7 @@ struct ConvertArgs {
   std::string in;
   std::string out;
   InputFlags input;
-  std::string to = "auto";
-  bool zstd = false;
+  OutputFlags output;
   bool lenient = false;
   bool quiet = false;
 };
@@ -27,20 +22,13 @@ struct ConvertArgs {
 int run_convert(const ConvertArgs& args) {
   const sim::InputOptions in = args.input.options();
   auto reader = trace::open_trace(args.in, trace::ReaderOptions{.lenient = args.lenient, .device = in.device}, in.format);
-  sim::AtomicFile out(args.out);
-  if (!out.open_error().empty()) {
-    fmt::print(stderr, "dartlab convert: {}\n", out.open_error());
-    return kExitUsage;
-  }
   ProgressLine progress(!args.quiet && args.out != "-");
   std::uint64_t events = 0;
-  bool written = false;
-  trace::TraceReader::Status status;
-  {  // the writer flushes in its destructor: it must be gone before the file is closed
-    trace::TextTraceWriter writer(out.stream());
+  const int rc = write_trace(args.out, args.output, "dartlab convert", [&](trace::TraceWriter& writer) {
     writer.comment("made by: " + args.command_line);
     std::size_t devices_known = 0;
     trace::Event ev;
+    trace::TraceReader::Status status;
     while ((status = reader->next(ev)) == trace::TraceReader::Status::Event) {
       // Readers of imports learn device names as they go.
       if (reader->devices().size() != devices_known) {
@@ -50,18 +38,14 @@ int run_convert(const ConvertArgs& args) {
       writer.write(ev);
       if ((++events & 0xffff) == 0) progress.update(args.in, reader->bytes_consumed(), reader->file_bytes(), events);
     }
-    written = writer.flush();
-  }
-  progress.done();
-  if (status == trace::TraceReader::Status::Error) {
-    fmt::print(stderr, "{}\n", reader->error().to_string());
-    return kExitTrace;  // the output file is never committed: nothing half-written is left
-  }
-  const std::string err = written ? out.commit() : "cannot write " + args.out + ": " + std::strerror(errno);
-  if (!err.empty()) {
-    fmt::print(stderr, "dartlab convert: {}\n", err);
-    return kExitUsage;
-  }
+    progress.done();
+    if (status == trace::TraceReader::Status::Error) {
+      fmt::print(stderr, "{}\n", reader->error().to_string());
+      return kExitTrace;  // the output is not committed: nothing half-written is left
+    }
+    return kExitOk;
+  });
+  if (rc != kExitOk) return rc;
   if (!args.quiet) {
     fmt::print(stderr, "{}: {} events from {} ({} device{})\n", args.out, events, reader->format_name(),
                reader->devices().size(), reader->devices().size() == 1 ? "" : "s");
@@ -84,6 +68,7 @@ Command add_convert_command(CLI::App& app, std::string command_line) {
   cmd->add_option("in", args->in, "input trace (format sniffed, or --format); '-' reads standard input")->required();
   cmd->add_option("out", args->out, "output trace; '-' writes standard output")->required();
   args->input.add_to(*cmd);
+  args->output.add_to(*cmd);
   cmd->add_flag("--lenient", args->lenient, "skip and count events that parse but make no sense (zero length, ...)");
   cmd->add_flag("-q,--quiet", args->quiet, "no summary, no progress line");
   return {cmd, [args] { return run_convert(*args); }};

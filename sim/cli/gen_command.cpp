@@ -1,14 +1,10 @@
 // `dartlab gen`: a synthetic, NVIDIA-shaped trace, deterministic per seed.
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
 
-#include "sim/atomic_file.hpp"
 #include "sim/cli/cli.hpp"
 #include "traces/gen/generator.hpp"
-#include "traces/text_writer.hpp"
 
 namespace dartlab::cli {
 namespace {
@@ -18,6 +14,7 @@ struct GenArgs {
   std::string profile;
   trace::gen::GenParams params;
   std::string out = "-";
+  OutputFlags output;
 };
 
 int run_gen(const GenArgs& args) {
@@ -27,26 +24,13 @@ int run_gen(const GenArgs& args) {
     fmt::print(stderr, "dartlab gen: {}\n", error);
     return kExitUsage;
   }
-  sim::AtomicFile out(args.out);
-  if (!out.open_error().empty()) {
-    fmt::print(stderr, "dartlab gen: {}\n", out.open_error());
-    return kExitUsage;
-  }
-  bool written = false;
-  {  // the writer flushes in its destructor: it must be gone before the file is closed
-    trace::TextTraceWriter writer(out.stream());
+  return write_trace(args.out, args.output, "dartlab gen", [&](trace::TraceWriter& writer) {
     writer.set_devices(gen->devices());
     writer.comment("made by: " + args.command_line);
     trace::Event ev;
     while (gen->next(ev)) writer.write(ev);
-    written = writer.flush();  // the writer's own check first (it buffers), then the file's
-  }
-  const std::string err = written ? out.commit() : "cannot write " + args.out + ": " + std::strerror(errno);
-  if (!err.empty()) {
-    fmt::print(stderr, "dartlab gen: {}\n", err);
-    return kExitUsage;
-  }
-  return kExitOk;
+    return kExitOk;
+  });
 }
 
 std::string profiles_help() {
@@ -66,7 +50,8 @@ Command add_gen_command(CLI::App& app, std::string command_line) {
   cmd->add_option("-n,--events", args->params.events, "events to generate, final drain included")
       ->default_val(args->params.events);
   cmd->add_option("-s,--seed", args->params.seed, "random seed")->default_val(args->params.seed);
-  cmd->add_option("-o,--output", args->out, "output text trace ('-' for stdout)")->default_val("-");
+  cmd->add_option("-o,--output", args->out, "output trace ('-' for stdout); FILE.dlt is written binary")->default_val("-");
+  args->output.add_to(*cmd);
   cmd->add_option("--live-target", args->params.live_target, "game: live requests in steady state")
       ->default_val(args->params.live_target);
   cmd->add_option(

@@ -1,6 +1,7 @@
 #include "traces/ftrace/dma_events.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <array>
 #include <cstring>
 #include <string>
@@ -8,7 +9,6 @@
 namespace dartlab::trace::ftrace {
 namespace {
 
-using fields::Field;
 using fields::Num;
 using fields::quoted;
 
@@ -48,26 +48,95 @@ Format format_of(EventType type) {
   }
 }
 
+// The order the newest format of each event prints its fields in: the parser expects them so,
+// which costs one compare per field, and looks a key up only when the guess fails.
+struct Order {
+  std::array<FieldId, 8> fields;
+  std::uint8_t count;
+};
+Order order_of(EventType type) {
+  switch (type) {
+    case EventType::DmaMap: return {{kDir, kDmaAddr, kSize, kPhysAddr, kAttrs}, 5};
+    case EventType::DmaUnmap: return {{kDir, kDmaAddr, kSize, kAttrs}, 4};
+    case EventType::DmaMapSg: return {{kDir, kNents, kEnts, kDmaAddrs, kSizes, kPhysAddrs, kAttrs}, 7};
+    case EventType::DmaUnmapSg: return {{kDir, kPhysAddrs, kAttrs}, 3};
+    case EventType::DmaAlloc:
+    case EventType::DmaAllocPages: return {{kDir, kDmaAddr, kSize, kVirtAddr, kFlags, kAttrs}, 6};
+    case EventType::DmaFree: return {{kDir, kDmaAddr, kSize, kVirtAddr, kAttrs}, 5};
+    case EventType::DmaAllocSgt: return {{kDir, kDmaAddr, kSize, kPhysAddrs, kFlags, kAttrs}, 6};
+    case EventType::DmaFreeSgt: return {{kDir, kDmaAddr, kSize, kPhysAddrs}, 4};
+    default: return {{}, 0};
+  }
+}
+
 bool creates_request(EventType type) {
   return type == EventType::DmaMap || type == EventType::DmaMapSg || type == EventType::DmaAlloc ||
          type == EventType::DmaAllocPages || type == EventType::DmaAllocSgt;
 }
 
-FieldId field_id(std::string_view key) {
-  for (std::uint8_t i = 0; i < kFieldCount; ++i) {
-    if (kFieldNames[i] == key) return static_cast<FieldId>(i);
+// One compare of a constant length per key: this runs for every field of every event.
+template <std::size_t N>
+bool is(std::string_view key, const char (&word)[N]) {
+  return std::memcmp(key.data(), word, N - 1) == 0;
+}
+// True when [p, e) starts with "NAME=" of field `id`.
+bool at_key(const char* p, const char* e, FieldId id) {
+  auto starts = [&]<std::size_t N>(const char (&word)[N]) {
+    return static_cast<std::size_t>(e - p) >= N && std::memcmp(p, word, N - 1) == 0 && p[N - 1] == '=';
+  };
+  switch (id) {
+    case kDir: return starts("dir");
+    case kNents: return starts("nents");
+    case kEnts: return starts("ents");
+    case kDmaAddr: return starts("dma_addr");
+    case kDmaAddrs: return starts("dma_addrs");
+    case kSize: return starts("size");
+    case kSizes: return starts("sizes");
+    case kPhysAddr: return starts("phys_addr");
+    case kPhysAddrs: return starts("phys_addrs");
+    case kVirtAddr: return starts("virt_addr");
+    case kFlags: return starts("flags");
+    case kAttrs: return starts("attrs");
+    case kFieldCount: break;
   }
-  return kFieldCount;
+  return false;
+}
+
+FieldId field_id(std::string_view key) {
+  switch (key.size()) {
+    case 3: return is(key, "dir") ? kDir : kFieldCount;
+    case 4: return is(key, "size") ? kSize : is(key, "ents") ? kEnts : kFieldCount;
+    case 5:
+      switch (key[0]) {
+        case 'a': return is(key, "attrs") ? kAttrs : kFieldCount;
+        case 'f': return is(key, "flags") ? kFlags : kFieldCount;
+        case 's': return is(key, "sizes") ? kSizes : kFieldCount;
+        case 'n': return is(key, "nents") ? kNents : kFieldCount;
+        default: return kFieldCount;
+      }
+    case 8: return is(key, "dma_addr") ? kDmaAddr : kFieldCount;
+    case 9:
+      switch (key[0]) {
+        case 'p': return is(key, "phys_addr") ? kPhysAddr : kFieldCount;
+        case 'd': return is(key, "dma_addrs") ? kDmaAddrs : kFieldCount;
+        case 'v': return is(key, "virt_addr") ? kVirtAddr : kFieldCount;
+        default: return kFieldCount;
+      }
+    case 10: return is(key, "phys_addrs") ? kPhysAddrs : kFieldCount;
+    default: return kFieldCount;
+  }
 }
 
 // __print_symbolic of enum dma_data_direction; it prints "0x%lx" for other values.
 enum class Dir : std::uint8_t { Bidirectional, ToDevice, FromDevice, None, Bad };
 Dir parse_dir(std::string_view s) {
-  if (s == "TO_DEVICE") return Dir::ToDevice;
-  if (s == "FROM_DEVICE") return Dir::FromDevice;
-  if (s == "BIDIRECTIONAL") return Dir::Bidirectional;
-  if (s == "NONE") return Dir::None;
-  return Dir::Bad;
+  switch (s.size()) {
+    case 9: return is(s, "TO_DEVICE") ? Dir::ToDevice : Dir::Bad;
+    case 11: return is(s, "FROM_DEVICE") ? Dir::FromDevice : Dir::Bad;
+    case 13: return is(s, "BIDIRECTIONAL") ? Dir::Bidirectional : Dir::Bad;
+    case 4: return is(s, "NONE") ? Dir::None : Dir::Bad;
+    default: return Dir::Bad;
+  }
 }
 
 // "%d/%d" of the newest dma_map_sg: how many are printed, of how many.
@@ -89,103 +158,127 @@ struct Parser {
   ArrayScratch& scratch;
   DmaRecord& out;
   PayloadError& error;
+  fields::Cursor c;
   std::uint64_t nents_printed = 0;
   std::uint64_t ents_printed = 0;
   const char* nents_at = nullptr;
   const char* ents_at = nullptr;
-  const char* dma_addrs_at = nullptr;
 
   [[gnu::cold]] bool fail(const char* at, std::string message) {
     error.at = at;
     error.message = std::string(name) + ": " + std::move(message);
     return false;
   }
-  [[gnu::cold]] bool bad_number(const Field& f, Num r, const char* what) {
-    if (r == Num::Overflow) return fail(f.value.data(), std::string(f.key) + ' ' + quoted(f.value) + " does not fit in 64 bits");
-    return fail(f.value.data(), std::string(f.key) + " must be " + what + ", got " + quoted(f.value));
+  [[gnu::cold]] bool bad_number(std::string_view key, Num r, const char* what) {
+    const std::string_view value = c.token();
+    if (r == Num::Overflow) return fail(value.data(), std::string(key) + ' ' + quoted(value) + " does not fit in 64 bits");
+    return fail(value.data(), std::string(key) + " must be " + what + ", got " + quoted(value));
   }
-  bool hex(const Field& f, std::uint64_t& v) {
-    const Num r = fields::parse_hex(f.value, v);
-    return r == Num::Ok || bad_number(f, r, "a hex number");
+  bool hex(std::string_view key, std::uint64_t& v) {
+    const Num r = c.hex(v);
+    return r == Num::Ok || bad_number(key, r, "a hex number");
   }
-  bool dec(const Field& f, std::uint64_t& v) {
-    const Num r = fields::parse_dec(f.value, v);
-    return r == Num::Ok || bad_number(f, r, "a decimal number");
+  bool dec(std::string_view key, std::uint64_t& v) {
+    const Num r = c.dec(v);
+    return r == Num::Ok || bad_number(key, r, "a decimal number");
   }
-  bool list(const Field& f, std::vector<std::uint64_t>& v, std::span<const std::uint64_t>& view) {
+  bool list(std::string_view key, std::vector<std::uint64_t>& v, std::span<const std::uint64_t>& view) {
     std::string_view bad;
-    const Num r = fields::parse_hex_list(f.value, v, bad);
+    const Num r = c.hex_list(v, bad);
     if (r == Num::Ok) {
       view = v;
       return true;
     }
-    if (r == Num::Overflow) return fail(bad.data(), std::string(f.key) + " entry " + quoted(bad) + " does not fit in 64 bits");
-    return fail(bad.data(), std::string(f.key) + " must be a list of hex numbers such as {0x1000,0x2000}, got " + quoted(f.value));
+    if (r == Num::Overflow) return fail(bad.data(), std::string(key) + " entry " + quoted(bad) + " does not fit in 64 bits");
+    return fail(bad.data(), std::string(key) + " must be a list of hex numbers such as {0x1000,0x2000}, got " + quoted(c.token()));
   }
-  bool count(const Field& f, std::uint64_t& printed, std::uint64_t& full) {
-    return parse_count(f.value, printed, full) ||
-           fail(f.value.data(), std::string(f.key) + " must be PRINTED/TOTAL such as 3/3, got " + quoted(f.value));
+  bool count(std::string_view key, std::uint64_t& printed, std::uint64_t& full) {
+    const std::string_view value = c.word();
+    return parse_count(value, printed, full) ||
+           fail(value.data(), std::string(key) + " must be PRINTED/TOTAL such as 3/3, got " + quoted(value));
   }
 
-  bool field(FieldId id, const Field& f) {
+  // The value of field `id` at the cursor; `at` is where "KEY=" starts.
+  bool field(FieldId id, std::string_view key, const char* at) {
     switch (id) {
       case kDir: {
-        const Dir d = parse_dir(f.value);
+        const std::string_view value = c.word();
+        const Dir d = parse_dir(value);
         if (d == Dir::Bad) {
-          return fail(f.value.data(), "dir must be BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE or NONE, got " + quoted(f.value));
+          return fail(value.data(), "dir must be BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE or NONE, got " + quoted(value));
         }
-        if (d == Dir::None && creates_request(type)) return fail(f.value.data(), "dir=NONE on a mapping");
+        if (d == Dir::None && creates_request(type)) return fail(value.data(), "dir=NONE on a mapping");
         out.dir = d == Dir::ToDevice ? Direction::ToDevice : d == Dir::FromDevice ? Direction::FromDevice : Direction::Bidirectional;
         out.dir_printed = true;
-        out.dir_at = f.text.data();
+        out.dir_at = at;
         return true;
       }
-      case kNents: nents_at = f.value.data(); return count(f, nents_printed, out.nents);
-      case kEnts: ents_at = f.value.data(); return count(f, ents_printed, out.ents);
-      case kDmaAddr: return hex(f, out.dma_addr);
-      case kDmaAddrs: dma_addrs_at = f.value.data(); return list(f, scratch.dma_addrs, out.dma_addrs);
-      case kSize: out.size_at = f.value.data(); return dec(f, out.size_bytes);
-      case kSizes: out.sizes_at = f.value.data(); return list(f, scratch.sizes, out.sizes);
-      case kPhysAddr: out.phys_at = f.value.data(); out.has_phys = true; return hex(f, out.phys_addr);
-      case kPhysAddrs: out.phys_at = f.value.data(); return list(f, scratch.phys_addrs, out.phys_addrs);
-      case kVirtAddr: out.virt_is_null = is_null_pointer(f.value); return true;
+      case kNents: nents_at = c.pos(); return count(key, nents_printed, out.nents);
+      case kEnts: ents_at = c.pos(); return count(key, ents_printed, out.ents);
+      case kDmaAddr: return hex(key, out.dma_addr);
+      case kDmaAddrs: return list(key, scratch.dma_addrs, out.dma_addrs);
+      case kSize: out.size_at = c.pos(); return dec(key, out.size_bytes);
+      case kSizes: out.sizes_at = c.pos(); return list(key, scratch.sizes, out.sizes);
+      case kPhysAddr: out.phys_at = c.pos(); out.has_phys = true; return hex(key, out.phys_addr);
+      case kPhysAddrs: out.phys_at = c.pos(); return list(key, scratch.phys_addrs, out.phys_addrs);
+      case kVirtAddr: out.virt_is_null = is_null_pointer(c.word()); return true;
       case kFlags:
       case kAttrs:
-      case kFieldCount: return true;  // gfp and DMA_ATTR_* flags change no mapping
+      case kFieldCount: c.word(); return true;  // gfp and DMA_ATTR_* flags change no mapping
     }
     return true;
   }
 
-  bool parse(std::string_view payload) {
+  bool parse() {
     out = DmaRecord{};
-    fields::Fields fs(payload);
-    Field f;
-    if (!fs.next(f) || f.has_key) return fail(f.has_key ? f.text.data() : fs.end(), "the device name is missing");
-    out.device = f.text;
-    out.device_at = f.text.data();
+    if (!c.more()) return fail(c.end(), "the device name is missing");
+    std::string_view key;
+    const char* at = c.pos();
+    if (c.key(key)) return fail(at, "the device name is missing");
+    out.device = c.word();
+    out.device_at = at;
     const Format format = format_of(type);
     const Mask known = format.required | format.one_of | format.optional;
+    const Order order = order_of(type);
+    std::size_t expected = 0;  // index into order of the field expected next
     Mask seen = 0;
-    while (fs.next(f)) {
-      if (!f.has_key) {
-        if (type == EventType::DmaMapSg && f.text == "[TRUNCATED]") {
+    while (c.more()) {
+      at = c.pos();
+      if (expected < order.count && at_key(at, c.end(), order.fields[expected])) [[likely]] {
+        const FieldId id = order.fields[expected++];
+        key = kFieldNames[id];
+        c.skip(key.size() + 1);
+        if (seen & bit(id)) return fail(at, std::string(key) + "= appears twice");
+        seen |= bit(id);
+        if (!field(id, key, at)) return false;
+        continue;
+      }
+      if (!c.key(key)) {
+        const std::string_view word = c.word();
+        if (type == EventType::DmaMapSg && word == "[TRUNCATED]") {
           out.truncated = true;
           continue;
         }
-        return fail(f.text.data(), "unexpected " + quoted(f.text) + " (expected KEY=VALUE)");
+        return fail(at, "unexpected " + quoted(word) + " (expected KEY=VALUE)");
       }
-      const FieldId id = field_id(f.key);
-      if (id == kFieldCount || (known & bit(id)) == 0) continue;  // a field this event does not print
-      if (seen & bit(id)) return fail(f.text.data(), std::string(f.key) + "= appears twice");
+      const FieldId id = field_id(key);
+      if (id == kFieldCount || (known & bit(id)) == 0) {  // a field this event does not print
+        c.word();
+        continue;
+      }
+      if (seen & bit(id)) return fail(at, std::string(key) + "= appears twice");
       seen |= bit(id);
-      if (!field(id, f)) return false;
+      if (!field(id, key, at)) return false;
+      for (std::size_t i = 0; i < order.count; ++i) {  // an older format: expect what follows it
+        if (order.fields[i] == id) expected = i + 1;
+      }
     }
     if (const Mask missing = format.required & ~seen; missing != 0) {
-      const auto first = static_cast<std::size_t>(__builtin_ctz(missing));
-      return fail(fs.end(), std::string(kFieldNames[first]) + "= is missing (the line may be cut short)");
+      const auto first = static_cast<std::size_t>(std::countr_zero(missing));
+      return fail(c.end(), std::string(kFieldNames[first]) + "= is missing (the line may be cut short)");
     }
     if (format.one_of != 0 && (seen & format.one_of) == 0) {
-      return fail(fs.end(), "phys_addr= or virt_addr= is missing (the line may be cut short)");
+      return fail(c.end(), "phys_addr= or virt_addr= is missing (the line may be cut short)");
     }
     return check(seen);
   }
@@ -253,8 +346,8 @@ struct Parser {
 
 bool parse_dma_payload(EventType type, std::string_view name, std::string_view payload, ArrayScratch& scratch,
                        DmaRecord& out, PayloadError& error) {
-  Parser parser{type, name, scratch, out, error};
-  return parser.parse(payload);
+  Parser parser{type, name, scratch, out, error, fields::Cursor(payload)};
+  return parser.parse();
 }
 
 bool sg_segments(EventType type, std::string_view name, const DmaRecord& record, std::size_t max_segments,

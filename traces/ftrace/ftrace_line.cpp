@@ -1,6 +1,9 @@
 #include "traces/ftrace/ftrace_line.hpp"
 
+#include <array>
 #include <cstring>
+
+#include "traces/ftrace/scan.hpp"
 
 namespace dartlab::trace::ftrace {
 namespace {
@@ -19,23 +22,41 @@ constexpr std::size_t kMaxFlagsChars = 8;
 constexpr std::size_t kMaxSecondsDigits = 10;  // 10^10 s: ~317 years of uptime, and * 10^9 fits
 constexpr std::size_t kNanosDigits = 9;
 constexpr std::size_t kMaxCountDigits = 19;  // below 2^64
+constexpr std::array<std::uint64_t, kNanosDigits + 1> kPow10 = {
+    1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
-}
+enum CharClass : std::uint8_t { kDigit = 1, kNameChar = 2, kBlank = 4 };
+constexpr auto kClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kDigit | kNameChar;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kNameChar;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = kNameChar;
+  t['_'] = kNameChar;
+  t[' '] = t['\t'] = kBlank;
+  return t;
+}();
+bool has(char c, CharClass k) { return (kClass[static_cast<unsigned char>(c)] & k) != 0; }
+bool is_digit(char c) { return has(c, kDigit); }
+bool is_blank(char c) { return has(c, kBlank); }
+bool is_name_char(char c) { return has(c, kNameChar); }
 
 const char* skip_blanks(const char* p, const char* e) {
-  while (p != e && is_blank(*p)) ++p;
-  return p;
+  for (;;) {
+    p = scan::skip(p, e, ' ');  // the context is padded with runs of spaces
+    if (p == e || *p != '\t') return p;
+    ++p;
+  }
 }
 
 // Digits at [p, e) up to the first non-digit; false unless 1 to max_digits of them.
 bool digits(const char*& p, const char* e, std::size_t max_digits, std::uint64_t& v) {
   const char* b = p;
   std::uint64_t x = 0;
-  while (p != e && is_digit(*p)) x = x * 10 + static_cast<std::uint64_t>(*p++ - '0');
+  for (; p != e; ++p) {
+    const unsigned d = static_cast<unsigned char>(*p) - unsigned{'0'};
+    if (d > 9) break;
+    x = x * 10 + d;
+  }
   const auto n = static_cast<std::size_t>(p - b);
   v = x;
   return n >= 1 && n <= max_digits;
@@ -89,15 +110,17 @@ bool split_time(const char*& p, const char* e, FtraceLine& out) {
   if (p != e && *p == '.') {
     if (static_cast<std::size_t>(p - b) > kMaxSecondsDigits) return false;
     ++p;
+    // Six decimals (microseconds) from the kernel, nine from trace-cmd --ts-ns; more are cut.
     const char* f = p;
     std::uint64_t frac = 0;
-    std::size_t n = 0;
-    while (p != e && is_digit(*p)) {
-      if (n < kNanosDigits) frac = frac * 10 + static_cast<std::uint64_t>(*p - '0'), ++n;
-      ++p;
+    if (!digits(p, e, ~std::size_t{0}, frac)) return false;
+    auto n = static_cast<std::size_t>(p - f);
+    if (n > kNanosDigits) {
+      frac = 0;
+      for (const char* c = f; c != f + kNanosDigits; ++c) frac = frac * 10 + static_cast<std::uint64_t>(*c - '0');
+      n = kNanosDigits;
     }
-    if (p == f) return false;
-    for (; n < kNanosDigits; ++n) frac *= 10;
+    frac *= kPow10[kNanosDigits - n];
     out.time_is_count = false;
     out.time_ns = secs * 1'000'000'000ULL + frac;
   }

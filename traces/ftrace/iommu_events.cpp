@@ -5,7 +5,6 @@
 namespace dartlab::trace::ftrace {
 namespace {
 
-using fields::Field;
 using fields::Num;
 using fields::quoted;
 
@@ -30,53 +29,57 @@ struct Parser {
   IommuParse parse(std::string_view payload) {
     out = IommuRecord{};
     if (payload.substr(0, kPrefix.size()) != kPrefix) return IommuParse::NotIommu;
-    fields::Fields fs(payload.substr(kPrefix.size()));
+    fields::Cursor c(payload.substr(kPrefix.size()));
     enum : unsigned { kIova = 1, kPaddr = 2, kSize = 4, kUnmapped = 8 };
     const unsigned required = kIova | kSize | (type == EventType::IommuMap ? kPaddr : kUnmapped);
     unsigned seen = 0;
     const char* size_at = nullptr;
     const char* paddr_at = nullptr;
-    Field f;
-    while (fs.next(f)) {
-      Num r = Num::Ok;
-      unsigned id = 0;
-      if (!f.has_key) {
+    while (c.more()) {
+      const char* at = c.pos();
+      std::string_view key;
+      if (!c.key(key)) {
         // "- 0x%016llx": the end of the IOVA range, printed since about 5.17.
-        if (f.text != "-" || (seen & kIova) == 0) {
-          return fail(f.text.data(), "unexpected " + quoted(f.text) + " (expected KEY=VALUE)");
-        }
+        const std::string_view word = c.word();
+        if (word != "-" || (seen & kIova) == 0) return fail(at, "unexpected " + quoted(word) + " (expected KEY=VALUE)");
         std::uint64_t end = 0;
-        if (!fs.next(f) || f.has_key) return fail(f.has_key ? f.text.data() : fs.end(), "the end of the IOVA range is missing after '-'");
-        if ((r = fields::parse_hex(f.value, end)) != Num::Ok) return bad_number("IOVA range end", f.value, r, "a hex number");
+        if (!c.more() || c.token().find('=') != std::string_view::npos) {
+          return fail(c.pos(), "the end of the IOVA range is missing after '-'");
+        }
+        if (const Num r = c.hex(end); r != Num::Ok) return bad_number("IOVA range end", c.token(), r, "a hex number");
         continue;
       }
-      if (f.key == "iova") {
+      unsigned id = 0;
+      Num r = Num::Ok;
+      const std::string_view value = c.token();
+      if (key == "iova") {
         id = kIova;
-        r = fields::parse_hex(f.value, out.iova);
-        if (r != Num::Ok) return bad_number("iova", f.value, r, "a hex number");
-      } else if (f.key == "paddr" && type == EventType::IommuMap) {
+        r = c.hex(out.iova);
+        if (r != Num::Ok) return bad_number("iova", value, r, "a hex number");
+      } else if (key == "paddr" && type == EventType::IommuMap) {
         id = kPaddr;
-        paddr_at = f.value.data();
-        r = fields::parse_hex(f.value, out.paddr);
-        if (r != Num::Ok) return bad_number("paddr", f.value, r, "a hex number");
-      } else if (f.key == "size") {
+        paddr_at = value.data();
+        r = c.hex(out.paddr);
+        if (r != Num::Ok) return bad_number("paddr", value, r, "a hex number");
+      } else if (key == "size") {
         id = kSize;
-        size_at = f.value.data();
-        r = fields::parse_dec(f.value, out.size_bytes);
-        if (r != Num::Ok) return bad_number("size", f.value, r, "a decimal number");
-      } else if (f.key == "unmapped_size" && type == EventType::IommuUnmap) {
+        size_at = value.data();
+        r = c.dec(out.size_bytes);
+        if (r != Num::Ok) return bad_number("size", value, r, "a decimal number");
+      } else if (key == "unmapped_size" && type == EventType::IommuUnmap) {
         id = kUnmapped;
-        r = fields::parse_dec(f.value, out.unmapped_bytes);
-        if (r != Num::Ok) return bad_number("unmapped_size", f.value, r, "a decimal number");
+        r = c.dec(out.unmapped_bytes);
+        if (r != Num::Ok) return bad_number("unmapped_size", value, r, "a decimal number");
       } else {
-        continue;  // a field no format prints
+        c.word();  // a field no format prints
+        continue;
       }
-      if (seen & id) return fail(f.text.data(), std::string(f.key) + "= appears twice");
+      if (seen & id) return fail(at, std::string(key) + "= appears twice");
       seen |= id;
     }
     if (const unsigned missing = required & ~seen; missing != 0) {
       const char* what = missing & kIova ? "iova" : missing & kPaddr ? "paddr" : missing & kSize ? "size" : "unmapped_size";
-      return fail(fs.end(), std::string(what) + "= is missing (the line may be cut short)");
+      return fail(c.end(), std::string(what) + "= is missing (the line may be cut short)");
     }
     if (type == EventType::IommuMap) {
       if (out.size_bytes == 0) return fail(size_at, "size must be > 0");

@@ -3,10 +3,13 @@
 // iommu:* payload parsers; not part of the importer's interface.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "traces/ftrace/scan.hpp"
 
 namespace dartlab::trace::ftrace {
 
@@ -20,53 +23,16 @@ namespace fields {
 
 enum class Num : std::uint8_t { Ok, Bad, Overflow };
 
-// One blank-separated field; `key` is empty and `value` the whole text when it has no '='.
-struct Field {
-  std::string_view text;
-  std::string_view key;
-  std::string_view value;
-  bool has_key = false;
-};
-
-// Walks the fields of a payload, left to right.
-class Fields {
- public:
-  explicit Fields(std::string_view payload) : p_(payload.data()), e_(payload.data() + payload.size()) {}
-
-  bool next(Field& f) {
-    while (p_ != e_ && (*p_ == ' ' || *p_ == '\t')) ++p_;
-    if (p_ == e_) return false;
-    const char* b = p_;
-    const char* eq = nullptr;
-    while (p_ != e_ && *p_ != ' ' && *p_ != '\t') {
-      if (*p_ == '=' && eq == nullptr) eq = p_;
-      ++p_;
-    }
-    f.text = {b, static_cast<std::size_t>(p_ - b)};
-    f.has_key = eq != nullptr;
-    if (f.has_key) {
-      f.key = {b, static_cast<std::size_t>(eq - b)};
-      f.value = {eq + 1, static_cast<std::size_t>(p_ - eq - 1)};
-    } else {
-      f.key = {};
-      f.value = f.text;
-    }
-    return true;
-  }
-  // Just past the last field: where a missing one would go.
-  const char* end() const { return e_; }
-
- private:
-  const char* p_;
-  const char* e_;
-};
-
-inline std::uint8_t hex_digit(char c) {
-  if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
-  if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
-  if (c >= 'A' && c <= 'F') return static_cast<std::uint8_t>(c - 'A' + 10);
-  return 0xff;
-}
+constexpr std::uint8_t kNotHex = 0xff;
+inline constexpr auto kHexValue = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(kNotHex);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'A' + 10);
+  return t;
+}();
+inline std::uint8_t hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
 // Hex digits, with or without a leading "0x" (%llx prints none, __print_array and 0x%016llx do).
 inline Num parse_hex(std::string_view s, std::uint64_t& v) {
@@ -76,7 +42,7 @@ inline Num parse_hex(std::string_view s, std::uint64_t& v) {
   std::uint64_t x = 0;
   for (char c : s) {
     const std::uint8_t d = hex_digit(c);
-    if (d == 0xff) return Num::Bad;
+    if (d == kNotHex) return Num::Bad;
     x = x << 4 | d;
   }
   if (s.size() > 16) return Num::Overflow;
@@ -123,6 +89,79 @@ inline Num parse_hex_list(std::string_view s, std::vector<std::uint64_t>& out, s
   }
   return Num::Ok;
 }
+
+// Reads a payload left to right in one pass: "key=" then the value, each value parsed where it
+// stands (TP_printk formats separate fields by one space). Values end at the next space.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view payload) : p_(payload.data()), e_(payload.data() + payload.size()) {}
+
+  // Skips spaces; false at the end of the payload.
+  bool more() {
+    p_ = scan::skip(p_, e_, ' ');
+    return p_ != e_;
+  }
+  const char* pos() const { return p_; }
+  const char* end() const { return e_; }
+  // The text from pos() to the next space, without moving.
+  std::string_view token() const { return {p_, static_cast<std::size_t>(scan::find_either(p_, e_, ' ', ' ') - p_)}; }
+  // The text from pos() to the next space; moves past it.
+  std::string_view word() {
+    const std::string_view w = token();
+    p_ += w.size();
+    return w;
+  }
+  // Moves pos() on by n bytes, which the caller has checked are there.
+  void skip(std::size_t n) { p_ += n; }
+  // When the text at pos() is "KEY=...": the key, and pos() moves to the value. Else false.
+  bool key(std::string_view& k) {
+    const char* q = scan::find_either(p_, e_, '=', ' ');
+    if (q == e_ || *q != '=') return false;
+    k = {p_, static_cast<std::size_t>(q - p_)};
+    p_ = q + 1;
+    return true;
+  }
+  // A number up to the next space; on failure pos() stays at the value.
+  Num hex(std::uint64_t& v) {
+    const char* q = p_;
+    if (e_ - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
+    const char* digits = q;
+    std::uint64_t x = 0;
+    for (std::uint8_t d; q != e_ && (d = hex_digit(*q)) != kNotHex; ++q) x = x << 4 | d;
+    if (q == digits || (q != e_ && *q != ' ')) return Num::Bad;
+    if (q - digits > 16) {  // maybe zero-padded beyond 16 digits; else too big
+      while (q - digits > 1 && *digits == '0') ++digits;
+      if (q - digits > 16) return Num::Overflow;
+    }
+    v = x;
+    p_ = q;
+    return Num::Ok;
+  }
+  Num dec(std::uint64_t& v) {
+    const char* q = p_;
+    std::uint64_t x = 0;
+    for (; q != e_ && *q >= '0' && *q <= '9'; ++q) x = x * 10 + static_cast<std::uint64_t>(*q - '0');
+    if (q == p_ || (q != e_ && *q != ' ')) return Num::Bad;
+    if (q - p_ > 19) {  // 20 digits may not fit: parse it again with checks
+      const Num r = parse_dec({p_, static_cast<std::size_t>(q - p_)}, x);
+      if (r != Num::Ok) return r;
+    }
+    v = x;
+    p_ = q;
+    return Num::Ok;
+  }
+  // "{0x1000,0x2000}" into `out` (cleared first); on failure `bad` is the offending part.
+  Num hex_list(std::vector<std::uint64_t>& out, std::string_view& bad) {
+    const std::string_view w = token();
+    const Num r = parse_hex_list(w, out, bad);
+    if (r == Num::Ok) p_ += w.size();
+    return r;
+  }
+
+ private:
+  const char* p_;
+  const char* e_;
+};
 
 // For messages: the text in quotes, cut if long (a garbage field can be a megabyte).
 inline std::string quoted(std::string_view s) {

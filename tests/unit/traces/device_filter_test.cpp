@@ -43,7 +43,7 @@ constexpr const char* kTwoDevices =
 
 }  // namespace
 
-TEST_CASE("--device keeps the named device's requests and their unmaps, frees and accesses", "[traces][device]") {
+TEST_CASE("Filtering by device keeps the named device's requests and their unmaps, frees and accesses", "[traces][device]") {
   TempDir dir;
   const std::string path = dir.write("two.trace", kTwoDevices);
   Read gpu = read_device(path, "gpu");
@@ -60,7 +60,7 @@ TEST_CASE("--device keeps the named device's requests and their unmaps, frees an
   CHECK(audio.notes.at(0).first_lines == std::vector<std::uint64_t>{2, 6, 9, 10, 11});
 }
 
-TEST_CASE("--device naming a device the trace does not have says which devices it has", "[traces][device]") {
+TEST_CASE("Filtering by a device the trace does not have says which devices it has", "[traces][device]") {
   TempDir dir;
   Read none = read_device(dir.write("two.trace", kTwoDevices), "0000:09:00.0");
   CHECK(none.events.empty());
