@@ -34,10 +34,6 @@ constexpr auto kVarintBytesMask = [] {
 // A varint at p (binary_format.hpp). Reads p[0, 9) whatever its length: the caller pads.
 [[gnu::always_inline]] inline const std::uint8_t* get_varint(const std::uint8_t* p, std::uint64_t& v) {
   const auto x = load_le<std::uint64_t>(p);
-  if ((x & 1) != 0) {  // one byte: ids counting up, lengths of a page
-    v = (x & 0xff) >> 1;
-    return p + 1;
-  }
   const auto t = static_cast<unsigned>(std::countr_zero(static_cast<std::uint32_t>(x) | 0x100));  // n - 1
   if (t == 8) [[unlikely]] {
     v = load_le<std::uint64_t>(p + 1);

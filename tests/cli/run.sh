@@ -117,6 +117,39 @@ expect "gen is deterministic per seed" 0 "" -- cmp "$work/a.trace" "$work/b.trac
 expect "generated trace replays" 0 '"events": 20000' -- "$dartlab" replay "$work/a.trace" --json -
 expect "gen: unknown profile" 1 "unknown profile" -- "$dartlab" gen nosuch -n 10
 
+# stats: counts, peaks, clustering; JSON fields
+expect "stats help" 0 "Clustering potential" -- "$dartlab" stats --help
+expect "stats prints a table" 0 "peak live +5 requests \\(6 ranges\\)" -- "$dartlab" stats "$work/ok.trace"
+expect "stats: clustering table" 0 "256K +[0-9]+ +[0-9]+ +[0-9]+" -- "$dartlab" stats "$work/ok.trace"
+"$dartlab" stats "$work/ok.trace" --json "$work/stats.json"
+for field in events events_by_kind ranges_by_size_class size_histogram_log2 peak_live_requests peak_live_bytes \
+             clustering peak_live_mappings unknown_releases; do
+  expect "stats json has $field" 0 "\"$field\":" -- cat "$work/stats.json"
+done
+expect "stats json: 6 ranges" 0 '"ranges": 6,' -- cat "$work/stats.json"
+expect "stats counts, does not stop at, an unknown unmap" 0 '"unknown_releases": 1' -- "$dartlab" stats "$work/never.trace" --json -
+expect "stats: parse errors still stop" 2 "bad-len.trace:2:[0-9]+: error" -- "$dartlab" stats "$work/bad-len.trace"
+
+# --device: one device kept, others counted
+printf 'dartlab-trace v1\nmap 1 gpu 0x4000 4096 to_dev\nmap 2 hda 0x8000 4096 to_dev\nunmap 2\nunmap 1\n' >"$work/two.trace"
+expect "replay --device keeps one device" 0 '"events": 2,' -- "$dartlab" replay "$work/two.trace" --device gpu --json -
+expect "replay --device counts the others" 0 '"what": "event of another device than gpu"' -- \
+  "$dartlab" replay "$work/two.trace" --device gpu --json -
+expect "a device that is not there is named" 0 "no event of device 0000:09:00.0 \\(the trace has: gpu, hda\\)" -- \
+  "$dartlab" stats "$work/two.trace" --device 0000:09:00.0
+expect "unknown --format" 1 "format" -- "$dartlab" replay "$work/two.trace" --format xml
+
+# convert: atomic, lossless, errors leave nothing behind
+expect "convert text to text" 0 "4 events from text \\(2 devices\\)" -- "$dartlab" convert "$work/two.trace" "$work/two-copy.trace"
+expect "converted trace replays the same" 0 '"events": 4,' -- "$dartlab" replay "$work/two-copy.trace" --json -
+expect "convert of a bad trace fails with its line" 2 "bad-len.trace:2:[0-9]+: error" -- \
+  "$dartlab" convert "$work/bad-len.trace" "$work/bad-out.trace"
+test ! -e "$work/bad-out.trace" && test ! -e "$work/bad-out.trace.tmp" && passed=$((passed + 1)) ||
+  { echo "FAIL: convert left output behind after an error"; failed=$((failed + 1)); }
+echo "keep me" >"$work/keep.trace"
+"$dartlab" convert "$work/bad-len.trace" "$work/keep.trace" 2>/dev/null
+expect "a failed convert leaves an existing output as it was" 0 "^keep me$" -- cat "$work/keep.trace"
+
 # The bundled samples replay cleanly under the demo's policies
 for sample in "$src"/traces/samples/*.trace; do
   expect "sample $(basename "$sample") replays" 0 '"access_faults": 0' -- \
