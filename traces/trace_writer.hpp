@@ -33,7 +33,7 @@ struct WriterOptions {
   int zstd_level = 3;  // zstd's own default level
 };
 
-// A writer of `format` (Text or Binary) into `out`, which it does not own.
+// A writer of `format` (Binary, else text) into `out`, which it does not own.
 std::unique_ptr<TraceWriter> make_trace_writer(std::FILE* out, TraceFormat format, const WriterOptions& options = {});
 
 }  // namespace dartlab::trace
