@@ -121,7 +121,7 @@ expect "gen: unknown profile" 1 "unknown profile" -- "$dartlab" gen nosuch -n 10
 expect "stats help" 0 "Clustering potential" -- "$dartlab" stats --help
 expect "stats prints a table" 0 "peak live +5 requests \\(6 ranges\\)" -- "$dartlab" stats "$work/ok.trace"
 expect "stats: clustering table" 0 "256K +[0-9]+ +[0-9]+ +[0-9]+" -- "$dartlab" stats "$work/ok.trace"
-"$dartlab" stats "$work/ok.trace" --json "$work/stats.json"
+"$dartlab" stats "$work/ok.trace" --json "$work/stats.json" -q
 for field in events events_by_kind ranges_by_size_class size_histogram_log2 peak_live_requests peak_live_bytes \
              clustering peak_live_mappings unknown_releases; do
   expect "stats json has $field" 0 "\"$field\":" -- cat "$work/stats.json"
@@ -149,6 +149,43 @@ test ! -e "$work/bad-out.trace" && test ! -e "$work/bad-out.trace.tmp" && passed
 echo "keep me" >"$work/keep.trace"
 "$dartlab" convert "$work/bad-len.trace" "$work/keep.trace" 2>/dev/null
 expect "a failed convert leaves an existing output as it was" 0 "^keep me$" -- cat "$work/keep.trace"
+
+# Binary traces: text -> binary -> text is lossless, with and without zstd; the formats are sniffed
+"$dartlab" gen game -n 20000 -s 3 -o "$work/g.trace"
+expect "convert to binary by extension" 0 "20000 events from text" -- "$dartlab" convert "$work/g.trace" "$work/g.dlt"
+expect "convert to zstd binary" 0 "20000 events from text" -- "$dartlab" convert "$work/g.trace" "$work/gz.bin" --zstd
+expect "binary back to text" 0 "20000 events from binary" -- "$dartlab" convert "$work/g.dlt" "$work/g2.trace"
+expect "zstd binary back to text" 0 "20000 events from binary" -- "$dartlab" convert "$work/gz.bin" "$work/g3.trace" --to text
+expect "text -> binary -> text is lossless" 0 "" -- cmp <(grep -v '^#' "$work/g.trace") <(grep -v '^#' "$work/g2.trace")
+expect "text -> zstd binary -> text is lossless" 0 "" -- cmp <(grep -v '^#' "$work/g.trace") <(grep -v '^#' "$work/g3.trace")
+expect "binary is smaller than text" 0 "" -- test "$(stat -c %s "$work/g.dlt")" -lt "$(stat -c %s "$work/g.trace")"
+expect "replay reads binary" 0 '"format": "binary"' -- "$dartlab" replay "$work/gz.bin" --json -
+expect "gen writes binary" 0 '"events": 20000' -- sh -c "\"$dartlab\" gen game -n 20000 -s 3 -o \"$work/gen.dlt\" && \"$dartlab\" stats \"$work/gen.dlt\" --json -"
+expect "no binary to a terminal" 1 "not writing a binary trace to a terminal" -- \
+  sh -c "script -qec '\"$dartlab\" convert \"$work/g.trace\" - --to binary' /dev/null"
+head -c 3000 "$work/g.dlt" >"$work/cut.dlt"
+expect "a truncated binary trace names a byte offset" 2 "cut.dlt: byte [0-9]+: error: .*truncated" -- "$dartlab" replay "$work/cut.dlt"
+printf 'dartlab-trace v1\nmap 1 d 0x4000 4096 to_dev align=2M\nunmap 1\n' >"$work/align.trace"
+"$dartlab" convert -q "$work/align.trace" "$work/align.dlt" && "$dartlab" convert -q "$work/align.dlt" "$work/align2.trace"
+expect "align= survives a binary round trip" 0 "align=2097152" -- cat "$work/align2.trace"
+
+# ftrace import: the game as Linux dma:* lines replays exactly as the game
+awk -f "$src/bench/trace_to_ftrace.awk" "$work/g.trace" >"$work/g.ftrace"
+"$dartlab" replay "$work/g.trace" -p direct -p window:256K -q --json "$work/g-text.json"
+"$dartlab" replay "$work/g.ftrace" -p direct -p window:256K -q --json "$work/g-ftrace.json"
+expect "ftrace import replays like the text trace" 0 "" -- \
+  cmp <(grep -E '"(peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-text.json") \
+      <(grep -E '"(peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-ftrace.json")
+expect "ftrace import is sniffed" 0 '"format": "ftrace"' -- cat "$work/g-ftrace.json"
+expect "ftrace import counts allocs without a physical address" 0 "dma_alloc without a physical address" -- \
+  "$dartlab" stats "$work/g.ftrace"
+expect "convert imports ftrace" 0 "events from ftrace" -- "$dartlab" convert "$work/g.ftrace" "$work/g-import.dlt"
+printf '# tracer: nop\n  x-1 [000] ...1. 1.000001: dma_map_page: 0000:01:00.0 dir=TO_DEVICE dma_addr=zz size=4096 phys_addr=1000 attrs=\n' >"$work/bad.ftrace"
+expect "a malformed ftrace event names its line" 2 "bad.ftrace:2:[0-9]+: error" -- "$dartlab" replay "$work/bad.ftrace"
+expect "garbage lines are counted, not fatal" 0 "not an ftrace" -- sh -c "printf 'hello\n' >>\"$work/g.ftrace\"; \"$dartlab\" stats \"$work/g.ftrace\""
+for sample in "$src"/traces/samples/ftrace-*.txt; do
+  expect "sample $(basename "$sample") replays" 0 '"format": "ftrace"' -- "$dartlab" replay "$sample" --json -
+done
 
 # The bundled samples replay cleanly under the demo's policies
 for sample in "$src"/traces/samples/*.trace; do
