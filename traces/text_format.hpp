@@ -27,6 +27,12 @@ inline constexpr std::size_t kBlockBytes = std::size_t{64} << 10;
 // The optional last field of map, map_sg and alloc: the bus-address alignment the driver wanted.
 inline constexpr std::string_view kAlignKey = "align=";
 
+// What a DEVICE name is made of.
+constexpr bool is_device_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' || c == '.' ||
+         c == '_' || c == '-';
+}
+
 // Keywords, indexed by the enum's value.
 inline constexpr std::array<std::string_view, kEventKindCount> kKindKeywords = {
     "map", "unmap", "map_sg", "unmap_sg", "alloc", "free", "access"};

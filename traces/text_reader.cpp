@@ -226,11 +226,6 @@ inline bool same_name(std::string_view field, const std::string& name) {
   return std::memcmp(field.data(), name.data(), n) == 0;
 }
 
-bool is_device_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-         c == '.' || c == '_' || c == '-';
-}
-
 // The n-th word of a field list such as "ID DEVICE GPA LEN DIR".
 std::string_view nth_field(std::string_view fields, std::size_t n) {
   std::size_t b = 0;
@@ -482,7 +477,7 @@ struct TextTraceReader::LineParser {
   }
   [[gnu::noinline]] bool new_device(std::string_view s) {
     for (char c : s) {
-      if (!is_device_char(c)) return set(Problem::BadDevice, s);
+      if (!text::is_device_char(c)) return set(Problem::BadDevice, s);
     }
     auto& names = reader.devices_;
     if (names.size() >= kMaxDevices) return set(Problem::TooManyDevices, s);

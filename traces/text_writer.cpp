@@ -1,5 +1,6 @@
 #include "traces/text_writer.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -23,6 +24,12 @@ TextTraceWriter::~TextTraceWriter() { flush(); }
 
 void TextTraceWriter::set_devices(std::span<const std::string> devices) {
   devices_.assign(devices.begin(), devices.end());
+  // Imports may name devices with characters a DEVICE field cannot hold (an ftrace platform
+  // device such as "soc:gpu@0"): they are written as '_', so the trace stays readable.
+  for (std::string& name : devices_) {
+    std::replace_if(name.begin(), name.end(), [](char c) { return !text::is_device_char(c); }, '_');
+    if (name.empty()) name.push_back('_');
+  }
 }
 
 void TextTraceWriter::drain() {

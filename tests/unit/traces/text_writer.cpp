@@ -186,3 +186,24 @@ TEST_CASE("Writer flush succeeds on a healthy file", "[traces][text]") {
   }
   std::fclose(f);
 }
+
+TEST_CASE("Device names a DEVICE field cannot hold are written with '_' so the trace reads back", "[traces][text]") {
+  TempDir dir;
+  std::string path = dir.file("names.trace");
+  const std::vector<std::string> devices = {"soc:gpu@0", "a b", "0000:01:00.0"};
+  write_file(path, [&](TextTraceWriter& w) {
+    w.set_devices(devices);
+    for (std::uint16_t d = 0; d < 3; ++d) {
+      Event ev;
+      ev.kind = EventKind::Alloc;
+      ev.id = d + 1u;
+      ev.device = d;
+      ev.gpa = 0x1000;
+      ev.len_bytes = 4096;
+      w.write(ev);
+    }
+  });
+  auto r = read_all(path);
+  REQUIRE(r.status == TextTraceReader::Status::End);
+  CHECK(r.devices == std::vector<std::string>{"soc:gpu_0", "a_b", "0000:01:00.0"});
+}
