@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       add_gen_command(app, command_line),
       add_stats_command(app),
       add_convert_command(app, command_line),
+      add_bandwidth_command(app),
   };
 
   try {

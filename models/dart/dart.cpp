@@ -83,6 +83,12 @@ bool Dart::unmap(std::uint64_t handle) {
   return true;
 }
 
+std::optional<DartRange> Dart::live_range(std::uint64_t handle) const {
+  const SlotRecord* record = slots_.find(handle);
+  if (record == nullptr) return std::nullopt;
+  return DartRange{record->first_page * config_.page_bytes, record->pages * config_.page_bytes};
+}
+
 Translation Dart::walk(std::uint64_t bus_addr, Access access) const {
   if (bus_addr < config_.base_bus_addr || bus_addr - config_.base_bus_addr >= config_.aperture_bytes) {
     return Translation::miss(Fault{FaultCode::NoTtbr, bus_addr, 0});

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "models/dart/aperture.hpp"
 #include "models/dart/dart_config.hpp"
@@ -23,6 +24,12 @@ std::string_view to_string(MapFailure failure);
 struct DartMapping {
   std::uint64_t handle = 0;
   std::uint64_t bus_addr = 0;
+};
+
+// A live mapping's bus range, whole pages.
+struct DartRange {
+  std::uint64_t bus_addr = 0;
+  std::uint64_t len_bytes = 0;
 };
 
 struct DartMapResult {
@@ -55,6 +62,8 @@ class Dart {
   // Fragmented if enough free bytes but no contiguous run.
   DartMapResult map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms);
   bool unmap(std::uint64_t handle);  // false if not live (unknown, stale, double)
+  // The bus range a live handle maps, for a timed model's range invalidation; nullopt if not live.
+  std::optional<DartRange> live_range(std::uint64_t handle) const;
 
   Translation translate(std::uint64_t bus_addr, Access access);  // latches faults in the error register
   Translation walk(std::uint64_t bus_addr, Access access) const;  // the same, no side effects

@@ -30,6 +30,7 @@ Command add_replay_command(CLI::App& app);
 Command add_gen_command(CLI::App& app, std::string command_line);
 Command add_stats_command(CLI::App& app);
 Command add_convert_command(CLI::App& app, std::string command_line);
+Command add_bandwidth_command(CLI::App& app);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {

@@ -9,6 +9,7 @@
 #include "passthrough/mapper/policy.hpp"
 #include "sim/cli/cli.hpp"
 #include "sim/results_output.hpp"
+#include "sim/timed/timed_flags.hpp"
 
 namespace dartlab::cli {
 namespace {
@@ -18,6 +19,7 @@ struct ReplayArgs {
   std::vector<std::string> policies;
   std::vector<std::string> darts;
   InputFlags input;
+  sim::timed::TimedFlags timed;
   std::string json_path;
   std::string csv_path;
   bool lenient = false;
@@ -25,6 +27,14 @@ struct ReplayArgs {
 };
 
 int run_replay(const ReplayArgs& args) {
+  if (args.timed.timed) {
+    if (!args.csv_path.empty()) {
+      fmt::print(stderr, "dartlab replay: --csv is not available with --timed (use --json)\n");
+      return kExitUsage;
+    }
+    return sim::timed::run_timed_replay(args.traces, args.policies, args.darts, args.timed, args.input.options(),
+                                        args.lenient, args.json_path, args.quiet);
+  }
   std::vector<sim::RunConfig> runs;
   std::vector<std::string> darts = args.darts.empty() ? std::vector<std::string>{""} : args.darts;
   for (const std::string& dart_spec : darts) {
@@ -97,8 +107,9 @@ Command add_replay_command(CLI::App& app) {
       ->default_val(std::vector<std::string>{"window:256K"});
   cmd->add_option("-d,--dart", args->darts,
                   "DART / host service config, repeatable, e.g. aperture=1536M,slots=65536,page=16K,"
-                  "alloc=first-fit (default: those)");
+                  "alloc=first-fit (default: those); with --timed also a bare t8020 / t8110 and the timed keys");
   args->input.add_to(*cmd);
+  args->timed.add_to(*cmd, true);
   cmd->add_option("--json", args->json_path, "write results as JSON to FILE ('-' for stdout)");
   cmd->add_option("--csv", args->csv_path, "write results as CSV to FILE ('-' for stdout)");
   cmd->add_flag("--lenient", args->lenient,
@@ -114,7 +125,8 @@ Command add_replay_command(CLI::App& app) {
               "  base=ADDR           first bus address used (16K: a null-DMA catch page, a guess)\n"
               "  variant=t8110|t8020 input address width 42 or 32 bits\n"
               "\nExit codes: 0 ok; 1 bad usage or output error; 2 malformed or inconsistent trace.\n"
-              "A map the DART refuses is a result, not an error: it is counted by reason.\n");
+              "A map the DART refuses is a result, not an error: it is counted by reason.\n" +
+              sim::timed::timed_help());
   return {cmd, [args] { return run_replay(*args); }};
 }
 

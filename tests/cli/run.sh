@@ -187,6 +187,19 @@ for sample in "$src"/traces/samples/ftrace-*.txt; do
   expect "sample $(basename "$sample") replays" 0 '"format": "ftrace"' -- "$dartlab" replay "$sample" --json -
 done
 
+# Timed mode: bandwidth and timed replay (SystemC)
+expect "bandwidth help lists the presets" 0 "tb3" -- "$dartlab" bandwidth --help
+expect "bandwidth json has gib_per_s" 0 '"gib_per_s": [0-9.]+' -- "$dartlab" bandwidth --link tb3 --dir h2d --size 16M --json -
+expect "bandwidth: unknown link" 1 "tb9" -- "$dartlab" bandwidth --link tb9 --dir h2d --size 16M
+expect "bandwidth: bad size" 1 "size" -- "$dartlab" bandwidth --link tb3 --dir h2d --size lots
+expect "timed replay reports simulated time" 0 '"simulated_time_ns": [0-9.]+' -- \
+  "$dartlab" replay "$work/ok.trace" --timed --link tb3 --json -
+expect "timed replay reports per-map latency" 0 '"p99' -- "$dartlab" replay "$work/ok.trace" --timed --json -
+expect "timed replay of a bad trace names its line" 2 "bad-len.trace:2:[0-9]+: error" -- \
+  "$dartlab" replay "$work/bad-len.trace" --timed
+expect "timed replay refuses --csv" 1 "--csv is not available with --timed" -- \
+  "$dartlab" replay "$work/ok.trace" --timed --csv -
+
 # The bundled samples replay cleanly under the demo's policies
 for sample in "$src"/traces/samples/*.trace; do
   expect "sample $(basename "$sample") replays" 0 '"access_faults": 0' -- \

@@ -1,0 +1,85 @@
+// `dartlab bandwidth`: CUDA's bandwidthTest in the simulated world. A pinned host buffer is mapped
+// once through the DART and copied by the GPU over the link, --iterations times; the figure is
+// bytes over the copies' time, in GiB/s.
+#include <memory>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "passthrough/mapper/size_text.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/results_output.hpp"
+#include "sim/timed/bandwidth.hpp"
+#include "sim/timed/timed_flags.hpp"
+
+namespace dartlab::cli {
+namespace {
+
+struct BandwidthArgs {
+  sim::timed::TimedFlags timed;
+  std::string dart;
+  std::string dir = "h2d";
+  std::string size = "32M";
+  std::uint32_t iterations = 10;
+  std::string json_path;
+  bool quiet = false;
+};
+
+int run_bandwidth(const BandwidthArgs& args) {
+  std::uint64_t bytes = 0;
+  if (!dartlab::parse_size(args.size, bytes) || bytes == 0) {
+    fmt::print(stderr, "dartlab bandwidth: --size '{}': not a size of at least one byte (decimal or 0x hex, "
+               "optional suffix K, M, G or T)\n", args.size);
+    return kExitUsage;
+  }
+  auto config = args.timed.config(mapper::Policy{}, args.dart);  // one buffer, mapped directly: no policy
+  if (const auto* e = std::get_if<std::string>(&config)) {
+    fmt::print(stderr, "dartlab bandwidth: {}\n", *e);
+    return kExitUsage;
+  }
+  const sim::timed::BandwidthRequest request{
+      args.dir == "d2h" ? dart::DmaDir::DeviceToHost : dart::DmaDir::HostToDevice, bytes, args.iterations};
+  auto result = sim::timed::run_bandwidth(std::get<sim::timed::TimedConfig>(config), request);
+  if (const auto* e = std::get_if<std::string>(&result)) {
+    fmt::print(stderr, "dartlab bandwidth: {}\n", *e);
+    return kExitUsage;
+  }
+  const auto& r = std::get<sim::timed::BandwidthResult>(result);
+  if (!args.quiet && args.json_path != "-") fmt::print("{}", sim::timed::bandwidth_summary(r));
+  if (!args.json_path.empty()) {
+    const std::string err = sim::write_output(args.json_path, sim::timed::bandwidth_json(r).dump(2) + "\n");
+    if (!err.empty()) {
+      fmt::print(stderr, "dartlab bandwidth: --json: {}\n", err);
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_bandwidth_command(CLI::App& app) {
+  auto args = std::make_shared<BandwidthArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bandwidth", "CUDA's bandwidthTest in the simulated world: a pinned buffer mapped once, copied repeatedly "
+                   "over the link, through the DART");
+  args->timed.add_to(*cmd, false);
+  cmd->add_option("--dir", args->dir, "h2d: the GPU reads host memory (cudaMemcpy host to device); d2h: it writes it")
+      ->check(CLI::IsMember({"h2d", "d2h"}))
+      ->default_val("h2d");
+  cmd->add_option("--size", args->size, "bytes per copy, with optional suffix K, M, G (bandwidthTest's default 32M)")
+      ->default_val("32M");
+  cmd->add_option("--iterations", args->iterations, "copies, one after another")
+      ->check(CLI::Range(1u, 1'000'000u))
+      ->default_val(10);
+  cmd->add_option("-d,--dart", args->dart,
+                  "DART variant and keys: t8020 or t8110 (default), the DART spec keys (aperture=...) and the timed "
+                  "ones below");
+  cmd->add_option("--json", args->json_path, "write the result as JSON to FILE ('-' for stdout); field gib_per_s");
+  cmd->add_flag("-q,--quiet", args->quiet, "no summary line");
+  cmd->footer(sim::timed::timed_help() +
+              "\nExit codes: 0 ok; 1 bad usage, a configuration the models refuse, or an output error.\n");
+  return {cmd, [args] { return run_bandwidth(*args); }};
+}
+
+}  // namespace dartlab::cli
