@@ -1,8 +1,8 @@
 #include "traces/ftrace/dma_events.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -48,60 +48,16 @@ Format format_of(EventType type) {
   }
 }
 
-// The order the newest format of each event prints its fields in: the parser expects them so,
-// which costs one compare per field, and looks a key up only when the guess fails.
-struct Order {
-  std::array<FieldId, 8> fields;
-  std::uint8_t count;
-};
-Order order_of(EventType type) {
-  switch (type) {
-    case EventType::DmaMap: return {{kDir, kDmaAddr, kSize, kPhysAddr, kAttrs}, 5};
-    case EventType::DmaUnmap: return {{kDir, kDmaAddr, kSize, kAttrs}, 4};
-    case EventType::DmaMapSg: return {{kDir, kNents, kEnts, kDmaAddrs, kSizes, kPhysAddrs, kAttrs}, 7};
-    case EventType::DmaUnmapSg: return {{kDir, kPhysAddrs, kAttrs}, 3};
-    case EventType::DmaAlloc:
-    case EventType::DmaAllocPages: return {{kDir, kDmaAddr, kSize, kVirtAddr, kFlags, kAttrs}, 6};
-    case EventType::DmaFree: return {{kDir, kDmaAddr, kSize, kVirtAddr, kAttrs}, 5};
-    case EventType::DmaAllocSgt: return {{kDir, kDmaAddr, kSize, kPhysAddrs, kFlags, kAttrs}, 6};
-    case EventType::DmaFreeSgt: return {{kDir, kDmaAddr, kSize, kPhysAddrs}, 4};
-    default: return {{}, 0};
-  }
-}
-
 bool creates_request(EventType type) {
   return type == EventType::DmaMap || type == EventType::DmaMapSg || type == EventType::DmaAlloc ||
          type == EventType::DmaAllocPages || type == EventType::DmaAllocSgt;
 }
 
-// One compare of a constant length per key: this runs for every field of every event.
+// One compare of a constant length per key.
 template <std::size_t N>
 bool is(std::string_view key, const char (&word)[N]) {
   return std::memcmp(key.data(), word, N - 1) == 0;
 }
-// True when [p, e) starts with "NAME=" of field `id`.
-bool at_key(const char* p, const char* e, FieldId id) {
-  auto starts = [&]<std::size_t N>(const char (&word)[N]) {
-    return static_cast<std::size_t>(e - p) >= N && std::memcmp(p, word, N - 1) == 0 && p[N - 1] == '=';
-  };
-  switch (id) {
-    case kDir: return starts("dir");
-    case kNents: return starts("nents");
-    case kEnts: return starts("ents");
-    case kDmaAddr: return starts("dma_addr");
-    case kDmaAddrs: return starts("dma_addrs");
-    case kSize: return starts("size");
-    case kSizes: return starts("sizes");
-    case kPhysAddr: return starts("phys_addr");
-    case kPhysAddrs: return starts("phys_addrs");
-    case kVirtAddr: return starts("virt_addr");
-    case kFlags: return starts("flags");
-    case kAttrs: return starts("attrs");
-    case kFieldCount: break;
-  }
-  return false;
-}
-
 FieldId field_id(std::string_view key) {
   switch (key.size()) {
     case 3: return is(key, "dir") ? kDir : kFieldCount;
@@ -129,14 +85,15 @@ FieldId field_id(std::string_view key) {
 
 // __print_symbolic of enum dma_data_direction; it prints "0x%lx" for other values.
 enum class Dir : std::uint8_t { Bidirectional, ToDevice, FromDevice, None, Bad };
-Dir parse_dir(std::string_view s) {
-  switch (s.size()) {
-    case 9: return is(s, "TO_DEVICE") ? Dir::ToDevice : Dir::Bad;
-    case 11: return is(s, "FROM_DEVICE") ? Dir::FromDevice : Dir::Bad;
-    case 13: return is(s, "BIDIRECTIONAL") ? Dir::Bidirectional : Dir::Bad;
-    case 4: return is(s, "NONE") ? Dir::None : Dir::Bad;
-    default: return Dir::Bad;
-  }
+Dir read_dir(fields::Cursor& c) {
+  if (c.literal("TO_DEVICE")) return Dir::ToDevice;
+  if (c.literal("FROM_DEVICE")) return Dir::FromDevice;
+  if (c.literal("BIDIRECTIONAL")) return Dir::Bidirectional;
+  if (c.literal("NONE")) return Dir::None;
+  return Dir::Bad;
+}
+Direction direction(Dir d) {
+  return d == Dir::ToDevice ? Direction::ToDevice : d == Dir::FromDevice ? Direction::FromDevice : Direction::Bidirectional;
 }
 
 // "%d/%d" of the newest dma_map_sg: how many are printed, of how many.
@@ -198,19 +155,18 @@ struct Parser {
            fail(value.data(), std::string(key) + " must be PRINTED/TOTAL such as 3/3, got " + quoted(value));
   }
 
-  // The value of field `id` at the cursor; `at` is where "KEY=" starts.
-  bool field(FieldId id, std::string_view key, const char* at) {
+  // The value of field `id` at the cursor.
+  bool field(FieldId id, std::string_view key) {
     switch (id) {
       case kDir: {
-        const std::string_view value = c.word();
-        const Dir d = parse_dir(value);
+        const char* value_at = c.pos();
+        const Dir d = read_dir(c);
         if (d == Dir::Bad) {
-          return fail(value.data(), "dir must be BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE or NONE, got " + quoted(value));
+          return fail(value_at, "dir must be BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE or NONE, got " + quoted(c.token()));
         }
-        if (d == Dir::None && creates_request(type)) return fail(value.data(), "dir=NONE on a mapping");
-        out.dir = d == Dir::ToDevice ? Direction::ToDevice : d == Dir::FromDevice ? Direction::FromDevice : Direction::Bidirectional;
+        if (d == Dir::None && creates_request(type)) return fail(value_at, "dir=NONE on a mapping");
+        out.dir = direction(d);
         out.dir_printed = true;
-        out.dir_at = at;
         return true;
       }
       case kNents: nents_at = c.pos(); return count(key, nents_printed, out.nents);
@@ -230,29 +186,16 @@ struct Parser {
   }
 
   bool parse() {
-    out = DmaRecord{};
     if (!c.more()) return fail(c.end(), "the device name is missing");
     std::string_view key;
     const char* at = c.pos();
     if (c.key(key)) return fail(at, "the device name is missing");
     out.device = c.word();
-    out.device_at = at;
     const Format format = format_of(type);
     const Mask known = format.required | format.one_of | format.optional;
-    const Order order = order_of(type);
-    std::size_t expected = 0;  // index into order of the field expected next
     Mask seen = 0;
     while (c.more()) {
       at = c.pos();
-      if (expected < order.count && at_key(at, c.end(), order.fields[expected])) [[likely]] {
-        const FieldId id = order.fields[expected++];
-        key = kFieldNames[id];
-        c.skip(key.size() + 1);
-        if (seen & bit(id)) return fail(at, std::string(key) + "= appears twice");
-        seen |= bit(id);
-        if (!field(id, key, at)) return false;
-        continue;
-      }
       if (!c.key(key)) {
         const std::string_view word = c.word();
         if (type == EventType::DmaMapSg && word == "[TRUNCATED]") {
@@ -268,10 +211,7 @@ struct Parser {
       }
       if (seen & bit(id)) return fail(at, std::string(key) + "= appears twice");
       seen |= bit(id);
-      if (!field(id, key, at)) return false;
-      for (std::size_t i = 0; i < order.count; ++i) {  // an older format: expect what follows it
-        if (order.fields[i] == id) expected = i + 1;
-      }
+      if (!field(id, key)) return false;
     }
     if (const Mask missing = format.required & ~seen; missing != 0) {
       const auto first = static_cast<std::size_t>(std::countr_zero(missing));
@@ -318,7 +258,7 @@ struct Parser {
       return fail(out.sizes_at, "sizes has " + std::to_string(out.sizes.size()) + " entries but dma_addrs has " +
                                     std::to_string(out.dma_addrs.size()));
     }
-    if ((seen & bit(kNents)) != (seen & bit(kEnts))) {
+    if (((seen & bit(kNents)) != 0) != ((seen & bit(kEnts)) != 0)) {
       return fail(seen & bit(kNents) ? nents_at : ents_at, "nents= and ents= come together");
     }
     if (seen & bit(kNents)) {
@@ -342,10 +282,84 @@ struct Parser {
   }
 };
 
+// The newest format of the most frequent events, read straight through: the payload exactly as
+// TP_printk prints it and every value sound, or false (other formats, other field orders, bad
+// values), and the general parser above reads it again and says what is wrong.
+bool fast_dir(fields::Cursor& c, DmaRecord& out) {
+  const Dir d = read_dir(c);
+  if (d == Dir::Bad || d == Dir::None) return false;
+  out.dir = direction(d);
+  out.dir_printed = true;
+  return true;
+}
+bool fast_attrs_to_end(fields::Cursor& c) {
+  if (!c.expect("attrs=")) return false;
+  c.word();
+  return c.pos() == c.end();
+}
+bool fast_list(fields::Cursor& c, std::vector<std::uint64_t>& storage, std::span<const std::uint64_t>& view) {
+  std::string_view bad;
+  if (c.hex_list(storage, bad) != Num::Ok) return false;
+  view = storage;
+  return true;
+}
+bool fast_count(fields::Cursor& c, std::uint64_t& printed, std::uint64_t& full) {
+  return parse_count(c.word(), printed, full);
+}
+bool fast_map_sg(fields::Cursor& c, ArrayScratch& scratch, DmaRecord& out) {
+  std::uint64_t nents_printed = 0;
+  std::uint64_t ents_printed = 0;
+  const bool counted = c.expect(" nents=");
+  if (counted) {
+    if (!fast_count(c, nents_printed, out.nents) || !c.expect(" ents=") || !fast_count(c, ents_printed, out.ents)) return false;
+    out.truncated = c.expect(" [TRUNCATED]");
+  }
+  if (!c.expect(" dma_addrs=") || !fast_list(c, scratch.dma_addrs, out.dma_addrs) || !c.expect(" sizes=")) return false;
+  out.sizes_at = c.pos();
+  if (!fast_list(c, scratch.sizes, out.sizes) || !c.expect(" phys_addrs=")) return false;
+  out.phys_at = c.pos();
+  if (!fast_list(c, scratch.phys_addrs, out.phys_addrs) || !c.expect(" ") || !fast_attrs_to_end(c)) return false;
+  if (!counted) {
+    out.nents = out.phys_addrs.size();
+    out.ents = out.sizes.size();
+  } else if (nents_printed != out.phys_addrs.size() || ents_printed != out.sizes.size()) {
+    return false;
+  }
+  return !out.phys_addrs.empty() && !out.sizes.empty() && out.dma_addrs.size() == out.sizes.size() && out.ents <= out.nents;
+}
+bool parse_fast(EventType type, std::string_view payload, ArrayScratch& scratch, DmaRecord& out) {
+  fields::Cursor c(payload);
+  out.device = c.word();
+  if (out.device.empty() || !c.expect(" dir=") || !fast_dir(c, out)) return false;
+  switch (type) {
+    case EventType::DmaMap:  // "%s dir=%s dma_addr=%llx size=%zu phys_addr=%llx attrs=%s"
+      if (!c.expect(" dma_addr=") || c.hex(out.dma_addr) != Num::Ok || !c.expect(" size=") ||
+          c.dec(out.size_bytes) != Num::Ok || !c.expect(" phys_addr=") || c.hex(out.phys_addr) != Num::Ok ||
+          !c.expect(" ") || !fast_attrs_to_end(c)) {
+        return false;
+      }
+      out.has_phys = true;
+      return out.size_bytes != 0 && (out.phys_addr == 0 || out.size_bytes <= 0 - out.phys_addr);
+    case EventType::DmaUnmap:  // "%s dir=%s dma_addr=%llx size=%zu attrs=%s"
+      return c.expect(" dma_addr=") && c.hex(out.dma_addr) == Num::Ok && c.expect(" size=") &&
+             c.dec(out.size_bytes) == Num::Ok && c.expect(" ") && fast_attrs_to_end(c);
+    case EventType::DmaMapSg:  // "%s dir=%s [nents=%d/%d ents=%d/%d[ [TRUNCATED]]] dma_addrs=%s sizes=%s phys_addrs=%s attrs=%s"
+      return fast_map_sg(c, scratch, out);
+    case EventType::DmaUnmapSg:  // "%s dir=%s phys_addrs=%s attrs=%s"
+      if (!c.expect(" phys_addrs=") || !fast_list(c, scratch.phys_addrs, out.phys_addrs) || out.phys_addrs.empty()) {
+        return false;
+      }
+      return c.expect(" ") && fast_attrs_to_end(c);
+    default: return false;
+  }
+}
+
 }  // namespace
 
 bool parse_dma_payload(EventType type, std::string_view name, std::string_view payload, ArrayScratch& scratch,
                        DmaRecord& out, PayloadError& error) {
+  if (parse_fast(type, payload, scratch, out)) [[likely]] return true;
+  out = DmaRecord{};
   Parser parser{type, name, scratch, out, error, fields::Cursor(payload)};
   return parser.parse();
 }

@@ -16,7 +16,6 @@ namespace dartlab::trace::ftrace {
 // What a dma:* payload says. Fields an event does not print keep their defaults.
 struct DmaRecord {
   std::string_view device;  // dev_name(): a PCI BDF such as 0000:01:00.0, or a platform name
-  const char* device_at = nullptr;
   Direction dir = Direction::Bidirectional;
   bool dir_printed = false;  // dma_alloc and dma_free before "trace dma_alloc/free direction"
   std::uint64_t dma_addr = 0;
@@ -37,7 +36,6 @@ struct DmaRecord {
   std::uint64_t ents = 0;
   bool truncated = false;
   // Where the fields are in the line, for messages.
-  const char* dir_at = nullptr;
   const char* size_at = nullptr;
   const char* phys_at = nullptr;   // phys_addr= or phys_addrs=
   const char* sizes_at = nullptr;  // sizes=
@@ -50,7 +48,8 @@ struct ArrayScratch {
   std::vector<std::uint64_t> sizes;
 };
 
-// Reads the payload of a dma:* event of `type` (named `name` in messages). False with `error`
+// Reads the payload of a dma:* event of `type` (named `name` in messages) into `out`, which must
+// be a fresh DmaRecord (fields the event does not print keep their defaults). False with `error`
 // set when a field the format prints is missing or malformed, or the values make no sense
 // (zero size, a range past 2^64, dir=NONE on a mapping, lists that disagree). Fields no format
 // prints are ignored, so that a kernel adding one does not break the import.

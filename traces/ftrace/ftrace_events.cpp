@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "traces/ftrace/scan.hpp"
+
 namespace dartlab::trace::ftrace {
 namespace {
 
@@ -69,7 +71,7 @@ EventType find_event(std::string_view name) {
   const std::size_t first = kByLength.first[name.size()];
   for (std::size_t i = first; i < first + kByLength.count[name.size()]; ++i) {
     const Known& k = kKnown[kByLength.order[i]];
-    if (std::memcmp(k.name.data(), name.data(), name.size()) == 0) return k.type;
+    if (scan::same(k.name.data(), name.data(), name.size())) return k.type;
   }
   return EventType::Unknown;
 }

@@ -1,7 +1,6 @@
 #include "traces/ftrace/ftrace_line.hpp"
 
 #include <array>
-#include <cstring>
 
 #include "traces/ftrace/scan.hpp"
 
@@ -10,7 +9,8 @@ namespace {
 
 // The kernel prints "%16s-%-7d " (older kernels and trace-cmd "%16s-%-5d "), then "(%7d) " or
 // "(-------) " when the record-tgid option is on, "[%03d] ", the latency flags when the
-// irq-info option is on ("d..1." since 5.15, "d..1" before), then " %5lu.%06lu: " in seconds
+// irq-info option is on (five characters such as "d..1." now, four in older kernels), then
+// " %5lu.%06lu: " in seconds
 // (" %12llu: " for clocks not in nanoseconds), then "name: " and the event's TP_printk text
 // (kernel/trace/trace_output.c, trace_print_context and trace_raw_output_prep). trace-cmd
 // report prints the same context, pads "name:" to 20 columns and may print nine decimals
@@ -25,20 +25,16 @@ constexpr std::size_t kMaxCountDigits = 19;  // below 2^64
 constexpr std::array<std::uint64_t, kNanosDigits + 1> kPow10 = {
     1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
 
-enum CharClass : std::uint8_t { kDigit = 1, kNameChar = 2, kBlank = 4 };
+enum CharClass : std::uint8_t { kDigit = 1, kBlank = 2 };
 constexpr auto kClass = [] {
   std::array<std::uint8_t, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kDigit | kNameChar;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kNameChar;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = kNameChar;
-  t['_'] = kNameChar;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kDigit;
   t[' '] = t['\t'] = kBlank;
   return t;
 }();
 bool has(char c, CharClass k) { return (kClass[static_cast<unsigned char>(c)] & k) != 0; }
 bool is_digit(char c) { return has(c, kDigit); }
 bool is_blank(char c) { return has(c, kBlank); }
-bool is_name_char(char c) { return has(c, kNameChar); }
 
 const char* skip_blanks(const char* p, const char* e) {
   for (;;) {
@@ -52,6 +48,10 @@ const char* skip_blanks(const char* p, const char* e) {
 bool digits(const char*& p, const char* e, std::size_t max_digits, std::uint64_t& v) {
   const char* b = p;
   std::uint64_t x = 0;
+  if (const std::size_t n = scan::digits8(p, e, x); n < 8) {  // the usual: a short run, read at once
+    v = x;
+    return n >= 1 && n <= max_digits;
+  }
   for (; p != e; ++p) {
     const unsigned d = static_cast<unsigned char>(*p) - unsigned{'0'};
     if (d > 9) break;
@@ -135,12 +135,9 @@ LineKind split_event(const char* p, const char* e, FtraceLine& out) {
   out.flags = {};
   if (p != e && !is_digit(*p)) {  // the flags never start with a digit: irqs-off is one of "dDbX."
     const char* b = p;
-    while (p != e && !is_blank(*p)) ++p;
+    p = scan::find_either(p, e, ' ', '\t');
     const auto n = static_cast<std::size_t>(p - b);
     if (n > kMaxFlagsChars) return LineKind::Garbage;
-    for (const char* c = b; c != p; ++c) {
-      if (!is_name_char(*c) && *c != '.') return LineKind::Garbage;
-    }
     out.flags = {b, n};
     p = skip_blanks(p, e);
   }
@@ -148,18 +145,19 @@ LineKind split_event(const char* p, const char* e, FtraceLine& out) {
   if (p != e && !is_blank(*p)) return LineKind::Garbage;
   p = skip_blanks(p, e);
   if (p != e && *p == '(') {  // trace-cmd report --ts-diff: "(+123)"
-    while (p != e && !is_blank(*p)) ++p;
+    p = scan::find_either(p, e, ' ', '\t');
     p = skip_blanks(p, e);
   }
-  // "name:" or "system:name:", then a blank or the end of the line.
+  // "name:" or "system:name:", then a blank or the end of the line. The name is whatever runs up
+  // to the ':'; the reader knows the names that matter and only counts the others.
   const char* name = p;
-  while (p != e && is_name_char(*p)) ++p;
+  p = scan::find_either(p, e, ':', ' ');
   if (p == name || p == e || *p != ':') return LineKind::NoEventName;
   out.system = {};
-  if (p + 1 != e && is_name_char(p[1])) {
+  if (p + 1 != e && !is_blank(p[1])) {
     out.system = {name, static_cast<std::size_t>(p - name)};
     name = ++p;
-    while (p != e && is_name_char(*p)) ++p;
+    p = scan::find_either(p, e, ':', ' ');
     if (p == name || p == e || *p != ':') return LineKind::NoEventName;
   }
   out.event = {name, static_cast<std::size_t>(p - name)};
@@ -206,15 +204,15 @@ bool skip_number(std::string_view& s) {
 
 }  // namespace
 
-LineKind split_line(std::string_view line, FtraceLine& out) {
+// flatten: the helpers above inlined into one body, a tenth fewer instructions a line (callgrind).
+[[gnu::flatten]] LineKind split_line(std::string_view line, FtraceLine& out) {
   const char* e = line.data() + line.size();
   const char* begin = skip_blanks(line.data(), e);
   if (begin == e || *begin == '#') return LineKind::Header;
   // The CPU field is the first "[digits]" that follows "-PID" or "-PID (TGID)"; a comm (at most
   // 15 characters) may itself hold '[', so a failed candidate is not the end.
   LineKind fallback = LineKind::Garbage;
-  for (const char* open = begin; (open = static_cast<const char*>(std::memchr(open, '[', static_cast<std::size_t>(e - open))));
-       ++open) {
+  for (const char* open = begin; (open = scan::find_either(open, e, '[', '[')) != e; ++open) {
     const char* p = open + 1;
     std::uint64_t cpu = 0;
     if (!digits(p, e, kMaxIdDigits, cpu) || p == e || *p != ']') continue;

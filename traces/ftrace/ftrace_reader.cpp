@@ -1,8 +1,10 @@
 #include "traces/ftrace/ftrace_reader.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "traces/ftrace/iommu_events.hpp"
+#include "traces/ftrace/scan.hpp"
 #include "traces/text_format.hpp"
 
 namespace dartlab::trace {
@@ -16,6 +18,8 @@ constexpr std::size_t kWarningSamples = 5;
 // Distinct unknown event names counted one by one; the rest share one note. A recording of every
 // event in the system has a few hundred names; garbage could make up any number.
 constexpr std::size_t kNamedNotes = 64;
+// Other devices named when --device's has no event (as traces/device_filter.cpp says it).
+constexpr std::size_t kOtherDevicesNamed = 16;
 // What dma_map_phys and dma_map_page return (and trace) when the mapping failed.
 constexpr std::uint64_t kDmaMappingError = ~std::uint64_t{0};
 
@@ -67,7 +71,10 @@ TraceReader::Status FtraceReader::next(Event& ev) {
         pending_line_ = lines_.line_number();
         note(Note::TooLong);
         break;
-      case ftrace::LineBuffer::Status::End: state_ = State::End; break;
+      case ftrace::LineBuffer::Status::End:
+        state_ = State::End;
+        if (!options_.device.empty() && devices_.empty()) no_device_note();
+        break;
       case ftrace::LineBuffer::Status::Error: stop(lines_.error()); break;
     }
   }
@@ -86,11 +93,11 @@ void FtraceReader::handle_line(std::string_view line) {
   }
   const EventType type = ftrace::find_event(fl.event);
   if (type == EventType::Unknown || (!fl.system.empty() && type != EventType::Ignored && fl.system != system_of(type))) {
-    named_note("unknown event '", fl.event);
+    named_note(unknown_events_, "unknown event", fl.event);
     return;
   }
   if (type == EventType::Ignored) {
-    named_note("ignored event (it changes no mapping) '", fl.event);
+    named_note(ignored_events_, "ignored event (it changes no mapping)", fl.event);
     return;
   }
   time_ns_ = fl.time_ns;
@@ -153,7 +160,7 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
   ftrace::PayloadError error;
   switch (ftrace::parse_iommu_payload(type, fl.payload, r, error)) {
     case ftrace::IommuParse::Ok: break;
-    case ftrace::IommuParse::NotIommu: return named_note("unknown event '", fl.event);
+    case ftrace::IommuParse::NotIommu: return named_note(unknown_events_, "unknown event", fl.event);
     case ftrace::IommuParse::Error: return malformed(error);
   }
   std::uint16_t dev = 0;
@@ -161,13 +168,7 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
   if (type == EventType::IommuMap) {
     // An IOMMU maps an IOVA once; a second map means the recording lost the unmap between.
     if (auto old = live_.take({r.iova, dev, Family::Iommu})) {
-      Event end;
-      end.kind = EventKind::Unmap;
-      end.device = dev;
-      end.has_time = true;
-      end.time_ns = time_ns_;
-      end.id = old->id;
-      queue(end);
+      queue_end(EventKind::Unmap, dev, old->id);
       note(Note::IommuRemap);
     }
     Event ev;
@@ -185,13 +186,7 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
   while (at < end) {
     const auto m = live_.take({at, dev, Family::Iommu});
     if (!m) break;
-    Event ev;
-    ev.kind = EventKind::Unmap;
-    ev.device = dev;
-    ev.has_time = true;
-    ev.time_ns = time_ns_;
-    ev.id = m->id;
-    queue(ev);
+    queue_end(EventKind::Unmap, dev, m->id);
     ended = true;
     if (m->len_bytes > ~at) break;
     at += m->len_bytes;
@@ -202,10 +197,14 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
 
 bool FtraceReader::device(std::string_view name, std::uint16_t& index) {
   if (!options_.device.empty() && name != options_.device) {
+    if (other_devices_.size() < kOtherDevicesNamed && std::find(other_devices_.begin(), other_devices_.end(), name) == other_devices_.end()) {
+      other_devices_.emplace_back(name);
+    }
     note(Note::OtherDevice);
     return false;
   }
-  if (!devices_.empty() && devices_[last_device_] == name) {
+  if (!devices_.empty() && devices_[last_device_].size() == name.size() &&
+      ftrace::scan::same(devices_[last_device_].data(), name.data(), name.size())) {
     index = last_device_;
     return true;
   }
@@ -234,19 +233,23 @@ void FtraceReader::open(Family family, std::uint16_t device, std::uint64_t key, 
   ev.time_ns = time_ns_;
   ev.id = next_id_++;
   if (live_.add({key, device, family}, {ev.id, ev.len_bytes})) note(Note::DuplicateMap);
-  queue(ev);
+  pending_.push_back(ev);
 }
 
 void FtraceReader::close(Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never) {
   const auto request = live_.take({key, device, family});
   if (!request) return note(never);
+  queue_end(kind, device, request->id);
+}
+
+void FtraceReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t id) {
   Event ev;
   ev.kind = kind;
   ev.device = device;
   ev.has_time = true;
   ev.time_ns = time_ns_;
-  ev.id = request->id;
-  queue(ev);
+  ev.id = id;
+  pending_.push_back(ev);
 }
 
 std::string FtraceReader::note_text(Note n) const {
@@ -257,7 +260,7 @@ std::string FtraceReader::note_text(Note n) const {
     case Note::LostEvents: return "the recording lost events here (CPU:N [LOST ...]): some maps or unmaps are missing";
     case Note::LineTooBig: return "event the kernel could not print ([LINE TOO BIG])";
     case Note::RawClock: return "timestamp is a raw clock count (no '.'), kept as nanoseconds";
-    case Note::OtherDevice: return "event of a device other than " + options_.device + " (--device)";
+    case Note::OtherDevice: return "event of another device than " + options_.device;
     case Note::UnknownOther: return "unknown event (more than " + std::to_string(kNamedNotes) + " different names)";
     case Note::FailedMap: return "failed map (dma_addr=ffffffffffffffff, DMA_MAPPING_ERROR) skipped";
     case Note::FailedAlloc: return "failed allocation (virt_addr is 0) skipped";
@@ -284,6 +287,13 @@ std::string FtraceReader::note_text(Note n) const {
   return {};
 }
 
+void FtraceReader::no_device_note() {
+  std::string known;
+  for (const std::string& d : other_devices_) known += (known.empty() ? "" : ", ") + d;
+  if (other_devices_.size() == kOtherDevicesNamed) known += ", ...";
+  notes_.push_back({"no event of device " + options_.device + " (the trace has: " + (known.empty() ? "none" : known) + ")", 1, {}});
+}
+
 void FtraceReader::add_note_line(std::size_t index) {
   ReaderNote& n = notes_[index];
   ++n.count;
@@ -299,15 +309,12 @@ void FtraceReader::note(Note n) {
   add_note_line(index);
 }
 
-void FtraceReader::named_note(std::string_view prefix, std::string_view name) {
-  std::string what(prefix);
-  what += name;
-  what += '\'';
-  auto it = named_notes_.find(what);
-  if (it == named_notes_.end()) {
-    if (named_notes_.size() >= kNamedNotes) return note(Note::UnknownOther);
-    it = named_notes_.emplace(what, notes_.size()).first;
-    notes_.push_back({std::move(what), 0, {}});
+void FtraceReader::named_note(NameMap& notes, std::string_view what, std::string_view name) {
+  auto it = notes.find(name);
+  if (it == notes.end()) {
+    if (notes.size() >= kNamedNotes) return note(Note::UnknownOther);
+    it = notes.emplace(name, notes_.size()).first;
+    notes_.push_back({std::string(what) + " '" + std::string(name) + "'", 0, {}});
   }
   add_note_line(it->second);
 }

@@ -83,10 +83,13 @@ class FtraceReader final : public TraceReader {
   void open(ftrace::Family family, std::uint16_t device, std::uint64_t key, Event ev);
   // Ends the request under this key: its unmap event queued, or counted under `never`.
   void close(ftrace::Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never);
-  void queue(const Event& ev) { pending_.push_back(ev); }
+  // The unmap, unmap_sg or free of request `id`, queued.
+  void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
   void note(Note n);
-  [[gnu::noinline]] void named_note(std::string_view prefix, std::string_view name);
+  // Counts `name` under "WHAT 'NAME'", one note per name.
+  void named_note(NameMap& notes, std::string_view what, std::string_view name);
   void add_note_line(std::size_t index);
+  void no_device_note();
   std::string note_text(Note n) const;
   [[gnu::cold]] void malformed(const ftrace::PayloadError& error);
   [[gnu::cold]] void stop(std::string message);
@@ -108,6 +111,7 @@ class FtraceReader final : public TraceReader {
   std::vector<std::string> devices_;
   std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>> device_index_;
   std::uint16_t last_device_ = 0;
+  std::vector<std::string> other_devices_;  // --device skipped these (the first few)
 
   ftrace::LiveRequests live_;
   std::uint64_t next_id_ = 1;
@@ -118,7 +122,8 @@ class FtraceReader final : public TraceReader {
   std::vector<std::string> warning_samples_;
   std::vector<ReaderNote> notes_;
   std::array<std::size_t, static_cast<std::size_t>(Note::Count)> note_index_;
-  NameMap named_notes_;
+  NameMap unknown_events_;  // event name -> index into notes_
+  NameMap ignored_events_;
 };
 
 // True when the first line of `first_bytes` that is neither blank nor a '#' comment looks like

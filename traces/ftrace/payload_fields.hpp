@@ -1,10 +1,11 @@
-// The pieces TP_printk texts are made of: blank-separated "key=value" fields, numbers printed by
+// The pieces TP_printk texts are made of: space-separated "key=value" fields, numbers printed by
 // %llx, %zu and 0x%016llx, and __print_array lists "{0x1000,0x2000}". Shared by the dma:* and
 // iommu:* payload parsers; not part of the importer's interface.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,22 +35,7 @@ inline constexpr auto kHexValue = [] {
 }();
 inline std::uint8_t hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
-// Hex digits, with or without a leading "0x" (%llx prints none, __print_array and 0x%016llx do).
-inline Num parse_hex(std::string_view s, std::uint64_t& v) {
-  if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
-  if (s.empty()) return Num::Bad;
-  while (s.size() > 1 && s[0] == '0') s.remove_prefix(1);  // 0x%016llx pads with zeros
-  std::uint64_t x = 0;
-  for (char c : s) {
-    const std::uint8_t d = hex_digit(c);
-    if (d == kNotHex) return Num::Bad;
-    x = x << 4 | d;
-  }
-  if (s.size() > 16) return Num::Overflow;
-  v = x;
-  return Num::Ok;
-}
-
+// Decimal digits, all of s.
 inline Num parse_dec(std::string_view s, std::uint64_t& v) {
   if (s.empty()) return Num::Bad;
   std::uint64_t x = 0;
@@ -63,33 +49,6 @@ inline Num parse_dec(std::string_view s, std::uint64_t& v) {
   return Num::Ok;
 }
 
-// "{0x1000,0x2000}" (or "{}") into `out`, which is cleared first. On failure `bad` is the
-// offending element (or the whole text when the braces are wrong).
-inline Num parse_hex_list(std::string_view s, std::vector<std::uint64_t>& out, std::string_view& bad) {
-  out.clear();
-  bad = s;
-  if (s.size() < 2 || s.front() != '{' || s.back() != '}') return Num::Bad;
-  s = s.substr(1, s.size() - 2);
-  while (!s.empty()) {
-    const std::size_t comma = s.find(',');
-    const std::string_view item = s.substr(0, comma);
-    std::uint64_t v = 0;
-    const Num r = parse_hex(item, v);
-    if (r != Num::Ok) {
-      bad = item;
-      return r;
-    }
-    out.push_back(v);
-    if (comma == std::string_view::npos) break;
-    s.remove_prefix(comma + 1);
-    if (s.empty()) {  // "{0x1,}"
-      bad = s;
-      return Num::Bad;
-    }
-  }
-  return Num::Ok;
-}
-
 // Reads a payload left to right in one pass: "key=" then the value, each value parsed where it
 // stands (TP_printk formats separate fields by one space). Values end at the next space.
 class Cursor {
@@ -98,8 +57,26 @@ class Cursor {
 
   // Skips spaces; false at the end of the payload.
   bool more() {
-    p_ = scan::skip(p_, e_, ' ');
+    if (p_ != e_ && *p_ == ' ') ++p_;  // mostly exactly one
+    if (p_ != e_ && *p_ == ' ') p_ = scan::skip(p_, e_, ' ');
     return p_ != e_;
+  }
+  // True, and moves past it, when the text at pos() starts with `text`.
+  template <std::size_t N>
+  bool expect(const char (&text)[N]) {
+    constexpr std::size_t n = N - 1;
+    if (static_cast<std::size_t>(e_ - p_) < n || std::memcmp(p_, text, n) != 0) return false;
+    p_ += n;
+    return true;
+  }
+  // True, and moves past it, when the text at pos() is `word` followed by a space or the end.
+  template <std::size_t N>
+  bool literal(const char (&word)[N]) {
+    constexpr std::size_t n = N - 1;
+    if (static_cast<std::size_t>(e_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
+    if (p_ + n != e_ && p_[n] != ' ') return false;
+    p_ += n;
+    return true;
   }
   const char* pos() const { return p_; }
   const char* end() const { return e_; }
@@ -111,8 +88,6 @@ class Cursor {
     p_ += w.size();
     return w;
   }
-  // Moves pos() on by n bytes, which the caller has checked are there.
-  void skip(std::size_t n) { p_ += n; }
   // When the text at pos() is "KEY=...": the key, and pos() moves to the value. Else false.
   bool key(std::string_view& k) {
     const char* q = scan::find_either(p_, e_, '=', ' ');
@@ -150,12 +125,39 @@ class Cursor {
     p_ = q;
     return Num::Ok;
   }
-  // "{0x1000,0x2000}" into `out` (cleared first); on failure `bad` is the offending part.
+  // "{0x1000,0x2000}" (or "{}") into `out`, which is cleared first; on failure `bad` is the
+  // offending element, or the whole value when the braces are wrong.
   Num hex_list(std::vector<std::uint64_t>& out, std::string_view& bad) {
-    const std::string_view w = token();
-    const Num r = parse_hex_list(w, out, bad);
-    if (r == Num::Ok) p_ += w.size();
-    return r;
+    out.clear();
+    auto fail = [&bad](std::string_view what, Num r) {
+      bad = what;
+      return r;
+    };
+    const char* q = p_;
+    if (q == e_ || *q != '{') return fail(token(), Num::Bad);
+    ++q;
+    if (q != e_ && *q == '}') {
+      ++q;
+    } else {
+      for (;;) {
+        const char* item = q;
+        if (e_ - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
+        const char* digits = q;
+        std::uint64_t x = 0;
+        for (std::uint8_t d; q != e_ && (d = hex_digit(*q)) != kNotHex; ++q) x = x << 4 | d;
+        const bool ends = q != e_ && (*q == ',' || *q == '}');
+        if (q == digits || !ends) return fail({item, static_cast<std::size_t>(scan::find_either(item, e_, ',', '}') - item)}, Num::Bad);
+        if (q - digits > 16) {
+          while (q - digits > 1 && *digits == '0') ++digits;
+          if (q - digits > 16) return fail({item, static_cast<std::size_t>(q - item)}, Num::Overflow);
+        }
+        out.push_back(x);
+        if (*q++ == '}') break;
+      }
+    }
+    if (q != e_ && *q != ' ') return fail(token(), Num::Bad);
+    p_ = q;
+    return Num::Ok;
   }
 
  private:
