@@ -17,11 +17,12 @@ namespace {
 
 using namespace binary;
 
-// Zero bytes after the records: a record read from before its end reads at most this far past
-// it (each varint that starts in the padding stops at its first byte), so no bounds check is
-// needed inside a record, only after it (and after each map_sg segment).
+// Zero bytes after the records. A record that starts before their end reads less than this far
+// past it: its tag, extras and at most five varints of at most nine bytes each (and a map_sg
+// segment is read only if it starts before the end). So no bounds check is needed inside a
+// record, only after it and after each segment.
 constexpr std::size_t kPadding = 64;
-static_assert(kPadding >= 2 + 5 * kMaxVarintBytes + 8, "a record's fixed part and its last load");
+static_assert(kPadding >= 2 + 5 * kMaxVarintBytes, "a record's fixed part");
 constexpr std::size_t kWarningSamples = 5;  // as the text reader
 
 // The low n bytes, for n = 1..8.
@@ -34,6 +35,10 @@ constexpr auto kVarintBytesMask = [] {
 // A varint at p (binary_format.hpp). Reads p[0, 9) whatever its length: the caller pads.
 [[gnu::always_inline]] inline const std::uint8_t* get_varint(const std::uint8_t* p, std::uint64_t& v) {
   const auto x = load_le<std::uint64_t>(p);
+  if ((x & 1) != 0) {  // one byte: ids counting up, lengths of a page
+    v = (x & 0xff) >> 1;
+    return p + 1;
+  }
   const auto t = static_cast<unsigned>(std::countr_zero(static_cast<std::uint32_t>(x) | 0x100));  // n - 1
   if (t == 8) [[unlikely]] {
     v = load_le<std::uint64_t>(p + 1);
@@ -47,6 +52,7 @@ constexpr auto kVarintBytesMask = [] {
 struct TagInfo {
   bool valid = false;  // an event kind, a direction, and no bit the kind never sets
   bool plain = false;  // valid, no extras byte, one range or none: next()'s fast path takes it
+  bool names_device = false;  // map, map_sg, alloc
   bool has_range = false;
   bool has_time = false;
   bool has_extras = false;
@@ -62,7 +68,7 @@ constexpr auto kTags = [] {
     if (kind == kMetaKind || (tag & ~kAllowedTagBits[kind]) != 0 || dir > 2) continue;
     const auto k = static_cast<EventKind>(kind);
     const bool extras = (tag & kExtrasBit) != 0;
-    t[tag] = {true, !extras && k != EventKind::MapSg, has_range(k), (tag & kTimeBit) != 0, extras, k,
+    t[tag] = {true, !extras && k != EventKind::MapSg, is_map_kind(k), has_range(k), (tag & kTimeBit) != 0, extras, k,
               static_cast<Direction>(dir), static_cast<std::uint8_t>((tag & kPagesBit) != 0 ? kPageShift : 0)};
   }
   return t;
@@ -136,7 +142,10 @@ BinaryTraceReader::Record BinaryTraceReader::bad_record(const std::uint8_t* at, 
 }
 
 BinaryTraceReader::Record BinaryTraceReader::senseless(const std::uint8_t* at, std::string message) {
-  if (!options_.lenient) return bad_record(at, "event " + std::to_string(events_seen_) + ": " + message);
+  if (!options_.lenient) {
+    return bad_record(at, "event " + std::to_string(events_seen_) + " (" +
+                              std::string(to_string(static_cast<EventKind>(*at & kKindMask))) + "): " + message);
+  }
   ++warnings_;
   if (warning_samples_.size() < kWarningSamples) {
     warning_samples_.push_back(locate(events_seen_) + ": warning: " + message + " (event skipped)");
@@ -222,9 +231,8 @@ void BinaryTraceReader::read_header() {
 
   region_at_ = kHeaderBytes;
   region_compressed_ = false;
-  const std::uint8_t* const end = table + table_bytes;
-  for (const std::uint8_t* p = table; p < end;) {
-    end_ = end;  // define_device checks names against it
+  end_ = table + table_bytes;  // define_device checks names against it
+  for (const std::uint8_t* p = table; p < end_;) {
     if (!define_device(p, p)) return;
   }
   cur_ = end_ = nullptr;  // no records yet: next() loads the first chunk
@@ -260,6 +268,7 @@ bool BinaryTraceReader::define_device(const std::uint8_t* at, const std::uint8_t
     return false;
   }
   devices_.emplace_back(name);
+  device_defined_ = prev_device_ < devices_.size();
   p += n;
   return true;
 }
@@ -331,6 +340,7 @@ bool BinaryTraceReader::load_chunk() {
   region_compressed_ = compressed;
   prev_time_ = prev_id_ = prev_gpa_ = 0;
   prev_device_ = 0;
+  device_defined_ = !devices_.empty();
   return true;
 }
 
@@ -406,9 +416,11 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
   const std::string kind(to_string(static_cast<EventKind>(tag & kKindMask)));
   const std::string event = "event " + std::to_string(events_seen_) + " (" + kind + "): ";
   switch (problem) {
-    case Problem::BadTag:
+    case Problem::BadTag: {
+      const bool dir3 = (tag & kDirMask) == kDirMask && (kAllowedTagBits[tag & kKindMask] & kDirMask) != 0;
       return bad_record(at, "bad record tag " + hex(tag) + " for " + kind +
-                                ((tag & kDirMask) == kDirMask ? " (direction 3)" : " (a bit this kind never sets)"));
+                                (dir3 ? " (direction 3)" : " (a bit this kind never sets)"));
+    }
     case Problem::Truncated:
       return bad_record(at, event + "truncated record: it runs past the end of its chunk");
     case Problem::UndefinedDevice:
@@ -426,9 +438,9 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
   return Record::Error;
 }
 
-// The hot path: one event record, decoded with the predictors in registers. Every field is
-// read before the first check; the padding after the chunk makes that safe.
-[[gnu::always_inline]] inline BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
+// Any record, by every rule of BINARY.md: meta records, extras, map_sg, every error and its
+// message, lenient skips. Every field is read before the first check; the padding makes that safe.
+BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
   const std::uint8_t* const at = cur_;
   const TagInfo t = kTags[*at];
   if (!t.valid) [[unlikely]] return (*at & kKindMask) == kMetaKind ? meta_record(at) : report(Problem::BadTag, at, 0);
@@ -463,10 +475,8 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
     case EventKind::Map:
     case EventKind::Alloc:
     case EventKind::MapSg:
-      if ((extras & kExtrasDeviceBit) != 0) {
-        p = get_varint(p, device);
-        bad_device = device >= devices_.size();
-      }
+      if ((extras & kExtrasDeviceBit) != 0) p = get_varint(p, device);
+      bad_device = device >= devices_.size();  // named here, or carried over from before
       if (t.kind != EventKind::MapSg) {
         range();
         break;
@@ -494,19 +504,20 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
   const unsigned align_code = extras & kExtrasAlignMask;
   if (p > end_ || bad_device || align_code > kMaxAlignCode || past_64_bits != 0) [[unlikely]] {
     if (p > end_) return report(Problem::Truncated, at, 0);
-    if (bad_device) return report(Problem::UndefinedDevice, at, device);
     if (align_code > kMaxAlignCode) return report(Problem::BadAlign, at, align_code);
-    return report(Problem::PagesPast64Bits, at, 0);
+    if (past_64_bits != 0) return report(Problem::PagesPast64Bits, at, 0);
+    return report(Problem::UndefinedDevice, at, device);
   }
   cur_ = p;
   prev_time_ = time;
   prev_id_ = id;
   prev_gpa_ = gpa;
   prev_device_ = static_cast<std::uint16_t>(device);
+  device_defined_ = device < devices_.size();
 
   ev.kind = t.kind;
   ev.dir = t.dir;
-  ev.device = is_map_kind(t.kind) ? static_cast<std::uint16_t>(device) : 0;
+  ev.device = t.names_device ? static_cast<std::uint16_t>(device) : 0;
   ev.has_time = t.has_time;
   ev.time_ns = t.has_time ? time : 0;
   ev.id = id;
@@ -532,7 +543,9 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
 [[gnu::always_inline]] inline bool BinaryTraceReader::decode_plain(Event& ev) {
   const std::uint8_t* p = cur_;
   const TagInfo t = kTags[*p++];
-  if (!t.plain) return false;
+  // An event that names a device names a defined one: the current device starts at 0 in a chunk,
+  // which a hostile file need not define.
+  if (!t.plain || (t.names_device && !device_defined_)) return false;
   std::uint64_t v = 0;
   std::uint64_t time = 0;
   if (t.has_time) {
@@ -550,16 +563,16 @@ enum class BinaryTraceReader::Problem : std::uint8_t {
     if ((len >> (63 - t.shift) >> 1) != 0) return false;
     len <<= t.shift;
     if (!sane_range(gpa, len)) return false;
-    prev_gpa_ = gpa;
   }
   if (p > end_) return false;
   cur_ = p;
   prev_id_ = id;
+  if (t.has_range) prev_gpa_ = gpa;
   if (t.has_time) prev_time_ = time;
   event_no_ = ++events_seen_;
   ev.kind = t.kind;
   ev.dir = t.dir;
-  ev.device = is_map_kind(t.kind) ? prev_device_ : 0;
+  ev.device = t.names_device ? prev_device_ : 0;
   ev.has_time = t.has_time;
   ev.time_ns = time;
   ev.id = id;

@@ -97,6 +97,7 @@ class BinaryTraceReader final : public TraceReader {
   // Delta predictors; they restart with every chunk.
   std::uint64_t prev_time_ = 0, prev_id_ = 0, prev_gpa_ = 0;
   std::uint16_t prev_device_ = 0;
+  bool device_defined_ = false;  // prev_device_ < devices_.size(), kept for the fast path
 
   std::uint64_t events_seen_ = 0;  // event records decoded
   std::uint64_t event_no_ = 0;     // the ordinal of the last one returned

@@ -59,7 +59,6 @@ void BinaryTraceWriter::put(const void* data, std::size_t n) {
 }
 
 void BinaryTraceWriter::start() {
-  if (started_) return;
   started_ = true;
   header_at_ = std::ftell(out_);
   // In append mode every write lands at the end: the header could not be patched in place.
@@ -74,12 +73,13 @@ void BinaryTraceWriter::start() {
     const std::string& name = devices_[i];
     if (file_index_by_name_.contains(name)) continue;
     const std::size_t entry = varint_bytes(name.size()) + name.size();
-    if (!valid_device_name(name) || file_names_.size() == kMaxDevices || table.size() + entry > kMaxTableBytes) continue;
+    if (!valid_device_name(name) || file_index_by_name_.size() == kMaxDevices || table.size() + entry > kMaxTableBytes) {
+      continue;  // defined inline at its first use, or found broken there
+    }
     table.resize(table.size() + entry);
     std::uint8_t* p = put_varint(table.data() + table.size() - entry, name.size());
     std::memcpy(p, name.data(), name.size());
-    file_index_by_name_.emplace(name, static_cast<std::uint16_t>(file_names_.size()));
-    file_names_.push_back(name);
+    file_index_by_name_.emplace(name, static_cast<std::uint16_t>(file_index_by_name_.size()));
   }
 
   std::uint8_t header[kHeaderBytes];
@@ -123,7 +123,7 @@ void BinaryTraceWriter::reserve(std::size_t bytes) {
 }
 
 void BinaryTraceWriter::define_device(const std::string& name) {
-  if (!valid_device_name(name) || file_names_.size() == kMaxDevices) {
+  if (!valid_device_name(name) || file_index_by_name_.size() == kMaxDevices) {
     failed_ = true;  // a broken precondition: the file could not be read back
     return;
   }
@@ -133,8 +133,7 @@ void BinaryTraceWriter::define_device(const std::string& name) {
   p = put_varint(p, name.size());
   std::memcpy(p, name.data(), name.size());
   used_ = static_cast<std::size_t>(p + name.size() - chunk_.get());
-  file_index_by_name_.emplace(name, static_cast<std::uint16_t>(file_names_.size()));
-  file_names_.push_back(name);
+  file_index_by_name_.emplace(name, static_cast<std::uint16_t>(file_index_by_name_.size()));
 }
 
 std::uint16_t BinaryTraceWriter::file_device(std::uint16_t device) {
@@ -154,7 +153,7 @@ std::uint16_t BinaryTraceWriter::file_device(std::uint16_t device) {
 }
 
 void BinaryTraceWriter::write(const Event& ev) {
-  start();
+  if (!started_) start();
   const EventKind kind = ev.kind;
   if (kind == EventKind::MapSg && ev.segments.size() > kMaxSegments) [[unlikely]] {
     failed_ = true;  // a broken precondition; the record would not fit a chunk
@@ -217,7 +216,7 @@ void BinaryTraceWriter::write(const Event& ev) {
 }
 
 void BinaryTraceWriter::comment(std::string_view text) {
-  start();
+  if (!started_) start();
   text = text.substr(0, kMaxCommentBytes);
   reserve(1 + kMaxVarintBytes + text.size());
   std::uint8_t* p = chunk_.get() + used_;
@@ -228,7 +227,7 @@ void BinaryTraceWriter::comment(std::string_view text) {
 }
 
 bool BinaryTraceWriter::flush() {
-  start();
+  if (!started_) start();
   end_chunk();
   if (std::fflush(out_) != 0 || std::ferror(out_)) failed_ = true;
   return !failed_;
@@ -236,7 +235,7 @@ bool BinaryTraceWriter::flush() {
 
 bool BinaryTraceWriter::finish() {
   if (finished_) return !failed_;
-  start();
+  if (!started_) start();
   end_chunk();
   finished_ = true;
   std::uint8_t end[kChunkHeaderBytes + kEndPayloadBytes];

@@ -12,22 +12,23 @@
 #include <vector>
 
 #include "traces/event.hpp"
+#include "traces/trace_writer.hpp"
 
 namespace dartlab::trace {
 
 struct BinaryWriterOptions {
   bool zstd = false;   // compress each chunk with zstd (Debian's libzstd)
-  int zstd_level = 3;  // zstd's own default: about 4x smaller than level 1 costs nothing on read
+  int zstd_level = 3;  // zstd's own default; 1 and 9 are within 4% of its size (BINARY.md)
 };
 
-class BinaryTraceWriter {
+class BinaryTraceWriter final : public TraceWriter {
  public:
   // Does not own `out`. Nothing is written before the first write(), comment(), flush() or
   // finish(), so that set_devices() can still fill the header's device table.
   explicit BinaryTraceWriter(std::FILE* out, BinaryWriterOptions options = {});
   // Writes out the pending chunk but no end chunk: a reader then reports the file as truncated,
   // so a conversion that stops early can never pass for a whole trace. Call finish().
-  ~BinaryTraceWriter();
+  ~BinaryTraceWriter() override;
   BinaryTraceWriter(const BinaryTraceWriter&) = delete;
   BinaryTraceWriter& operator=(const BinaryTraceWriter&) = delete;
 
@@ -35,26 +36,26 @@ class BinaryTraceWriter {
   // again with a longer list (a reader that discovers devices as it goes): names not yet in the
   // file are written inline before the first event that uses them. As in the text trace, a
   // device is its name: indices with the same name are one device in the file.
-  void set_devices(std::span<const std::string> devices);
+  void set_devices(std::span<const std::string> devices) override;
   // Precondition: the event is one the reader accepts (map_sg has 1..4096 segments, no zero LEN),
   // and device names are at most 4096 bytes of the text trace's characters. Fields the event's
   // kind does not carry (a device on unmap, a direction on alloc...) are not written.
-  void write(const Event& ev);
+  void write(const Event& ev) override;
   // Stored in the file as a comment record (cut at 64 KiB), which readers skip; the first few
   // are kept by BinaryTraceReader::comments().
-  void comment(std::string_view text);
+  void comment(std::string_view text) override;
   // Writes the pending chunk and fflush()es. False if any write so far failed (e.g. disk full);
   // the failure sticks, so a late flush() still reports an early loss.
   bool flush();
   // Writes the end chunk with the event count and flushes; if `out` is seekable (and not in
   // append mode), also patches the count into the header. False if any write failed. Nothing
   // may be written after it; calling it again only repeats its result.
-  bool finish();
+  bool finish() override;
 
   std::uint64_t events_written() const { return events_; }
 
  private:
-  void start();            // header and device table, once
+  void start();            // header and device table; once, before anything else
   void end_chunk();        // the pending records as one chunk
   void reserve(std::size_t bytes);  // room for a record of up to `bytes` in the pending chunk
   void put(const void* data, std::size_t n);
@@ -73,8 +74,7 @@ class BinaryTraceWriter {
   static constexpr std::int32_t kUnassigned = -1;
   std::vector<std::string> devices_;
   std::vector<std::int32_t> file_index_;
-  std::vector<std::string> file_names_;  // the file's device list
-  std::unordered_map<std::string, std::uint16_t> file_index_by_name_;
+  std::unordered_map<std::string, std::uint16_t> file_index_by_name_;  // the file's devices
 
   // The pending chunk and the delta predictors, which restart with every chunk.
   std::unique_ptr<std::uint8_t[]> chunk_;
