@@ -6,6 +6,7 @@ RELEASE  := build/release
 ASAN     := build/asan
 DARTLAB  := $(RELEASE)/sim/dartlab
 SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
+FTRACES  := $(sort $(wildcard traces/samples/ftrace-*.txt))
 
 .PHONY: all deps build build-asan test test-release test-asan demo bench clean
 
@@ -40,6 +41,16 @@ demo: build
 	@echo "== the same game under a stingier host: 2048 mappings, 256 MiB"
 	$(DARTLAB) replay traces/samples/game.trace --policy direct --policy window:256K --policy window:1M \
 	  --dart aperture=256M,slots=2048
+	@echo
+	@echo "== what the game asks for, before any policy (dartlab stats)"
+	$(DARTLAB) stats traces/samples/game.trace
+	@echo "== Linux ftrace recordings (one per importer form), imported as they are read"
+	$(DARTLAB) replay $(FTRACES) --policy direct --policy window:256K
+	@echo
+	@echo "== the cost in time: the game through a Thunderbolt 3 link and the DART (SystemC)"
+	$(DARTLAB) replay traces/samples/game.trace --timed --link tb3 --json - | grep -E '"(simulated_time_ns|mapping_fraction|iotlb_hit_rate|p50|p99)"'
+	$(DARTLAB) bandwidth --link tb3 --dir h2d --size 256M
+	$(DARTLAB) bandwidth --link pcie-gen4-x16 --dir h2d --size 256M
 
 bench: build
 	@./bench/run.sh $(RELEASE)
