@@ -270,7 +270,7 @@ TEST_CASE("An iommu unmap ends every map that tiles its range", "[traces][ftrace
   }
 }
 
-TEST_CASE("--device keeps one device's events; the others are skipped and counted", "[traces][ftrace]") {
+TEST_CASE("Filtering by device keeps one device's events; the others are skipped and counted", "[traces][ftrace]") {
   TempDir dir;
   const std::string text = map_page("0000:01:00.0", "1000", "a000") + map_page("0000:02:00.0", "1000", "b000") +
                            iommu_map("0x1000", "0xa000", "4096") + unmap_page("0000:02:00.0", "1000") +
