@@ -1,165 +1,101 @@
 #include "traces/gen/guest_memory.hpp"
 
 #include <algorithm>
-#include <bit>
+#include <cmath>
+
+#include "traces/gen/generator.hpp"
 
 namespace dartlab::trace::gen {
 
 namespace {
 
-constexpr std::uint32_t kBitsPerWord = 64;
-
-// Bits at the multiples of 1, 2, 4 .. 32.
-constexpr std::uint64_t kAlignedBits[] = {
-    0xffff'ffff'ffff'ffffULL, 0x5555'5555'5555'5555ULL, 0x1111'1111'1111'1111ULL,
-    0x0101'0101'0101'0101ULL, 0x0001'0001'0001'0001ULL, 0x0000'0001'0000'0001ULL,
-};
-
-// Bit i of the result is set when pages i .. i+pages-1 of the word are all free and i is a
-// multiple of pages (pages a power of two below 64).
-std::uint64_t free_aligned_runs(std::uint64_t word, std::uint32_t pages) {
-  std::uint64_t runs = ~word;
-  for (std::uint32_t shift = 1; shift < pages; shift <<= 1) runs &= runs >> shift;
-  return runs & kAlignedBits[std::countr_zero(pages)];
-}
+// Seeds the guest's own draws apart from the profile's (the first 64 bits of the fractional
+// part of sqrt(2), an arbitrary constant).
+constexpr std::uint64_t kGuestSeedSalt = 0x6a09e667f3bcc908ULL;
 
 }  // namespace
 
-GuestMemory::GuestMemory(std::uint64_t ram_base, std::uint64_t ram_bytes,
-                         std::uint64_t cluster_bytes, std::uint32_t fill_pages)
-    : ram_base_(ram_base),
-      cluster_pages_(static_cast<std::uint32_t>(cluster_bytes / kGuestPageBytes)),
-      cluster_shift_(static_cast<std::uint32_t>(std::countr_zero(cluster_pages_))),
-      words_per_cluster_(cluster_pages_ / kBitsPerWord),
-      cluster_count_(static_cast<std::uint32_t>(ram_bytes / cluster_bytes)),
-      fill_pages_(fill_pages),
-      block_cursor_(cluster_count_ / 2),  // apart from the clustered pages, as a start
-      bitmap_(static_cast<std::size_t>(cluster_count_) * words_per_cluster_, 0),
-      used_in_cluster_(cluster_count_, 0) {}
+GuestMemory::GuestMemory(const GenParams& params, std::uint64_t driver_allocs)
+    : ram_base_(params.ram_base),
+      buddy_(params.ram_base, params.guest_ram_bytes, params.pcp_batch, params.pcp_high),
+      rng_(params.seed ^ kGuestSeedSalt),
+      others_choices_(static_cast<std::uint32_t>(std::lround(2 * params.other_per_alloc)) + 1),
+      others_capacity_(static_cast<std::size_t>(std::min(
+          params.other_per_alloc * static_cast<double>(driver_allocs),
+          static_cast<double>(buddy_.total_pages() / 2)))) {
+  others_.reserve(others_capacity_);
+}
 
-std::optional<std::uint32_t> GuestMemory::find_free(std::uint32_t cluster, std::uint32_t pages,
-                                                    std::uint32_t start_page) const {
-  const std::uint64_t* words = &bitmap_[static_cast<std::size_t>(cluster) * words_per_cluster_];
-  if (pages == 1) {  // most requests: the first free page at or after start, wrapping
-    const std::uint32_t first_word = start_page / kBitsPerWord;
-    std::uint64_t free = ~words[first_word] & (~std::uint64_t{0} << (start_page % kBitsPerWord));
-    for (std::uint32_t i = 0, w = first_word;; free = ~words[w]) {
-      if (free != 0) return w * kBitsPerWord + static_cast<std::uint32_t>(std::countr_zero(free));
-      if (++i > words_per_cluster_) return std::nullopt;
-      w = (w + 1) & (words_per_cluster_ - 1);
+std::optional<std::uint64_t> GuestMemory::alloc(unsigned order) {
+  for (std::uint32_t others = rng_.below(others_choices_); others > 0; --others) other_alloc();
+  for (;;) {
+    if (auto gpa = buddy_.alloc(order)) return gpa;
+    if (others_.empty()) return std::nullopt;
+    // Enough for the block and then some, so that a run of failures reclaims in few steps.
+    reclaim(std::max<std::uint64_t>(64, std::uint64_t{2} << order));
+  }
+}
+
+void GuestMemory::other_alloc() {
+  if (others_capacity_ == 0) return;
+  const auto gpa = buddy_.alloc(0);
+  if (!gpa) return;  // guest RAM is full: the rest of the guest does without
+  if (others_.size() < others_capacity_) {
+    others_.push_back(*gpa);
+    return;
+  }
+  // Taken first, a random one of its pages freed after: that page heads the per-CPU list for
+  // whoever allocates next.
+  const std::size_t victim = rng_.below(others_.size());
+  buddy_.free(others_[victim], 0);
+  others_[victim] = *gpa;
+}
+
+void GuestMemory::free_other(std::size_t index) {
+  buddy_.free(others_[index], 0);
+  others_[index] = others_.back();
+  others_.pop_back();
+}
+
+void GuestMemory::reclaim(std::uint64_t pages) {
+  for (; pages > 0 && !others_.empty(); --pages) free_other(rng_.below(others_.size()));
+}
+
+bool alloc_sg_buffer(GuestMemory& memory, std::uint64_t bytes, unsigned chunk_order,
+                     std::vector<Segment>& segments) {
+  const std::uint64_t chunk_bytes = order_bytes(chunk_order);
+  segments.resize(bytes / chunk_bytes);
+  std::size_t count = 0;
+  for (std::uint64_t done = 0; done < bytes; done += chunk_bytes) {
+    const auto gpa = memory.alloc(chunk_order);
+    if (!gpa) {
+      free_segments(memory, std::span<const Segment>(segments.data(), count));
+      segments.clear();
+      return false;
     }
+    count = append_run(segments.data(), count, *gpa, chunk_bytes);
   }
-  if (pages >= kBitsPerWord) {
-    const std::uint32_t group_words = pages / kBitsPerWord;
-    const std::uint32_t groups = words_per_cluster_ / group_words;
-    const std::uint32_t first = start_page / pages;
-    for (std::uint32_t i = 0; i < groups; ++i) {
-      const std::uint32_t group = (first + i) & (groups - 1);
-      const std::uint64_t* w = words + static_cast<std::size_t>(group) * group_words;
-      if (std::all_of(w, w + group_words, [](std::uint64_t x) { return x == 0; })) {
-        return group * pages;
-      }
-    }
-    return std::nullopt;
-  }
-  const std::uint32_t first_word = start_page / kBitsPerWord;
-  const std::uint32_t first_bit = start_page % kBitsPerWord;
-  // One more step than there are words: the first word is seen again for the bits below start.
-  for (std::uint32_t i = 0; i <= words_per_cluster_; ++i) {
-    const std::uint32_t w = (first_word + i) & (words_per_cluster_ - 1);
-    std::uint64_t runs = free_aligned_runs(words[w], pages);
-    if (i == 0) runs &= ~std::uint64_t{0} << first_bit;
-    if (runs != 0) return w * kBitsPerWord + static_cast<std::uint32_t>(std::countr_zero(runs));
-  }
-  return std::nullopt;
+  segments.resize(count);
+  return true;
 }
 
-void GuestMemory::set_range(std::uint64_t first_page, std::uint64_t pages, bool in_use) {
-  used_pages_ = in_use ? used_pages_ + pages : used_pages_ - pages;
-  // Words never straddle clusters: a cluster is a whole number of words.
-  while (pages > 0) {
-    const std::uint64_t bit = first_page % kBitsPerWord;
-    const std::uint64_t n = std::min<std::uint64_t>(kBitsPerWord - bit, pages);
-    const std::uint64_t mask = (~std::uint64_t{0} >> (kBitsPerWord - n)) << bit;
-    std::uint64_t& word = bitmap_[first_page / kBitsPerWord];
-    std::uint32_t& cluster_used = used_in_cluster_[first_page >> cluster_shift_];
-    word = in_use ? word | mask : word & ~mask;
-    cluster_used = in_use ? cluster_used + static_cast<std::uint32_t>(n)
-                          : cluster_used - static_cast<std::uint32_t>(n);
-    first_page += n;
-    pages -= n;
-  }
+void SgBuffer::write_map(Event& ev, std::uint64_t align_bytes) const {
+  ev.kind = EventKind::MapSg;
+  ev.dir = Direction::Bidirectional;
+  ev.id = id;
+  ev.segments = segments;
+  ev.align_bytes = align_bytes;
 }
 
-std::uint64_t GuestMemory::take(std::uint32_t cluster, std::uint32_t page, std::uint32_t pages) {
-  const std::uint64_t first_page = static_cast<std::uint64_t>(cluster) * cluster_pages_ + page;
-  if (pages == 1) {  // most requests: one bit
-    bitmap_[first_page / kBitsPerWord] |= std::uint64_t{1} << (first_page % kBitsPerWord);
-    ++used_in_cluster_[cluster];
-    ++used_pages_;
-  } else {
-    set_range(first_page, pages, true);
-  }
-  return ram_base_ + first_page * kGuestPageBytes;
+void SgBuffer::release(GuestMemory& memory, Event& ev) const {
+  free_segments(memory, segments);
+  ev.kind = EventKind::UnmapSg;
+  ev.dir = Direction::Bidirectional;
+  ev.id = id;
 }
 
-std::optional<std::uint64_t> GuestMemory::alloc_pages_slow(Rng& rng, std::uint32_t pages) {
-  if (auto gpa = alloc_pages_in(page_cursor_, rng, pages)) return gpa;
-  for (std::uint32_t step = 1; step < cluster_count_; ++step) {
-    const std::uint32_t cluster = (page_cursor_ + step) % cluster_count_;
-    if (used_in_cluster_[cluster] > fill_pages_ / 2) continue;
-    if (auto gpa = alloc_pages_in(cluster, rng, pages)) {
-      page_cursor_ = cluster;
-      return gpa;
-    }
-  }
-  // Every cluster is past its fill mark: take room wherever there is some.
-  return alloc_in_cluster(rng, pages);
-}
-
-std::optional<std::uint64_t> GuestMemory::alloc_pages_in(std::uint32_t cluster, Rng& rng,
-                                                         std::uint32_t pages) {
-  if (used_in_cluster_[cluster] + pages > fill_pages_) return std::nullopt;
-  const std::uint32_t start = rng.below(cluster_pages_) & ~(pages - 1);
-  if (auto page = find_free(cluster, pages, start)) return take(cluster, *page, pages);
-  return std::nullopt;
-}
-
-std::optional<std::uint64_t> GuestMemory::alloc_block(Rng& rng, std::uint64_t bytes) {
-  const std::uint64_t pages = bytes / kGuestPageBytes;
-  if (pages <= cluster_pages_) return alloc_in_cluster(rng, static_cast<std::uint32_t>(pages));
-  return alloc_clusters(bytes);
-}
-
-std::optional<std::uint64_t> GuestMemory::alloc_in_cluster(Rng& rng, std::uint32_t pages) {
-  for (std::uint32_t step = 0; step < cluster_count_; ++step) {
-    const std::uint32_t cluster = (block_cursor_ + step) % cluster_count_;
-    if (cluster_pages_ - used_in_cluster_[cluster] < pages) continue;
-    const std::uint32_t start = rng.below(cluster_pages_) & ~(pages - 1);
-    if (auto page = find_free(cluster, pages, start)) {
-      block_cursor_ = cluster;
-      return take(cluster, *page, pages);
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::uint64_t> GuestMemory::alloc_clusters(std::uint64_t bytes) {
-  const std::uint32_t per_group = static_cast<std::uint32_t>(bytes / cluster_bytes());
-  const std::uint32_t groups = cluster_count_ / per_group;
-  if (groups == 0) return std::nullopt;
-  const std::uint32_t first = block_cursor_ / per_group;
-  for (std::uint32_t i = 0; i < groups; ++i) {
-    const std::uint32_t group = (first + i) % groups;
-    const auto begin = used_in_cluster_.begin() + static_cast<std::ptrdiff_t>(group) * per_group;
-    if (std::all_of(begin, begin + per_group, [](std::uint32_t used) { return used == 0; })) {
-      const std::uint64_t first_page =
-          static_cast<std::uint64_t>(group) * per_group * cluster_pages_;
-      set_range(first_page, static_cast<std::uint64_t>(per_group) * cluster_pages_, true);
-      return ram_base_ + first_page * kGuestPageBytes;
-    }
-  }
-  return std::nullopt;
+void free_segments(GuestMemory& memory, std::span<const Segment> segments) {
+  for (const Segment& segment : segments) memory.free_range(segment.gpa, segment.len_bytes);
 }
 
 }  // namespace dartlab::trace::gen

@@ -1,103 +1,98 @@
-// Where a generated request lives in guest-physical memory.
+// Where a generated request lives in guest-physical memory: the driver's allocations, made from
+// the guest's page allocator (buddy_allocator.hpp) while the rest of the guest allocates from it
+// too.
 //
-// The model, kept simple and fast on purpose (a fuller buddy-allocator model comes later):
-// - Guest RAM [ram_base, ram_base + ram_bytes) is cut into clusters of cluster_bytes (a power of
-//   two, 2 MiB by default: an arm64 huge page, the unit Linux's buddy allocator groups pages by).
-//   Each cluster keeps a bitmap of its 4 KiB pages and a count of pages in use.
-// - Clustered pages (alloc_pages): a few 4 KiB pages at a time, taken at a random free offset of
-//   one current cluster. The current cluster is left once it holds fill_pages pages in use; the
-//   next is the next cluster in address order (wrapping) that holds at most half as many. So
-//   pages handed out close in time lie in the same cluster, and so in few 256 KiB windows, but
-//   are rarely adjacent. Frees thin clusters out and the walk comes back to them.
-// - Blocks (alloc_block): a power of two of pages, naturally aligned as a buddy allocator gives
-//   them. Up to a cluster: a random aligned free place in a current block cluster, else the next
-//   cluster with room. Larger: that many consecutive free clusters, aligned to the block size.
-// Nothing here allocates after construction; the bitmaps take one bit per 4 KiB of guest RAM.
+// The rest of the guest (the game's own memory, page cache, slab, page tables) is one pool of
+// order-0 pages. Before each allocation of the driver it allocates 0 .. 2 x other_per_alloc
+// pages (uniform) from the same per-CPU list, and once the pool holds other_per_alloc pages per
+// live allocation the profile expects of the driver, it frees a random one of them after each
+// of its allocations. So:
+// - pages the driver takes close in time lie close together, a few of the guest's own between
+//   them: clustered in guest-physical memory, rarely contiguous (BACKGROUND.md, "over 90% of a
+//   game's mappings are 4 KiB, not contiguous but clustered");
+// - a page the driver frees goes to the head of the per-CPU list, and the next allocation,
+//   the driver's or the guest's, takes it back: the driver's pages stay within the region they
+//   first took, mixed ever more with the guest's, at about one driver page to other_per_alloc
+//   of the guest's.
+// When the buddy allocator has no block for the driver, the guest gives pages back (as reclaim
+// would) until one frees up or the pool is empty.
+// Nothing is allocated after construction.
 #pragma once
 
-#include <bit>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
+#include "traces/event.hpp"
+#include "traces/gen/buddy_allocator.hpp"
 #include "traces/gen/rng.hpp"
 
 namespace dartlab::trace::gen {
 
-inline constexpr std::uint64_t kGuestPageBytes = 4096;  // arm64 Linux guest with 4 KiB pages
+struct GenParams;
 
 class GuestMemory {
  public:
-  // cluster_bytes: a power of two, 256 KiB .. 1 GiB; ram_bytes is rounded down to whole clusters.
-  // fill_pages: pages in use at which alloc_pages leaves its current cluster.
-  GuestMemory(std::uint64_t ram_base, std::uint64_t ram_bytes, std::uint64_t cluster_bytes,
-              std::uint32_t fill_pages);
+  // Guest RAM, the per-CPU list and other_per_alloc from `params`; the rest of the guest's
+  // working set is other_per_alloc times `driver_allocs`, the allocations the profile expects
+  // the driver to keep live (at most half of guest RAM).
+  GuestMemory(const GenParams& params, std::uint64_t driver_allocs);
 
-  // `pages` (a power of two, at most 64) naturally aligned pages from the current clustered-page
-  // cluster; the gpa of the first, or nothing when no cluster has room.
-  std::optional<std::uint64_t> alloc_pages(Rng& rng, std::uint32_t pages) {
-    // Most requests: one page, found in the word of a random place of the current cluster.
-    const std::uint32_t cluster = page_cursor_;
-    if (pages == 1 && used_in_cluster_[cluster] < fill_pages_) {
-      const std::uint64_t page =
-          (std::uint64_t{cluster} << cluster_shift_) | rng.below(cluster_pages_);
-      std::uint64_t& word = bitmap_[page / 64];
-      const std::uint64_t free = ~word & (~std::uint64_t{0} << (page % 64));
-      if (free != 0) {
-        const auto bit = static_cast<unsigned>(std::countr_zero(free));
-        word |= std::uint64_t{1} << bit;
-        ++used_in_cluster_[cluster];
-        ++used_pages_;
-        return ram_base_ + ((page & ~std::uint64_t{63}) + bit) * kGuestPageBytes;
-      }
-    }
-    return alloc_pages_slow(rng, pages);
-  }
+  // A naturally aligned block of 2^order pages for the driver, or nothing when guest RAM has
+  // none even after the rest of the guest gave all its pages back.
+  std::optional<std::uint64_t> alloc(unsigned order);
+  void free(std::uint64_t gpa, unsigned order) { buddy_.free(gpa, order); }
+  void free_range(std::uint64_t gpa, std::uint64_t bytes) { buddy_.free_range(gpa, bytes); }
 
-  // A naturally aligned block of `bytes` (a power of two, >= 4 KiB), or nothing.
-  std::optional<std::uint64_t> alloc_block(Rng& rng, std::uint64_t bytes);
-
-  // Returns [gpa, gpa + bytes) handed out earlier by alloc_pages or alloc_block.
-  void free(std::uint64_t gpa, std::uint64_t bytes) {
-    const std::uint64_t page = (gpa - ram_base_) / kGuestPageBytes;
-    if (bytes == kGuestPageBytes) {  // most requests: one bit, inline
-      bitmap_[page / 64] &= ~(std::uint64_t{1} << (page % 64));
-      --used_in_cluster_[page >> cluster_shift_];
-      --used_pages_;
-    } else {
-      set_range(page, (bytes + kGuestPageBytes - 1) / kGuestPageBytes, false);
-    }
-  }
-
-  // A hint that `gpa` will soon be freed: its bitmap word is fetched into cache.
-  void prefetch(std::uint64_t gpa) const {
-    __builtin_prefetch(&bitmap_[(gpa - ram_base_) / kGuestPageBytes / 64]);
-  }
-
-  std::uint64_t used_bytes() const { return used_pages_ * kGuestPageBytes; }
-  std::uint64_t cluster_bytes() const { return cluster_pages_ * kGuestPageBytes; }
+  std::uint64_t ram_base() const { return ram_base_; }
+  std::uint64_t other_pages_live() const { return others_.size(); }
+  const BuddyAllocator& buddy() const { return buddy_; }
 
  private:
-  std::optional<std::uint32_t> find_free(std::uint32_t cluster, std::uint32_t pages,
-                                         std::uint32_t start_page) const;
-  std::uint64_t take(std::uint32_t cluster, std::uint32_t page, std::uint32_t pages);
-  std::optional<std::uint64_t> alloc_pages_slow(Rng& rng, std::uint32_t pages);
-  std::optional<std::uint64_t> alloc_pages_in(std::uint32_t cluster, Rng& rng, std::uint32_t pages);
-  std::optional<std::uint64_t> alloc_in_cluster(Rng& rng, std::uint32_t pages);
-  std::optional<std::uint64_t> alloc_clusters(std::uint64_t bytes);
-  void set_range(std::uint64_t first_page, std::uint64_t pages, bool in_use);
+  void other_alloc();
+  void reclaim(std::uint64_t pages);
+  void free_other(std::size_t index);
 
   std::uint64_t ram_base_;
-  std::uint32_t cluster_pages_;  // a power of two, as are the two below
-  std::uint32_t cluster_shift_;
-  std::uint32_t words_per_cluster_;
-  std::uint32_t cluster_count_;
-  std::uint32_t fill_pages_;
-  std::uint32_t page_cursor_ = 0;   // current cluster of alloc_pages
-  std::uint32_t block_cursor_ = 0;  // current cluster of alloc_block
-  std::uint64_t used_pages_ = 0;
-  std::vector<std::uint64_t> bitmap_;  // words_per_cluster_ words per cluster, bit set = in use
-  std::vector<std::uint32_t> used_in_cluster_;
+  BuddyAllocator buddy_;
+  Rng rng_;  // apart from the profile's, so that the guest's draws do not shift the profile's
+  std::uint32_t others_choices_;  // 2 x other_per_alloc + 1, rounded: pages drawn below it
+  std::size_t others_capacity_;
+  std::vector<std::uint64_t> others_;  // gpas of the guest's own live pages, unordered
 };
+
+// dma_map_sg lists as the NVIDIA driver builds them: nv_alloc_system_pages allocates an
+// allocation's pages in chunks of get_order(page_size), and nv_dma_map_pages hands dma_map_sg
+// a scatterlist with physically contiguous runs merged (BACKGROUND.md).
+
+// Appends [gpa, gpa + bytes) to the first `count` segments, merged into the last one when it
+// continues it; returns the new count. There must be room for one more segment.
+inline std::size_t append_run(Segment* segments, std::size_t count, std::uint64_t gpa,
+                              std::uint64_t bytes) {
+  if (count > 0 && segments[count - 1].gpa + segments[count - 1].len_bytes == gpa) {
+    segments[count - 1].len_bytes += bytes;
+    return count;
+  }
+  segments[count] = Segment{gpa, bytes};
+  return count + 1;
+}
+
+// A long-lived dma_map_sg buffer: its id and its runs.
+struct SgBuffer {
+  std::uint64_t id = 0;
+  std::vector<Segment> segments;
+
+  // Writes its dma_map_sg to ev: bidirectional, as the resource manager maps.
+  void write_map(Event& ev, std::uint64_t align_bytes = 0) const;
+  // Gives its memory back and writes its dma_unmap_sg to ev.
+  void release(GuestMemory& memory, Event& ev) const;
+};
+
+// `bytes` (a multiple of the chunk) in chunks of 2^chunk_order pages into `segments` (replaced).
+// False, with nothing kept, when guest RAM runs out.
+bool alloc_sg_buffer(GuestMemory& memory, std::uint64_t bytes, unsigned chunk_order,
+                     std::vector<Segment>& segments);
+void free_segments(GuestMemory& memory, std::span<const Segment> segments);
 
 }  // namespace dartlab::trace::gen

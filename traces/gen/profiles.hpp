@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "traces/gen/generator.hpp"
-#include "traces/gen/guest_memory.hpp"
+#include "traces/gen/rng.hpp"
 
 namespace dartlab::trace::gen {
 
@@ -32,15 +32,35 @@ class EventBudget {
 // PCIe root port on the `virt` machine.
 const std::vector<std::string>& gpu_devices();
 
-// Guest RAM laid out as the parameters say.
-GuestMemory make_guest_memory(const GenParams& params);
+// The most segments a map_sg may have (FORMAT.md).
+inline constexpr std::uint64_t kMaxSgSegments = 4096;
 
-// Empty when the parameters suit the profile, else what is wrong, naming the field.
-std::string check_memory_params(const GenParams& params);
+// False for NaN too.
+inline bool is_fraction(double x) { return x >= 0.0 && x <= 1.0; }
+
+// Directions of a game's maps, from one 32-bit draw: mostly uploads to the GPU (70% to the
+// device, 20% from it, 10% both). Guesses.
+Direction draw_direction(std::uint32_t draw);
+
+// The order of the smallest power-of-two block of at least `bytes`.
+unsigned order_for(std::uint64_t bytes);
+
+// Empty when the parameters suit the profile, else what is wrong, naming the flag.
+std::string check_common_params(const GenParams& params);
+std::string check_chunk_params(const GenParams& params);  // chunk_bytes (llm, game-large)
 std::string check_game_params(const GenParams& params);
-std::string check_buffers_params(const GenParams& params);
+std::string check_game_large_params(const GenParams& params);
+std::string check_llm_params(const GenParams& params);
+std::string check_uvm_params(const GenParams& params);
+std::string check_churn_params(const GenParams& params);
 
+// The game, with a resident pool of resident_bytes mapped first (0: none; game-large).
+std::unique_ptr<Generator> make_game_generator(const GenParams& params,
+                                               std::uint64_t resident_bytes);
 std::unique_ptr<Generator> make_game(const GenParams& params);
-std::unique_ptr<Generator> make_buffers(const GenParams& params);
+std::unique_ptr<Generator> make_game_large(const GenParams& params);
+std::unique_ptr<Generator> make_llm(const GenParams& params);
+std::unique_ptr<Generator> make_uvm(const GenParams& params);
+std::unique_ptr<Generator> make_churn(const GenParams& params);
 
 }  // namespace dartlab::trace::gen

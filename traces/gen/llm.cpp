@@ -1,28 +1,24 @@
-// The `buffers` profile: a few large long-lived buffers set up first (the resource manager's
-// dma_map_sg over an allocation's pages, and coherent allocations), then small transfers within
-// them. Shapes from BACKGROUND.md, "NVIDIA driver DMA shapes".
+// The `llm` profile (formerly `buffers`): a few very large pinned buffers set up first (weights
+// staging: the resource manager's dma_map_sg over an allocation's chunks, contiguous runs
+// merged) and coherent allocations, then steady small per-step transfers within the buffers.
+// Shapes from BACKGROUND.md, "NVIDIA driver DMA shapes".
 #include <algorithm>
 #include <bit>
 #include <vector>
 
+#include "traces/gen/guest_memory.hpp"
 #include "traces/gen/profiles.hpp"
-#include "traces/gen/rng.hpp"
 
 namespace dartlab::trace::gen {
 
 namespace {
 
-// Runs of a buffer: 16 KiB << k, k uniform in 0..7, so 16 KiB .. 2 MiB. A guess at how
-// fragmented the guest's free memory is when the driver allocates.
-constexpr std::uint64_t kRunMinBytes = std::uint64_t{16} << 10;
-constexpr std::uint32_t kRunSizes = 8;
-// Transfers: uploads and readbacks. A guess.
+// Transfers: uploads (token ids, prompts) and readbacks (logits). A guess.
 constexpr Probability kToDevice = Probability::of(0.6);
 constexpr Probability kHalf = Probability::of(0.5);
 
 struct Buffer {
-  std::uint64_t id = 0;
-  std::vector<Segment> segments;    // the runs, contiguous ones merged
+  SgBuffer sg;                      // the runs, contiguous ones merged
   std::vector<std::uint64_t> ends;  // byte offset in the buffer where each segment ends
 };
 
@@ -50,9 +46,9 @@ std::size_t segment_at(const std::vector<std::uint64_t>& ends, std::uint64_t off
   return static_cast<std::size_t>(first - ends.data()) + (*first <= offset ? 1 : 0);
 }
 
-class BuffersGenerator final : public Generator {
+class LlmGenerator final : public Generator {
  public:
-  explicit BuffersGenerator(const GenParams& params);
+  explicit LlmGenerator(const GenParams& params);
 
   bool next(Event& ev) override;
   const std::vector<std::string>& devices() const override { return gpu_devices(); }
@@ -72,6 +68,7 @@ class BuffersGenerator final : public Generator {
   Rng rng_;
   GuestMemory memory_;
   GenParams params_;
+  unsigned chunk_order_;
   std::uint32_t buffers_left_;
   std::uint32_t allocs_left_;
   std::uint32_t transfer_sizes_;  // transfer_min_bytes << k for k below this
@@ -83,11 +80,20 @@ class BuffersGenerator final : public Generator {
   std::uint32_t transfers_live_ = 0;
 };
 
-BuffersGenerator::BuffersGenerator(const GenParams& params)
+// The driver keeps about one allocation per chunk of its buffers live, for the guest's own
+// working set to scale with (guest_memory.hpp).
+std::uint64_t expected_chunks(const GenParams& params) {
+  return (params.buffer_count * ((params.buffer_min_bytes + params.buffer_max_bytes) / 2)) /
+             params.chunk_bytes +
+         params.big_alloc_count;
+}
+
+LlmGenerator::LlmGenerator(const GenParams& params)
     : budget_(params.events, params.drain),
       rng_(params.seed),
-      memory_(make_guest_memory(params)),
+      memory_(params, expected_chunks(params)),
       params_(params),
+      chunk_order_(order_for(params.chunk_bytes)),
       buffers_left_(params.buffer_count),
       allocs_left_(params.big_alloc_count),
       transfer_sizes_(static_cast<std::uint32_t>(std::countr_zero(params.transfer_max_bytes) -
@@ -97,7 +103,7 @@ BuffersGenerator::BuffersGenerator(const GenParams& params)
   allocations_.reserve(params.big_alloc_count);
 }
 
-bool BuffersGenerator::next(Event& ev) {
+bool LlmGenerator::next(Event& ev) {
   if (budget_.done()) return false;
   ev = Event{};
   if (budget_.must_drain(live())) {
@@ -115,8 +121,8 @@ bool BuffersGenerator::next(Event& ev) {
   return true;
 }
 
-bool BuffersGenerator::set_up(Event& ev) {
-  // Coherent allocations first: they need whole free clusters, easiest to find in empty RAM.
+bool LlmGenerator::set_up(Event& ev) {
+  // Coherent allocations first: they need whole buddy blocks, easiest to find in empty RAM.
   while (allocs_left_ > 0) {
     --allocs_left_;
     if (alloc_big(ev)) return true;
@@ -128,8 +134,8 @@ bool BuffersGenerator::set_up(Event& ev) {
   return false;
 }
 
-bool BuffersGenerator::alloc_big(Event& ev) {
-  const auto gpa = memory_.alloc_block(rng_, params_.big_alloc_bytes);
+bool LlmGenerator::alloc_big(Event& ev) {
+  const auto gpa = memory_.alloc(order_for(params_.big_alloc_bytes));
   if (!gpa) return false;  // no room: the workload goes on without it
   const Allocation allocation{next_id_++, *gpa, params_.big_alloc_bytes};
   allocations_.push_back(allocation);
@@ -141,44 +147,30 @@ bool BuffersGenerator::alloc_big(Event& ev) {
   return true;
 }
 
-bool BuffersGenerator::map_buffer(Event& ev) {
-  const std::uint64_t units = rng_.between(params_.buffer_min_bytes / kRunMinBytes,
-                                           params_.buffer_max_bytes / kRunMinBytes);
-  std::uint64_t left = units * kRunMinBytes;
+bool LlmGenerator::map_buffer(Event& ev) {
+  const std::uint64_t chunks = rng_.between(params_.buffer_min_bytes / params_.chunk_bytes,
+                                            params_.buffer_max_bytes / params_.chunk_bytes);
   Buffer buffer;
-  std::uint64_t bytes = 0;
-  while (left > 0) {
-    const std::uint64_t run = std::min(kRunMinBytes << rng_.below(kRunSizes), std::bit_floor(left));
-    const auto gpa = memory_.alloc_block(rng_, run);
-    if (!gpa) break;  // no room: the buffer stays as large as it got
-    if (!buffer.segments.empty() &&
-        buffer.segments.back().gpa + buffer.segments.back().len_bytes == *gpa) {
-      buffer.segments.back().len_bytes += run;  // contiguous runs merge, as the driver does
-      buffer.ends.back() += run;
-    } else {
-      buffer.segments.push_back(Segment{*gpa, run});
-      buffer.ends.push_back(bytes + run);
-    }
-    bytes += run;
-    left -= run;
+  if (!alloc_sg_buffer(memory_, chunks * params_.chunk_bytes, chunk_order_, buffer.sg.segments)) {
+    return false;  // no room: the workload goes on without it
   }
-  if (buffer.segments.empty()) return false;
-  buffer.id = next_id_++;
+  std::uint64_t end = 0;
+  buffer.ends.reserve(buffer.sg.segments.size());
+  for (const Segment& segment : buffer.sg.segments) {
+    buffer.ends.push_back(end += segment.len_bytes);
+  }
+  buffer.sg.id = next_id_++;
   buffers_.push_back(std::move(buffer));
-  ev.kind = EventKind::MapSg;
-  ev.dir = Direction::Bidirectional;
-  ev.id = buffers_.back().id;
-  ev.segments = buffers_.back().segments;
+  buffers_.back().sg.write_map(ev);
   return true;
 }
 
-void BuffersGenerator::map_transfer(Event& ev) {
+void LlmGenerator::map_transfer(Event& ev) {
   // A place in a buffer, by bytes, so that long runs are chosen as often as their size says.
-  // There is a buffer: check_buffers_params keeps the setup within half of guest RAM, so the
-  // first run of the first buffer always finds room.
+  // There is a buffer: check_llm_params keeps the setup within half of guest RAM.
   const Buffer& buffer = buffers_[rng_.below(buffers_.size())];
   const std::uint64_t offset = rng_.between(0, buffer.ends.back() - 1);
-  const Segment& segment = buffer.segments[segment_at(buffer.ends, offset)];
+  const Segment& segment = buffer.sg.segments[segment_at(buffer.ends, offset)];
 
   std::uint64_t len = params_.transfer_min_bytes << rng_.below(transfer_sizes_);
   std::uint64_t gpa = segment.gpa;
@@ -200,7 +192,7 @@ void BuffersGenerator::map_transfer(Event& ev) {
   ev.len_bytes = len;
 }
 
-void BuffersGenerator::unmap_transfer(Event& ev) {
+void LlmGenerator::unmap_transfer(Event& ev) {
   const Transfer& transfer = transfers_[transfers_head_];
   if (++transfers_head_ == transfers_.size()) transfers_head_ = 0;
   --transfers_live_;
@@ -209,65 +201,73 @@ void BuffersGenerator::unmap_transfer(Event& ev) {
   ev.id = transfer.id;
 }
 
-void BuffersGenerator::release(Event& ev) {
+void LlmGenerator::release(Event& ev) {
   if (transfers_live_ > 0) {
     unmap_transfer(ev);
   } else if (!allocations_.empty()) {
     const Allocation& allocation = allocations_.back();
-    memory_.free(allocation.gpa, allocation.len_bytes);
+    memory_.free_range(allocation.gpa, allocation.len_bytes);
     ev.kind = EventKind::Free;
     ev.dir = Direction::Bidirectional;
     ev.id = allocation.id;
     allocations_.pop_back();
   } else {
-    const Buffer& buffer = buffers_.back();
-    for (const Segment& segment : buffer.segments) memory_.free(segment.gpa, segment.len_bytes);
-    ev.kind = EventKind::UnmapSg;
-    ev.dir = Direction::Bidirectional;
-    ev.id = buffer.id;
+    buffers_.back().sg.release(memory_, ev);
     buffers_.pop_back();
   }
 }
 
 }  // namespace
 
-std::string check_buffers_params(const GenParams& params) {
-  constexpr std::uint64_t kGranule = kRunMinBytes;
-  if (params.buffer_count == 0 || params.buffer_count > 4096)
-    return "buffer_count must be 1 .. 4096";
-  if (params.buffer_min_bytes < kGranule || params.buffer_min_bytes % kGranule != 0 ||
-      params.buffer_max_bytes % kGranule != 0 ||
-      params.buffer_min_bytes > params.buffer_max_bytes) {
-    return "buffer_min_bytes and buffer_max_bytes must be multiples of 16 KiB, min >= 16 KiB, "
-           "min <= max";
+std::string check_chunk_params(const GenParams& params) {
+  if (!std::has_single_bit(params.chunk_bytes) || params.chunk_bytes < kGuestPageBytes ||
+      params.chunk_bytes > order_bytes(kMaxPageOrder)) {
+    return "--chunk must be a power of two, 4K .. 4M (one buddy block)";
   }
+  return {};
+}
+
+std::string check_llm_params(const GenParams& params) {
+  if (std::string reason = check_chunk_params(params); !reason.empty()) return reason;
+  if (params.buffer_count == 0 || params.buffer_count > 4096) {
+    return "--buffer-count must be 1 .. 4096";
+  }
+  if (params.buffer_min_bytes == 0 || params.buffer_min_bytes % params.chunk_bytes != 0 ||
+      params.buffer_max_bytes % params.chunk_bytes != 0 ||
+      params.buffer_min_bytes > params.buffer_max_bytes) {
+    return "--buffer-min and --buffer-max must be whole chunks (--chunk), 0 < min <= max";
+  }
+  if (params.buffer_max_bytes / params.chunk_bytes > kMaxSgSegments) {
+    return "--buffer-max must be at most 4096 chunks (--chunk), the most a map_sg may have";
+  }
+  if (params.big_alloc_count > 4096) return "--big-alloc-count must be 0 .. 4096";
   if (params.big_alloc_count > 0 &&
-      (!std::has_single_bit(params.big_alloc_bytes) || params.big_alloc_bytes < kGuestPageBytes)) {
-    return "big_alloc_bytes must be a power of two >= 4 KiB";
+      (!std::has_single_bit(params.big_alloc_bytes) || params.big_alloc_bytes < kGuestPageBytes ||
+       params.big_alloc_bytes > order_bytes(kMaxPageOrder))) {
+    return "--big-alloc must be a power of two, 4K .. 4M (one buddy block)";
   }
   if (!std::has_single_bit(params.transfer_min_bytes) ||
       !std::has_single_bit(params.transfer_max_bytes) ||
       params.transfer_min_bytes < kGuestPageBytes ||
       params.transfer_min_bytes > params.transfer_max_bytes) {
-    return "transfer_min_bytes and transfer_max_bytes must be powers of two, 4 KiB <= min <= max";
+    return "--transfer-min and --transfer-max must be powers of two, 4K <= min <= max";
   }
   if (params.transfers_in_flight == 0 || params.transfers_in_flight > (1u << 20)) {
-    return "transfers_in_flight must be 1 .. 2^20";
+    return "--transfers-in-flight must be 1 .. 2^20";
   }
-  // Half of RAM for the worst case, so that fragmentation never starves the setup. The sizes are
-  // bounded above, so the products cannot overflow.
-  const std::uint64_t worst =
-      params.buffer_count * std::min(params.buffer_max_bytes, std::uint64_t{1} << 40) +
-      params.big_alloc_count * std::min(params.big_alloc_bytes, std::uint64_t{1} << 40);
+  // Half of RAM for the worst case, so that fragmentation never starves the setup. The counts
+  // and sizes are bounded above, so the products cannot overflow.
+  const std::uint64_t worst = params.buffer_count * params.buffer_max_bytes +
+                              params.big_alloc_count * params.big_alloc_bytes;
   if (worst > params.guest_ram_bytes / 2) {
-    return "buffer_count * buffer_max_bytes + big_alloc_count * big_alloc_bytes must fit in half "
-           "of guest_ram_bytes";
+    return "--buffer-count x --buffer-max + --big-alloc-count x --big-alloc must fit in half of "
+           "--guest-ram";
   }
   return {};
 }
 
-std::unique_ptr<Generator> make_buffers(const GenParams& params) {
-  return std::make_unique<BuffersGenerator>(params);
+std::unique_ptr<Generator> make_llm(const GenParams& params) {
+  return std::make_unique<LlmGenerator>(params);
 }
 
 }  // namespace dartlab::trace::gen
