@@ -38,9 +38,9 @@ demo: build
 	@echo "== dartlab replay on the bundled samples"
 	$(DARTLAB) replay $(SAMPLES) --policy direct --policy window:64K --policy window:256K --policy window:1M
 	@echo
-	@echo "== the same game under a stingier host: 2048 mappings, 256 MiB"
+	@echo "== the same game under a stingier host: 2048 mappings, 64 MiB"
 	$(DARTLAB) replay traces/samples/game.trace --policy direct --policy window:256K --policy window:1M \
-	  --dart aperture=256M,slots=2048
+	  --dart aperture=64M,slots=2048
 	@echo
 	@echo "== what the game asks for, before any policy (dartlab stats)"
 	$(DARTLAB) stats traces/samples/game.trace
