@@ -24,8 +24,9 @@ class ExtentTree {
     std::uint64_t pages = 0;
   };
 
-  // by_size: keep the (length, start) order that smallest_fitting() needs.
-  explicit ExtentTree(bool by_size = true);
+  // by_size: keep the (length, start) order that smallest_fitting() needs; aligned: keep the
+  // aligned rooms that highest_aligned() and largest_aligned_request() need.
+  explicit ExtentTree(bool by_size = true, bool aligned = false);
 
   // Drops every extent; then [first_page, first_page + page_count) is one free extent.
   void reset(std::uint64_t first_page, std::uint64_t page_count);
@@ -33,9 +34,21 @@ class ExtentTree {
   NodeId lowest_fitting(std::uint64_t pages) const;    // lowest start with length >= pages
   NodeId smallest_fitting(std::uint64_t pages) const;  // smallest (length, start) with length >= pages; needs by_size
   Extent extent(NodeId node) const;
+  NodeId containing(std::uint64_t page) const;  // the extent holding that page, or kNone
+
+  // Needs aligned. Among extents whose first page lies in [lo_page, hi_page), the highest one
+  // with room for `pages` pages starting on a 2^align_order boundary (relative to page 0);
+  // kNone if none. The highest such start within it is round_down(end - pages, 2^align_order).
+  NodeId highest_aligned(std::uint64_t pages, unsigned align_order, std::uint64_t lo_page,
+                         std::uint64_t hi_page) const;
+  // Needs aligned. The largest n that fits some extent when aligned to bit_ceil(n) pages.
+  std::uint64_t largest_aligned_request() const;
 
   // Takes `pages` from the front of `node` (which must fit them); returns their first page.
   std::uint64_t take_front(NodeId node, std::uint64_t pages);
+  // Takes [first_page, first_page + pages), which must lie inside `node`; what is left on either
+  // side stays free (the part above becomes a new extent).
+  void take(NodeId node, std::uint64_t first_page, std::uint64_t pages);
   // Adds a free run, merging it with the extents that touch it.
   void give_back(std::uint64_t first_page, std::uint64_t pages);
 
@@ -74,6 +87,10 @@ class ExtentTree {
   NodeId before(std::uint64_t first_page) const;  // highest start < first_page
   NodeId after(std::uint64_t first_page) const;   // lowest start >= first_page
   void collect(NodeId n, std::vector<Extent>& out) const;
+  std::uint64_t* room(NodeId n) { return room_.data() + std::size_t{n} * orders_; }
+  const std::uint64_t* room(NodeId n) const { return room_.data() + std::size_t{n} * orders_; }
+  NodeId highest_aligned_in(NodeId x, std::uint64_t pages, unsigned order, std::uint64_t lo_page,
+                            std::uint64_t hi_page, bool above_lo, bool below_hi) const;
 
   std::vector<Node> nodes_;
   NodeId free_list_ = kNone;  // chained through child[kByStart][0]
@@ -81,6 +98,9 @@ class ExtentTree {
   std::uint64_t free_pages_ = 0;
   std::uint64_t extent_count_ = 0;
   bool by_size_ = true;
+  bool aligned_ = false;
+  unsigned orders_ = 0;              // aligned: orders 0 .. orders_-1, enough for any request that fits
+  std::vector<std::uint64_t> room_;  // aligned: orders_ per node, the subtree's best aligned room
   std::uint32_t rng_ = 0x9e3779b9u;  // treap priorities; fixed seed keeps runs reproducible
 };
 
