@@ -3,17 +3,26 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <stdexcept>
 
 namespace dartlab::dart {
 
 namespace {
 
-// The longest run of [first_page, first_page + pages) that starts on a 2^order-page boundary.
-std::uint64_t aligned_room(std::uint64_t first_page, std::uint64_t pages, unsigned order) {
+// The longest run of [first_page, first_page + pages) that starts on a 2^order-page boundary,
+// kept only if some request of that order fits it: requests of order k > 0 are longer than
+// 2^(k-1) pages, so a shorter room counts as none. So an extent (or subtree) of at most m pages
+// has rooms only at orders below active_orders(m), and pull() looks no further.
+std::uint32_t aligned_room(std::uint64_t first_page, std::uint64_t pages, unsigned order) {
   const std::uint64_t align = std::uint64_t{1} << order;
   const std::uint64_t end = first_page + pages;
   const std::uint64_t start = (first_page + align - 1) & ~(align - 1);
-  return start < end && start >= first_page ? end - start : 0;  // start < first_page: wrapped
+  const std::uint64_t room = start < end && start >= first_page ? end - start : 0;  // start < first_page: wrapped
+  return room > align / 2 ? static_cast<std::uint32_t>(room) : 0;  // room <= pages < 2^32: reset() checks
+}
+
+unsigned active_orders(std::uint64_t max_pages) {
+  return max_pages == 0 ? 0 : static_cast<unsigned>(std::bit_width(max_pages - 1)) + 1;
 }
 
 }  // namespace
@@ -26,6 +35,7 @@ void ExtentTree::reset(std::uint64_t first_page, std::uint64_t page_count) {
   nodes_.assign(1, Node{});
   nodes_.shrink_to_fit();  // memory follows live extents, also after a reset
   // A request of n <= page_count pages aligns to at most bit_ceil(page_count): order bit_width(page_count - 1).
+  if (aligned_ && page_count > UINT32_MAX) throw std::length_error("aligned extent tree: 2^32 pages or more");
   orders_ = aligned_ ? static_cast<unsigned>(std::bit_width(page_count > 0 ? page_count - 1 : 0)) + 1 : 0;
   room_.assign(orders_, 0);  // the sentinel's: no room at any order
   room_.shrink_to_fit();
@@ -43,19 +53,26 @@ bool ExtentTree::key_less(Order order, NodeId a, NodeId b) const {
   return x.pages != y.pages ? x.pages < y.pages : x.first_page < y.first_page;
 }
 
-void ExtentTree::pull(Order order, NodeId n) {
-  if (order != kByStart || n == kNone) return;
+bool ExtentTree::pull(Order order, NodeId n) {
+  if (order != kByStart || n == kNone) return false;
   Node& x = nodes_[n];
   const NodeId left = x.child[kByStart][0];
   const NodeId right = x.child[kByStart][1];
-  x.max_pages = std::max({x.pages, nodes_[left].max_pages, nodes_[right].max_pages});
-  if (!aligned_) return;
-  std::uint64_t* mine = room(n);
-  const std::uint64_t* l = room(left);
-  const std::uint64_t* r = room(right);
-  for (unsigned k = 0; k < orders_; ++k) {
-    mine[k] = std::max({aligned_room(x.first_page, x.pages, k), l[k], r[k]});
+  const std::uint64_t max_pages = std::max({x.pages, nodes_[left].max_pages, nodes_[right].max_pages});
+  bool changed = max_pages != x.max_pages;
+  // Orders above both the old and the new active range hold 0 and stay 0 (children's too).
+  const unsigned orders = std::min(orders_, active_orders(std::max(max_pages, x.max_pages)));
+  x.max_pages = max_pages;
+  if (!aligned_) return changed;
+  std::uint32_t* mine = room(n);
+  const std::uint32_t* l = room(left);
+  const std::uint32_t* r = room(right);
+  for (unsigned k = 0; k < orders; ++k) {
+    const std::uint32_t best = std::max({aligned_room(x.first_page, x.pages, k), l[k], r[k]});
+    changed |= best != mine[k];
+    mine[k] = best;
   }
+  return changed;
 }
 
 // Splits `root` into keys less than key(key) and the rest.
@@ -113,18 +130,23 @@ void ExtentTree::insert(Order order, NodeId n) {
 
 void ExtentTree::remove(Order order, NodeId n) { root_[order] = erase_from(order, root_[order], n); }
 
-void ExtentTree::refresh_path(NodeId root, std::uint64_t first_page) {
-  if (root == kNone) return;
-  const Node& x = nodes_[root];
-  if (first_page != x.first_page) refresh_path(x.child[kByStart][first_page < x.first_page ? 0 : 1], first_page);
-  pull(kByStart, root);
+void ExtentTree::refresh_path(std::uint64_t first_page) {
+  path_.clear();
+  for (NodeId x = root_[kByStart]; x != kNone;) {
+    path_.push_back(x);
+    if (nodes_[x].first_page == first_page) break;
+    x = nodes_[x].child[kByStart][first_page < nodes_[x].first_page ? 0 : 1];
+  }
+  // Above a node whose aggregates did not change, none do: most updates stop low in the tree.
+  for (auto it = path_.rbegin(); it != path_.rend() && pull(kByStart, *it); ++it) {
+  }
 }
 
 void ExtentTree::resize(NodeId n, std::uint64_t first_page, std::uint64_t pages) {
   if (by_size_) remove(kBySize, n);
   nodes_[n].first_page = first_page;
   nodes_[n].pages = pages;
-  refresh_path(root_[kByStart], first_page);
+  refresh_path(first_page);
   if (by_size_) insert(kBySize, n);
 }
 
@@ -148,7 +170,7 @@ ExtentTree::NodeId ExtentTree::new_node(std::uint64_t first_page, std::uint64_t 
   x.max_pages = pages;
   x.priority = rng_;
   if (aligned_) {
-    for (unsigned k = 0; k < orders_; ++k) room(n)[k] = aligned_room(first_page, pages, k);
+    for (unsigned k = 0; k < orders_; ++k) room(n)[k] = aligned_room(first_page, pages, k);  // all: reused slots
   }
   return n;
 }
@@ -220,17 +242,13 @@ ExtentTree::NodeId ExtentTree::highest_aligned(std::uint64_t pages, unsigned ali
 
 std::uint64_t ExtentTree::largest_aligned_request() const {
   assert(aligned_ && "largest_aligned_request needs the aligned rooms");
-  // Requests of order k are n in (2^(k-1), 2^k]; the largest that fits is min(room, 2^k) if that
-  // is still of order k. A smaller order never beats a larger one that fits, but rooms are not
-  // monotone in k, so look at every order.
-  const std::uint64_t* best = room(root_[kByStart]);
-  std::uint64_t largest = 0;
-  for (unsigned k = 0; k < orders_; ++k) {
-    const std::uint64_t cap = std::uint64_t{1} << k;
-    const std::uint64_t n = std::min(best[k], cap);
-    if (n > cap / 2) largest = std::max(largest, n);
+  // Requests of order k are n in (2^(k-1), 2^k]; the largest that fits is min(room, 2^k), and
+  // any fit at a higher order is longer than every request of a lower one.
+  const std::uint32_t* best = room(root_[kByStart]);
+  for (unsigned k = std::min(orders_, active_orders(nodes_[root_[kByStart]].max_pages)); k-- > 0;) {
+    if (best[k] != 0) return std::min<std::uint64_t>(best[k], std::uint64_t{1} << k);  // non-zero rooms fit their order
   }
-  return largest;
+  return 0;
 }
 
 ExtentTree::Extent ExtentTree::extent(NodeId node) const { return {nodes_[node].first_page, nodes_[node].pages}; }

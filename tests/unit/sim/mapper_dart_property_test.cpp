@@ -86,7 +86,9 @@ TEST_CASE("the mapper never hands out a DMA address whose translation misses, an
   CHECK(d.stats().live_mappings == 0);
   CHECK(d.stats().mapped_bytes == 0);
   CHECK(d.stats().free_bytes == d.config().aperture_bytes);
-  CHECK(d.stats().largest_free_bytes == d.config().aperture_bytes);
+  // Coalesced back to where it started (buddy and linux cannot serve the whole aperture at once:
+  // it does not start on a large enough boundary).
+  CHECK(d.stats().largest_free_bytes == dart::Dart(d.config()).stats().largest_free_bytes);
   CHECK(d.stats().tables_live == 0);
   CHECK(m.stats().failed_maps == refused);
   // A released mapping no longer translates.
