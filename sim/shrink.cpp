@@ -48,6 +48,13 @@ namespace {
 
 constexpr std::uint32_t kNotReleased = ~std::uint32_t{0};
 
+std::uint64_t request_bytes(const trace::Event& ev) {
+  if (ev.kind != trace::EventKind::MapSg) return ev.len_bytes;
+  std::uint64_t bytes = 0;
+  for (const trace::Segment& s : ev.segments) bytes += s.len_bytes;
+  return bytes;
+}
+
 // One request of the prefix: the events that make it (accesses dropped).
 struct Unit {
   std::uint32_t map_event;
@@ -103,19 +110,31 @@ ShrinkResult shrink_failure(const StressHistory& history, std::uint64_t prefix_e
   if (!fails(all))
     throw std::logic_error(fmt::format("shrink: the soak's {} events do not fail by {} when replayed", prefix_events,
                                        mapper::to_string(reason)));
+  const auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    std::chrono::duration<double>(options.max_seconds));
+  const auto out_of_time = [&] { return std::chrono::steady_clock::now() >= deadline; };
+  DdminStats stats;
+  std::vector<std::uint32_t> kept;
+
   std::vector<std::uint32_t> live;
   for (std::uint32_t u = 0; u < units.size(); ++u)
     if (units[u].release_event == kNotReleased) live.push_back(u);
-  if (live.size() < all.size() && fails(live)) {
+  if (live.size() == all.size() || fails(live)) {  // nothing released: the whole prefix is live, and fails
     result.live_cut = true;
-    all.swap(live);
+    // The refused request is the prefix's last map: the last unit.
+    const auto refused = static_cast<std::uint32_t>(units.size() - 1);
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> by_size;  // (bytes, unit)
+    for (const std::uint32_t u : live)
+      if (u != refused) by_size.emplace_back(request_bytes(history.event(units[u].map_event)), u);
+    std::stable_sort(by_size.begin(), by_size.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    std::vector<std::uint32_t> ranked{refused};
+    for (const auto& entry : by_size) ranked.push_back(entry.second);
+    kept = shortest_failing_prefix(ranked, fails, out_of_time, stats);
+    result.ranked_cut_requests = kept.size();
+    kept = remove_singles(std::move(kept), fails, out_of_time, stats);
+  } else {
+    kept = ddmin(std::move(all), fails, out_of_time, stats);
   }
-
-  const auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                    std::chrono::duration<double>(options.max_seconds));
-  DdminStats stats;
-  const std::vector<std::uint32_t> kept =
-      ddmin(std::move(all), fails, [&] { return std::chrono::steady_clock::now() >= deadline; }, stats);
 
   candidate_events(kept);
   result.events = events;

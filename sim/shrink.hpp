@@ -55,17 +55,23 @@ struct ShrinkResult {
   std::uint64_t requests = 0;  // requests left
   std::uint64_t predicate_calls = 0;
   double seconds = 0;
-  bool complete = false;  // ddmin ran to its end: no single request can be removed (1-minimal)
-  bool live_cut = false;  // the first cut held: only requests live at the failure were needed
+  bool complete = false;  // the search ran to its end: no single request can be removed (1-minimal)
+  bool live_cut = false;  // only requests live at the failure were needed
+  std::uint64_t ranked_cut_requests = 0;  // after the largest-first cut (0: not tried)
 };
 
 // Shrinks the history's first `prefix_events` events (the last of them the refused map) to a
-// trace whose first refused map under `run` is refused for `reason`. Before ddmin, two cuts:
-// access events go (they translate, never change what is mapped where), and the requests still
-// live at the failure are tried alone (a slots or aperture failure depends only on what is live,
-// so this usually holds for them and removes all the churn at once; a fragmented one needs the
-// released requests that cut the holes, and ddmin starts from everything). Throws
-// std::logic_error if the prefix itself does not fail so (the soak and a replay disagree).
+// trace whose first refused map under `run` is refused for `reason`, in steps:
+// 1. Access events go: they translate, never change what is mapped where.
+// 2. The requests still live at the failure are tried alone. A slots or aperture failure
+//    depends on what is live, not on how it got there, so this usually holds for them and drops
+//    all the churn at once; a fragmented one needs the released requests that cut the holes.
+// 3. If it held: the refused request, then the others largest first, the shortest such list
+//    that fails (bisection): the fewest requests that fill the slots or the bytes. Then single
+//    removals to a 1-minimal trace.
+// 4. Else ddmin (complement first) over every request, which ends 1-minimal.
+// Stops at options.max_seconds with the smallest failing trace found (complete = false).
+// Throws std::logic_error if the prefix itself does not fail so (the soak and a replay disagree).
 ShrinkResult shrink_failure(const StressHistory& history, std::uint64_t prefix_events, const RunConfig& run,
                             mapper::MapError reason, const ShrinkOptions& options);
 

@@ -6,7 +6,7 @@ namespace dartlab::sim {
 
 std::vector<std::uint32_t> ddmin(std::vector<std::uint32_t> current, const DdminTest& fails,
                                  const std::function<bool()>& stop, DdminStats& stats) {
-  stats = {};
+  stats.complete = false;
   std::vector<std::uint32_t> candidate;  // one buffer for every subset tried
   candidate.reserve(current.size());
   std::size_t n = 2;
@@ -48,6 +48,53 @@ std::vector<std::uint32_t> ddmin(std::vector<std::uint32_t> current, const Ddmin
   }
   stats.complete = true;
   return current;
+}
+
+std::vector<std::uint32_t> remove_singles(std::vector<std::uint32_t> current, const DdminTest& fails,
+                                          const std::function<bool()>& stop, DdminStats& stats) {
+  stats.complete = false;
+  std::vector<std::uint32_t> candidate;
+  candidate.reserve(current.size());
+  for (bool removed = true; removed;) {
+    removed = false;
+    // Back to front: erasing position i leaves the positions still to try where they were.
+    for (std::size_t i = current.size(); i-- > 0;) {
+      if (current.size() < 2) break;  // the empty set never fails
+      if (stop()) return current;
+      candidate.assign(current.begin(), current.end());
+      candidate.erase(candidate.begin() + static_cast<std::ptrdiff_t>(i));
+      ++stats.tests;
+      if (fails(candidate)) {
+        current.swap(candidate);
+        removed = true;
+      }
+    }
+  }
+  stats.complete = true;
+  return current;
+}
+
+std::vector<std::uint32_t> shortest_failing_prefix(std::span<const std::uint32_t> ranked, const DdminTest& fails,
+                                                   const std::function<bool()>& stop, DdminStats& stats) {
+  std::vector<std::uint32_t> candidate;
+  candidate.reserve(ranked.size());
+  const auto prefix = [&](std::size_t n) {
+    candidate.assign(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n));
+    std::sort(candidate.begin(), candidate.end());
+  };
+  std::size_t low = 1;                // shorter prefixes than this are not known to fail...
+  std::size_t high = ranked.size();  // ...and this one does
+  while (low < high && !stop()) {
+    const std::size_t mid = low + (high - low) / 2;
+    prefix(mid);
+    ++stats.tests;
+    if (fails(candidate))
+      high = mid;
+    else
+      low = mid + 1;
+  }
+  prefix(high);
+  return candidate;
 }
 
 }  // namespace dartlab::sim

@@ -56,7 +56,7 @@ struct StressOptions {
   StressLimits limits;
   StressHistory* history = nullptr;  // when given, every event applied is recorded (for shrinking)
   // Called every few thousand events with the count so far (a progress line).
-  std::function<void(std::uint64_t events)> progress;
+  std::function<void(std::uint64_t events)> progress = {};
 };
 
 // Runs the soak. A source error or an inconsistency the replay finds returns the message

@@ -136,20 +136,20 @@ std::string describe_dart(const sim::DartSnapshot& d) {
                      sim::human_bytes(d.largest_free_bytes), d.frag_index());
 }
 
-void print_curve(const sim::FragmentationCurve& curve) {
+void print_curve(std::FILE* out, const sim::FragmentationCurve& curve) {
   const auto points = curve.points();
   if (points.empty()) return;
   std::vector<double> frag(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) frag[i] = points[i].frag_index;
-  fmt::print("fragmentation index (1 - largest free extent / free bytes; 0 one free run, 1 dust), worst per {} event{}:\n",
+  fmt::print(out, "fragmentation index (1 - largest free extent / free bytes; 0 one free run, 1 dust), worst per {} event{}:\n",
              curve.bucket_events(), curve.bucket_events() == 1 ? "" : "s");
-  fmt::print("  0 {} 1\n", sim::sparkline(frag, 0.0, 1.0, kSparklineColumns));
-  fmt::print("  {:>12}  {:>10}  {:>10}  {:>11}  {:>13}\n", "to event", "frag index", "live maps", "mapped", "largest free");
+  fmt::print(out, "  0 {} 1\n", sim::sparkline(frag, 0.0, 1.0, kSparklineColumns));
+  fmt::print(out, "  {:>12}  {:>10}  {:>10}  {:>11}  {:>13}\n", "to event", "frag index", "live maps", "mapped", "largest free");
   const std::size_t rows = std::min(kCurveRows, points.size());
   for (std::size_t r = 0; r < rows; ++r) {
     // Evenly spaced, the last point always shown: it holds the failure.
     const sim::FragmentationCurve::Point& p = points[rows == 1 ? 0 : r * (points.size() - 1) / (rows - 1)];
-    fmt::print("  {:>12}  {:>10.3f}  {:>10}  {:>11}  {:>13}\n", p.event, p.frag_index, p.live_mappings,
+    fmt::print(out, "  {:>12}  {:>10.3f}  {:>10}  {:>11}  {:>13}\n", p.event, p.frag_index, p.live_mappings,
                sim::human_bytes(p.mapped_bytes), sim::human_bytes(p.largest_free_bytes));
   }
 }
@@ -177,18 +177,18 @@ nlohmann::ordered_json curve_json(const sim::FragmentationCurve& curve) {
 }
 
 // Prints the file's lines: all of them when the trace is short, else its head.
-void print_trace_file(const std::string& path, std::size_t events) {
+void print_trace_file(std::FILE* out, const std::string& path, std::size_t events) {
   std::FILE* f = std::fopen(path.c_str(), "r");
   if (f == nullptr) return;
   const std::size_t shown = events <= kPrintWholeEvents ? events : kPrintHeadEvents;
   std::size_t event_lines = 0;
   char line[4096];
   while (event_lines < shown && std::fgets(line, sizeof line, f) != nullptr) {
-    fmt::print("  {}", line);
+    fmt::print(out, "  {}", line);
     if (line[0] != '#' && std::string_view(line).rfind("dartlab-trace", 0) != 0) ++event_lines;
   }
   std::fclose(f);
-  if (shown < events) fmt::print("  ... ({} more events)\n", events - shown);
+  if (shown < events) fmt::print(out, "  ... ({} more events)\n", events - shown);
 }
 
 struct ShrinkReport {
@@ -282,41 +282,49 @@ int run_stress(StressArgs& a) {
     return kExitTrace;
   }
   const sim::StressResult& r = std::get<sim::StressResult>(outcome);
+  // JSON on standard output moves the report for people to standard error: it is never skipped,
+  // the reproduce line least of all.
+  std::FILE* out = a.json_path == "-" ? stderr : stdout;
   const std::string reproduce = reproduce_command(a, policy_spec, dart_spec, r.events);
   const double rate = r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0.0;
 
   const std::string source_name =
       from_trace ? fmt::format("{} looped (jitter {}, leftovers {})", a.trace_path, format_size(a.jitter_bytes), a.leftovers)
                  : a.profile;
-  fmt::print("stress: {}, seed {}, under {} on {}\n", source_name, a.seed, policy_spec, dart_spec);
+  fmt::print(out, "stress: {}, seed {}, under {} on {}\n", source_name, a.seed, policy_spec, dart_spec);
   if (r.failure) {
     const sim::StressFailure& f = *r.failure;
-    fmt::print("FAILED at event {}: {} maps before it asked for {} in all ({:.2f} s, {:.0f} events/s)\n", f.event,
+    fmt::print(out, "FAILED at event {}: {} maps before it asked for {} in all ({:.2f} s, {:.0f} events/s)\n", f.event,
                r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
-    fmt::print("  refused: {}, reason {}\n", describe_request(f), mapper::to_string(f.reason));
-    fmt::print("  DART then: {}\n", describe_dart(f.dart));
+    fmt::print(out, "  refused: {}, reason {}\n", describe_request(f), mapper::to_string(f.reason));
+    fmt::print(out, "  DART then: {}\n", describe_dart(f.dart));
   } else {
-    fmt::print("no failure within {} events (stopped by {}; {} maps asked for {}; {:.2f} s, {:.0f} events/s)\n", r.events,
+    fmt::print(out, "no failure within {} events (stopped by {}; {} maps asked for {}; {:.2f} s, {:.0f} events/s)\n", r.events,
                sim::to_string(r.stop), r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
-    fmt::print("  DART at the end: {}\n", describe_dart(r.final_dart));
+    fmt::print(out, "  DART at the end: {}\n", describe_dart(r.final_dart));
   }
-  print_curve(r.curve);
-  fmt::print("reproduce: {}\n", reproduce);
-  std::fflush(stdout);
+  print_curve(out, r.curve);
+  fmt::print(out, "reproduce: {}\n", reproduce);
+  std::fflush(out);
 
   std::optional<ShrinkReport> shrunk;
   if (a.shrink && r.failure) {
-    fmt::print("shrink: {} events of history kept ({}); ddmin over requests, at most {} s\n", history->size(),
+    fmt::print(out, "shrink: {} events of history kept ({}); ddmin over requests, at most {} s\n", history->size(),
                sim::human_bytes(history->memory_bytes()), a.shrink_seconds);
-    std::fflush(stdout);
+    std::fflush(out);
     ShrinkReport report{sim::shrink_failure(*history, r.events, run, r.failure->reason,
                                             sim::ShrinkOptions{.max_seconds = a.shrink_seconds}),
                         0};
     const sim::ShrinkResult& s = report.result;
-    fmt::print("shrink: {} events ({} requests) -> {} events ({} requests) in {:.2f} s, {} replays{}\n", s.from_events,
-               s.from_requests, s.events.size(), s.requests, s.seconds, s.predicate_calls,
-               s.live_cut ? "; only requests live at the failure were needed" : "");
-    fmt::print("  {}\n", s.complete ? "1-minimal: removing any one request makes the failure go away"
+    fmt::print(out, "shrink: {} events ({} requests) -> {} events ({} requests) in {:.2f} s, {} replays\n", s.from_events,
+               s.from_requests, s.events.size(), s.requests, s.seconds, s.predicate_calls);
+    if (s.live_cut)
+      fmt::print(out, "  the requests live at the failure sufficed; the largest of them first: {} sufficed; then single "
+                 "removals\n",
+                 s.ranked_cut_requests);
+    else
+      fmt::print(out, "  the live requests alone do not fail so (released ones cut the holes): ddmin over all\n");
+    fmt::print(out, "  {}\n", s.complete ? "1-minimal: removing any one request makes the failure go away"
                                     : fmt::format("time cap of {} s hit: the smallest trace found so far, not proven "
                                                   "minimal (raise --shrink-seconds)",
                                                   a.shrink_seconds));
@@ -348,10 +356,10 @@ int run_stress(StressArgs& a) {
       return kExitInternal;
     }
     report.replay_fail_event = again.event;
-    fmt::print("wrote {} ({} events); replayed, it fails by {} at its event {}:\n", a.out, s.events.size(),
+    fmt::print(out, "wrote {} ({} events); replayed, it fails by {} at its event {}:\n", a.out, s.events.size(),
                mapper::to_string(again.reason), again.event);
-    print_trace_file(a.out, s.events.size());
-    fmt::print("see it fail: dartlab replay {} --policy {} --dart {}\n", shell_word(a.out), shell_word(policy_spec),
+    print_trace_file(out, a.out, s.events.size());
+    fmt::print(out, "see it fail: dartlab replay {} --policy {} --dart {}\n", shell_word(a.out), shell_word(policy_spec),
                shell_word(dart_spec));
     shrunk = std::move(report);
   }
@@ -400,6 +408,7 @@ int run_stress(StressArgs& a) {
                      {"seconds", s.seconds},
                      {"one_minimal", s.complete},
                      {"live_cut", s.live_cut},
+                     {"ranked_cut_requests", s.ranked_cut_requests},
                      {"history_bytes", history->memory_bytes()}};
     } else {
       j["shrink"] = nullptr;
