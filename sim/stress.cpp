@@ -36,7 +36,7 @@ std::variant<StressResult, std::string> run_stress(StressSource& source, const R
                                                    const StressOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  Replay replay(std::span<const RunConfig>(&run, 1));
+  Replay replay(std::span<const RunConfig>(&run, 1), ReplayOptions{.series_points = kCurvePoints});
   StressResult result;
   result.stop = StressStop::MaxEvents;
   trace::Event ev;
@@ -62,9 +62,6 @@ std::variant<StressResult, std::string> run_stress(StressSource& source, const R
     if (options.history != nullptr) options.history->record(ev);
     if (!replay.apply(ev)) return fmt::format("{}: error: {}", source.locate(), replay.issue().message);
     ++result.events;
-    const DartSnapshot state = snapshot(replay.dart_stats(0));
-    result.peak_live_mappings = std::max(result.peak_live_mappings, state.live_mappings);
-    result.curve.add(result.events, state);
     if (!trace::is_map_kind(ev.kind)) continue;
     const FirstFailure& failure = replay.first_failure(0);
     if (failure.happened) {
@@ -74,14 +71,17 @@ std::variant<StressResult, std::string> run_stress(StressSource& source, const R
                                      ev.kind == trace::EventKind::MapSg ? ev.segments.front().gpa : ev.gpa,
                                      request_bytes(ev),
                                      static_cast<std::uint32_t>(ev.kind == trace::EventKind::MapSg ? ev.segments.size() : 1),
-                                     state};
+                                     snapshot(replay.dart_stats(0))};
       result.stop = StressStop::Failure;
       break;
     }
     result.bytes_moved += request_bytes(ev);
     ++result.maps;
   }
-  result.curve.finish();
+  RunResult totals = replay.result(0);
+  result.peak_live_mappings = totals.peak_mappings;
+  result.curve = std::move(totals.series);
+  result.curve_bucket_events = result.curve.empty() ? 0 : result.curve.front().event;  // the first bucket is full
   result.final_dart = snapshot(replay.dart_stats(0));
   result.wall_seconds = seconds();
   return result;

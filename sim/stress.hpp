@@ -1,6 +1,7 @@
 // A stress soak: one policy x DART configuration fed events from a StressSource until the
 // first refused map or a bound, watching the DART's fragmentation on the way.
 //
+//
 // Memory follows the live set: the replay engine's pools, the source's live requests and a
 // fixed-size curve. Only a caller that wants to shrink the failure keeps the events (history).
 #pragma once
@@ -13,6 +14,7 @@
 #include <variant>
 
 #include "sim/replay.hpp"
+#include "sim/series.hpp"
 #include "sim/shrink.hpp"
 #include "sim/stress_curve.hpp"
 #include "sim/stress_source.hpp"
@@ -49,8 +51,13 @@ struct StressResult {
   std::optional<StressFailure> failure;
   DartSnapshot final_dart;
   std::uint64_t peak_live_mappings = 0;
-  FragmentationCurve curve;
+  // Over the run, at most kCurvePoints points, each the highest of its bucket of events (live
+  // mappings, mapped and requested bytes, fragmentation index): the replay's Series.
+  std::vector<SeriesPoint> curve;
+  std::uint64_t curve_bucket_events = 0;
 };
+
+inline constexpr std::size_t kCurvePoints = 1024;  // finer than a terminal or a plot shows; 40 KiB
 
 struct StressOptions {
   StressLimits limits;

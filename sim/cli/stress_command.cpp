@@ -136,21 +136,21 @@ std::string describe_dart(const sim::DartSnapshot& d) {
                      sim::human_bytes(d.largest_free_bytes), d.frag_index());
 }
 
-void print_curve(std::FILE* out, const sim::FragmentationCurve& curve) {
-  const auto points = curve.points();
+void print_curve(std::FILE* out, const sim::StressResult& r) {
+  const auto& points = r.curve;
   if (points.empty()) return;
   std::vector<double> frag(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i) frag[i] = points[i].frag_index;
+  for (std::size_t i = 0; i < points.size(); ++i) frag[i] = points[i].max.frag_index;
   fmt::print(out, "fragmentation index (1 - largest free extent / free bytes; 0 one free run, 1 dust), worst per {} event{}:\n",
-             curve.bucket_events(), curve.bucket_events() == 1 ? "" : "s");
+             r.curve_bucket_events, r.curve_bucket_events == 1 ? "" : "s");
   fmt::print(out, "  0 {} 1\n", sim::sparkline(frag, 0.0, 1.0, kSparklineColumns));
-  fmt::print(out, "  {:>12}  {:>10}  {:>10}  {:>11}  {:>13}\n", "to event", "frag index", "live maps", "mapped", "largest free");
+  fmt::print(out, "  {:>12}  {:>10}  {:>10}  {:>11}  {:>13}\n", "to event", "frag index", "live maps", "mapped", "requested");
   const std::size_t rows = std::min(kCurveRows, points.size());
-  for (std::size_t r = 0; r < rows; ++r) {
+  for (std::size_t row = 0; row < rows; ++row) {
     // Evenly spaced, the last point always shown: it holds the failure.
-    const sim::FragmentationCurve::Point& p = points[rows == 1 ? 0 : r * (points.size() - 1) / (rows - 1)];
-    fmt::print(out, "  {:>12}  {:>10.3f}  {:>10}  {:>11}  {:>13}\n", p.event, p.frag_index, p.live_mappings,
-               sim::human_bytes(p.mapped_bytes), sim::human_bytes(p.largest_free_bytes));
+    const sim::SeriesPoint& p = points[rows == 1 ? 0 : row * (points.size() - 1) / (rows - 1)];
+    fmt::print(out, "  {:>12}  {:>10.3f}  {:>10}  {:>11}  {:>13}\n", p.event, p.max.frag_index, p.max.live_mappings,
+               sim::human_bytes(p.max.mapped_bytes), sim::human_bytes(p.max.requested_bytes));
   }
 }
 
@@ -162,18 +162,18 @@ nlohmann::ordered_json snapshot_json(const sim::DartSnapshot& d) {
           {"frag_index", d.frag_index()}};
 }
 
-nlohmann::ordered_json curve_json(const sim::FragmentationCurve& curve) {
+nlohmann::ordered_json curve_json(const sim::StressResult& r) {
   nlohmann::ordered_json event = nlohmann::ordered_json::array(), frag = event, live = event, mapped = event,
-                         largest = event;
-  for (const auto& p : curve.points()) {
+                         requested = event;
+  for (const auto& p : r.curve) {
     event.push_back(p.event);
-    frag.push_back(p.frag_index);
-    live.push_back(p.live_mappings);
-    mapped.push_back(p.mapped_bytes);
-    largest.push_back(p.largest_free_bytes);
+    frag.push_back(p.max.frag_index);
+    live.push_back(p.max.live_mappings);
+    mapped.push_back(p.max.mapped_bytes);
+    requested.push_back(p.max.requested_bytes);
   }
-  return {{"bucket_events", curve.bucket_events()}, {"event", event},          {"frag_index", frag},
-          {"live_mappings", live},                  {"mapped_bytes", mapped}, {"largest_free_bytes", largest}};
+  return {{"bucket_events", r.curve_bucket_events}, {"event", event},          {"frag_index", frag},
+          {"live_mappings", live},                  {"mapped_bytes", mapped}, {"requested_bytes", requested}};
 }
 
 // Prints the file's lines: all of them when the trace is short, else its head.
@@ -303,7 +303,7 @@ int run_stress(StressArgs& a) {
                sim::to_string(r.stop), r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
     fmt::print(out, "  DART at the end: {}\n", describe_dart(r.final_dart));
   }
-  print_curve(out, r.curve);
+  print_curve(out, r);
   fmt::print(out, "reproduce: {}\n", reproduce);
   std::fflush(out);
 
@@ -394,7 +394,7 @@ int run_stress(StressArgs& a) {
     }
     j["final_dart"] = snapshot_json(r.final_dart);
     j["peak_live_mappings"] = r.peak_live_mappings;
-    j["fragmentation"] = curve_json(r.curve);
+    j["fragmentation"] = curve_json(r);
     j["reproduce"] = reproduce;
     if (shrunk) {
       const sim::ShrinkResult& s = shrunk->result;

@@ -147,30 +147,27 @@ TEST_CASE("a soak that does not fail stops at its bound", "[stress]") {
   }
 }
 
-TEST_CASE("the fragmentation curve keeps at most 1024 points and every event's worst", "[stress][curve]") {
-  sim::FragmentationCurve curve;
-  const std::uint64_t events = 100'003;
-  for (std::uint64_t e = 1; e <= events; ++e) {
-    // Free space in two runs; one spike of dust at event 77,777.
-    const sim::DartSnapshot s{e % 100, e, 1000, e == 77'777 ? 10u : 600u};
-    curve.add(e, s);
-  }
-  curve.finish();
-  const auto points = curve.points();
-  REQUIRE(points.size() <= sim::FragmentationCurve::kMaxPoints);
-  CHECK(points.size() > sim::FragmentationCurve::kMaxPoints / 2);
-  CHECK(points.back().event == events);
-  std::uint64_t previous = 0;
+TEST_CASE("a soak's fragmentation curve is bounded, ends at the failure and holds its peak", "[stress][curve]") {
+  const sim::RunConfig run = config("window:1M", "aperture=92M");
+  Soak s = soak(churn(64u << 20, 1u << 20, 2), run);
+  REQUIRE(s.result.failure);
+  const auto& curve = s.result.curve;
+  REQUIRE(!curve.empty());
+  CHECK(curve.size() <= sim::kCurvePoints);
+  CHECK(curve.back().event == s.result.events);
+  CHECK(s.result.curve_bucket_events * (curve.size() - 1) < s.result.events);
   double peak = 0;
-  for (const auto& p : points) {
+  std::uint64_t previous = 0;
+  for (const auto& p : curve) {
     CHECK(p.event > previous);
     previous = p.event;
-    peak = std::max(peak, p.frag_index);
-    CHECK(p.live_mappings == 99);  // every bucket spans more than 100 events
+    peak = std::max(peak, p.max.frag_index);
   }
-  CHECK(peak == Approx(0.99));
+  CHECK(peak >= s.result.failure->dart.frag_index());
+  CHECK(peak > 0.3);  // the aperture was cut into holes on the way
   CHECK(sim::fragmentation_index(0, 0) == 0.0);
   CHECK(sim::fragmentation_index(1000, 1000) == 0.0);
+  CHECK(sim::fragmentation_index(1000, 250) == Approx(0.75));
 }
 
 TEST_CASE("a looped trace gets fresh ids and page-aligned shifts per loop, and stays consistent", "[stress][loop]") {
