@@ -97,11 +97,20 @@ EOF
 fi
 
 # 2. Our files into the tree, and the three one-line hooks (each added once).
+#    Files are replaced only when their content changed: a new mtime on meson.build or Kconfig
+#    would make ninja re-run meson.
+install_if_changed() {  # install_if_changed SRC DST
+  cmp -s "$1" "$2" || cp "$1" "$2"
+}
 mkdir -p "$src/hw/apple-dma"
-cp "$device_dir"/apple-dma-pci.c "$device_dir"/trace-events "$device_dir"/trace.h "$device_dir"/Kconfig "$src/hw/apple-dma/"
-cp "$core_header" "$src/hw/apple-dma/apple_dma.h"
+for f in apple-dma-pci.c trace-events trace.h Kconfig; do
+  install_if_changed "$device_dir/$f" "$src/hw/apple-dma/$f"
+done
+install_if_changed "$core_header" "$src/hw/apple-dma/apple_dma.h"
 lib_list=$(printf "'%s', " "${libs[@]}")
-sed "s|@DARTLAB_LIBS@|${lib_list%, }|" "$device_dir/meson.build" > "$src/hw/apple-dma/meson.build"
+sed "s|@DARTLAB_LIBS@|${lib_list%, }|" "$device_dir/meson.build" > "$src/hw/apple-dma/meson.build.new"
+install_if_changed "$src/hw/apple-dma/meson.build.new" "$src/hw/apple-dma/meson.build"
+rm -f "$src/hw/apple-dma/meson.build.new"
 grep -q "subdir('apple-dma')" "$src/hw/meson.build" || sed -i "s|^subdir('misc')$|&\nsubdir('apple-dma')|" "$src/hw/meson.build"
 grep -q "source apple-dma/Kconfig" "$src/hw/Kconfig" || sed -i "s|^source misc/Kconfig$|&\nsource apple-dma/Kconfig|" "$src/hw/Kconfig"
 grep -q "'hw/apple-dma'" "$src/meson.build" || sed -i "s|^    'hw/misc',$|&\n    'hw/apple-dma',|" "$src/meson.build"
@@ -112,8 +121,11 @@ grep -q "dartlab" "$devices" || cat >> "$devices" <<'EOF'
 CONFIG_APPLE_DMA_PCI=y
 CONFIG_EDU=y
 EOF
-sed -i 's/^CONFIG_ISAPC=y$/CONFIG_ISAPC=n/; s/^CONFIG_Q35=y$/CONFIG_Q35=n/; s/^CONFIG_MICROVM=y$/CONFIG_MICROVM=n/' \
-  "$src/configs/devices/i386-softmmu/default.mak"
+# Boards other than pc are not built (fewer objects); edited once so the mtime stays put.
+boards="$src/configs/devices/i386-softmmu/default.mak"
+if grep -qE '^CONFIG_(ISAPC|Q35|MICROVM)=y$' "$boards"; then
+  sed -i 's/^CONFIG_ISAPC=y$/CONFIG_ISAPC=n/; s/^CONFIG_Q35=y$/CONFIG_Q35=n/; s/^CONFIG_MICROVM=y$/CONFIG_MICROVM=n/' "$boards"
+fi
 
 # 3. Configure once (out of tree), then build only the emulator.
 configure_args=(
