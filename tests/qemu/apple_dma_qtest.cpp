@@ -41,6 +41,8 @@ void edu_dma(Qemu& q, std::uint64_t bar, std::uint64_t src, std::uint64_t dst, s
   REQUIRE((q.readq(bar + 0x98) & 1) == 0);  // the transfer ran
 }
 constexpr std::uint64_t kEduBuffer = 0x40000;
+// edu (7.2) takes transfers strictly shorter than its 4 KiB buffer: a full 4096 aborts QEMU.
+constexpr std::size_t kDmaBytes = 2048;
 
 std::vector<std::uint8_t> pattern(std::size_t n, std::uint8_t seed) {
   std::vector<std::uint8_t> v(n);
@@ -305,18 +307,18 @@ TEST_CASE("the managed device's DMA goes through the DART; others keep plain mem
   q.enable(kManagedEduSlot, kManagedEduBar, true);
   q.enable(kPlainEduSlot, kPlainEduBar, true);
   const std::uint64_t src = kGpa, dst = kGpa + 0x10000;
-  const auto data = pattern(4096, 3);
+  const auto data = pattern(kDmaBytes, 3);
   q.write(src, data);
-  g.put_map(ADMA_CMD_MAP, 0, src, 4096, DL_DIR_TO_DEVICE);
-  g.put_map(ADMA_CMD_MAP, 1, dst, 4096, DL_DIR_FROM_DEVICE);
+  g.put_map(ADMA_CMD_MAP, 0, src, kDmaBytes, DL_DIR_TO_DEVICE);
+  g.put_map(ADMA_CMD_MAP, 1, dst, kDmaBytes, DL_DIR_FROM_DEVICE);
   REQUIRE(g.ring(ADMA_CMD_MAP, 2) == ADMA_STATUS_OK);
   const std::uint64_t dma_src = g.resp_dma(ADMA_CMD_MAP, 0), dma_dst = g.resp_dma(ADMA_CMD_MAP, 1);
   REQUIRE(dma_src != src);  // bus addresses are the DART's, not guest-physical ones
 
   SECTION("through live mappings the data arrives intact") {
-    edu_dma(q, kManagedEduBar, dma_src, kEduBuffer, 4096, false);
-    edu_dma(q, kManagedEduBar, kEduBuffer, dma_dst, 4096, true);
-    CHECK(q.read(dst, 4096) == data);
+    edu_dma(q, kManagedEduBar, dma_src, kEduBuffer, kDmaBytes, false);
+    edu_dma(q, kManagedEduBar, kEduBuffer, dma_dst, kDmaBytes, true);
+    CHECK(q.read(dst, kDmaBytes) == data);
     CHECK(g.stat(ADMA_STAT_DART_FAULTS) == 0);
     CHECK(g.reg(ADMA_REG_FAULT_STATUS) == 0);
   }
@@ -327,7 +329,8 @@ TEST_CASE("the managed device's DMA goes through the DART; others keep plain mem
     edu_dma(q, kManagedEduBar, kEduBuffer, stray, 64, true);
     CHECK(q.read(stray, 64) == before);
     CHECK(g.stat(ADMA_STAT_DART_FAULTS) >= 1);
-    CHECK(g.stat(ADMA_STAT_LAST_FAULT_ADDR) == stray);
+    CHECK(g.stat(ADMA_STAT_LAST_FAULT_ADDR) >= stray);  // the latest of the transfer's faulting accesses
+    CHECK(g.stat(ADMA_STAT_LAST_FAULT_ADDR) < stray + 64);
     CHECK(g.reg(ADMA_REG_FAULT_STATUS) != 0);
     CHECK(g.reg(ADMA_REG_FAULT_ADDR_LO) == static_cast<std::uint32_t>(stray));
     CHECK_THAT(q.log(), Catch::Contains("apple_dma_fault bdf=0000:00:04.0"));
@@ -335,7 +338,7 @@ TEST_CASE("the managed device's DMA goes through the DART; others keep plain mem
     CHECK(g.reg(ADMA_REG_FAULT_STATUS) == 0);
   }
   SECTION("after unmap the same bus address faults") {
-    g.put_unmap(ADMA_CMD_UNMAP, 0, g.resp_handle(ADMA_CMD_MAP, 1), 4096);
+    g.put_unmap(ADMA_CMD_UNMAP, 0, g.resp_handle(ADMA_CMD_MAP, 1), kDmaBytes);
     REQUIRE(g.ring(ADMA_CMD_UNMAP, 1) == ADMA_STATUS_OK);
     const auto before = q.read(dst, 64);
     edu_dma(q, kManagedEduBar, kEduBuffer, dma_dst, 64, true);
@@ -344,9 +347,9 @@ TEST_CASE("the managed device's DMA goes through the DART; others keep plain mem
   }
   SECTION("a device not managed reaches guest-physical memory directly") {
     const std::uint64_t plain_dst = kGpa + 0x20000;
-    edu_dma(q, kPlainEduBar, src, kEduBuffer, 4096, false);
-    edu_dma(q, kPlainEduBar, kEduBuffer, plain_dst, 4096, true);
-    CHECK(q.read(plain_dst, 4096) == data);
+    edu_dma(q, kPlainEduBar, src, kEduBuffer, kDmaBytes, false);
+    edu_dma(q, kPlainEduBar, kEduBuffer, plain_dst, kDmaBytes, true);
+    CHECK(q.read(plain_dst, kDmaBytes) == data);
     CHECK(g.stat(ADMA_STAT_DART_FAULTS) == 0);
   }
 }

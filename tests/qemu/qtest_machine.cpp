@@ -127,9 +127,10 @@ Qemu::Qemu(const QemuOptions& options) : dir_(make_temp_dir()) {
 }
 
 Qemu::~Qemu() {
-  if (fd_ >= 0) close(fd_);  // QEMU quits when its qtest chardev closes
+  if (fd_ >= 0) close(fd_);
   if (pid_ > 0) {
     int status = 0;
+    kill(pid_, SIGTERM);  // as libqtest does: QEMU shuts down cleanly on SIGTERM
     for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) usleep(20000);
     if (waitpid(pid_, &status, WNOHANG) == 0) {
       kill(pid_, SIGKILL);

@@ -39,7 +39,7 @@ std::variant<std::unique_ptr<Device>, std::string> Device::create(const AdmaConf
   char err[256] = {};
   d->dart_ = dl_dart_create(config.dart != nullptr ? config.dart : "", err, sizeof(err));
   if (d->dart_ == nullptr) return std::string("apple-dma: dart=") + (config.dart ? config.dart : "") + ": " + err;
-  const DlBackendOps backend{&Device::backend_map, &Device::backend_unmap};
+  const DlBackendOps backend{&Device::backend_map, &Device::backend_unmap, &Device::backend_pressure};
   d->direct_ = dl_mapper_create("direct", &backend, d.get(), err, sizeof(err));
   if (d->direct_ == nullptr) return std::string("apple-dma: direct mapper: ") + err;
   if (config.interface_version == 3) {
@@ -87,6 +87,16 @@ int Device::backend_unmap(void* opaque, std::uint64_t handle) {
     if (d->ops_.invalidate != nullptr) d->ops_.invalidate(d->opaque_);
   }
   return r;
+}
+
+void Device::backend_pressure(void* opaque, std::uint64_t* slots_used, std::uint64_t* slots_limit,
+                              std::uint64_t* bytes_used, std::uint64_t* bytes_limit) {
+  DlDartStats s{};
+  dl_dart_stats(static_cast<Device*>(opaque)->dart_, &s);
+  *slots_used = s.live_mappings;
+  *slots_limit = s.slot_capacity;
+  *bytes_used = s.mapped_bytes;
+  *bytes_limit = s.aperture_bytes;
 }
 
 Device::Outcome Device::refuse(std::uint32_t cause, const char* fmt, ...) {

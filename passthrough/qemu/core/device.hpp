@@ -56,6 +56,9 @@ class Device {
   static int backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
                          std::uint64_t* handle);
   static int backend_unmap(void* opaque, std::uint64_t handle);
+  // How full the DART is, for the policies that adapt to it (lazy, adaptive).
+  static void backend_pressure(void* opaque, std::uint64_t* slots_used, std::uint64_t* slots_limit,
+                               std::uint64_t* bytes_used, std::uint64_t* bytes_limit);
 
   AdmaHostOps ops_;
   void* opaque_;
