@@ -4,11 +4,14 @@
 JOBS     ?= $(shell nproc)
 RELEASE  := build/release
 ASAN     := build/asan
+FUZZ     := build/fuzz
+# Seconds each libFuzzer target runs in `make test` (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 30
 DARTLAB  := $(RELEASE)/sim/dartlab
 SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
 FTRACES  := $(sort $(wildcard traces/samples/ftrace-*.txt))
 
-.PHONY: all deps build build-asan test test-release test-asan demo bench clean
+.PHONY: all deps build build-asan build-fuzz test test-release test-asan test-fuzz demo bench clean
 
 all: build
 
@@ -23,8 +26,13 @@ build-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 
-# Unit, property and command-line tests under the optimised build and again under ASan+UBSan.
-test: test-release test-asan
+build-fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target dartlab_fuzzers
+
+# Unit, property and command-line tests under the optimised build and again under ASan+UBSan,
+# then every fuzz target for FUZZ_SECONDS.
+test: test-release test-asan test-fuzz
 
 test-release: build
 	@echo "== tests (release)"
@@ -33,6 +41,11 @@ test-release: build
 test-asan: build-asan
 	@echo "== tests (asan+ubsan)"
 	@ctest --preset asan -j $(JOBS)
+
+# libFuzzer (clang) over the trace readers, FUZZ_SECONDS per target from the seeds in tests/fuzz/corpus.
+test-fuzz: build-fuzz
+	@echo "== fuzz targets ($(FUZZ_SECONDS) s each)"
+	@./tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
 
 demo: build
 	@echo "== dartlab replay on the bundled samples"
