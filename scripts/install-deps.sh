@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
+  clang-14 libclang-rt-14-dev                     # libFuzzer and its sanitizers, tests/fuzz
   libsystemc-dev                                  # SystemC 2.3.4, timed models
   catch2                                          # Catch2 2.13, unit and property tests
   libboost-dev                                    # Boost 1.74 headers (ICL, intrusive)
