@@ -65,16 +65,10 @@ struct Guest {
   std::uint64_t resp_handle(std::uint32_t type, std::uint32_t i) { return apple_dma::load_u64(response(type, i).data()); }
   std::uint64_t resp_dma(std::uint32_t type, std::uint32_t i) { return apple_dma::load_u64(response(type, i).data() + 8); }
   std::uint32_t resp_status(std::uint32_t type, std::uint32_t i) {
-    const auto r = response(type, i);
-    switch (type) {
-      case ADMA_CMD_MAP: return apple_dma::load_u32(r.data() + 20);
-      case ADMA_CMD_MAP_REQ: return apple_dma::load_u32(r.data() + 16);
-      default: return apple_dma::load_u32(r.data() + 8);
-    }
+    return apple_dma::load_u32(response(type, i).data() + apple_dma::response_status_offset(type));
   }
   std::uint32_t resp_reason(std::uint32_t type, std::uint32_t i) {  // interface 3 layouts only
-    const auto r = response(type, i);
-    return apple_dma::load_u32(r.data() + (type == ADMA_CMD_MAP_REQ ? 20 : 12));
+    return apple_dma::load_u32(response(type, i).data() + apple_dma::response_reason_offset(type));
   }
   std::uint32_t command_status() { return q.readl(kCommandGpa + apple_dma::kCommandStatusOffset); }
 };

@@ -141,12 +141,7 @@ struct GuestDriver {
     return guest.u64(resp_gpa + i * apple_dma::entry_layout(type).response_bytes + 8);
   }
   std::uint32_t resp_status(std::uint32_t type, std::uint32_t i) {
-    const auto base = resp_gpa + i * apple_dma::entry_layout(type).response_bytes;
-    switch (type) {
-      case ADMA_CMD_MAP: return guest.u32(base + 20);
-      case ADMA_CMD_MAP_REQ: return guest.u32(base + 16);
-      default: return guest.u32(base + 8);
-    }
+    return guest.u32(resp_gpa + i * apple_dma::entry_layout(type).response_bytes + apple_dma::response_status_offset(type));
   }
   std::uint32_t resp_word(std::uint32_t type, std::uint32_t i, std::uint64_t offset) {
     return guest.u32(resp_gpa + i * apple_dma::entry_layout(type).response_bytes + offset);

@@ -33,6 +33,16 @@ EntryLayout entry_layout(std::uint32_t type) {
   }
 }
 
+std::uint64_t response_status_offset(std::uint32_t type) {
+  switch (type) {
+    case ADMA_CMD_MAP: return 20;
+    case ADMA_CMD_MAP_REQ: return 16;
+    default: return 8;
+  }
+}
+
+std::uint64_t response_reason_offset(std::uint32_t type) { return response_status_offset(type) + 4; }
+
 Command decode_command(const std::uint8_t (&bytes)[kCommandBytes]) {
   Command c;
   c.type = load_u32(bytes);
@@ -94,19 +104,18 @@ void encode_map_response(std::uint32_t type, std::uint64_t handle, std::uint64_t
   store_u64(out.data() + 8, dma_addr);
   if (type == ADMA_CMD_MAP) {
     store_u32(out.data() + 16, dma_len);
-    store_u32(out.data() + 20, status);
   } else {
-    store_u32(out.data() + 16, status);
-    store_u32(out.data() + 20, reason);
+    store_u32(out.data() + response_reason_offset(type), reason);
   }
+  store_u32(out.data() + response_status_offset(type), status);
 }
 
 void encode_unmap_response(std::uint32_t type, std::uint64_t handle, std::uint32_t status, std::uint32_t reason,
                            EntryBytes& out) {
   out.fill(0);
   store_u64(out.data(), handle);
-  store_u32(out.data() + 8, status);
-  store_u32(out.data() + 12, type == ADMA_CMD_UNMAP_REQ ? reason : 0);
+  store_u32(out.data() + response_status_offset(type), status);
+  store_u32(out.data() + response_reason_offset(type), type == ADMA_CMD_UNMAP_REQ ? reason : 0);
 }
 
 bool ranges_overlap(std::uint64_t a, std::uint64_t a_len, std::uint64_t b, std::uint64_t b_len) {

@@ -60,6 +60,10 @@ void encode_unmap_response(std::uint32_t type, std::uint64_t handle, std::uint32
 void encode_map_request(std::uint32_t type, const MapRequest& r, EntryBytes& out);
 void encode_unmap_request(const UnmapRequest& r, EntryBytes& out);
 
+// Where a response entry keeps its status, and (interface 3 only) its reason.
+std::uint64_t response_status_offset(std::uint32_t type);
+std::uint64_t response_reason_offset(std::uint32_t type);
+
 std::uint32_t load_u32(const std::uint8_t* p);
 std::uint64_t load_u64(const std::uint8_t* p);
 void store_u32(std::uint8_t* p, std::uint32_t v);

@@ -327,19 +327,20 @@ Device::Outcome Device::unmap_entry(std::uint32_t type, const EntryBytes& bytes,
   return o;
 }
 
-std::uint64_t Device::live_requests() const {
+Device::RequestTotals Device::request_totals() const {
+  RequestTotals t;
   DlMapperStats s{};
-  std::uint64_t live = 0;
   for (const DlMapper* m : {direct_, policy_}) {
     if (m == nullptr) continue;
     dl_mapper_stats(m, &s);
-    live += s.live_requests;
+    t.live += s.live_requests;
+    t.bytes += s.requested_bytes;
   }
-  return live;
+  return t;
 }
 
 void Device::reset() {
-  const std::uint64_t live = live_requests();
+  const std::uint64_t live = request_totals().live;
   if (policy_ != nullptr) dl_mapper_release_all(policy_);
   dl_mapper_release_all(direct_);
   dl_dart_reset(dart_);  // nothing is mapped any more; clears the fault latch and its counters
@@ -372,17 +373,8 @@ std::uint64_t Device::stat(unsigned index) const {
   DlDartStats ds{};
   switch (index) {
     case ADMA_STAT_LIVE_MAPPINGS: return host_live_;
-    case ADMA_STAT_LIVE_REQUESTS: return live_requests();
-    case ADMA_STAT_REQUESTED_BYTES: {
-      DlMapperStats s{};
-      std::uint64_t bytes = 0;
-      for (const DlMapper* m : {direct_, policy_}) {
-        if (m == nullptr) continue;
-        dl_mapper_stats(m, &s);
-        bytes += s.requested_bytes;
-      }
-      return bytes;
-    }
+    case ADMA_STAT_LIVE_REQUESTS: return request_totals().live;
+    case ADMA_STAT_REQUESTED_BYTES: return request_totals().bytes;
     case ADMA_STAT_MAPPED_BYTES: dl_dart_stats(dart_, &ds); return ds.mapped_bytes;
     case ADMA_STAT_SLOT_CAPACITY: dl_dart_stats(dart_, &ds); return ds.slot_capacity;
     case ADMA_STAT_APERTURE_BYTES: dl_dart_stats(dart_, &ds); return ds.aperture_bytes;

@@ -51,7 +51,12 @@ class Device {
   void note(const Outcome& o);
   void bad_access(std::uint32_t cause, const char* what, std::uint64_t offset, unsigned size);
   std::uint64_t read_register(std::uint64_t offset) const;
-  std::uint64_t live_requests() const;
+  // Requests live in both mappers (interface 2 ids and interface 3 handles) and their bytes.
+  struct RequestTotals {
+    std::uint64_t live = 0;
+    std::uint64_t bytes = 0;
+  };
+  RequestTotals request_totals() const;
 
   static int backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
                          std::uint64_t* handle);
