@@ -45,13 +45,8 @@ struct Guest {
   // Writes the command page, rings, returns STATUS.
   std::uint32_t ring(std::uint32_t type, std::uint32_t count, std::uint64_t req = kRequestGpa,
                      std::uint64_t resp = kResponseGpa) {
-    apple_dma::Command c;
-    c.type = type;
-    c.count = count;
-    c.req_gpa = req;
-    c.resp_gpa = resp;
     std::uint8_t page[apple_dma::kCommandBytes];
-    apple_dma::encode_command(c, page);
+    apple_dma::encode_command({type, count, 0, req, resp}, page);
     q.write(kCommandGpa, std::vector<std::uint8_t>(page, page + sizeof(page)));
     set_command_page(kCommandGpa);
     q.writel(kAppleDmaBar + ADMA_REG_DOORBELL, 1);

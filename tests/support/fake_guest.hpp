@@ -105,13 +105,8 @@ struct GuestDriver {
 
   // Writes the command page (type, count, req/resp) and rings; returns the STATUS register.
   std::uint32_t ring(std::uint32_t type, std::uint32_t count, std::uint64_t req, std::uint64_t resp) {
-    apple_dma::Command c;
-    c.type = type;
-    c.count = count;
-    c.req_gpa = req;
-    c.resp_gpa = resp;
     std::uint8_t page[apple_dma::kCommandBytes];
-    apple_dma::encode_command(c, page);
+    apple_dma::encode_command({type, count, 0, req, resp}, page);
     if (guest.contains(cmd_gpa, sizeof(page))) std::memcpy(guest.at(cmd_gpa), page, sizeof(page));
     adma_mmio_write(dev, ADMA_REG_CMD_GPA_LO, cmd_gpa & 0xffffffffu, 4);
     adma_mmio_write(dev, ADMA_REG_CMD_GPA_HI, cmd_gpa >> 32, 4);
