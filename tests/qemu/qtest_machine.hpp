@@ -60,6 +60,8 @@ class Qemu {
   void enable(unsigned slot, std::uint64_t bar0, bool bus_master);
 
   std::string log() const;  // the -D file: guest errors and trace events
+  const std::string& log_path() const { return log_path_; }
+  const std::string& dir() const { return dir_; }  // a scratch directory removed with the Qemu
   bool alive();             // QEMU still running and answering
 
   const std::string& stderr_path() const { return stderr_path_; }
