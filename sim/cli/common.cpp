@@ -63,8 +63,9 @@ void add_gen_knobs(CLI::App& cmd, trace::gen::GenParams& params) {
 
 void InputFlags::add_to(CLI::App& app) {
   app.add_option("--format", format,
-                 "input format: auto (by the first bytes), text (dartlab v1), binary, ftrace (Linux trace text)")
-      ->check(CLI::IsMember({"auto", "text", "binary", "ftrace"}))
+                 "input format: auto (by the first bytes), text (dartlab v1), binary, ftrace (Linux trace text), "
+                 "qemu-log (the apple-dma-pci device's trace events in a QEMU log)")
+      ->check(CLI::IsMember({"auto", "text", "binary", "ftrace", "qemu-log"}))
       ->default_val("auto");
   app.add_option("--device", device,
                  "keep only this device's events (a PCI BDF such as 0000:01:00.0); others are skipped and counted");

@@ -100,8 +100,8 @@ Command add_replay_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "replay", "Replay traces under every policy (and DART config) and report mappings, bytes and failures");
   cmd->add_option("traces", args->traces,
-                  "traces: dartlab text (v1) or binary, or Linux ftrace text imported on the fly; '-' reads "
-                  "standard input")
+                  "traces: dartlab text (v1) or binary, or Linux ftrace text or a QEMU log of apple_dma_* trace "
+                  "events, imported on the fly; '-' reads standard input")
       ->required();
   cmd->add_option("-p,--policy", args->policies, "clustering policy, repeatable (see below)")
       ->default_val(std::vector<std::string>{"window:256K"});
