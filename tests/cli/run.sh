@@ -83,6 +83,11 @@ expect "first-fit: the whole aperture fits" 0 '"fragmented": 0' -- \
   "$dartlab" replay "$work/whole.trace" -p direct --dart aperture=128K,alloc=first-fit --json -
 expect "buddy: the whole unaligned aperture is no block" 0 '"fragmented": 1' -- \
   "$dartlab" replay "$work/whole.trace" -p direct --dart aperture=128K,alloc=buddy --json -
+"$dartlab" gen uvm -n 20000 -s 3 -o "$work/uvm.dlt" >/dev/null 2>&1
+expect "linux: UVM's align=2M requests get 2 MiB-aligned DMA addresses" 0 '"alignment_violations": 0' -- \
+  "$dartlab" replay "$work/uvm.dlt" -p direct --dart alloc=linux --json -
+expect "first-fit: UVM's align=2M requests do not" 0 '"alignment_violations": [1-9]' -- \
+  "$dartlab" replay "$work/uvm.dlt" -p direct --dart alloc=first-fit --json -
 expect "unknown allocator lists the known ones" 1 "first-fit, best-fit, buddy or linux" -- \
   "$dartlab" replay "$work/whole.trace" --dart alloc=worst-fit
 
