@@ -49,7 +49,8 @@ typedef struct DlDartStats {
   uint64_t faults_by_code[5]; /* indexed by DL_DART_FAULT_NO_TTBR - 1 .. DL_DART_FAULT_WRITE_PROT - 1 */
 } DlDartStats;
 
-/* spec: a DART spec string ("" or NULL = defaults), e.g. "aperture=1536M,slots=65536".
+/* spec: a DART spec string ("" or NULL = defaults), e.g. "aperture=1536M,slots=65536,alloc=linux"
+ * (alloc=first-fit, best-fit, buddy or linux: see dart_config.hpp).
  * On failure returns NULL and writes a NUL-terminated reason into err (if err && errlen). */
 DlDart *dl_dart_create(const char *spec, char *err, size_t errlen);
 void dl_dart_destroy(DlDart *dart);

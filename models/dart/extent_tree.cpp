@@ -59,20 +59,22 @@ bool ExtentTree::pull(Order order, NodeId n) {
   const NodeId left = x.child[kByStart][0];
   const NodeId right = x.child[kByStart][1];
   const std::uint64_t max_pages = std::max({x.pages, nodes_[left].max_pages, nodes_[right].max_pages});
-  bool changed = max_pages != x.max_pages;
-  // Orders above both the old and the new active range hold 0 and stay 0 (children's too).
-  const unsigned orders = std::min(orders_, active_orders(std::max(max_pages, x.max_pages)));
+  const bool changed = max_pages != x.max_pages;
+  const std::uint64_t old_max_pages = x.max_pages;
   x.max_pages = max_pages;
   if (!aligned_) return changed;
+  // Orders above both the old and the new active range hold 0 and stay 0 (children's too).
+  const unsigned orders = std::min(orders_, active_orders(std::max(max_pages, old_max_pages)));
+  bool rooms_changed = false;
   std::uint32_t* mine = room(n);
   const std::uint32_t* l = room(left);
   const std::uint32_t* r = room(right);
   for (unsigned k = 0; k < orders; ++k) {
     const std::uint32_t best = std::max({aligned_room(x.first_page, x.pages, k), l[k], r[k]});
-    changed |= best != mine[k];
+    rooms_changed |= best != mine[k];
     mine[k] = best;
   }
-  return changed;
+  return changed || rooms_changed;
 }
 
 // Splits `root` into keys less than key(key) and the rest.

@@ -72,6 +72,25 @@ expect "first failure names event and reason" 0 '"reason": "slots"' -- \
 expect "tiny aperture: aperture failures" 0 '"aperture": [1-9]' -- \
   "$dartlab" replay "$work/ok.trace" -p window:1M --dart aperture=1M --json -
 
+# Aperture allocators: a run of the whole (unaligned) aperture fits first-fit, not linux's size alignment
+printf 'dartlab-trace v1\nmap 1 0000:01:00.0 0x40000000 128K to_dev\nunmap 1\n' >"$work/whole.trace"
+expect "replay help lists the allocators" 0 "alloc=first-fit[|]best-fit[|]buddy[|]linux" -- "$dartlab" replay --help
+expect "linux: size-aligned run of the whole aperture is fragmented" 0 '"fragmented": 1' -- \
+  "$dartlab" replay "$work/whole.trace" -p direct --dart aperture=128K,alloc=linux --json -
+expect "linux: the spec is echoed" 0 '"dart": "aperture=128K,.*alloc=linux' -- \
+  "$dartlab" replay "$work/whole.trace" -p direct --dart aperture=128K,alloc=linux --json -
+expect "first-fit: the whole aperture fits" 0 '"fragmented": 0' -- \
+  "$dartlab" replay "$work/whole.trace" -p direct --dart aperture=128K,alloc=first-fit --json -
+expect "buddy: the whole unaligned aperture is no block" 0 '"fragmented": 1' -- \
+  "$dartlab" replay "$work/whole.trace" -p direct --dart aperture=128K,alloc=buddy --json -
+"$dartlab" gen uvm -n 20000 -s 3 -o "$work/uvm.dlt" >/dev/null 2>&1
+expect "linux: UVM's align=2M requests get 2 MiB-aligned DMA addresses" 0 '"alignment_violations": 0' -- \
+  "$dartlab" replay "$work/uvm.dlt" -p direct --dart alloc=linux --json -
+expect "first-fit: UVM's align=2M requests do not" 0 '"alignment_violations": [1-9]' -- \
+  "$dartlab" replay "$work/uvm.dlt" -p direct --dart alloc=first-fit --json -
+expect "unknown allocator lists the known ones" 1 "first-fit, best-fit, buddy or linux" -- \
+  "$dartlab" replay "$work/whole.trace" --dart alloc=worst-fit
+
 # Bad flags: exit 1 with the reason
 expect "window size not a power of two" 1 "not a power of two" -- "$dartlab" replay "$work/ok.trace" -p window:100K
 expect "unknown policy" 1 "unknown policy 'lru'" -- "$dartlab" replay "$work/ok.trace" -p lru
