@@ -188,6 +188,11 @@ for sample in "$src"/traces/samples/ftrace-*.txt; do
 done
 
 # QEMU log import: the apple-dma-pci device's trace events, converted, or replayed directly
+awk -f "$src/bench/trace_to_qemu_log.awk" "$work/g.trace" >"$work/g.qemu.log"
+"$dartlab" replay "$work/g.qemu.log" -p direct -p window:256K -q --json "$work/g-qemu.json"
+expect "the game as a QEMU log replays exactly as the game" 0 "" -- \
+  diff <(grep -E '"(peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-text.json") \
+       <(grep -E '"(peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-qemu.json")
 qlog="$src/traces/samples/qemu-apple-dma.log"
 expect "convert imports a QEMU log" 0 "events from qemu-log" -- "$dartlab" convert "$qlog" "$work/qemu.trace"
 expect "the converted QEMU log replays" 0 '"failed_maps": 0' -- "$dartlab" replay "$work/qemu.trace" -p direct --json -

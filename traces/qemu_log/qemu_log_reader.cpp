@@ -126,8 +126,12 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
 }
 
 bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add) {
+  if (!devices_.empty() && devices_[last_device_] == bdf) {  // most lines name the device the last one did
+    index = last_device_;
+    return true;
+  }
   if (auto it = device_index_.find(bdf); it != device_index_.end()) {
-    index = it->second;
+    index = last_device_ = it->second;
     return true;
   }
   if (!add) return false;
@@ -136,7 +140,7 @@ bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add)
     error_.line = lines_.line_number();
     return false;
   }
-  index = static_cast<std::uint16_t>(devices_.size());
+  index = last_device_ = static_cast<std::uint16_t>(devices_.size());
   devices_.emplace_back(bdf);
   device_index_.emplace(devices_.back(), index);
   return true;

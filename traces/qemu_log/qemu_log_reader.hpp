@@ -90,6 +90,7 @@ class QemuLogReader final : public TraceReader {
 
   std::vector<std::string> devices_;
   std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>> device_index_;
+  std::uint16_t last_device_ = 0;
 
   ftrace::LiveRequests live_;  // by (device, handle)
   std::vector<ftrace::LiveRequest> ended_;  // a reset's mappings, reused
