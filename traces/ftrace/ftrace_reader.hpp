@@ -4,7 +4,6 @@
 // matched and what is counted: traces/ftrace/IMPORT.md.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>

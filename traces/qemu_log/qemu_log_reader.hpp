@@ -5,7 +5,6 @@
 // had. Other lines are counted, not fatal. What is accepted and counted: traces/qemu_log/IMPORT.md.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
