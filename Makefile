@@ -70,6 +70,9 @@ demo: build
 	@echo "== Linux ftrace recordings (one per importer form), imported as they are read"
 	$(DARTLAB) replay $(FTRACES) --policy direct --policy window:256K
 	@echo
+	@echo "== the QEMU device's trace events (apple_dma_*), read from its log"
+	$(DARTLAB) replay traces/samples/qemu-apple-dma.log --policy direct --policy window:256K
+	@echo
 	@echo "== the cost in time: the game through a Thunderbolt 3 link and the DART (SystemC)"
 	$(DARTLAB) replay traces/samples/game.trace --timed --link tb3 --json - | grep -E '"(simulated_time_ns|mapping_fraction|iotlb_hit_rate|p50|p99)"'
 	$(DARTLAB) bandwidth --link tb3 --dir h2d --size 256M

@@ -58,6 +58,14 @@ awk -v l="$lines" -v s="$(sed -E 's/.*"seconds": ([0-9.]+).*/\1/' <<<"$import")"
   'BEGIN { printf "ftrace import: %d lines (%s) in %.2f s: %.2f M lines/s\n", l, sz, s, l / s / 1e6 }'
 
 echo
+echo "== QEMU log import: the same trace as the apple-dma-pci device's trace events"
+awk -f "$(dirname "$0")/trace_to_qemu_log.awk" "$trace" >"$work/game.qemu.log"
+lines=$(wc -l <"$work/game.qemu.log")
+import=$("$build/bench/dartlab_parse_bench" "$work/game.qemu.log")
+awk -v l="$lines" -v s="$(sed -E 's/.*"seconds": ([0-9.]+).*/\1/' <<<"$import")" -v sz="$(du -h "$work/game.qemu.log" | cut -f1)" \
+  'BEGIN { printf "QEMU log import: %d lines (%s) in %.2f s: %.2f M lines/s\n", l, sz, s, l / s / 1e6 }'
+
+echo
 echo "== peak RSS of dartlab replay against trace length"
 for n in "$small" "$events"; do
   "$dartlab" replay "$work/game-$n.trace" -p window:256K --json "$work/rss-$n.json" -q

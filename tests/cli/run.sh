@@ -215,6 +215,35 @@ for sample in "$src"/traces/samples/ftrace-*.txt; do
   expect "sample $(basename "$sample") replays" 0 '"format": "ftrace"' -- "$dartlab" replay "$sample" --json -
 done
 
+# QEMU log import: the apple-dma-pci device's trace events, converted, or replayed directly
+awk -f "$src/bench/trace_to_qemu_log.awk" "$work/g.trace" >"$work/g.qemu.log"
+"$dartlab" replay "$work/g.qemu.log" -p direct -p window:256K -q --json "$work/g-qemu.json"
+expect "the game as a QEMU log replays exactly as the game" 0 "" -- \
+  diff <(grep -E '"(peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-text.json") \
+       <(grep -E '"(peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-qemu.json")
+qlog="$src/traces/samples/qemu-apple-dma.log"
+expect "convert imports a QEMU log" 0 "events from qemu-log" -- "$dartlab" convert "$qlog" "$work/qemu.trace"
+expect "the converted QEMU log replays" 0 '"failed_maps": 0' -- "$dartlab" replay "$work/qemu.trace" -p direct --json -
+expect "the converted QEMU log is a text trace" 0 "^dartlab-trace v1" -- head -1 "$work/qemu.trace"
+"$dartlab" replay "$qlog" -p direct -p window:256K -q --json "$work/qemu-direct.json"
+"$dartlab" replay "$work/qemu.trace" -p direct -p window:256K -q --json "$work/qemu-converted.json"
+expect "a QEMU log replays directly as its conversion does" 0 "" -- \
+  diff <(grep -E '"(events|peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/qemu-direct.json") \
+       <(grep -E '"(events|peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/qemu-converted.json")
+expect "a QEMU log is sniffed" 0 '"format": "qemu-log"' -- cat "$work/qemu-direct.json"
+expect "a QEMU log's failed maps are counted" 0 "failed apple_dma_map" -- "$dartlab" stats "$qlog"
+expect "a QEMU log without stamps replays" 0 '"format": "qemu-log"' -- \
+  "$dartlab" replay "$src/traces/samples/qemu-apple-dma-stderr.log" --json -
+expect "--device keeps one function of the device" 0 "event of another device than 0000:01:00.1" -- \
+  "$dartlab" stats "$qlog" --device 0000:01:00.1
+expect "a QEMU log read from stdin" 0 '"format": "qemu-log"' -- sh -c "\"$dartlab\" replay - --json - <\"$qlog\""
+printf 'qemu-system-aarch64: info\napple_dma_map bdf=0000:01:00.0 gpa=0x1000 len=0xqq dir=to_device dma=0x0 handle=0x1 status=0\n' >"$work/bad-qemu.log"
+expect "a malformed apple_dma_map names its line and column" 2 "bad-qemu.log:2:47: error: apple_dma_map: len must be a hex number" -- \
+  "$dartlab" replay "$work/bad-qemu.log"
+expect "--lenient skips it" 0 "bad-qemu.log:2:47: warning" -- "$dartlab" replay "$work/bad-qemu.log" --lenient
+expect "--format qemu-log is accepted" 0 '"format": "qemu-log"' -- "$dartlab" replay "$qlog" --format qemu-log --json -
+expect "--format lists qemu-log" 0 "qemu-log" -- "$dartlab" convert --help
+
 # Timed mode: bandwidth and timed replay (SystemC)
 expect "bandwidth help lists the presets" 0 "tb3" -- "$dartlab" bandwidth --help
 expect "bandwidth json has gib_per_s" 0 '"gib_per_s": [0-9.]+' -- "$dartlab" bandwidth --link tb3 --dir h2d --size 16M --json -

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-
 #include <string_view>
 
 #include "traces/trace_reader.hpp"

@@ -13,11 +13,6 @@ namespace {
 using ftrace::EventType;
 using ftrace::Family;
 
-constexpr std::size_t kNoNote = ~std::size_t{0};
-constexpr std::size_t kWarningSamples = 5;
-// Distinct unknown event names counted one by one; the rest share one note. A recording of every
-// event in the system has a few hundred names; garbage could make up any number.
-constexpr std::size_t kNamedNotes = 64;
 // Other devices named when --device's has no event (as traces/device_filter.cpp says it).
 constexpr std::size_t kOtherDevicesNamed = 16;
 // What dma_map_phys and dma_map_page return (and trace) when the mapping failed.
@@ -42,7 +37,6 @@ FtraceReader::FtraceReader(ByteSource source, ReaderOptions options)
       options_(std::move(options)),
       lines_(source_, options_.block_bytes != 0 ? options_.block_bytes : text::kBlockBytes, text::kMaxLineBytes) {
   error_.file = source_.name();
-  note_index_.fill(kNoNote);
   if (!source_.open_error().empty()) stop(source_.open_error());
 }
 
@@ -261,7 +255,7 @@ std::string FtraceReader::note_text(Note n) const {
     case Note::LineTooBig: return "event the kernel could not print ([LINE TOO BIG])";
     case Note::RawClock: return "timestamp is a raw clock count (no '.'), kept as nanoseconds";
     case Note::OtherDevice: return "event of another device than " + options_.device;
-    case Note::UnknownOther: return "unknown event (more than " + std::to_string(kNamedNotes) + " different names)";
+    case Note::UnknownOther: return "unknown event (more than " + std::to_string(ImportNotes::kNamedNotes) + " different names)";
     case Note::FailedMap: return "failed map (dma_addr=ffffffffffffffff, DMA_MAPPING_ERROR) skipped";
     case Note::FailedAlloc: return "failed allocation (virt_addr is 0) skipped";
     case Note::AllocNoPhys: return "dma_alloc without a physical address: DMA address used as GPA";
@@ -291,32 +285,15 @@ void FtraceReader::no_device_note() {
   std::string known;
   for (const std::string& d : other_devices_) known += (known.empty() ? "" : ", ") + d;
   if (other_devices_.size() == kOtherDevicesNamed) known += ", ...";
-  notes_.push_back({"no event of device " + options_.device + " (the trace has: " + (known.empty() ? "none" : known) + ")", 1, {}});
-}
-
-void FtraceReader::add_note_line(std::size_t index) {
-  ReaderNote& n = notes_[index];
-  ++n.count;
-  if (n.first_lines.size() < ReaderNote::kSampleLines) n.first_lines.push_back(lines_.line_number());
+  notes_.add({"no event of device " + options_.device + " (the trace has: " + (known.empty() ? "none" : known) + ")", 1, {}});
 }
 
 void FtraceReader::note(Note n) {
-  std::size_t& index = note_index_[static_cast<std::size_t>(n)];
-  if (index == kNoNote) {
-    index = notes_.size();
-    notes_.push_back({note_text(n), 0, {}});
-  }
-  add_note_line(index);
+  notes_.count(static_cast<std::size_t>(n), lines_.line_number(), [&] { return note_text(n); });
 }
 
-void FtraceReader::named_note(NameMap& notes, std::string_view what, std::string_view name) {
-  auto it = notes.find(name);
-  if (it == notes.end()) {
-    if (notes.size() >= kNamedNotes) return note(Note::UnknownOther);
-    it = notes.emplace(name, notes_.size()).first;
-    notes_.push_back({std::string(what) + " '" + std::string(name) + "'", 0, {}});
-  }
-  add_note_line(it->second);
+void FtraceReader::named_note(ImportNotes::Group& group, std::string_view what, std::string_view name) {
+  if (!notes_.count_named(group, what, name, lines_.line_number())) note(Note::UnknownOther);
 }
 
 void FtraceReader::malformed(const ftrace::PayloadError& error) {
@@ -327,14 +304,7 @@ void FtraceReader::malformed(const ftrace::PayloadError& error) {
   e.line = lines_.line_number();
   e.column = error.at != nullptr ? static_cast<std::uint32_t>(error.at - line_.data() + 1) : 0;
   e.message = error.message;
-  if (options_.lenient) {
-    ++warnings_;
-    if (warning_samples_.size() < kWarningSamples) {
-      warning_samples_.push_back(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) +
-                                 ": warning: " + e.message + " (line skipped)");
-    }
-    return;
-  }
+  if (!warnings_.stops(e, options_.lenient)) return;
   pending_.clear();
   state_ = State::Error;
   error_ = std::move(e);

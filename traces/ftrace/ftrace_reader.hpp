@@ -4,7 +4,6 @@
 // matched and what is counted: traces/ftrace/IMPORT.md.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -21,6 +20,7 @@
 #include "traces/ftrace/ftrace_line.hpp"
 #include "traces/ftrace/line_buffer.hpp"
 #include "traces/ftrace/live_requests.hpp"
+#include "traces/import_notes.hpp"
 #include "traces/trace_reader.hpp"
 
 namespace dartlab::trace {
@@ -47,10 +47,10 @@ class FtraceReader final : public TraceReader {
   std::uint64_t bytes_consumed() const override { return lines_.bytes_consumed(); }
   std::uint64_t file_bytes() const override { return source_.file_bytes(); }
   // Malformed known events skipped in lenient mode, and the first few of their messages.
-  std::uint64_t warnings() const override { return warnings_; }
-  const std::vector<std::string>& warning_samples() const override { return warning_samples_; }
+  std::uint64_t warnings() const override { return warnings_.count(); }
+  const std::vector<std::string>& warning_samples() const override { return warnings_.samples(); }
   // Lines skipped or treated specially, by kind, in order of first appearance.
-  std::span<const ReaderNote> notes() const override { return notes_; }
+  std::span<const ReaderNote> notes() const override { return notes_.all(); }
   std::string_view format_name() const override { return "ftrace"; }
   // Requests mapped and not yet unmapped so far.
   std::size_t live_requests() const { return live_.size(); }
@@ -67,11 +67,7 @@ class FtraceReader final : public TraceReader {
     IommuRemap, IommuUnmapNothing, IommuNeverMapped, IommuUnmapPartial,
     Count,
   };
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using NameMap = std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>>;
+  using NameHash = ImportNotes::NameHash;
 
   void handle_line(std::string_view line);
   void handle_dma(ftrace::EventType type, const ftrace::FtraceLine& fl);
@@ -87,8 +83,7 @@ class FtraceReader final : public TraceReader {
   void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
   void note(Note n);
   // Counts `name` under "WHAT 'NAME'", one note per name.
-  void named_note(NameMap& notes, std::string_view what, std::string_view name);
-  void add_note_line(std::size_t index);
+  void named_note(ImportNotes::Group& group, std::string_view what, std::string_view name);
   void no_device_note();
   std::string note_text(Note n) const;
   [[gnu::cold]] void malformed(const ftrace::PayloadError& error);
@@ -118,12 +113,10 @@ class FtraceReader final : public TraceReader {
   ftrace::ArrayScratch scratch_;
   std::vector<Segment> segments_;
 
-  std::uint64_t warnings_ = 0;
-  std::vector<std::string> warning_samples_;
-  std::vector<ReaderNote> notes_;
-  std::array<std::size_t, static_cast<std::size_t>(Note::Count)> note_index_;
-  NameMap unknown_events_;  // event name -> index into notes_
-  NameMap ignored_events_;
+  ImportWarnings warnings_;
+  ImportNotes notes_{static_cast<std::size_t>(Note::Count)};
+  ImportNotes::Group unknown_events_;
+  ImportNotes::Group ignored_events_;
 };
 
 // True when the first line of `first_bytes` that is neither blank nor a '#' comment looks like

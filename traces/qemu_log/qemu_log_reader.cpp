@@ -11,12 +11,6 @@ namespace {
 using ftrace::Family;
 using qemu_log::EventType;
 
-constexpr std::size_t kNoNote = ~std::size_t{0};
-constexpr std::size_t kWarningSamples = 5;
-// Distinct other events counted one by one; the rest share one note. A log of `-trace '*'` has a
-// few thousand names; garbage could make up any number.
-constexpr std::size_t kNamedNotes = 64;
-
 }  // namespace
 
 QemuLogReader::QemuLogReader(const std::string& path, ReaderOptions options)
@@ -27,7 +21,6 @@ QemuLogReader::QemuLogReader(ByteSource source, ReaderOptions options)
       options_(std::move(options)),
       lines_(source_, options_.block_bytes != 0 ? options_.block_bytes : text::kBlockBytes, text::kMaxLineBytes) {
   error_.file = source_.name();
-  note_index_.fill(kNoNote);
   if (!source_.open_error().empty()) stop(source_.open_error());
 }
 
@@ -126,8 +119,12 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
 }
 
 bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add) {
+  if (!devices_.empty() && devices_[last_device_] == bdf) {  // most lines name the device the last one did
+    index = last_device_;
+    return true;
+  }
   if (auto it = device_index_.find(bdf); it != device_index_.end()) {
-    index = it->second;
+    index = last_device_ = it->second;
     return true;
   }
   if (!add) return false;
@@ -136,7 +133,7 @@ bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add)
     error_.line = lines_.line_number();
     return false;
   }
-  index = static_cast<std::uint16_t>(devices_.size());
+  index = last_device_ = static_cast<std::uint16_t>(devices_.size());
   devices_.emplace_back(bdf);
   device_index_.emplace(devices_.back(), index);
   return true;
@@ -169,29 +166,13 @@ std::string_view QemuLogReader::note_text(Note n) {
   return {};
 }
 
-void QemuLogReader::add_note_line(std::size_t index) {
-  ReaderNote& n = notes_[index];
-  ++n.count;
-  if (n.first_lines.size() < ReaderNote::kSampleLines) n.first_lines.push_back(lines_.line_number());
-}
-
 void QemuLogReader::note(Note n) {
-  std::size_t& index = note_index_[static_cast<std::size_t>(n)];
-  if (index == kNoNote) {
-    index = notes_.size();
-    notes_.push_back({std::string(note_text(n)), 0, {}});
-  }
-  add_note_line(index);
+  notes_.count(static_cast<std::size_t>(n), lines_.line_number(), [n] { return std::string(note_text(n)); });
 }
 
+// A log of `-trace '*'` has a few thousand event names: the first 64 are counted by name.
 void QemuLogReader::other_event(std::string_view name) {
-  auto it = other_events_.find(name);
-  if (it == other_events_.end()) {
-    if (other_events_.size() >= kNamedNotes) return note(Note::OtherEventsBeyond);
-    it = other_events_.emplace(name, notes_.size()).first;
-    notes_.push_back({"other trace event '" + std::string(name) + "'", 0, {}});
-  }
-  add_note_line(it->second);
+  if (!notes_.count_named(other_events_, "other trace event", name, lines_.line_number())) note(Note::OtherEventsBeyond);
 }
 
 void QemuLogReader::malformed(const char* at, std::string message) {
@@ -200,14 +181,7 @@ void QemuLogReader::malformed(const char* at, std::string message) {
   e.line = lines_.line_number();
   e.column = static_cast<std::uint32_t>(at - line_.data() + 1);
   e.message = std::move(message);
-  if (options_.lenient) {
-    ++warnings_;
-    if (warning_samples_.size() < kWarningSamples) {
-      warning_samples_.push_back(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) +
-                                 ": warning: " + e.message + " (line skipped)");
-    }
-    return;
-  }
+  if (!warnings_.stops(e, options_.lenient)) return;
   pending_.clear();
   state_ = State::Error;
   error_ = std::move(e);

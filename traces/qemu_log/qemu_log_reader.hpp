@@ -5,7 +5,6 @@
 // had. Other lines are counted, not fatal. What is accepted and counted: traces/qemu_log/IMPORT.md.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -19,6 +18,7 @@
 #include "traces/event.hpp"
 #include "traces/ftrace/line_buffer.hpp"
 #include "traces/ftrace/live_requests.hpp"
+#include "traces/import_notes.hpp"
 #include "traces/qemu_log/log_line.hpp"
 #include "traces/trace_reader.hpp"
 
@@ -43,9 +43,9 @@ class QemuLogReader final : public TraceReader {
   std::string locate(std::uint64_t line) const override;
   std::uint64_t bytes_consumed() const override { return lines_.bytes_consumed(); }
   std::uint64_t file_bytes() const override { return source_.file_bytes(); }
-  std::uint64_t warnings() const override { return warnings_; }
-  const std::vector<std::string>& warning_samples() const override { return warning_samples_; }
-  std::span<const ReaderNote> notes() const override { return notes_; }
+  std::uint64_t warnings() const override { return warnings_.count(); }
+  const std::vector<std::string>& warning_samples() const override { return warnings_.samples(); }
+  std::span<const ReaderNote> notes() const override { return notes_.all(); }
   std::string_view format_name() const override { return "qemu-log"; }
   // Mappings made and not yet unmapped so far, over every device.
   std::size_t live_mappings() const { return live_.size(); }
@@ -55,10 +55,6 @@ class QemuLogReader final : public TraceReader {
     Other, TooLong, FailedMap, FailedUnmap, UnmapNeverMapped, LiveHandleMapped, UnmapLenDiffers,
     ResetEnded, ResetLiveDiffers, OtherEventsBeyond, Count,
   };
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
 
   void handle_line(std::string_view line);
   void handle_event(qemu_log::EventType type, const qemu_log::AppleDmaRecord& r);
@@ -67,7 +63,6 @@ class QemuLogReader final : public TraceReader {
   void queue(EventKind kind, std::uint16_t device, std::uint64_t id);
   void note(Note n);
   void other_event(std::string_view name);
-  void add_note_line(std::size_t index);
   static std::string_view note_text(Note n);
   // A known event that is none of its formats (`at`: where, in the line): an error, or in lenient
   // mode a warning and the line skipped.
@@ -89,17 +84,16 @@ class QemuLogReader final : public TraceReader {
   std::uint64_t pending_line_ = 0;
 
   std::vector<std::string> devices_;
-  std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>> device_index_;
+  std::unordered_map<std::string, std::uint16_t, ImportNotes::NameHash, std::equal_to<>> device_index_;
+  std::uint16_t last_device_ = 0;
 
   ftrace::LiveRequests live_;  // by (device, handle)
   std::vector<ftrace::LiveRequest> ended_;  // a reset's mappings, reused
   std::uint64_t next_id_ = 1;
 
-  std::uint64_t warnings_ = 0;
-  std::vector<std::string> warning_samples_;
-  std::vector<ReaderNote> notes_;
-  std::array<std::size_t, static_cast<std::size_t>(Note::Count)> note_index_;
-  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> other_events_;  // name -> notes_ index
+  ImportWarnings warnings_;
+  ImportNotes notes_{static_cast<std::size_t>(Note::Count)};
+  ImportNotes::Group other_events_;
 };
 
 // True when a line among `first_bytes` (the first few KiB of a file) is an apple_dma_* event of

@@ -6,7 +6,7 @@ backend/log.py of QEMU 7.2: "%d@%zu.%06zu:NAME " FMT "\\n" with -msg timestamp=o
 "NAME " FMT "\\n"), with the format strings of the apple-dma-pci device's trace-events file
 (passthrough/qemu). The session itself is made up, not recorded: a GPU driver mapping and
 unmapping mostly 4 KiB pages through two functions of one device, handles reused after their
-unmap, a few failed maps, a device reset, other trace events and QEMU's own messages in between.
+unmap, a few failed maps, device resets, other trace events and QEMU's own messages in between.
 traces/qemu_log/IMPORT.md describes each sample.
 
     python3 traces/samples/qemu_log_samples.py [OUTPUT_DIR]   # default: this script's directory
@@ -123,10 +123,12 @@ def session(stamped, seed):
             for h in sorted(audio.live):
                 audio.free_handles.append(h)
             audio.live.clear()
-    # Drain the GPU, as a driver unload does, then reset it with nothing live.
+    # Drain the GPU, as a driver unload does, then reset it with nothing live; the audio function
+    # is reset with its mappings live, so both end with nothing live.
     for h in sorted(gpu.live):
         unmap_one(log, gpu, rng, h)
     log.event("apple_dma_reset", RESET_FMT % (GPU, 0), rng)
+    log.event("apple_dma_reset", RESET_FMT % (AUDIO, len(audio.live)), rng)
     return log.lines
 
 
