@@ -13,6 +13,8 @@ packages=(
   nlohmann-json3-dev                              # JSON output
   libfmt-dev                                      # formatting of tables and messages
   libzstd-dev                                     # zstd compression of binary traces
+  libtomlplusplus-dev                             # toml++ 3.3, sweep configs in TOML
+  parallel                                        # GNU parallel, the sharded-sweep test
 )
 
 missing=()

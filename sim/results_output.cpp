@@ -13,13 +13,13 @@ namespace {
 std::string reason_name(mapper::MapError reason) { return std::string(mapper::to_string(reason)); }
 std::string reason_name(int reason) { return reason_name(static_cast<mapper::MapError>(reason)); }
 
+}  // namespace
+
 std::uint64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
-
-}  // namespace
 
 std::string human_bytes(std::uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};

@@ -31,6 +31,8 @@ Command add_gen_command(CLI::App& app, std::string command_line);
 Command add_stats_command(CLI::App& app);
 Command add_convert_command(CLI::App& app, std::string command_line);
 Command add_bandwidth_command(CLI::App& app);
+Command add_sweep_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {
@@ -61,6 +63,8 @@ class ProgressLine {
  public:
   explicit ProgressLine(bool enabled);
   void update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events);
+  // Any one-line text, e.g. a bar with an ETA.
+  void show(const std::string& line);
   void done();
 
  private:
