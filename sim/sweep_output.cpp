@@ -234,20 +234,27 @@ std::string sweep_csv(const Json& document) {
 void print_sweep_table(std::FILE* out, const Json& document) {
   const Json& results = document.at("results");
   const bool whole = document.contains("pareto");
+  std::size_t policy_width = 6;
+  std::size_t dart_width = 4;
+  for (const Json& r : results) {
+    policy_width = std::max(policy_width, r.value("policy", "").size());
+    dart_width = std::max(dart_width, r.value("dart", "").size());
+  }
   std::string trace;
   for (const Json& r : results) {
     if (r.value("trace", "") != trace) {
       trace = r.value("trace", "");
       fmt::print(out, "\n{}: {} events{}\n", trace, field_u64(r, "events"), whole ? ", * on the Pareto frontier" : "");
-      fmt::print(out, "  {:>5} {:<24} {:<40} {:>9} {:>11} {:>9}  {}\n", "point", "policy", "dart", "peak maps",
-                 "peak mapped", "failed", "first failure");
+      fmt::print(out, "  {:>5} {:<{}} {:<{}} {:>9} {:>11} {:>9}  {}\n", "point", "policy", policy_width, "dart",
+                 dart_width, "peak maps", "peak mapped", "failed", "first failure");
     }
     std::string first = "-";
     if (r.contains("first_failure") && r["first_failure"].is_object())
       first = fmt::format("{} at event {}", r["first_failure"].value("reason", "?"), field_u64(r["first_failure"], "event"));
-    fmt::print(out, "{} {:>5} {:<24} {:<40} {:>9} {:>11} {:>9}  {}\n", r.value("pareto", false) ? " *" : "  ",
-               field_u64(r, "point"), r.value("policy", ""), r.value("dart", ""), field_u64(r, "peak_mappings"),
-               human_bytes(field_u64(r, "peak_mapped_bytes")), field_u64(r, "failed_maps"), first);
+    fmt::print(out, "{} {:>5} {:<{}} {:<{}} {:>9} {:>11} {:>9}  {}\n", r.value("pareto", false) ? " *" : "  ",
+               field_u64(r, "point"), r.value("policy", ""), policy_width, r.value("dart", ""), dart_width,
+               field_u64(r, "peak_mappings"), human_bytes(field_u64(r, "peak_mapped_bytes")), field_u64(r, "failed_maps"),
+               first);
   }
 }
 

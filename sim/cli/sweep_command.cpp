@@ -55,7 +55,13 @@ std::string progress_text(const sim::SweepProgress& p, double elapsed, bool bar)
 void list_points(const sim::SweepConfig& config, sim::Shard shard) {
   fmt::print("sweep '{}' ({}), hash {}: {} points\n", config.name, config.source, sim::hash_hex(config.hash),
              config.points.size());
-  fmt::print("{:>6} {:>7}  {:<24} {:<40} {}\n", "point", "shard", "policy", "dart", "params");
+  std::size_t policy_width = 6;
+  std::size_t dart_width = 4;
+  for (const sim::SweepPoint& p : config.points) {
+    policy_width = std::max(policy_width, p.policy.size());
+    dart_width = std::max(dart_width, p.dart.size());
+  }
+  fmt::print("{:>6} {:>7}  {:<{}} {:<{}} {}\n", "point", "shard", "policy", policy_width, "dart", dart_width, "params");
   std::size_t trace = config.points.size();
   for (const sim::SweepPoint& p : config.points) {
     if (!shard.holds(p.index)) continue;
@@ -63,8 +69,8 @@ void list_points(const sim::SweepConfig& config, sim::Shard shard) {
     trace = p.trace;
     std::string params;
     for (const auto& [k, v] : p.params) params += (params.empty() ? "" : " ") + k + "=" + v;
-    fmt::print("{:>6} {:>7}  {:<24} {:<40} {}\n", p.index, fmt::format("{}/{}", p.index % shard.count + 1, shard.count),
-               p.policy, p.dart, params);
+    fmt::print("{:>6} {:>7}  {:<{}} {:<{}} {}\n", p.index, fmt::format("{}/{}", p.index % shard.count + 1, shard.count),
+               p.policy, policy_width, p.dart, dart_width, params);
   }
 }
 
