@@ -4,6 +4,8 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace dartlab::sim {
@@ -19,6 +21,27 @@ std::uint64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+nlohmann::ordered_json series_json(std::span<const SeriesPoint> points) {
+  nlohmann::ordered_json event = nlohmann::ordered_json::array(), live = nlohmann::ordered_json::array(),
+                         mapped = nlohmann::ordered_json::array(), requested = nlohmann::ordered_json::array(),
+                         frag = nlohmann::ordered_json::array();
+  for (const SeriesPoint& p : points) {
+    event.push_back(p.event);
+    live.push_back(p.max.live_mappings);
+    mapped.push_back(p.max.mapped_bytes);
+    requested.push_back(p.max.requested_bytes);
+    // Four decimals are plenty for a plot and keep the file small.
+    frag.push_back(static_cast<double>(static_cast<std::int64_t>(p.max.frag_index * 1e4 + 0.5)) / 1e4);
+  }
+  nlohmann::ordered_json j;
+  j["event"] = std::move(event);
+  j["live_mappings"] = std::move(live);
+  j["mapped_bytes"] = std::move(mapped);
+  j["requested_bytes"] = std::move(requested);
+  j["frag_index"] = std::move(frag);
+  return j;
 }
 
 std::string human_bytes(std::uint64_t bytes) {
@@ -70,6 +93,17 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       j["final_mapped_bytes"] = r.final_mapped_bytes;
       j["peak_page_tables"] = r.dart_peak_tables;
       j["min_largest_free_bytes"] = r.min_largest_free_bytes;
+      j["reuse_hits"] = r.reuse_hits;
+      j["alignment_violations"] = r.alignment_violations;
+      j["exposure_peak_bytes"] = r.exposure_peak_bytes;
+      j["exposure_mean_bytes"] = r.exposure_mean_bytes;
+      j["frag_index_peak"] = r.frag_index_peak;
+      j["frag_index_final"] = r.frag_index_final;
+      nlohmann::ordered_json limits;
+      limits["slots"] = r.slot_limit == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.slot_limit);
+      limits["aperture_bytes"] = r.aperture_bytes;
+      j["limits"] = std::move(limits);
+      if (!r.series.empty()) j["series"] = series_json(r.series);
       j["warnings"] = t.warnings;
       j["wall_seconds"] = t.wall_seconds;
       results.push_back(std::move(j));
@@ -96,7 +130,8 @@ std::string results_csv(std::span<const TraceOutcome> outcomes) {
   std::string out =
       "trace,policy,dart,events,requests,peak_mappings,peak_mapped_bytes,peak_requested_bytes,host_map_calls,"
       "host_unmap_calls,failed_maps,failed_invalid,failed_slots,failed_aperture,failed_fragmented,"
-      "first_failure_event,first_failure_reason,access_faults\n";
+      "first_failure_event,first_failure_reason,access_faults,reuse_hits,alignment_violations,exposure_peak_bytes,"
+      "exposure_mean_bytes,frag_index_peak,frag_index_final\n";
   const auto quoted = [](const std::string& s) {
     std::string q = "\"";
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -104,14 +139,15 @@ std::string results_csv(std::span<const TraceOutcome> outcomes) {
   };
   for (const TraceOutcome& t : outcomes) {
     for (const RunResult& r : t.results) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", quoted(t.trace), quoted(r.policy),
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.4f},{:.4f}\n", quoted(t.trace), quoted(r.policy),
                          quoted(r.dart), t.events, r.requests, r.peak_mappings, r.peak_mapped_bytes,
                          r.peak_requested_bytes, r.host_map_calls, r.host_unmap_calls, r.failed_maps,
                          r.failures_by_reason[0], r.failures_by_reason[1], r.failures_by_reason[2],
                          r.failures_by_reason[3],
                          r.first_failure.happened ? std::to_string(r.first_failure.event) : std::string(),
                          r.first_failure.happened ? reason_name(r.first_failure.reason) : std::string(),
-                         r.access_faults);
+                         r.access_faults, r.reuse_hits, r.alignment_violations, r.exposure_peak_bytes,
+                         r.exposure_mean_bytes, r.frag_index_peak, r.frag_index_final);
     }
   }
   return out;
@@ -121,15 +157,17 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
   for (const TraceOutcome& t : outcomes) {
     fmt::print(out, "\n{}: {} events in {:.2f} s ({:.2f} M events/s)\n", t.trace, t.events, t.wall_seconds,
                t.wall_seconds > 0 ? static_cast<double>(t.events) / t.wall_seconds / 1e6 : 0.0);
-    fmt::print(out, "  {:<14} {:>9} {:>11} {:>11} {:>10} {:>9}  {}\n", "policy", "peak maps", "peak mapped",
-               "peak asked", "host maps", "failed", "first failure");
+    std::size_t width = 14;
+    for (const RunResult& r : t.results) width = std::max(width, r.policy.size());
+    fmt::print(out, "  {:<{}} {:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", "policy", width, "peak maps",
+               "peak mapped", "peak asked", "host maps", "exposure pk", "reuses", "failed", "first failure");
     for (const RunResult& r : t.results) {
       std::string first = "-";
       if (r.first_failure.happened)
         first = fmt::format("{} at event {}", reason_name(r.first_failure.reason), r.first_failure.event);
-      fmt::print(out, "  {:<14} {:>9} {:>11} {:>11} {:>10} {:>9}  {}\n", r.policy, r.peak_mappings,
-                 human_bytes(r.peak_mapped_bytes), human_bytes(r.peak_requested_bytes), r.host_map_calls,
-                 r.failed_maps, first);
+      fmt::print(out, "  {:<{}} {:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", r.policy, width,
+                 r.peak_mappings, human_bytes(r.peak_mapped_bytes), human_bytes(r.peak_requested_bytes),
+                 r.host_map_calls, human_bytes(r.exposure_peak_bytes), r.reuse_hits, r.failed_maps, first);
     }
     if (!t.results.empty()) fmt::print(out, "  dart: {}\n", t.results.front().dart);
     if (t.warnings != 0) {

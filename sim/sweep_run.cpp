@@ -81,8 +81,9 @@ std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Sha
         events_seen = events;
       };
       const InputOptions input{.device = config.device, .reader_thread = options.reader_thread};
-      auto outcome = replay_file(config.traces[pass.trace].path, runs, ReplayOptions{.lenient = config.lenient},
-                                 on_progress, input);
+      // The same series as `replay --json` keeps: reports plot a point's run over time.
+      const ReplayOptions replay_options{.lenient = config.lenient, .series_points = Series::kDefaultPoints};
+      auto outcome = replay_file(config.traces[pass.trace].path, runs, replay_options, on_progress, input);
       if (auto* err = std::get_if<std::string>(&outcome)) {
         std::lock_guard lock(mutex);
         if (failure.empty()) failure = std::move(*err);

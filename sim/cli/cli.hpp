@@ -8,6 +8,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "sim/replay_file.hpp"
 #include "traces/trace_writer.hpp"
@@ -33,6 +34,12 @@ Command add_convert_command(CLI::App& app, std::string command_line);
 Command add_bandwidth_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
+
+// A sweep's document as sweep and merge write it: a table on stdout unless quiet or an output
+// goes there, --json and --csv files written atomically. Returns the exit code, having printed
+// any error as "PREFIX: --json: MESSAGE".
+int write_sweep_outputs(const nlohmann::ordered_json& doc, const std::string& json_path, const std::string& csv_path,
+                        bool quiet, const std::string& prefix);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {

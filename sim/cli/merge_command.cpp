@@ -10,9 +10,7 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
 #include "sim/sweep_merge.hpp"
-#include "sim/sweep_output.hpp"
 
 namespace dartlab::cli {
 namespace {
@@ -46,24 +44,8 @@ int run_merge(const MergeArgs& args) {
     fmt::print(stderr, "dartlab merge: {}\n", *err);
     return kExitUsage;
   }
-  const nlohmann::ordered_json& doc = std::get<nlohmann::ordered_json>(merged);
-  const bool to_stdout = args.json_path == "-" || args.csv_path == "-";
-  if (!args.quiet && !to_stdout) sim::print_sweep_table(stdout, doc);
-  if (!args.json_path.empty()) {
-    const std::string err = sim::write_output(args.json_path, doc.dump(2) + "\n");
-    if (!err.empty()) {
-      fmt::print(stderr, "dartlab merge: --json: {}\n", err);
-      return kExitUsage;
-    }
-  }
-  if (!args.csv_path.empty()) {
-    const std::string err = sim::write_output(args.csv_path, sim::sweep_csv(doc));
-    if (!err.empty()) {
-      fmt::print(stderr, "dartlab merge: --csv: {}\n", err);
-      return kExitUsage;
-    }
-  }
-  return kExitOk;
+  return write_sweep_outputs(std::get<nlohmann::ordered_json>(merged), args.json_path, args.csv_path, args.quiet,
+                             "dartlab merge");
 }
 
 }  // namespace

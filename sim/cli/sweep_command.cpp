@@ -123,26 +123,31 @@ int run_sweep(const SweepArgs& args) {
                config.name, progress.points_total, config.points.size(), shard.index, shard.count, wall, run.passes,
                run.jobs, wall > 0 ? static_cast<double>(progress.point_events.load()) / wall / 1e6 : 0.0);
 
-  const bool to_stdout = args.json_path == "-" || args.csv_path == "-";
-  if (!args.quiet && !to_stdout) sim::print_sweep_table(stdout, doc);
-  if (!args.json_path.empty()) {
-    const std::string err = sim::write_output(args.json_path, doc.dump(2) + "\n");
+  return write_sweep_outputs(doc, args.json_path, args.csv_path, args.quiet, "dartlab sweep");
+}
+
+}  // namespace
+
+int write_sweep_outputs(const nlohmann::ordered_json& doc, const std::string& json_path, const std::string& csv_path,
+                        bool quiet, const std::string& prefix) {
+  const bool to_stdout = json_path == "-" || csv_path == "-";
+  if (!quiet && !to_stdout) sim::print_sweep_table(stdout, doc);
+  if (!json_path.empty()) {
+    const std::string err = sim::write_output(json_path, doc.dump(2) + "\n");
     if (!err.empty()) {
-      fmt::print(stderr, "dartlab sweep: --json: {}\n", err);
+      fmt::print(stderr, "{}: --json: {}\n", prefix, err);
       return kExitUsage;
     }
   }
-  if (!args.csv_path.empty()) {
-    const std::string err = sim::write_output(args.csv_path, sim::sweep_csv(doc));
+  if (!csv_path.empty()) {
+    const std::string err = sim::write_output(csv_path, sim::sweep_csv(doc));
     if (!err.empty()) {
-      fmt::print(stderr, "dartlab sweep: --csv: {}\n", err);
+      fmt::print(stderr, "{}: --csv: {}\n", prefix, err);
       return kExitUsage;
     }
   }
   return kExitOk;
 }
-
-}  // namespace
 
 Command add_sweep_command(CLI::App& app) {
   auto args = std::make_shared<SweepArgs>();
