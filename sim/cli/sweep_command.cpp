@@ -187,7 +187,8 @@ params it names, for each dart template, for each combination of the params it n
 policy did not (a param in both takes one value for the pair). Combinations vary params in name
 order, the last fastest; values in the order listed. Unknown keys, {NAME}s without a param,
 params nobody names, empty lists or ranges, bad specs and duplicate points are errors naming the
-file, the line (TOML) and the key. `--list` shows the points.
+file, the line (TOML) and the key. `--list` shows the points. Policy and DART specs are those of
+`dartlab replay --help` (direct, window:S, multi:..., adaptive..., lazy:...; aperture=, slots=...).
 
 Execution: each trace's points are replayed in passes of up to --group configurations over one
 read of the trace, passes running on --jobs threads, the longest first.
