@@ -16,6 +16,8 @@ packages=(
   libzstd-dev                                     # zstd compression of binary traces
   # QEMU 7.2 with apple-dma-pci (scripts/build-qemu.sh; the source comes from `apt-get source`)
   meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison dpkg-dev
+  libtomlplusplus-dev                             # toml++ 3.3, sweep configs in TOML
+  parallel                                        # GNU parallel, the sharded-sweep test
 )
 
 missing=()

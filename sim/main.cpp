@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       add_stats_command(app),
       add_convert_command(app, command_line),
       add_bandwidth_command(app),
+      add_sweep_command(app),
+      add_merge_command(app),
       add_stress_command(app, command_line),
   };
 

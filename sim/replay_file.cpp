@@ -82,35 +82,40 @@ class BatchQueue {
   std::condition_variable changed_;
 };
 
+// Fills b with the reader's next events; b.last says whether another batch can follow.
+void fill_batch(trace::TraceReader& reader, Batch& b) {
+  b.count = 0;
+  b.segments.clear();
+  b.error.clear();
+  b.last = false;
+  while (b.count < kBatchEvents) {
+    const std::size_t i = b.count;
+    trace::Event& ev = b.events[i];
+    const auto status = reader.next(ev);
+    if (status == trace::TraceReader::Status::End) {
+      b.last = true;
+      break;
+    }
+    if (status == trace::TraceReader::Status::Error) {
+      b.error = reader.error().to_string();
+      b.last = true;
+      break;
+    }
+    b.lines[i] = reader.position();
+    b.seg_first[i] = static_cast<std::uint32_t>(b.segments.size());
+    b.seg_count[i] = static_cast<std::uint32_t>(ev.segments.size());
+    b.segments.insert(b.segments.end(), ev.segments.begin(), ev.segments.end());
+    ev.segments = {};
+    ++b.count;
+  }
+  b.bytes_consumed = reader.bytes_consumed();
+}
+
 void read_batches(trace::TraceReader& reader, BatchQueue& queue) {
   for (;;) {
     Batch* b = queue.next_empty();
     if (b == nullptr) return;
-    b->count = 0;
-    b->segments.clear();
-    b->error.clear();
-    b->last = false;
-    while (b->count < kBatchEvents) {
-      const std::size_t i = b->count;
-      trace::Event& ev = b->events[i];
-      const auto status = reader.next(ev);
-      if (status == trace::TraceReader::Status::End) {
-        b->last = true;
-        break;
-      }
-      if (status == trace::TraceReader::Status::Error) {
-        b->error = reader.error().to_string();
-        b->last = true;
-        break;
-      }
-      b->lines[i] = reader.position();
-      b->seg_first[i] = static_cast<std::uint32_t>(b->segments.size());
-      b->seg_count[i] = static_cast<std::uint32_t>(ev.segments.size());
-      b->segments.insert(b->segments.end(), ev.segments.begin(), ev.segments.end());
-      ev.segments = {};
-      ++b->count;
-    }
-    b->bytes_consumed = reader.bytes_consumed();
+    fill_batch(reader, *b);
     const bool last = b->last;
     queue.publish();
     if (last) return;
@@ -127,15 +132,11 @@ std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std
   const std::unique_ptr<trace::TraceReader> owned = trace::open_trace(path, reader_options, input.format);
   trace::TraceReader& reader = *owned;
   Replay replay(runs, options);
-  // Big (three batches of a thousand events): on the heap, not the stack.
-  auto queue = std::make_unique<BatchQueue>();
-  std::thread producer(read_batches, std::ref(reader), std::ref(*queue));
 
+  // Replays one batch; false once the replay must stop (the last batch, or a failure).
   std::string failure;
   std::uint64_t next_progress = 0;
-  for (bool last = false; !last;) {
-    Batch& b = queue->next_filled();
-    last = b.last;
+  const auto replay_batch = [&](Batch& b) {
     for (std::size_t i = 0; i < b.count; ++i)
       if (b.seg_count[i] != 0) b.events[i].segments = std::span(b.segments.data() + b.seg_first[i], b.seg_count[i]);
     for (std::size_t at = 0; at < b.count && failure.empty(); at += kGroup) {
@@ -145,16 +146,31 @@ std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std
     }
     // Events before a bad line count, in order, before the parse error is reported.
     if (failure.empty() && !b.error.empty()) failure = b.error;
-    const std::uint64_t bytes = b.bytes_consumed;
-    queue->done_with_it();
-    if (!failure.empty()) break;
+    if (!failure.empty()) return false;
     if (progress && replay.events() >= next_progress) {
-      progress(bytes, reader.file_bytes(), replay.events());
+      progress(b.bytes_consumed, reader.file_bytes(), replay.events());
       next_progress = replay.events() + (1 << 16);
     }
+    return !b.last;
+  };
+
+  if (input.reader_thread) {
+    // Big (three batches of a thousand events): on the heap, not the stack.
+    auto queue = std::make_unique<BatchQueue>();
+    std::thread producer(read_batches, std::ref(reader), std::ref(*queue));
+    for (bool more = true; more;) {
+      more = replay_batch(queue->next_filled());
+      queue->done_with_it();
+    }
+    queue->abandon();  // a producer still reading stops at its next batch
+    producer.join();
+  } else {
+    auto batch = std::make_unique<Batch>();
+    for (bool more = true; more;) {
+      fill_batch(reader, *batch);
+      more = replay_batch(*batch);
+    }
   }
-  queue->abandon();  // a producer still reading stops at its next batch
-  producer.join();
   if (!failure.empty()) return failure;
   if (progress) progress(reader.bytes_consumed(), reader.file_bytes(), replay.events());
 

@@ -15,13 +15,13 @@ namespace {
 std::string reason_name(mapper::MapError reason) { return std::string(mapper::to_string(reason)); }
 std::string reason_name(int reason) { return reason_name(static_cast<mapper::MapError>(reason)); }
 
+}  // namespace
+
 std::uint64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
-
-}  // namespace
 
 nlohmann::ordered_json series_json(std::span<const SeriesPoint> points) {
   nlohmann::ordered_json event = nlohmann::ordered_json::array(), live = nlohmann::ordered_json::array(),

@@ -30,6 +30,9 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
 nlohmann::ordered_json notes_json(std::span<const trace::ReaderNote> notes);
 void print_notes(std::FILE* out, std::span<const trace::ReaderNote> notes, std::string_view indent);
 
+// The process's peak resident set so far.
+std::uint64_t peak_rss_bytes();
+
 // "1.50 GiB", "256.0 KiB", "812 B".
 std::string human_bytes(std::uint64_t bytes);
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "sim/replay_file.hpp"
 #include "traces/gen/generator.hpp"
@@ -36,6 +37,8 @@ Command add_stats_command(CLI::App& app);
 Command add_convert_command(CLI::App& app, std::string command_line);
 Command add_bandwidth_command(CLI::App& app);
 Command add_stress_command(CLI::App& app, std::string command_line);
+Command add_sweep_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
 
 // Every workload generator parameter as --FLAG (trace::gen::gen_knobs), bound to its field in
 // `params`; sizes take K/M/G/T suffixes. For gen and stress.
@@ -43,6 +46,12 @@ void add_gen_knobs(CLI::App& app, trace::gen::GenParams& params);
 
 // --FLAG SIZE bound to `target`: decimal or 0x-hex with an optional K/M/G/T suffix.
 CLI::Option* add_size_option(CLI::App& app, const std::string& flag, std::uint64_t& target, const std::string& help);
+
+// A sweep's document as sweep and merge write it: a table on stdout unless quiet or an output
+// goes there, --json and --csv files written atomically. Returns the exit code, having printed
+// any error as "PREFIX: --json: MESSAGE".
+int write_sweep_outputs(const nlohmann::ordered_json& doc, const std::string& json_path, const std::string& csv_path,
+                        bool quiet, const std::string& prefix);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {
@@ -73,6 +82,8 @@ class ProgressLine {
  public:
   explicit ProgressLine(bool enabled);
   void update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events);
+  // Any one-line text, e.g. a bar with an ETA.
+  void show(const std::string& line);
   void done();
 
  private:

@@ -120,14 +120,19 @@ ProgressLine::ProgressLine(bool enabled) : enabled_(enabled && isatty(STDERR_FIL
 
 void ProgressLine::update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events) {
   if (!enabled_) return;
+  if (total != 0)
+    show(fmt::format("{}: {:5.1f}%  {} events ", what, 100.0 * static_cast<double>(bytes) / static_cast<double>(total),
+                     events));
+  else
+    show(fmt::format("{}: {} events ", what, events));
+}
+
+void ProgressLine::show(const std::string& line) {
+  if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_ < std::chrono::milliseconds(250)) return;
   last_ = now;
-  if (total != 0)
-    std::fprintf(stderr, "\r%s: %5.1f%%  %llu events ", what.c_str(),
-                 100.0 * static_cast<double>(bytes) / static_cast<double>(total), static_cast<unsigned long long>(events));
-  else
-    std::fprintf(stderr, "\r%s: %llu events ", what.c_str(), static_cast<unsigned long long>(events));
+  std::fprintf(stderr, "\r%s\033[K", line.c_str());
   shown_ = true;
 }
 

@@ -312,5 +312,42 @@ for sample in "$src"/traces/samples/*.trace; do
     "$dartlab" replay "$sample" -p direct -p window:64K -p window:256K -p window:1M --json -
 done
 
+# sweep and merge: configs are hostile input too; exit 1 for the config, 2 for a trace
+expect "sweep help explains the config" 0 "params" -- "$dartlab" sweep --help
+expect "merge help" 0 "byte for byte" -- "$dartlab" merge --help
+cat >"$work/sweep.toml" <<T
+traces = ["ok.trace", "g.trace"]
+policies = ["direct", "window:{size}"]
+darts = ["", "slots=2"]
+[params]
+size = ["64K", "1M"]
+T
+expect "sweep --list numbers the points" 0 "^ +11 +3/3 +window:1M" -- "$dartlab" sweep "$work/sweep.toml" --list --shard 3/3
+expect "sweep table marks the frontier" 0 "\\* +[0-9]+ +window" -- "$dartlab" sweep "$work/sweep.toml"
+expect "sweep json to stdout" 0 '"point": 11,' -- "$dartlab" sweep "$work/sweep.toml" --json - -j 2
+expect "sweep csv to stdout" 0 '^point,pareto,trace,policy,dart,params_size,' -- "$dartlab" sweep "$work/sweep.toml" --csv -
+expect "sweep summary line" 0 "12 points of 12 \\(shard 1/1\\)" -- "$dartlab" sweep "$work/sweep.toml" --json "$work/sw.json"
+"$dartlab" sweep "$work/sweep.toml" --shard 1/2 --json "$work/sw1.json" -q
+"$dartlab" sweep "$work/sweep.toml" --shard 2/2 --json "$work/sw2.json" -q
+expect "merge of both shards" 0 '"pareto": \[' -- "$dartlab" merge "$work/sw1.json" "$work/sw2.json" --json -
+expect "merge names a missing shard" 1 "shard 2/2: points 1, 3, 5, 7, 9, 11 \\(no input is this shard\\)" -- \
+  "$dartlab" merge "$work/sw1.json"
+expect "merge refuses a file that is not JSON" 1 "ok.trace: not JSON" -- "$dartlab" merge "$work/sw1.json" "$work/ok.trace"
+expect "merge refuses replay output" 1 "out.json: not a dartlab sweep result" -- "$dartlab" merge "$work/out.json"
+printf 'traces = ["ok.trace"]\npolicies = ["window:{size}"]\n[params]\nsize = ["64K", "100K"]\n' >"$work/badspec.toml"
+expect "sweep: a bad spec names file, line, key and values" 1 "badspec.toml:2: policies\\[0\\]: 'window:\\{size\\}' with size=100K: .*power of two" -- \
+  "$dartlab" sweep "$work/badspec.toml"
+printf 'traces = ["ok.trace"]\npolicies = ["direct"]\ncolour = "red"\n' >"$work/badkey.toml"
+expect "sweep: an unknown key" 1 "badkey.toml:3: colour: unknown key" -- "$dartlab" sweep "$work/badkey.toml"
+printf 'traces = ["nope.trace"]\npolicies = ["direct"]\n' >"$work/notrace.toml"
+expect "sweep: a missing trace names the key" 1 "notrace.toml: traces\\[0\\]: 'nope.trace': No such file" -- "$dartlab" sweep "$work/notrace.toml"
+printf 'traces = ["bad-len.trace"]\npolicies = ["direct", "window:64K"]\n' >"$work/badtrace.toml"
+expect "sweep: a malformed trace is exit 2 with its line" 2 "bad-len.trace:2:[0-9]+: error" -- "$dartlab" sweep "$work/badtrace.toml"
+expect "sweep: --shard out of range" 1 "--shard '4/3': I must be 1 to N" -- "$dartlab" sweep "$work/sweep.toml" --shard 4/3
+expect "sweep: a config that is neither TOML nor JSON" 1 "TOML \\(.toml\\) or JSON \\(.json\\)" -- "$dartlab" sweep "$work/ok.trace"
+printf '{"traces": ["ok.trace"], "policies": ["direct"]' >"$work/broken.json"
+expect "sweep: broken JSON" 1 "broken.json: error: not JSON" -- "$dartlab" sweep "$work/broken.json"
+expect "sweep: unwritable json leaves nothing" 1 "cannot open" -- "$dartlab" sweep "$work/sweep.toml" --json "$work/no/dir/x.json" -q
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

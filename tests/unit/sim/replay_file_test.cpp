@@ -1,5 +1,5 @@
-// replay_file reads on one thread and replays on another: results and errors must be exactly
-// those of replaying the same events one by one.
+// replay_file reads on one thread and replays on another (or reads inline): results and errors
+// must be exactly those of replaying the same events one by one.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -8,11 +8,13 @@
 #include <variant>
 
 #include "sim/replay_file.hpp"
+#include "support/temp_trace.hpp"
 #include "traces/gen/generator.hpp"
-#include "traces/text_writer.hpp"
 
 using namespace dartlab;
 using Catch::Matchers::Contains;
+using test::TempTrace;
+using test::write_trace;
 
 namespace {
 
@@ -22,48 +24,17 @@ std::vector<sim::RunConfig> configs() {
            std::get<dart::DartConfig>(dart::parse_dart_spec("aperture=64M,slots=1000"))}};
 }
 
-class TempTrace {
- public:
-  explicit TempTrace(const std::string& name)
-      : path_((std::filesystem::temp_directory_path() / ("dartlab-replay-file-" + std::to_string(::getpid()) + "-" + name)).string()) {}
-  ~TempTrace() { std::filesystem::remove(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Writes `profile` events and then `tail` verbatim; returns the events written.
-void write_trace(const std::string& path, std::string_view profile, std::uint64_t events, const std::string& tail) {
-  trace::gen::GenParams params;
-  params.events = events;
-  params.live_target = 3000;
-  std::string error;
-  auto gen = trace::gen::make_generator(profile, params, &error);
-  REQUIRE(gen);
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  {
-    trace::TextTraceWriter writer(f);
-    writer.set_devices(gen->devices());
-    trace::Event ev;
-    while (gen->next(ev)) writer.write(ev);
-    REQUIRE(writer.flush());
-  }
-  std::fputs(tail.c_str(), f);
-  std::fclose(f);
-}
-
 }  // namespace
 
 TEST_CASE("replaying a file across many batches gives the results of replaying its events one by one",
           "[replay_file]") {
   const auto profile = GENERATE(as<std::string>{}, "game", "buffers");
+  const bool reader_thread = GENERATE(true, false);  // parsed on its own thread, or inline
   TempTrace t("same-" + profile);
   write_trace(t.path(), profile, 20000, "");
   const auto runs = configs();
 
-  auto outcome = sim::replay_file(t.path(), runs, {});
+  auto outcome = sim::replay_file(t.path(), runs, {}, {}, sim::InputOptions{.reader_thread = reader_thread});
   REQUIRE(std::holds_alternative<sim::TraceOutcome>(outcome));
   const auto& file = std::get<sim::TraceOutcome>(outcome);
 
@@ -91,10 +62,11 @@ TEST_CASE("replaying a file across many batches gives the results of replaying i
 
 TEST_CASE("an error deep in a file is reported with its line after every event before it",
           "[replay_file]") {
+  const sim::InputOptions input{.reader_thread = GENERATE(true, false)};
   SECTION("a parse error") {
     TempTrace t("parse-error");
     write_trace(t.path(), "game", 10000, "map 99999999 0000:01:00.0 0x1000 4Q to_dev\n");
-    auto outcome = sim::replay_file(t.path(), configs(), {});
+    auto outcome = sim::replay_file(t.path(), configs(), {}, {}, input);
     REQUIRE(std::holds_alternative<std::string>(outcome));
     // header + "made by"-less writer: line numbers count the header line and the events.
     CHECK_THAT(std::get<std::string>(outcome), Contains(":10002:"));
@@ -103,7 +75,7 @@ TEST_CASE("an error deep in a file is reported with its line after every event b
   SECTION("a trace inconsistency") {
     TempTrace t("inconsistent");
     write_trace(t.path(), "game", 10000, "unmap 123456789\n");
-    auto outcome = sim::replay_file(t.path(), configs(), {});
+    auto outcome = sim::replay_file(t.path(), configs(), {}, {}, input);
     REQUIRE(std::holds_alternative<std::string>(outcome));
     CHECK_THAT(std::get<std::string>(outcome), Contains(":10002: error: unmap of id 123456789 which was never mapped"));
   }
@@ -124,7 +96,7 @@ TEST_CASE("an error deep in a file is reported with its line after every event b
     std::fclose(tail);
     std::fclose(f);
     std::filesystem::remove(t.path() + ".tail");
-    auto outcome = sim::replay_file(t.path(), configs(), {});
+    auto outcome = sim::replay_file(t.path(), configs(), {}, {}, input);
     REQUIRE(std::holds_alternative<std::string>(outcome));
     CHECK_THAT(std::get<std::string>(outcome), Contains(":2: error: unmap of id 5 which was never mapped"));
   }
