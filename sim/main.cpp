@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
       add_stats_command(app),
       add_convert_command(app, command_line),
       add_bandwidth_command(app),
+      add_report_command(app),
   };
 
   try {

@@ -31,6 +31,7 @@ Command add_gen_command(CLI::App& app, std::string command_line);
 Command add_stats_command(CLI::App& app);
 Command add_convert_command(CLI::App& app, std::string command_line);
 Command add_bandwidth_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {
@@ -61,9 +62,11 @@ class ProgressLine {
  public:
   explicit ProgressLine(bool enabled);
   void update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events);
+  void update(const std::string& text);  // any other progress, said in a few words
   void done();
 
  private:
+  bool due();  // enabled, and the last update was long enough ago
   bool enabled_;
   bool shown_ = false;
   std::chrono::steady_clock::time_point last_{};

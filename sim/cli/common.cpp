@@ -67,16 +67,27 @@ int write_trace(const std::string& path, const OutputFlags& flags, const std::st
 
 ProgressLine::ProgressLine(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) != 0) {}
 
-void ProgressLine::update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events) {
-  if (!enabled_) return;
+bool ProgressLine::due() {
+  if (!enabled_) return false;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_ < std::chrono::milliseconds(250)) return;
+  if (now - last_ < std::chrono::milliseconds(250)) return false;
   last_ = now;
+  return true;
+}
+
+void ProgressLine::update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events) {
+  if (!due()) return;
   if (total != 0)
     std::fprintf(stderr, "\r%s: %5.1f%%  %llu events ", what.c_str(),
                  100.0 * static_cast<double>(bytes) / static_cast<double>(total), static_cast<unsigned long long>(events));
   else
     std::fprintf(stderr, "\r%s: %llu events ", what.c_str(), static_cast<unsigned long long>(events));
+  shown_ = true;
+}
+
+void ProgressLine::update(const std::string& text) {
+  if (!due()) return;
+  std::fprintf(stderr, "\r%s ", text.c_str());
   shown_ = true;
 }
 
