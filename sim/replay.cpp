@@ -34,8 +34,13 @@ trace::EventKind unmap_kind_for(trace::EventKind k) {
 }  // namespace
 
 struct Replay::Run {
-  explicit Run(const RunConfig& config)
-      : dart(config.dart), backend(dart), mapper(backend, config.policy), dart_spec(dart::to_spec(config.dart)) {
+  Run(const RunConfig& config, std::size_t series_points)
+      : dart(config.dart),
+        backend(dart),
+        mapper(backend, config.policy),
+        dart_spec(dart::to_spec(config.dart)),
+        series(series_points),
+        keep_series(series_points != 0) {
     min_largest_free_bytes = dart.stats().largest_free_bytes;
   }
   dart::Dart dart;
@@ -48,6 +53,26 @@ struct Replay::Run {
   std::uint64_t access_faults = 0;
   std::uint64_t peak_tables = 0;
   std::uint64_t min_largest_free_bytes = 0;
+  std::uint64_t alignment_violations = 0;
+  std::uint64_t exposure_peak_bytes = 0;
+  double exposure_sum_bytes = 0;  // over events; a double: 1.5 GiB x 1e12 events would wrap a u64
+  double frag_index = 0;
+  double frag_index_peak = 0;
+  Series series;
+  bool keep_series;
+
+  // After every event: the metrics that are integrals or peaks over events.
+  void observe() {
+    const mapper::MapperStats& s = mapper.stats();
+    const std::uint64_t exposure = s.mapped_bytes > s.requested_bytes ? s.mapped_bytes - s.requested_bytes : 0;
+    exposure_peak_bytes = std::max(exposure_peak_bytes, exposure);
+    exposure_sum_bytes += static_cast<double>(exposure);
+    const dart::DartStats& d = dart.stats();
+    frag_index = d.free_bytes == 0 ? 0.0
+                                   : 1.0 - static_cast<double>(d.largest_free_bytes) / static_cast<double>(d.free_bytes);
+    frag_index_peak = std::max(frag_index_peak, frag_index);
+    if (keep_series) series.add(SeriesSample{s.live_mappings, s.mapped_bytes, s.requested_bytes, frag_index});
+  }
 };
 
 Replay::Replay(std::span<const RunConfig> runs, ReplayOptions options)
@@ -55,7 +80,7 @@ Replay::Replay(std::span<const RunConfig> runs, ReplayOptions options)
   if (runs.empty() || runs.size() > kMaxRuns)
     throw std::invalid_argument(fmt::format("a replay evaluates 1 to {} configurations at once, got {}", kMaxRuns,
                                             runs.size()));
-  for (const RunConfig& c : runs) runs_.push_back(std::make_unique<Run>(c));
+  for (const RunConfig& c : runs) runs_.push_back(std::make_unique<Run>(c, options_.series_points));
   stride_ = static_cast<std::uint32_t>(1 + runs_.size());
 }
 
@@ -95,9 +120,16 @@ void Replay::free_block(std::uint32_t block, std::uint32_t segments) {
 bool Replay::apply(const trace::Event& ev, std::uint64_t line) {
   ++events_;
   current_line_ = line;
-  if (trace::is_map_kind(ev.kind)) return on_map(ev, line);
-  if (trace::is_unmap_kind(ev.kind)) return on_unmap(ev);
-  return on_access(ev);
+  bool ok = true;
+  if (trace::is_map_kind(ev.kind)) {
+    ok = on_map(ev, line);
+  } else if (trace::is_unmap_kind(ev.kind)) {
+    ok = on_unmap(ev);
+  } else {
+    ok = on_access(ev);
+  }
+  for (const auto& run : runs_) run->observe();
+  return ok;
 }
 
 std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<const std::uint64_t> lines) {
@@ -168,6 +200,11 @@ bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
       ok = res.ok;
       error = res.error;
       set_mapping(offset, 0, r, res.value);
+    }
+    // The driver wanted the bus address aligned (UVM's 2 MiB pages); the host chose it.
+    if (ok && ev.align_bytes != 0) {
+      const std::uint64_t dma = sg ? sg_out_[0].dma_addr : mapping(offset, 0, r).dma_addr;
+      if ((dma & (ev.align_bytes - 1)) != 0) ++run.alignment_violations;
     }
     if (!ok) {
       failed |= std::uint64_t{1} << r;
@@ -283,6 +320,16 @@ RunResult Replay::result(std::size_t r) const {
   out.final_mapped_bytes = s.mapped_bytes;
   out.dart_peak_tables = run.peak_tables;
   out.min_largest_free_bytes = run.min_largest_free_bytes;
+  out.reuse_hits = s.reuse_hits;
+  out.alignment_violations = run.alignment_violations;
+  out.exposure_peak_bytes = run.exposure_peak_bytes;
+  out.exposure_mean_bytes = events_ == 0 ? 0.0 : run.exposure_sum_bytes / static_cast<double>(events_);
+  out.frag_index_peak = run.frag_index_peak;
+  out.frag_index_final = run.frag_index;
+  const dart::DartConfig& dc = run.dart.config();
+  out.slot_limit = dc.unlimited_slots ? 0 : dc.slots;
+  out.aperture_bytes = run.dart.stats().aperture_bytes;
+  out.series = run.series.points();
   return out;
 }
 

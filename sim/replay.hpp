@@ -18,6 +18,7 @@
 #include "passthrough/mapper/flat_map.hpp"
 #include "passthrough/mapper/huge_page_allocator.hpp"
 #include "passthrough/mapper/mapper.hpp"
+#include "sim/series.hpp"
 #include "traces/event.hpp"
 
 namespace dartlab::sim {
@@ -54,10 +55,23 @@ struct RunResult {
   std::uint64_t final_mapped_bytes = 0;
   std::uint64_t dart_peak_tables = 0;
   std::uint64_t min_largest_free_bytes = 0;  // the smallest largest-free-extent seen after a map
+  std::uint64_t reuse_hits = 0;            // requests served by a host mapping kept alive after release
+  std::uint64_t alignment_violations = 0;  // requests with an align= whose DMA address breaks it
+  // Exposure: bytes the device can reach beyond the bytes requested (mapped - requested, at 0 when
+  // overlapping requests make it negative), after every event: its peak and its mean over events.
+  std::uint64_t exposure_peak_bytes = 0;
+  double exposure_mean_bytes = 0;
+  // The aperture's fragmentation, 1 - largest free extent / free bytes (0 when nothing is free).
+  double frag_index_peak = 0;
+  double frag_index_final = 0;
+  std::uint64_t slot_limit = 0;  // the DART's, 0 = unlimited
+  std::uint64_t aperture_bytes = 0;
+  std::vector<SeriesPoint> series;  // empty unless ReplayOptions::series_points
 };
 
 struct ReplayOptions {
   bool lenient = false;  // trace inconsistencies become counted warnings instead of errors
+  std::size_t series_points = 0;  // keep a time series of at most this many points per run (0: none)
 };
 
 // A trace inconsistency found while replaying (unmap of an unknown id, ...).

@@ -21,6 +21,27 @@ std::uint64_t peak_rss_bytes() {
 
 }  // namespace
 
+nlohmann::ordered_json series_json(std::span<const SeriesPoint> points) {
+  nlohmann::ordered_json event = nlohmann::ordered_json::array(), live = nlohmann::ordered_json::array(),
+                         mapped = nlohmann::ordered_json::array(), requested = nlohmann::ordered_json::array(),
+                         frag = nlohmann::ordered_json::array();
+  for (const SeriesPoint& p : points) {
+    event.push_back(p.event);
+    live.push_back(p.max.live_mappings);
+    mapped.push_back(p.max.mapped_bytes);
+    requested.push_back(p.max.requested_bytes);
+    // Four decimals are plenty for a plot and keep the file small.
+    frag.push_back(static_cast<double>(static_cast<std::int64_t>(p.max.frag_index * 1e4 + 0.5)) / 1e4);
+  }
+  nlohmann::ordered_json j;
+  j["event"] = std::move(event);
+  j["live_mappings"] = std::move(live);
+  j["mapped_bytes"] = std::move(mapped);
+  j["requested_bytes"] = std::move(requested);
+  j["frag_index"] = std::move(frag);
+  return j;
+}
+
 std::string human_bytes(std::uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   if (bytes < 1024) return fmt::format("{} B", bytes);
@@ -70,6 +91,17 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       j["final_mapped_bytes"] = r.final_mapped_bytes;
       j["peak_page_tables"] = r.dart_peak_tables;
       j["min_largest_free_bytes"] = r.min_largest_free_bytes;
+      j["reuse_hits"] = r.reuse_hits;
+      j["alignment_violations"] = r.alignment_violations;
+      j["exposure_peak_bytes"] = r.exposure_peak_bytes;
+      j["exposure_mean_bytes"] = r.exposure_mean_bytes;
+      j["frag_index_peak"] = r.frag_index_peak;
+      j["frag_index_final"] = r.frag_index_final;
+      nlohmann::ordered_json limits;
+      limits["slots"] = r.slot_limit == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.slot_limit);
+      limits["aperture_bytes"] = r.aperture_bytes;
+      j["limits"] = std::move(limits);
+      if (!r.series.empty()) j["series"] = series_json(r.series);
       j["warnings"] = t.warnings;
       j["wall_seconds"] = t.wall_seconds;
       results.push_back(std::move(j));
@@ -96,7 +128,8 @@ std::string results_csv(std::span<const TraceOutcome> outcomes) {
   std::string out =
       "trace,policy,dart,events,requests,peak_mappings,peak_mapped_bytes,peak_requested_bytes,host_map_calls,"
       "host_unmap_calls,failed_maps,failed_invalid,failed_slots,failed_aperture,failed_fragmented,"
-      "first_failure_event,first_failure_reason,access_faults\n";
+      "first_failure_event,first_failure_reason,access_faults,reuse_hits,alignment_violations,exposure_peak_bytes,"
+      "exposure_mean_bytes,frag_index_peak,frag_index_final\n";
   const auto quoted = [](const std::string& s) {
     std::string q = "\"";
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -104,14 +137,15 @@ std::string results_csv(std::span<const TraceOutcome> outcomes) {
   };
   for (const TraceOutcome& t : outcomes) {
     for (const RunResult& r : t.results) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", quoted(t.trace), quoted(r.policy),
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.4f},{:.4f}\n", quoted(t.trace), quoted(r.policy),
                          quoted(r.dart), t.events, r.requests, r.peak_mappings, r.peak_mapped_bytes,
                          r.peak_requested_bytes, r.host_map_calls, r.host_unmap_calls, r.failed_maps,
                          r.failures_by_reason[0], r.failures_by_reason[1], r.failures_by_reason[2],
                          r.failures_by_reason[3],
                          r.first_failure.happened ? std::to_string(r.first_failure.event) : std::string(),
                          r.first_failure.happened ? reason_name(r.first_failure.reason) : std::string(),
-                         r.access_faults);
+                         r.access_faults, r.reuse_hits, r.alignment_violations, r.exposure_peak_bytes,
+                         r.exposure_mean_bytes, r.frag_index_peak, r.frag_index_final);
     }
   }
   return out;

@@ -15,6 +15,10 @@ namespace dartlab::sim {
 // {"results":[{"trace","policy","dart","events","requests","peak_mappings",...}]}
 nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes);
 
+// A run's time series, columnar: {"event":[..],"live_mappings":[..],"mapped_bytes":[..],
+// "requested_bytes":[..],"frag_index":[..]}.
+nlohmann::ordered_json series_json(std::span<const SeriesPoint> points);
+
 // One header line and a row per (trace, configuration).
 std::string results_csv(std::span<const TraceOutcome> outcomes);
 

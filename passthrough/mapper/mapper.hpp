@@ -53,6 +53,7 @@ struct MapperStats {
   std::uint64_t peak_requested_bytes = 0;
   std::uint64_t map_requests = 0;          // every map asked of the mapper, served or not
   std::uint64_t shared_hits = 0;           // requests served by an already-live host mapping
+  std::uint64_t reuse_hits = 0;            // requests served by a released host mapping kept alive (lazy)
   std::uint64_t host_map_calls = 0;        // successful backend map calls
   std::uint64_t host_unmap_calls = 0;
   std::uint64_t failed_maps = 0;

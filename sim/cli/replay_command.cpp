@@ -62,7 +62,7 @@ int run_replay(const ReplayArgs& args) {
   ProgressLine progress(!args.quiet);
   for (const std::string& path : args.traces) {
     auto outcome = sim::replay_file(
-        path, runs, sim::ReplayOptions{.lenient = args.lenient},
+        path, runs, sim::ReplayOptions{.lenient = args.lenient, .series_points = sim::Series::kDefaultPoints},
         [&](std::uint64_t bytes, std::uint64_t total, std::uint64_t events) { progress.update(path, bytes, total, events); },
         args.input.options());
     progress.done();

@@ -1,0 +1,85 @@
+// A time series of a run that fits in a fixed number of points however long the trace is: the
+// events are cut into buckets of equal width, each point keeps the maximum of every column over
+// its bucket (peaks are what limits are about), and when the points run out neighbouring buckets
+// merge and the width doubles. Nothing is allocated after construction.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace dartlab::sim {
+
+struct SeriesSample {
+  std::uint64_t live_mappings = 0;
+  std::uint64_t mapped_bytes = 0;
+  std::uint64_t requested_bytes = 0;
+  double frag_index = 0;
+};
+
+struct SeriesPoint {
+  std::uint64_t event = 0;  // 1-based number of the event that ends the bucket
+  SeriesSample max;
+};
+
+class Series {
+ public:
+  static constexpr std::size_t kDefaultPoints = 1024;
+
+  // max_points is rounded up to an even number, at least 2.
+  explicit Series(std::size_t max_points = kDefaultPoints) : limit_(std::max<std::size_t>(2, (max_points + 1) & ~std::size_t{1})) {
+    points_.reserve(limit_);
+  }
+
+  // One sample per event, in event order.
+  void add(const SeriesSample& s) {
+    ++events_;
+    if (in_bucket_ == 0) {
+      bucket_ = s;
+    } else {
+      fold(bucket_, s);
+    }
+    if (++in_bucket_ == width_) flush();
+  }
+
+  // The finished points plus the open bucket, if any.
+  std::vector<SeriesPoint> points() const {
+    std::vector<SeriesPoint> out = points_;
+    if (in_bucket_ != 0) out.push_back(SeriesPoint{events_, bucket_});
+    return out;
+  }
+
+  std::uint64_t bucket_events() const { return width_; }
+
+ private:
+  static void fold(SeriesSample& into, const SeriesSample& s) {
+    into.live_mappings = std::max(into.live_mappings, s.live_mappings);
+    into.mapped_bytes = std::max(into.mapped_bytes, s.mapped_bytes);
+    into.requested_bytes = std::max(into.requested_bytes, s.requested_bytes);
+    into.frag_index = std::max(into.frag_index, s.frag_index);
+  }
+
+  void flush() {
+    points_.push_back(SeriesPoint{events_, bucket_});
+    in_bucket_ = 0;
+    if (points_.size() < limit_) return;
+    // Full: merge pairs; the series now covers the same events with half the points.
+    for (std::size_t i = 0; i < limit_ / 2; ++i) {
+      SeriesPoint merged = points_[2 * i + 1];
+      fold(merged.max, points_[2 * i].max);
+      points_[i] = merged;
+    }
+    points_.resize(limit_ / 2);
+    width_ *= 2;
+  }
+
+  std::size_t limit_;
+  std::vector<SeriesPoint> points_;
+  SeriesSample bucket_;
+  std::uint64_t width_ = 1;
+  std::uint64_t in_bucket_ = 0;
+  std::uint64_t events_ = 0;
+};
+
+}  // namespace dartlab::sim
