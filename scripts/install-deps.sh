@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev                              # JSON output
   libfmt-dev                                      # formatting of tables and messages
   libzstd-dev                                     # zstd compression of binary traces
+  chromium                                        # headless browser: the HTML report's rendering test
 )
 
 missing=()

@@ -35,6 +35,12 @@ std::string commas(std::uint64_t v) {
   return out;
 }
 
+std::string swatch(const svg::Style& s) {
+  return fmt::format("<svg class=\"sw\" width=\"26\" height=\"10\"><line x1=\"1\" x2=\"25\" y1=\"5\" y2=\"5\" stroke=\"{}\" "
+                     "stroke-width=\"2.6\"{}/></svg>",
+                     escape(s.color), s.dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", escape(s.dash)));
+}
+
 std::string basename(const std::string& path) {
   const std::size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -51,6 +57,18 @@ std::vector<std::string> split_items(const std::string& spec) {
   return items;
 }
 
+// A DART spec that may break after its commas in a narrow cell.
+std::string breakable_spec(const std::string& spec) {
+  std::string out;
+  for (const std::string& item : split_items(spec)) out += (out.empty() ? "" : ",<wbr>") + escape(item);
+  return out;
+}
+
+// DARTs of one trace are told apart by letter in labels (A..Z, then numbers), by dash in lines.
+std::string dart_letter(std::size_t index) {
+  return index < 26 ? std::string(1, static_cast<char>('A' + index)) : std::to_string(index + 1);
+}
+
 // One trace's results, and how each is drawn.
 struct Group {
   std::string trace;
@@ -62,6 +80,7 @@ struct Group {
 struct Drawn {
   std::string label;      // policy, plus what tells its dart (and file) apart within its trace
   std::string dart_short; // the dart spec's items not shared by every dart of the trace
+  std::string dart_letter; // "A", "B", ... when the trace has several darts
   svg::Style style;
   bool frontier = false;
 };
@@ -100,15 +119,18 @@ void assign_styles(Page& page) {
       const std::size_t dart_index =
           static_cast<std::size_t>(std::find(darts.begin(), darts.end(), r.dart) - darts.begin());
       d.style = {kPalette[colour % kPaletteSize], kDashes[(dart_index + colour / kPaletteSize) % std::size(kDashes)]};
-      d.label = r.policy + (darts.size() > 1 ? "  " + d.dart_short : "");
+      if (darts.size() > 1) d.dart_letter = dart_letter(dart_index);
+      d.label = r.policy + (darts.size() > 1 ? " \u00b7 " + d.dart_letter : "");
     }
     // The same configuration twice (two files): say which file.
+    std::vector<std::size_t> twice;
     for (std::size_t a : g.results)
       for (std::size_t b : g.results)
         if (a != b && page.drawn[a].label == page.drawn[b].label && results[a].input != results[b].input) {
-          page.drawn[a].label += " [" + basename(page.data.inputs[results[a].input].path) + "]";
+          twice.push_back(a);
           break;
         }
+    for (std::size_t a : twice) page.drawn[a].label += " [" + basename(page.data.inputs[results[a].input].path) + "]";
   }
 }
 
@@ -175,6 +197,7 @@ enum class Column { Live, Mapped, Frag };
 
 std::string line_chart(const Page& page, const std::vector<std::size_t>& shown, Column column) {
   svg::LineChart chart;
+  chart.legend = false;  // one legend for the trace's charts, above them
   chart.x = {"trace event", svg::Unit::Count, svg::Scale::Linear};
   switch (column) {
     case Column::Live:
@@ -219,7 +242,6 @@ std::string pareto_chart(const Page& page, const Group& g) {
   chart.x_refs.push_back({static_cast<double>(kHost.slots), fmt::format("{} mappings", commas(kHost.slots)), true});
   chart.y_refs.push_back(
       {static_cast<double>(kHost.aperture_bytes), svg::tick_label(static_cast<double>(kHost.aperture_bytes), svg::Unit::Bytes), true});
-  std::set<std::string> in_legend;
   for (std::size_t i : g.results) {
     const Result& r = page.data.results[i];
     const Drawn& d = page.drawn[i];
@@ -228,7 +250,6 @@ std::string pareto_chart(const Page& page, const Group& g) {
          fmt::format("{} | {}\npeak {} mappings, {}\n{} maps refused{}", r.policy, r.dart, commas(r.peak_mappings),
                      human_bytes(r.peak_mapped_bytes), commas(r.failed_maps), d.frontier ? "\non the Pareto frontier" : ""),
          {d.style.color, ""}, std::to_string(i), d.frontier, r.failed_maps != 0});
-    if (in_legend.insert(r.policy).second) chart.legend.push_back({r.policy, {d.style.color, ""}, ""});
   }
   return svg::render(chart);
 }
@@ -257,15 +278,10 @@ std::string reasons_text(const Result& r) {
 std::string first_failure_text(const Result& r) {
   if (!r.first_failure) return "&ndash;";
   const FirstFailure& f = *r.first_failure;
-  return fmt::format("{} at event {}{}", escape(f.reason), commas(f.event),
-                     f.line ? fmt::format(" <span class=\"dim\">(line {})</span>", commas(*f.line)) : "");
+  return fmt::format("<span{}>{} at event {}</span>", f.line ? fmt::format(" title=\"trace line {}\"", commas(*f.line)) : "",
+                     escape(f.reason), commas(f.event));
 }
 
-std::string swatch(const svg::Style& s) {
-  return fmt::format("<svg class=\"sw\" width=\"26\" height=\"10\"><line x1=\"1\" x2=\"25\" y1=\"5\" y2=\"5\" stroke=\"{}\" "
-                     "stroke-width=\"2.6\"{}/></svg>",
-                     escape(s.color), s.dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", escape(s.dash)));
-}
 
 std::string results_table(const Page& page, const Group& g) {
   // One DART for the whole trace: said once above the charts, not on every row.
@@ -274,9 +290,9 @@ std::string results_table(const Page& page, const Group& g) {
       "<div class=\"scroll\"><table class=\"results\"><thead><tr><th></th><th>policy</th>{}"
       "<th class=\"n\">peak mappings</th><th class=\"n\">peak mapped</th><th class=\"n\">peak asked</th>"
       "<th class=\"n\">refused</th><th>by reason</th><th>first refusal</th><th class=\"n\">exposure peak / mean</th>"
-      "<th class=\"n\">reuse hits</th><th class=\"n\">align. violations</th>"
+      "<th class=\"n\">reuse hits</th><th class=\"n\">align. viol.</th>"
       "<th class=\"n\">frag. peak / final</th><th title=\"on the Pareto frontier\">Pareto</th></tr></thead><tbody>\n",
-      dart_column ? "<th>dart</th>" : "");
+      dart_column ? "<th title=\"the DART configuration, as in the legend above the charts\">DART</th>" : "");
   for (std::size_t i : g.results) {
     const Result& r = page.data.results[i];
     const Drawn& d = page.drawn[i];
@@ -290,13 +306,13 @@ std::string results_table(const Page& page, const Group& g) {
             : "&ndash;";
     out += fmt::format("<tr data-k=\"{}\"><td>{}</td><td class=\"policy\">{}</td>", i, swatch(d.style), escape(r.policy));
     if (dart_column)
-      out += fmt::format("<td class=\"dart\" title=\"{}\">{}</td>", escape(r.dart),
-                         escape(d.dart_short.empty() ? r.dart : d.dart_short));
+      // The letter alone: the legend above the charts spells each DART out.
+      out += fmt::format("<td class=\"c\" title=\"{}\"><b>{}</b></td>", escape(r.dart), d.dart_letter);
     out += gauge(commas(r.peak_mappings), static_cast<double>(r.peak_mappings), slot_limit,
                  commas(static_cast<std::uint64_t>(slot_limit)) + " mappings");
     out += gauge(human_bytes(r.peak_mapped_bytes), static_cast<double>(r.peak_mapped_bytes), byte_limit,
                  human_bytes(static_cast<std::uint64_t>(byte_limit)));
-    out += fmt::format("<td class=\"n\">{}</td><td class=\"n{}\">{}</td><td>{}</td><td>{}</td>",
+    out += fmt::format("<td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td>",
                        human_bytes(r.peak_requested_bytes), r.failed_maps != 0 ? " bad" : "", commas(r.failed_maps),
                        reasons_text(r), first_failure_text(r));
     out += fmt::format("<td class=\"n\">{} / {}</td>", r.exposure_peak_bytes ? human_bytes(*r.exposure_peak_bytes) : "&ndash;",
@@ -306,6 +322,29 @@ std::string results_table(const Page& page, const Group& g) {
     out += fmt::format("<td class=\"n\">{}</td><td class=\"c\">{}</td></tr>\n", frag, d.frontier ? "&#9670;" : "");
   }
   return out + "</tbody></table></div>\n";
+}
+
+// Colour = policy, dash = DART: one key for all of a trace's charts.
+std::string section_legend(const Page& page, const Group& g, bool lines) {
+  std::string out = "<div class=\"legend\"><span class=\"lg-title\">policy</span>";
+  std::set<std::string> seen;
+  for (std::size_t i : g.results) {
+    const Result& r = page.data.results[i];
+    if (!seen.insert(r.policy).second) continue;
+    out += fmt::format("<span class=\"lg\">{}{}</span>", swatch({page.drawn[i].style.color, ""}), escape(r.policy));
+  }
+  if (g.darts.size() > 1) {
+    out += "<span class=\"lg-title\">DART</span>";
+    for (std::size_t k = 0; k < g.darts.size(); ++k) {
+      const auto it = std::find_if(g.results.begin(), g.results.end(),
+                                   [&](std::size_t i) { return page.data.results[i].dart == g.darts[k]; });
+      out += fmt::format("<span class=\"lg\" title=\"{}\">{}<b>{}</b> {}</span>", escape(g.darts[k]),
+                         swatch({"#374151", page.drawn[*it].style.dash}), dart_letter(k),
+                         escape(page.drawn[*it].dart_short));
+    }
+  }
+  if (lines) out += fmt::format("<span class=\"lg\">{}requested bytes</span>", swatch({"#6b7280", "2 2"}));
+  return out + "</div>\n";
 }
 
 std::string trace_section(const Page& page, const Group& g, std::size_t index) {
@@ -327,6 +366,7 @@ std::string trace_section(const Page& page, const Group& g, std::size_t index) {
 
   std::size_t without_series = 0;
   const std::vector<std::size_t> shown = chart_results(page, g, &without_series);
+  out += section_legend(page, g, !shown.empty());
   out += "<div class=\"charts\">\n";
   if (!shown.empty()) {
     out += "<figure>" + line_chart(page, shown, Column::Live) + "</figure>\n";
@@ -343,11 +383,11 @@ std::string trace_section(const Page& page, const Group& g, std::size_t index) {
     out += fmt::format("<p class=\"note\">{} of {} results carry no time series (\"series\"), so only the Pareto plot and the "
                        "table show them: replay them with a newer dartlab to see them over the trace.</p>\n",
                        without_series, g.results.size());
-  out += fmt::format("<p class=\"note\">Frontier: {}. Lines and points are one colour per policy{}; hover over a row, a "
-                     "line or a legend entry to pick it out.</p>\n",
-                     g.frontier_given ? "as the sweep says" : "computed here (no configuration has fewer peak mappings, "
-                                                               "fewer peak bytes and fewer refusals, one of them strictly)",
-                     page.drawn.empty() ? "" : ", one dash pattern per DART configuration");
+  out += fmt::format("<p class=\"note\">Pareto frontier (&#9670;): {}. Hover over a row, a line or a point to pick it "
+                     "out.</p>\n",
+                     g.frontier_given ? "as the sweep says"
+                                      : "computed here: no other result is as good on peak mappings, peak mapped bytes "
+                                        "and refused maps at once and better on one");
   out += results_table(page, g);
   return out + "</section>\n";
 }
@@ -375,10 +415,10 @@ std::string failures_section(const Page& page) {
   for (std::size_t i : failed) {
     const Result& r = results[i];
     out += fmt::format(
-        "<tr data-k=\"{}\"><td>{}</td><td>{}</td><td class=\"policy\">{}</td><td class=\"dart\" title=\"{}\">{}</td>"
+        "<tr data-k=\"{}\"><td>{}</td><td>{}</td><td class=\"policy\">{}</td><td class=\"dart\" title=\"{}\"><b>{}</b> {}</td>"
         "<td class=\"n bad\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>\n",
-        i, swatch(page.drawn[i].style), escape(r.trace), escape(r.policy), escape(r.dart),
-        escape(page.drawn[i].dart_short.empty() ? r.dart : page.drawn[i].dart_short), commas(r.failed_maps),
+        i, swatch(page.drawn[i].style), escape(r.trace), escape(r.policy), escape(r.dart), page.drawn[i].dart_letter,
+        breakable_spec(page.drawn[i].dart_short.empty() ? r.dart : page.drawn[i].dart_short), commas(r.failed_maps),
         r.requests != 0 ? fmt::format("{:.2f}%", 100.0 * static_cast<double>(r.failed_maps) / static_cast<double>(r.requests))
                         : std::string("&ndash;"),
         reasons_text(r), first_failure_text(r));
@@ -419,22 +459,27 @@ h2{margin:0 0 2px;font-size:17px;font-weight:650;word-break:break-all}
 .meta{margin:0 0 12px;color:var(--muted);font-size:12.5px}
 .note{color:var(--muted);font-size:12.5px;margin:6px 0}
 .ok{color:#15803d}
+.legend{display:flex;flex-wrap:wrap;align-items:center;gap:4px 14px;font-size:12.5px;margin:4px 0 2px}
+.lg{display:inline-flex;align-items:center;gap:5px;white-space:nowrap}
+.lg-title{color:var(--muted);font-size:11.5px;text-transform:uppercase;letter-spacing:.4px;margin-left:6px}
+.lg-title:first-child{margin-left:0}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px 22px;margin:8px 0 6px}
 figure{margin:0}
 svg.plot{width:100%;height:auto;display:block;overflow:visible}
 .scroll{overflow-x:auto}
-table{border-collapse:collapse;font-size:12.5px;margin-top:10px;width:100%}
-th{text-align:left;font-weight:600;color:var(--muted);border-bottom:2px solid var(--line);padding:6px 8px;white-space:nowrap}
-td{border-bottom:1px solid var(--line);padding:5px 8px;vertical-align:middle;white-space:nowrap}
+table{border-collapse:collapse;font-size:12px;margin-top:10px;width:100%}
+th{text-align:left;font-weight:600;color:var(--muted);border-bottom:2px solid var(--line);padding:6px 6px;white-space:nowrap}
+td{border-bottom:1px solid var(--line);padding:5px 6px;vertical-align:middle;white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.c{text-align:center;color:var(--fg)}
 td.na{color:#c0c4cc}
 td.bad{color:var(--bad);font-weight:600}
-td.dart{max-width:260px;overflow:hidden;text-overflow:ellipsis;color:#374151}
+td.dart{max-width:190px;white-space:normal;color:#374151}
+td.wrap{white-space:normal;min-width:90px}
 td.policy{font-weight:600}
 .dim{color:var(--muted)}
-.reason{display:inline-block;background:#fef2f2;color:var(--bad);border-radius:3px;padding:0 5px;font-size:11.5px}
-.bar{display:block;height:3px;background:#eef0f3;border-radius:2px;margin-top:2px;min-width:70px}
+.reason{display:inline-block;white-space:nowrap;background:#fef2f2;color:var(--bad);border-radius:3px;padding:0 5px;font-size:11.5px}
+.bar{display:block;height:3px;background:#eef0f3;border-radius:2px;margin-top:2px;min-width:56px}
 .bar i{display:block;height:3px;background:#7c93b3;border-radius:2px}
 .bar.over i{background:var(--bad)}
 tr.hl td{background:#fff7db}
@@ -510,7 +555,7 @@ std::string render_html(const Data& data, const Options& options) {
   std::map<std::string, std::size_t> group_of;
   for (std::size_t i = 0; i < data.results.size(); ++i) {
     const auto [it, added] = group_of.emplace(data.results[i].trace, page.groups.size());
-    if (added) page.groups.push_back({data.results[i].trace, {}, false});
+    if (added) page.groups.push_back({data.results[i].trace, {}, false, {}});
     page.groups[it->second].results.push_back(i);
   }
   assign_styles(page);

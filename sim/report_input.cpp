@@ -256,10 +256,12 @@ std::string position(const std::string& path, std::string_view text, std::size_t
 
 std::string parse_results_json(const std::string& path, std::string_view text, Data& into) {
   Json doc;
+  std::string last_key;  // where a number too large for a double was, since that error has no offset
   try {
     bool too_deep = false;
-    doc = Json::parse(text, [&](int depth, Json::parse_event_t, Json&) {
+    doc = Json::parse(text, [&](int depth, Json::parse_event_t event, Json& parsed) {
       if (depth > kMaxDepth) too_deep = true;
+      if (event == Json::parse_event_t::key && parsed.is_string()) last_key = parsed.get<std::string>();
       return !too_deep;  // drop everything once too deep: the error comes below
     });
     if (too_deep) return fmt::format("{}: nested more than {} deep: not dartlab results", path, kMaxDepth);
@@ -269,6 +271,12 @@ std::string parse_results_json(const std::string& path, std::string_view text, D
     const std::size_t colon = why.find(": ", why.find("column"));
     if (colon != std::string::npos) why = why.substr(colon + 2);
     return fmt::format("{}: not JSON: {}", position(path, text, e.byte == 0 ? 0 : e.byte - 1), printable(why, 160));
+  } catch (const Json::exception& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+    std::string why = e.what();
+    const std::size_t bracket = why.find("] ");
+    if (bracket != std::string::npos) why = why.substr(bracket + 2);
+    return fmt::format("{}: \"{}\": {}", path, printable(last_key, 40), printable(why, 160));
   }
 
   try {

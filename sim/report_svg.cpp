@@ -237,10 +237,10 @@ void draw_x_ref(std::string& out, const Frame& f, const RefLine& r) {
   const char* color = r.host ? kHostRefColor : kOtherRefColor;
   out += fmt::format(
       "<g class=\"ref\"><line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\" "
-      "stroke-dasharray=\"{}\"/><text transform=\"translate({} {}) rotate(-90)\" text-anchor=\"end\" fill=\"{}\" "
+      "stroke-dasharray=\"{}\"/><text transform=\"translate({} {}) rotate(-90)\" text-anchor=\"start\" fill=\"{}\" "
       "font-weight=\"600\">{}</text></g>\n",
       num(px), num(px), num(f.y0), num(f.y1), color, r.host ? "1.4" : "1", r.host ? "7 4" : "3 3", num(px - 4),
-      num(f.y0 + 4), color, escape(r.label));
+      num(f.y1 - 4), color, escape(r.label));
 }
 
 // One legend item: its width in px.
@@ -499,6 +499,8 @@ std::string render(const ScatterChart& chart) {
   };
   std::vector<Box> taken;
   const bool labels = chart.points.size() <= chart.max_labels;
+  for (const ScatterPoint& p : chart.points)  // labels keep off the markers too
+    if (finite(p.x) && finite(p.y)) taken.push_back({f.px(p.x) - 6, f.py(p.y) - 6, f.px(p.x) + 6, f.py(p.y) + 6});
   std::string label_svg;
   bool any_point = false;
   for (const ScatterPoint& p : chart.points) {
@@ -517,10 +519,10 @@ std::string render(const ScatterChart& chart) {
     out += "</g>\n";
     if (!labels || p.label.empty()) continue;
     const double w = kCharWidth * 0.95 * static_cast<double>(p.label.size()), h = 11;
-    const Box options[] = {{x + 9, y - 7 - h, x + 9 + w, y - 7},
-                           {x + 9, y + 7, x + 9 + w, y + 7 + h},
-                           {x - 9 - w, y - 7 - h, x - 9, y - 7},
-                           {x - 9 - w, y + 7, x - 9, y + 7 + h}};
+    const Box options[] = {{x + 9, y - 7 - h, x + 9 + w, y - 7},       {x + 9, y + 7, x + 9 + w, y + 7 + h},
+                           {x - 9 - w, y - 7 - h, x - 9, y - 7},       {x - 9 - w, y + 7, x - 9, y + 7 + h},
+                           {x + 10, y - h / 2, x + 10 + w, y + h / 2}, {x - 10 - w, y - h / 2, x - 10, y + h / 2},
+                           {x - w / 2, y - 9 - h, x + w / 2, y - 9},   {x - w / 2, y + 9, x + w / 2, y + 9 + h}};
     for (const Box& b : options) {
       if (b.x0 < f.x0 || b.x1 > f.x1 + kMarginRight || b.y0 < f.y0 - 4 || b.y1 > f.y1) continue;
       const bool clash = std::any_of(taken.begin(), taken.end(), [&](const Box& t) {

@@ -50,7 +50,7 @@ TEST_CASE("tick labels read in human units", "[report][svg]") {
   CHECK(svg::tick_label(1.5e6, svg::Unit::Count) == "1.5M");
   CHECK(svg::tick_label(0.25, svg::Unit::Fraction) == "0.25");
   CHECK(svg::tick_label(1, svg::Unit::Fraction) == "1");
-  CHECK(svg::tick_label(NAN, svg::Unit::Count) == "?");
+  CHECK(svg::tick_label(double(NAN), svg::Unit::Count) == "?");
 }
 
 TEST_CASE("a linear byte axis steps in powers of two and covers its maximum", "[report][svg]") {
@@ -85,7 +85,7 @@ TEST_CASE("auto scale goes log when values span more than kLogSpan", "[report][s
 }
 
 TEST_CASE("axes stay small for huge, zero and non-finite ranges", "[report][svg]") {
-  for (double max : {0.0, 1.0, 1.8e19, INFINITY, NAN, -3.0}) {
+  for (double max : {0.0, 1.0, 1.8e19, double(INFINITY), double(NAN), -3.0}) {
     for (svg::Unit unit : {svg::Unit::Count, svg::Unit::Bytes, svg::Unit::Fraction}) {
       for (svg::Scale scale : {svg::Scale::Linear, svg::Scale::Log, svg::Scale::Auto}) {
         const svg::AxisRange r = svg::make_axis({"a", unit, scale}, max, 1);
