@@ -4,6 +4,8 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace dartlab::sim {
@@ -155,15 +157,17 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
   for (const TraceOutcome& t : outcomes) {
     fmt::print(out, "\n{}: {} events in {:.2f} s ({:.2f} M events/s)\n", t.trace, t.events, t.wall_seconds,
                t.wall_seconds > 0 ? static_cast<double>(t.events) / t.wall_seconds / 1e6 : 0.0);
-    fmt::print(out, "  {:<14} {:>9} {:>11} {:>11} {:>10} {:>9}  {}\n", "policy", "peak maps", "peak mapped",
-               "peak asked", "host maps", "failed", "first failure");
+    std::size_t width = 14;
+    for (const RunResult& r : t.results) width = std::max(width, r.policy.size());
+    fmt::print(out, "  {:<{}} {:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", "policy", width, "peak maps",
+               "peak mapped", "peak asked", "host maps", "exposure pk", "reuses", "failed", "first failure");
     for (const RunResult& r : t.results) {
       std::string first = "-";
       if (r.first_failure.happened)
         first = fmt::format("{} at event {}", reason_name(r.first_failure.reason), r.first_failure.event);
-      fmt::print(out, "  {:<14} {:>9} {:>11} {:>11} {:>10} {:>9}  {}\n", r.policy, r.peak_mappings,
-                 human_bytes(r.peak_mapped_bytes), human_bytes(r.peak_requested_bytes), r.host_map_calls,
-                 r.failed_maps, first);
+      fmt::print(out, "  {:<{}} {:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", r.policy, width,
+                 r.peak_mappings, human_bytes(r.peak_mapped_bytes), human_bytes(r.peak_requested_bytes),
+                 r.host_map_calls, human_bytes(r.exposure_peak_bytes), r.reuse_hits, r.failed_maps, first);
     }
     if (!t.results.empty()) fmt::print(out, "  dart: {}\n", t.results.front().dart);
     if (t.warnings != 0) {

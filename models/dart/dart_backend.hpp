@@ -21,6 +21,10 @@ class DartBackend final : public mapper::MappingBackend {
   mapper::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes,
                                              mapper::Direction dir) override;
   bool unmap(std::uint64_t handle) override { return dart_.unmap(handle); }
+  mapper::BackendPressure pressure() const override {
+    const DartStats& s = dart_.stats();
+    return {s.live_mappings, s.slot_capacity, s.mapped_bytes, s.aperture_bytes};
+  }
 
  private:
   Dart& dart_;

@@ -61,6 +61,11 @@ class CBackend final : public MappingBackend {
     return Result<BackendMapping>::success(m);
   }
   bool unmap(std::uint64_t handle) override { return ops_.unmap(opaque_, handle) == 0; }
+  BackendPressure pressure() const override {
+    BackendPressure p;
+    if (ops_.pressure != nullptr) ops_.pressure(opaque_, &p.slots_used, &p.slots_limit, &p.bytes_used, &p.bytes_limit);
+    return p;
+  }
 
  private:
   DlBackendOps ops_;
@@ -146,7 +151,9 @@ void dl_mapper_stats(const DlMapper* m, DlMapperStats* out) {
                        s.failures[static_cast<int>(MapError::Invalid)],
                        s.failures[static_cast<int>(MapError::Slots)],
                        s.failures[static_cast<int>(MapError::Aperture)],
-                       s.failures[static_cast<int>(MapError::Fragmented)]};
+                       s.failures[static_cast<int>(MapError::Fragmented)],
+                       s.reuse_hits, s.cached_mappings, s.cached_bytes, s.evictions, s.promotions,
+                       s.adaptations, s.window_bytes_now};
 }
 
 const char* dl_mapper_policy(const DlMapper* m) { return m == nullptr ? "" : m->spec.c_str(); }

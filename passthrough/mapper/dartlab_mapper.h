@@ -38,6 +38,10 @@ typedef struct DlBackendOps {
     int (*map)(void *opaque, uint64_t gpa, uint64_t len, int dir, uint64_t *bus_addr, uint64_t *handle);
     /* Release a mapping; return 0, or non-zero when the handle is not live. */
     int (*unmap)(void *opaque, uint64_t handle);
+    /* Optional (may be NULL): how full the host is, for the lazy and adaptive policies. A limit
+     * of 0 means unknown or unlimited. */
+    void (*pressure)(void *opaque, uint64_t *slots_used, uint64_t *slots_limit, uint64_t *bytes_used,
+                     uint64_t *bytes_limit);
 } DlBackendOps;
 
 typedef struct DlMapperStats {
@@ -47,9 +51,12 @@ typedef struct DlMapperStats {
     uint64_t map_requests, shared_hits, host_map_calls, host_unmap_calls;
     uint64_t failed_maps;
     uint64_t failures_invalid, failures_slots, failures_aperture, failures_fragmented;
+    uint64_t reuse_hits, cached_mappings, cached_bytes, evictions; /* lazy */
+    uint64_t promotions;                                          /* multi */
+    uint64_t adaptations, window_bytes_now;                        /* adaptive */
 } DlMapperStats;
 
-/* Creates a mapper for a policy spec ("direct", "window:256K"). On error returns NULL and
+/* Creates a mapper for a policy spec ("direct", "window:256K", "lazy:multi:64K,1M,keep=512", ...). On error returns NULL and
  * writes a message naming the problem into err (if err is not NULL). */
 DlMapper *dl_mapper_create(const char *policy_spec, const DlBackendOps *ops, void *opaque, char *err,
                            size_t errlen);

@@ -54,6 +54,12 @@ struct MapperStats {
   std::uint64_t map_requests = 0;          // every map asked of the mapper, served or not
   std::uint64_t shared_hits = 0;           // requests served by an already-live host mapping
   std::uint64_t reuse_hits = 0;            // requests served by a released host mapping kept alive (lazy)
+  std::uint64_t cached_mappings = 0;       // lazy: released host mappings still mapped (in live_mappings too)
+  std::uint64_t cached_bytes = 0;          // lazy: the bytes they cover (in mapped_bytes too)
+  std::uint64_t evictions = 0;             // lazy: kept host mappings unmapped (bound, pressure, refusal)
+  std::uint64_t promotions = 0;            // multi: larger windows mapped because their region filled up
+  std::uint64_t adaptations = 0;           // adaptive: window size changes
+  std::uint64_t window_bytes_now = 0;      // adaptive: the size new windows get now (else 0)
   std::uint64_t host_map_calls = 0;        // successful backend map calls
   std::uint64_t host_unmap_calls = 0;
   std::uint64_t failed_maps = 0;
@@ -139,6 +145,32 @@ class Mapper {
   void release(std::uint32_t index, std::uint64_t len_bytes);
   void fail(MapError e);
 
+  // A live or kept host mapping that serves the request, taken by one more user; false if none.
+  bool find_serving(std::uint64_t gpa, std::uint64_t len_bytes, std::uint32_t& index);
+  void take(std::uint32_t index);
+  // Maps a new host mapping for the request; the entry's index, or the reason there is none.
+  Result<std::uint32_t> create(std::uint64_t gpa, std::uint64_t len_bytes);
+  Key choose_key(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted);
+  void drop_host_mapping(std::uint32_t index);  // unmaps and frees an entry with no users
+  void track(const Key& key, bool added);         // window-shape counts and multi's region coverage
+
+  // Lazy: the LRU of kept host mappings, linked through lru_ (parallel to entries_).
+  static constexpr std::uint32_t kNil = ~std::uint32_t{0};
+  static constexpr std::uint32_t kNotKept = kNil - 1;
+  struct LruLink {
+    std::uint32_t prev = kNotKept;  // kNotKept: not in the LRU
+    std::uint32_t next = kNil;
+  };
+  void keep(std::uint32_t index);
+  void unkeep(std::uint32_t index);
+  void evict_oldest();
+  void relieve_pressure(std::uint64_t new_bytes);
+
+  // Adaptive: revise the window size from the host's pressure, or at once after a refusal.
+  void decide();
+  bool adapt_to(MapError refusal);  // true if the size changed
+  void set_window(std::uint64_t bytes);
+
   MappingBackend& backend_;
   Policy policy_;
   MapperOptions options_;
@@ -148,6 +180,22 @@ class Mapper {
   std::deque<BusNode> bus_nodes_;  // parallel to entries_ when indexing; deque: stable addresses
   BusIndex by_bus_;
   MapperStats stats_;
+
+  // Multi and adaptive: which window sizes may serve a request, and how many live host mappings
+  // of window shape (power-of-two size, aligned base) there are of each, so lookups probe only
+  // sizes that have some.
+  WindowSizes probe_sizes_ = 0;
+  WindowSizes live_sizes_ = 0;
+  std::uint32_t live_windows_[64] = {};
+  // Multi: bytes of live smaller windows inside each larger window's region, by region key.
+  FlatMap<Key, std::uint64_t, KeyHash> coverage_;
+
+  std::vector<LruLink> lru_;
+  std::uint32_t lru_newest_ = kNil;
+  std::uint32_t lru_oldest_ = kNil;
+
+  std::uint64_t window_bytes_ = 0;  // adaptive: the current size
+  std::uint32_t maps_since_decision_ = 0;
 };
 
 }  // namespace dartlab::mapper

@@ -14,6 +14,15 @@ struct BackendMapping {
   std::uint64_t bus_addr = 0;  // bus address of gpa (the host picks it)
 };
 
+// How full the host is, for policies that act before it refuses. A limit of 0 means unknown or
+// unlimited: a policy then waits for refusals.
+struct BackendPressure {
+  std::uint64_t slots_used = 0;
+  std::uint64_t slots_limit = 0;
+  std::uint64_t bytes_used = 0;
+  std::uint64_t bytes_limit = 0;
+};
+
 class MappingBackend {
  public:
   virtual ~MappingBackend() = default;
@@ -21,6 +30,8 @@ class MappingBackend {
   virtual Result<BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, Direction dir) = 0;
   // Releases a mapping made by map(). Returns false when the handle is not live.
   virtual bool unmap(std::uint64_t handle) = 0;
+  // The host's state now. Called only when a new host mapping is about to be made.
+  virtual BackendPressure pressure() const { return {}; }
 };
 
 }  // namespace dartlab::mapper

@@ -38,7 +38,19 @@ static int glue_unmap(void *opaque, uint64_t handle)
     return dl_dart_unmap((DlDart *)opaque, handle);
 }
 
-static const DlBackendOps glue_ops = { glue_map, glue_unmap };
+static void glue_pressure(void *opaque, uint64_t *slots_used, uint64_t *slots_limit, uint64_t *bytes_used,
+                          uint64_t *bytes_limit)
+{
+    DlDartStats s;
+    dl_dart_stats((const DlDart *)opaque, &s);
+    *slots_used = s.live_mappings;
+    *slots_limit = s.slot_capacity;
+    *bytes_used = s.mapped_bytes;
+    *bytes_limit = s.aperture_bytes;
+}
+
+static const DlBackendOps glue_ops = { glue_map, glue_unmap, glue_pressure };
+static const DlBackendOps glue_ops_no_pressure = { glue_map, glue_unmap, NULL };
 
 static void test_window_mapping_translates(void)
 {
@@ -120,8 +132,46 @@ static void test_bad_specs_are_refused_with_a_message(void)
     dl_dart_destroy(dart);
 }
 
+/* Lazy keeps released host mappings; with the pressure callback it evicts before the host's
+ * slots fill, without it only once the host refuses. */
+static void test_lazy_policy_evicts_under_pressure(void)
+{
+    char err[256];
+    int with_pressure;
+    for (with_pressure = 0; with_pressure <= 1; ++with_pressure) {
+        DlDart *dart = dl_dart_create("aperture=64M,slots=20", err, sizeof(err));
+        DlMapper *m = dl_mapper_create("lazy:direct,keep=100", with_pressure ? &glue_ops : &glue_ops_no_pressure,
+                                       dart, err, sizeof(err));
+        CHECK(m != NULL);
+        uint64_t dma = 0, h = 0, page;
+        DlMapperStats st;
+        for (page = 0; page < 19; ++page) {
+            CHECK(dl_mapper_map(m, 0x100000 + page * 0x4000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_OK);
+            CHECK(dl_mapper_unmap_handle(m, h, 4096) == DL_MAP_OK);
+        }
+        dl_mapper_stats(m, &st);
+        CHECK(st.cached_mappings == 19 && st.live_mappings == 19 && st.live_requests == 0);
+        /* A kept mapping is reused without a host call. */
+        CHECK(dl_mapper_map(m, 0x100000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_OK);
+        CHECK(dl_mapper_unmap_handle(m, h, 4096) == DL_MAP_OK);
+        dl_mapper_stats(m, &st);
+        CHECK(st.reuse_hits == 1 && st.host_map_calls == 19);
+        /* Two new pages, kept live, on a host with 20 slots and 19 kept mappings. With the pressure
+         * callback each evicts one to stay within 95% (19 slots); without it the first fits and
+         * the second is refused once, evicts one, and is asked again. */
+        CHECK(dl_mapper_map(m, 0x200000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_OK);
+        CHECK(dl_mapper_map(m, 0x300000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_OK);
+        dl_mapper_stats(m, &st);
+        CHECK(st.evictions == (with_pressure ? 2u : 1u));
+        CHECK(st.failed_maps == 0);
+        dl_mapper_destroy(m);
+        dl_dart_destroy(dart);
+    }
+}
+
 int main(void)
 {
+    test_lazy_policy_evicts_under_pressure();
     test_window_mapping_translates();
     test_limits_come_back_as_status();
     test_bad_specs_are_refused_with_a_message();

@@ -75,6 +75,15 @@ expect "tiny aperture: aperture failures" 0 '"aperture": [1-9]' -- \
 # Bad flags: exit 1 with the reason
 expect "window size not a power of two" 1 "not a power of two" -- "$dartlab" replay "$work/ok.trace" -p window:100K
 expect "unknown policy" 1 "unknown policy 'lru'" -- "$dartlab" replay "$work/ok.trace" -p lru
+expect "replay help explains multi" 0 "promote=F" -- "$dartlab" replay --help
+expect "replay help explains lazy" 0 "keep=N" -- "$dartlab" replay --help
+expect "replay help explains adaptive" 0 "high=F" -- "$dartlab" replay --help
+expect "multi, lazy and adaptive replay" 0 "lazy:multi:64K,1M,keep=16 " -- \
+  "$dartlab" replay "$work/ok.trace" -p multi:64K,256K,1M -p lazy:multi:64K,1M,keep=16 -p adaptive
+expect "json carries the new metrics" 0 '"exposure_peak_bytes": [0-9]' -- "$dartlab" replay "$work/ok.trace" -p lazy:direct,keep=4 --json -
+expect "json carries a series" 0 '"series": [{]' -- "$dartlab" replay "$work/ok.trace" -p direct --json -
+expect "lazy without a bound" 1 "lazy needs a bound" -- "$dartlab" replay "$work/ok.trace" -p lazy:window:256K
+expect "multi with a bad fraction" 1 "promote '2x' is not a fraction" -- "$dartlab" replay "$work/ok.trace" -p multi:64K,promote=2x
 expect "bad dart spec" 1 "--dart 'slots=lots'" -- "$dartlab" replay "$work/ok.trace" --dart slots=lots
 expect "unwritable json path" 1 "cannot open" -- "$dartlab" replay "$work/ok.trace" --json "$work/no/such/dir/x.json"
 test ! -e "$work/no/such/dir/x.json.tmp" && passed=$((passed + 1)) || { echo "FAIL: temp file left"; failed=$((failed + 1)); }

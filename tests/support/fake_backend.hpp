@@ -1,5 +1,6 @@
 // A MappingBackend for mapper tests: hands out bus addresses from a bump pointer, enforces an
-// optional slot limit, and remembers every live mapping so tests can check what the mapper did.
+// optional slot limit and byte limit (reported as pressure when report_pressure is set), and
+// remembers every live mapping so tests can check what the mapper did.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,10 @@ class FakeBackend final : public mapper::MappingBackend {
   };
 
   std::uint64_t slot_limit = ~0ULL;
+  std::uint64_t bytes_limit = ~0ULL;
+  bool report_pressure = false;
   bool fail_next_with_fragmented = false;
+  std::uint64_t live_bytes = 0;
   std::uint64_t next_bus = 0x100000;
   std::map<std::uint64_t, Live> live;  // by handle
   std::uint64_t maps = 0, unmaps = 0, bad_unmaps = 0;
@@ -27,8 +31,11 @@ class FakeBackend final : public mapper::MappingBackend {
       return mapper::Result<mapper::BackendMapping>::failure(mapper::MapError::Fragmented);
     }
     if (live.size() >= slot_limit) return mapper::Result<mapper::BackendMapping>::failure(mapper::MapError::Slots);
+    if (live_bytes + len_bytes > bytes_limit)
+      return mapper::Result<mapper::BackendMapping>::failure(mapper::MapError::Aperture);
     const std::uint64_t handle = ++handle_counter_;
     live[handle] = Live{gpa, len_bytes, next_bus};
+    live_bytes += len_bytes;
     const mapper::BackendMapping m{handle, next_bus};
     next_bus += len_bytes + 0x4000;  // a guard page between mappings
     ++maps;
@@ -36,12 +43,27 @@ class FakeBackend final : public mapper::MappingBackend {
   }
 
   bool unmap(std::uint64_t handle) override {
-    if (live.erase(handle) == 0) {
+    const auto it = live.find(handle);
+    if (it == live.end()) {
       ++bad_unmaps;
       return false;
     }
+    live_bytes -= it->second.len_bytes;
+    live.erase(it);
     ++unmaps;
     return true;
+  }
+
+  mapper::BackendPressure pressure() const override {
+    if (!report_pressure) return {};
+    return {live.size(), slot_limit == ~0ULL ? 0 : slot_limit, live_bytes, bytes_limit == ~0ULL ? 0 : bytes_limit};
+  }
+
+  // The host mapping (gpa, len) is live.
+  bool has(std::uint64_t gpa, std::uint64_t len_bytes) const {
+    for (const auto& [h, l] : live)
+      if (l.gpa == gpa && l.len_bytes == len_bytes) return true;
+    return false;
   }
 
   // The guest-physical address a bus address reaches, or ~0 when no live mapping covers it.

@@ -1,0 +1,141 @@
+// The replay's metrics beyond counts: exposure, alignment violations, fragmentation, reuse, and
+// the time series.
+#include <catch2/catch.hpp>
+
+#include <variant>
+#include <vector>
+
+#include "sim/replay.hpp"
+
+using namespace dartlab;
+using trace::Event;
+using trace::EventKind;
+
+namespace {
+
+sim::RunConfig config(std::string_view policy, std::string_view dart_spec = "") {
+  return {std::get<mapper::Policy>(mapper::parse_policy(policy)),
+          std::get<dart::DartConfig>(dart::parse_dart_spec(dart_spec))};
+}
+
+Event map_event(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, std::uint64_t align = 0) {
+  Event ev;
+  ev.kind = EventKind::Map;
+  ev.id = id;
+  ev.gpa = gpa;
+  ev.len_bytes = len;
+  ev.dir = trace::Direction::ToDevice;
+  ev.align_bytes = align;
+  return ev;
+}
+
+Event unmap_event(std::uint64_t id) {
+  Event ev;
+  ev.kind = EventKind::Unmap;
+  ev.id = id;
+  return ev;
+}
+
+}  // namespace
+
+TEST_CASE("exposure is the bytes mapped beyond the bytes requested, as a peak and a mean over events",
+          "[replay][metrics]") {
+  const sim::RunConfig runs[] = {config("direct"), config("window:256K")};
+  sim::Replay replay(runs);
+  REQUIRE(replay.apply(map_event(1, 0x100000, 4096)));  // direct: 16K mapped for 4K; window: 256K
+  REQUIRE(replay.apply(map_event(2, 0x104000, 16384)));  // direct: exact; window: same window
+  REQUIRE(replay.apply(unmap_event(1)));
+  REQUIRE(replay.apply(unmap_event(2)));
+  const auto direct = replay.result(0), window = replay.result(1);
+  CHECK(direct.exposure_peak_bytes == 12288);
+  // After each event: 12K, 12K, 0, 0.
+  CHECK(direct.exposure_mean_bytes == Approx(6144.0));
+  CHECK(window.exposure_peak_bytes == 256 * 1024 - 4096);
+  // 252K, 236K, 240K, 0.
+  CHECK(window.exposure_mean_bytes == Approx((252.0 + 236.0 + 240.0) * 1024 / 4));
+}
+
+TEST_CASE("a request whose DMA address breaks its align= is counted as an alignment violation",
+          "[replay][metrics]") {
+  // The first page of the aperture is kept back (base=16K): a 2M mapping lands at 16K.
+  const sim::RunConfig runs[] = {config("direct"), config("direct", "base=2M")};
+  sim::Replay replay(runs);
+  REQUIRE(replay.apply(map_event(1, 0x4000'0000, 2 << 20, 2 << 20)));
+  REQUIRE(replay.apply(map_event(2, 0x5000'0000, 4096)));  // asks nothing
+  CHECK(replay.result(0).alignment_violations == 1);
+  CHECK(replay.result(1).alignment_violations == 0);
+}
+
+TEST_CASE("the fragmentation index follows the aperture's largest free extent", "[replay][metrics]") {
+  // 4 pages of aperture: map 4 single pages, free the 1st and 3rd: 2 pages free, largest 1.
+  const sim::RunConfig runs[] = {config("direct", "aperture=64K,base=16K")};
+  sim::Replay replay(runs);
+  for (std::uint64_t i = 0; i < 4; ++i) REQUIRE(replay.apply(map_event(i + 1, 0x100000 + i * 0x10000, 4096)));
+  CHECK(replay.result(0).frag_index_peak == 0.0);
+  REQUIRE(replay.apply(unmap_event(1)));
+  REQUIRE(replay.apply(unmap_event(3)));
+  CHECK(replay.result(0).frag_index_final == Approx(0.5));
+  CHECK(replay.result(0).frag_index_peak == Approx(0.5));
+  REQUIRE(replay.apply(unmap_event(2)));
+  REQUIRE(replay.apply(unmap_event(4)));
+  CHECK(replay.result(0).frag_index_final == 0.0);
+  CHECK(replay.result(0).frag_index_peak == Approx(0.5));
+}
+
+TEST_CASE("reuse hits count requests served by mappings lazy kept", "[replay][metrics]") {
+  const sim::RunConfig runs[] = {config("lazy:window:256K,keep=4"), config("window:256K")};
+  sim::Replay replay(runs);
+  for (std::uint64_t i = 1; i <= 10; ++i) {
+    REQUIRE(replay.apply(map_event(i, 0x100000, 4096)));
+    REQUIRE(replay.apply(unmap_event(i)));
+  }
+  CHECK(replay.result(0).reuse_hits == 9);
+  CHECK(replay.result(0).host_map_calls == 1);
+  CHECK(replay.result(1).reuse_hits == 0);
+  CHECK(replay.result(1).host_map_calls == 10);
+  // Kept mappings are exposure: the device can still reach them.
+  CHECK(replay.result(0).exposure_mean_bytes > replay.result(1).exposure_mean_bytes);
+}
+
+TEST_CASE("the time series keeps the peaks of every bucket in a bounded number of points", "[replay][series]") {
+  const sim::RunConfig runs[] = {config("direct")};
+  sim::Replay replay(runs, sim::ReplayOptions{.series_points = 16});
+  // A sawtooth: 50 maps, 50 unmaps, twice. Peaks of 50 live mappings at events 50 and 150.
+  std::uint64_t id = 0;
+  for (int tooth = 0; tooth < 2; ++tooth) {
+    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(replay.apply(map_event(++id, 0x100000 + i * 0x4000, 4096)));
+    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(replay.apply(unmap_event(id - 49 + i)));
+  }
+  const auto series = replay.result(0).series;
+  REQUIRE(!series.empty());
+  CHECK(series.size() <= 16);
+  CHECK(series.back().event == 200);
+  std::uint64_t peak = 0, previous_event = 0;
+  for (const auto& p : series) {
+    CHECK(p.event > previous_event);
+    previous_event = p.event;
+    peak = std::max(peak, p.max.live_mappings);
+    CHECK(p.max.mapped_bytes == p.max.live_mappings * 16384);
+  }
+  CHECK(peak == 50);  // a bucket's max, never averaged away
+}
+
+TEST_CASE("a series of fewer events than points has a point per event", "[replay][series]") {
+  sim::Series s(8);
+  for (std::uint64_t i = 1; i <= 5; ++i) s.add(sim::SeriesSample{i, 0, 0, 0});
+  const auto points = s.points();
+  REQUIRE(points.size() == 5);
+  for (std::uint64_t i = 0; i < 5; ++i) {
+    CHECK(points[i].event == i + 1);
+    CHECK(points[i].max.live_mappings == i + 1);
+  }
+  sim::Series none(8);
+  CHECK(none.points().empty());
+}
+
+TEST_CASE("no series is kept unless asked for", "[replay][series]") {
+  const sim::RunConfig runs[] = {config("direct")};
+  sim::Replay replay(runs);
+  REQUIRE(replay.apply(map_event(1, 0x100000, 4096)));
+  CHECK(replay.result(0).series.empty());
+}
