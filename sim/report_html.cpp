@@ -122,15 +122,12 @@ void assign_styles(Page& page) {
       if (darts.size() > 1) d.dart_letter = dart_letter(dart_index);
       d.label = r.policy + (darts.size() > 1 ? " \u00b7 " + d.dart_letter : "");
     }
-    // The same configuration twice (two files): say which file.
-    std::vector<std::size_t> twice;
-    for (std::size_t a : g.results)
-      for (std::size_t b : g.results)
-        if (a != b && page.drawn[a].label == page.drawn[b].label && results[a].input != results[b].input) {
-          twice.push_back(a);
-          break;
-        }
-    for (std::size_t a : twice) page.drawn[a].label += " [" + basename(page.data.inputs[results[a].input].path) + "]";
+    // The same configuration from two files: say which file.
+    std::map<std::string, std::set<std::size_t>> files_of_label;
+    for (std::size_t i : g.results) files_of_label[page.drawn[i].label].insert(results[i].input);
+    for (std::size_t i : g.results)
+      if (files_of_label[page.drawn[i].label].size() > 1)
+        page.drawn[i].label += " [" + basename(page.data.inputs[results[i].input].path) + "]";
   }
 }
 

@@ -246,12 +246,19 @@ void draw_x_ref(std::string& out, const Frame& f, const RefLine& r) {
 // One legend item: its width in px.
 double legend_item_width(const std::string& name) { return 34 + kCharWidth * static_cast<double>(name.size()); }
 
-// Rows needed to lay out items of these widths in `width` px.
-int legend_rows(const std::vector<double>& widths, double width) {
-  if (widths.empty()) return 0;
+struct LegendItem {
+  std::string name;
+  std::string key;
+  std::string swatch;  // SVG drawn in [0, 26] x [-5, 5] around the row's centre line
+};
+
+// Rows needed to lay out the items in `width` px, as draw_legend does.
+int legend_rows(const std::vector<LegendItem>& items, double width) {
+  if (items.empty()) return 0;
   int rows = 1;
   double x = 0;
-  for (double w : widths) {
+  for (const LegendItem& item : items) {
+    const double w = legend_item_width(item.name);
     if (x > 0 && x + w > width) {
       ++rows;
       x = 0;
@@ -261,12 +268,10 @@ int legend_rows(const std::vector<double>& widths, double width) {
   return rows;
 }
 
-// Items are (name, key, marker svg drawn at the item's origin given as {} {} x/y placeholders).
-struct LegendItem {
-  std::string name;
-  std::string key;
-  std::string swatch;  // SVG drawn in [0, 26] x [-5, 5] around the row's centre line
-};
+// The SVG's height: title, plot, ticks and axis title, then the legend's rows.
+double chart_height(int plot_height_px, int legend_rows) {
+  return kMarginTop + plot_height_px + kMarginBottom + legend_rows * kLegendRow + (legend_rows > 0 ? 4 : 0);
+}
 
 void draw_legend(std::string& out, const std::vector<LegendItem>& items, double x0, double width, double top) {
   double x = 0, y = top + kLegendRow / 2;
@@ -280,6 +285,15 @@ void draw_legend(std::string& out, const std::vector<LegendItem>& items, double 
                        key_attr(item.key), num(x0 + x), num(y), item.swatch, escape(item.name));
     x += w;
   }
+}
+
+// Says "no data" in an empty plot, draws the legend under the axes, closes the element.
+void close_svg(std::string& out, const Frame& f, bool any_point, const std::vector<LegendItem>& legend) {
+  if (!any_point)
+    out += fmt::format("<text class=\"empty\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#9ca3af\">no data</text>\n",
+                       num((f.x0 + f.x1) / 2), num((f.y0 + f.y1) / 2));
+  draw_legend(out, legend, f.x0, f.x1 - f.x0, f.y1 + kMarginBottom - 4);
+  out += "</svg>\n";
 }
 
 std::string line_swatch(const Style& s) {
@@ -385,12 +399,7 @@ std::string render(const LineChart& chart) {
   std::vector<LegendItem> legend;
   if (chart.legend)
     for (const Line& line : chart.lines) legend.push_back({line.name, line.key, line_swatch(line.style)});
-  std::vector<double> widths;
-  for (const LegendItem& item : legend) widths.push_back(legend_item_width(item.name));
-
-  const double plot_w = chart.width_px - kMarginLeft - kMarginRight;
-  const int rows = legend_rows(widths, plot_w);
-  const double height = kMarginTop + chart.plot_height_px + kMarginBottom + rows * kLegendRow + (rows > 0 ? 4 : 0);
+  const double height = chart_height(chart.plot_height_px, legend_rows(legend, chart.width_px - kMarginLeft - kMarginRight));
   Frame f{kMarginLeft, chart.width_px - kMarginRight, kMarginTop, kMarginTop + chart.plot_height_px,
           make_axis(Axis{chart.x.title, chart.x.unit, chart.x.scale == Scale::Auto ? Scale::Linear : chart.x.scale},
                     max_x, max_x),
@@ -423,11 +432,7 @@ std::string render(const LineChart& chart) {
         "<title>{}</title></path>\n",
         key_attr(line.key), path_data(drawn), escape(line.style.color), dash_attr(line.style), escape(line.name));
   }
-  if (!any_point)
-    out += fmt::format("<text class=\"empty\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#9ca3af\">no data</text>\n",
-                       num((f.x0 + f.x1) / 2), num((f.y0 + f.y1) / 2));
-  draw_legend(out, legend, f.x0, plot_w, f.y1 + kMarginBottom - 4);
-  out += "</svg>\n";
+  close_svg(out, f, any_point, legend);
   return out;
 }
 
@@ -454,12 +459,7 @@ std::string render(const ScatterChart& chart) {
   legend.push_back({"Pareto frontier", "",
                     "<line x1=\"0\" x2=\"24\" y1=\"0\" y2=\"0\" stroke=\"#111827\" stroke-width=\"1.4\"/>"
                     "<circle cx=\"12\" cy=\"0\" r=\"7\" fill=\"#fff\" stroke=\"#111827\" stroke-width=\"1.4\"/>"});
-  std::vector<double> widths;
-  for (const LegendItem& item : legend) widths.push_back(legend_item_width(item.name));
-
-  const double plot_w = chart.width_px - kMarginLeft - kMarginRight;
-  const int rows = legend_rows(widths, plot_w);
-  const double height = kMarginTop + chart.plot_height_px + kMarginBottom + rows * kLegendRow + 4;
+  const double height = chart_height(chart.plot_height_px, legend_rows(legend, chart.width_px - kMarginLeft - kMarginRight));
   Frame f{kMarginLeft, chart.width_px - kMarginRight, kMarginTop, kMarginTop + chart.plot_height_px,
           make_axis(chart.x, max_x, min_x), make_axis(chart.y, max_y, min_y)};
 
@@ -536,11 +536,7 @@ std::string render(const ScatterChart& chart) {
     }
   }
   out += label_svg;
-  if (!any_point)
-    out += fmt::format("<text class=\"empty\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#9ca3af\">no data</text>\n",
-                       num((f.x0 + f.x1) / 2), num((f.y0 + f.y1) / 2));
-  draw_legend(out, legend, f.x0, plot_w, f.y1 + kMarginBottom - 4);
-  out += "</svg>\n";
+  close_svg(out, f, any_point, legend);
   return out;
 }
 
