@@ -75,8 +75,10 @@ AxisRange log_axis(Unit unit, double max_value, double smallest) {
   r.log = true;
   const double base = unit == Unit::Bytes ? 2 : 10;
   const auto log_b = [&](double v) { return std::log(v) / std::log(base); };
-  // At most 12 decades (or 40 doublings) below the top: huge spans would only squash the plot.
-  const double floor_value = std::max({smallest, 1.0, max_value / std::pow(base, unit == Unit::Bytes ? 40 : 12)});
+  // Half a decade (one doubling) of room below the smallest value of interest, so it stands off
+  // the axis; at most 12 decades (or 40 doublings) below the top: more would only squash the plot.
+  const double room = unit == Unit::Bytes ? 2 : std::sqrt(10.0);
+  const double floor_value = std::max({smallest / room, 1.0, max_value / std::pow(base, unit == Unit::Bytes ? 40 : 12)});
   int lo_exp = static_cast<int>(std::floor(log_b(floor_value) + 1e-9));
   int hi_exp = static_cast<int>(std::ceil(log_b(std::max(max_value, floor_value)) - 1e-9));
   if (hi_exp <= lo_exp) hi_exp = lo_exp + 1;
@@ -500,7 +502,7 @@ std::string render(const ScatterChart& chart) {
   std::vector<Box> taken;
   const bool labels = chart.points.size() <= chart.max_labels;
   for (const ScatterPoint& p : chart.points)  // labels keep off the markers too
-    if (finite(p.x) && finite(p.y)) taken.push_back({f.px(p.x) - 6, f.py(p.y) - 6, f.px(p.x) + 6, f.py(p.y) + 6});
+    if (finite(p.x) && finite(p.y)) taken.push_back({f.px(p.x) - 8, f.py(p.y) - 8, f.px(p.x) + 8, f.py(p.y) + 8});
   std::string label_svg;
   bool any_point = false;
   for (const ScatterPoint& p : chart.points) {
@@ -519,10 +521,11 @@ std::string render(const ScatterChart& chart) {
     out += "</g>\n";
     if (!labels || p.label.empty()) continue;
     const double w = kCharWidth * 0.95 * static_cast<double>(p.label.size()), h = 11;
+    // Right of the point first, then above or below it, then left: a label reads as its point's.
     const Box options[] = {{x + 9, y - 7 - h, x + 9 + w, y - 7},       {x + 9, y + 7, x + 9 + w, y + 7 + h},
-                           {x - 9 - w, y - 7 - h, x - 9, y - 7},       {x - 9 - w, y + 7, x - 9, y + 7 + h},
-                           {x + 10, y - h / 2, x + 10 + w, y + h / 2}, {x - 10 - w, y - h / 2, x - 10, y + h / 2},
-                           {x - w / 2, y - 9 - h, x + w / 2, y - 9},   {x - w / 2, y + 9, x + w / 2, y + 9 + h}};
+                           {x + 10, y - h / 2, x + 10 + w, y + h / 2}, {x - w / 2, y - 10 - h, x + w / 2, y - 10},
+                           {x - w / 2, y + 10, x + w / 2, y + 10 + h}, {x - 9 - w, y - 7 - h, x - 9, y - 7},
+                           {x - 9 - w, y + 7, x - 9, y + 7 + h},       {x - 10 - w, y - h / 2, x - 10, y + h / 2}};
     for (const Box& b : options) {
       if (b.x0 < f.x0 || b.x1 > f.x1 + kMarginRight || b.y0 < f.y0 - 4 || b.y1 > f.y1) continue;
       const bool clash = std::any_of(taken.begin(), taken.end(), [&](const Box& t) {
