@@ -170,7 +170,7 @@ Result parse_result(const Json& v, const std::string& where) {
   r.reuse_hits = optional_u64(v, "reuse_hits", where);
   r.alignment_violations = optional_u64(v, "alignment_violations", where);
   r.exposure_peak_bytes = optional_u64(v, "exposure_peak_bytes", where);
-  r.exposure_mean_bytes = optional_double(v, "exposure_mean_bytes", where, 0, 0x1p64);
+  r.exposure_mean_bytes = optional_double(v, "exposure_mean_bytes", where, 0, 1.8e19);  // below 2^64: shown as bytes
   r.frag_index_peak = optional_double(v, "frag_index_peak", where, 0, 1);
   r.frag_index_final = optional_double(v, "frag_index_final", where, 0, 1);
   if (const Json* lim = find(v, "limits")) {

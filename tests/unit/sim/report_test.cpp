@@ -153,6 +153,7 @@ TEST_CASE("numbers out of range are errors: negative, fractional, huge, infinite
   CHECK_THAT(error_with("/peak_mappings", 1.5), Contains("got 1.5"));
   CHECK_THAT(error_with("/peak_mapped_bytes", 1e30), Contains("results[0].peak_mapped_bytes: expected an unsigned"));
   CHECK_THAT(error_with("/frag_index_peak", 1.5), Contains("results[0].frag_index_peak: 1.5 is outside 0 .. 1"));
+  CHECK_THAT(error_with("/exposure_mean_bytes", 2e19), Contains("results[0].exposure_mean_bytes: 2e+19 is outside"));
   CHECK_THAT(error_with("/series/frag_index/2", -0.1), Contains("series.frag_index[2]: -0.1 is outside"));
   // 1e999 reads as infinity
   Json d = doc({result("t", "direct", 100, 1 << 20)});
