@@ -4,11 +4,15 @@
 JOBS     ?= $(shell nproc)
 RELEASE  := build/release
 ASAN     := build/asan
+FUZZ     := build/fuzz
+# Seconds each libFuzzer target runs in `make test` (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 30
 DARTLAB  := $(RELEASE)/sim/dartlab
+QEMU     := build/qemu/qemu-system-x86_64
 SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
 FTRACES  := $(sort $(wildcard traces/samples/ftrace-*.txt))
 
-.PHONY: all deps build build-asan test test-release test-asan demo bench clean
+.PHONY: all deps build build-asan build-fuzz qemu test test-release test-asan test-fuzz demo bench clean
 
 all: build
 
@@ -23,16 +27,35 @@ build-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 
-# Unit, property and command-line tests under the optimised build and again under ASan+UBSan.
-test: test-release test-asan
+build-fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target dartlab_fuzzers
 
-test-release: build
+# qemu-system-x86_64 (Debian's QEMU 7.2 source) with the apple-dma-pci device linked in
+# (scripts/build-qemu.sh: cached, a no-op unless the device files or our libraries changed); then
+# the release tree learns where it is, which registers the QEMU tests (tests/qemu) with ctest.
+qemu: build
+	@JOBS=$(JOBS) ./scripts/build-qemu.sh $(RELEASE)
+	@cmake --preset release -DDARTLAB_QEMU=$(CURDIR)/$(QEMU) >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target test_qemu
+
+# Unit, property and command-line tests under the optimised build and again under ASan+UBSan
+# (the QEMU device tests with the optimised build only: QEMU itself is no sanitizer build),
+# then every fuzz target for FUZZ_SECONDS.
+test: test-release test-asan test-fuzz
+
+test-release: build qemu
 	@echo "== tests (release)"
 	@ctest --preset release -j $(JOBS)
 
 test-asan: build-asan
 	@echo "== tests (asan+ubsan)"
 	@ctest --preset asan -j $(JOBS)
+
+# libFuzzer (clang) over the trace readers and the apple-dma device core, FUZZ_SECONDS per target from the seeds in tests/fuzz/corpus.
+test-fuzz: build-fuzz
+	@echo "== fuzz targets ($(FUZZ_SECONDS) s each)"
+	@./tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
 
 demo: build
 	@echo "== dartlab replay on the bundled samples"

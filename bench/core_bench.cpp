@@ -137,6 +137,8 @@ void BM_CoreWindow256KOverLimit(benchmark::State& s) { run_core(s, "window:256K"
 void BM_CoreWindow256KUnlimited(benchmark::State& s) { run_core(s, "window:256K", "aperture=max,slots=unlimited"); }
 void BM_CoreDirect(benchmark::State& s) { run_core(s, "direct", "alloc=first-fit"); }
 void BM_CoreDirectBestFit(benchmark::State& s) { run_core(s, "direct", "alloc=best-fit"); }
+void BM_CoreDirectBuddy(benchmark::State& s) { run_core(s, "direct", "alloc=buddy"); }
+void BM_CoreDirectLinux(benchmark::State& s) { run_core(s, "direct", "alloc=linux"); }
 
 // The whole replay engine (id table, trace checks, peaks) on in-memory events.
 void BM_ReplayEngine(benchmark::State& state) {
@@ -196,6 +198,8 @@ BENCHMARK(BM_CoreWindow256KOverLimit)->Unit(benchmark::kMillisecond)->Iterations
 BENCHMARK(BM_CoreWindow256KUnlimited)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_CoreDirect)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_CoreDirectBestFit)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_CoreDirectBuddy)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_CoreDirectLinux)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ReplayEngine)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_WindowHit);
 

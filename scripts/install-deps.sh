@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
+  clang-14 libclang-rt-14-dev                     # libFuzzer and its sanitizers, tests/fuzz
   libsystemc-dev                                  # SystemC 2.3.4, timed models
   catch2                                          # Catch2 2.13, unit and property tests
   libboost-dev                                    # Boost 1.74 headers (ICL, intrusive)
@@ -14,6 +15,8 @@ packages=(
   libfmt-dev                                      # formatting of tables and messages
   libzstd-dev                                     # zstd compression of binary traces
   chromium                                        # headless browser: the HTML report's rendering test
+  # QEMU 7.2 with apple-dma-pci (scripts/build-qemu.sh; the source comes from `apt-get source`)
+  meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison dpkg-dev
 )
 
 missing=()

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       add_convert_command(app, command_line),
       add_bandwidth_command(app),
       add_report_command(app),
+      add_stress_command(app, command_line),
   };
 
   try {

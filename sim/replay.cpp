@@ -298,6 +298,10 @@ bool Replay::on_access(const trace::Event& ev) {
   return true;
 }
 
+const FirstFailure& Replay::first_failure(std::size_t r) const { return runs_[r]->first_failure; }
+
+const dart::DartStats& Replay::dart_stats(std::size_t r) const { return runs_[r]->dart.stats(); }
+
 RunResult Replay::result(std::size_t r) const {
   const Run& run = *runs_.at(r);
   const mapper::MapperStats& s = run.mapper.stats();

@@ -109,6 +109,10 @@ class Replay {
 
   std::size_t run_count() const { return runs_.size(); }
   RunResult result(std::size_t run) const;
+  // Cheap views for callers that watch a run event by event (stress): its first refused map so
+  // far, and its DART's state now. No copies, no allocation.
+  const FirstFailure& first_failure(std::size_t run) const;
+  const dart::DartStats& dart_stats(std::size_t run) const;
 
  private:
   struct Run;

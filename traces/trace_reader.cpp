@@ -8,6 +8,7 @@
 #include "traces/byte_source.hpp"
 #include "traces/device_filter.hpp"
 #include "traces/ftrace/ftrace_reader.hpp"
+#include "traces/qemu_log/qemu_log_reader.hpp"
 #include "traces/text_format.hpp"
 #include "traces/text_reader.hpp"
 #include "traces/text_writer.hpp"
@@ -36,15 +37,17 @@ std::optional<TraceFormat> parse_trace_format(std::string_view name) {
   if (name == "text") return TraceFormat::Text;
   if (name == "binary") return TraceFormat::Binary;
   if (name == "ftrace") return TraceFormat::Ftrace;
+  if (name == "qemu-log") return TraceFormat::QemuLog;
   return std::nullopt;
 }
 
 namespace {
 
 // The binary magic; else the text header on the first line that is not blank or a comment; else
-// an ftrace recording if it looks like one; else text, whose reader then says what is missing.
+// a QEMU log if an apple_dma_* event is among the first lines; else an ftrace recording if it
+// looks like one; else text, whose reader then says what is missing.
 TraceFormat sniff(ByteSource& source) {
-  constexpr std::size_t kLook = 4096;  // several lines of an ftrace header
+  constexpr std::size_t kLook = 4096;  // several lines of an ftrace header, or of QEMU's start-up output
   const std::string_view head = source.peek(kLook);
   if (head.starts_with(kBinaryMagic)) return TraceFormat::Binary;
   std::size_t at = 0;
@@ -59,6 +62,7 @@ TraceFormat sniff(ByteSource& source) {
     }
     at = eol + 1;
   }
+  if (looks_like_qemu_log(head)) return TraceFormat::QemuLog;
   return looks_like_ftrace(head) ? TraceFormat::Ftrace : TraceFormat::Text;
 }
 
@@ -71,6 +75,7 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path, const ReaderOpt
   switch (format) {
     case TraceFormat::Ftrace:  // filters devices itself, while it matches unmaps to maps
       return std::make_unique<FtraceReader>(std::move(source), options);
+    case TraceFormat::QemuLog: reader = std::make_unique<QemuLogReader>(std::move(source), options); break;
     case TraceFormat::Binary: reader = std::make_unique<BinaryTraceReader>(std::move(source), options); break;
     case TraceFormat::Auto:
     case TraceFormat::Text: reader = std::make_unique<TextTraceReader>(std::move(source), options); break;

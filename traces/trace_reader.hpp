@@ -36,7 +36,7 @@ struct ReaderNote {
   static constexpr std::size_t kSampleLines = 5;
 };
 
-enum class TraceFormat { Auto, Text, Binary, Ftrace };
+enum class TraceFormat { Auto, Text, Binary, Ftrace, QemuLog };
 
 struct ReaderOptions {
   // Skip input that parses but makes no sense (zero length, range past 2^64) and count it as
@@ -78,17 +78,18 @@ class TraceReader {
   virtual std::span<const ReaderNote> notes() const { return {}; }
   // The number of events the file says it holds, when it says (binary header); else nothing.
   virtual std::optional<std::uint64_t> declared_events() const { return std::nullopt; }
-  // "text", "binary", "ftrace".
+  // "text", "binary", "ftrace", "qemu-log".
   virtual std::string_view format_name() const = 0;
 };
 
 // Opens `path` ("-": standard input) with the reader for `format`. Auto looks at the first
-// bytes: the binary magic, the text header, or else an ftrace recording. An open failure is
+// bytes: the binary magic, the text header, a QEMU log with apple_dma_* events, or else an ftrace
+// recording. An open failure is
 // reported by the reader's first next(), as every other error.
 std::unique_ptr<TraceReader> open_trace(const std::string& path, const ReaderOptions& options = {},
                                         TraceFormat format = TraceFormat::Auto);
 
-// "text" / "binary" / "ftrace" / "auto"; nothing for other words.
+// "text" / "binary" / "ftrace" / "qemu-log" / "auto"; nothing for other words.
 std::optional<TraceFormat> parse_trace_format(std::string_view name);
 
 }  // namespace dartlab::trace

@@ -2,7 +2,9 @@
 
 #include <cassert>
 
+#include "models/dart/buddy_aperture.hpp"
 #include "models/dart/extent_tree.hpp"
+#include "models/dart/iova_aperture.hpp"
 
 namespace dartlab::dart {
 
@@ -10,16 +12,20 @@ std::string_view to_string(AllocPolicy policy) {
   switch (policy) {
     case AllocPolicy::FirstFit: return "first-fit";
     case AllocPolicy::BestFit: return "best-fit";
+    case AllocPolicy::Buddy: return "buddy";
+    case AllocPolicy::Linux: return "linux";
   }
   return "?";
 }
 
 std::optional<AllocPolicy> alloc_policy_from_string(std::string_view name) {
-  for (const AllocPolicy p : {AllocPolicy::FirstFit, AllocPolicy::BestFit}) {
+  for (const AllocPolicy p : kAllocPolicies) {
     if (to_string(p) == name) return p;
   }
   return std::nullopt;
 }
+
+std::string_view alloc_policy_names() { return "first-fit, best-fit, buddy or linux"; }
 
 ApertureAllocator::~ApertureAllocator() = default;
 
@@ -86,6 +92,8 @@ std::unique_ptr<ApertureAllocator> make_aperture_allocator(AllocPolicy policy, s
   switch (policy) {
     case AllocPolicy::FirstFit: return std::make_unique<FirstFitAllocator>(first_page, page_count);
     case AllocPolicy::BestFit: return std::make_unique<BestFitAllocator>(first_page, page_count);
+    case AllocPolicy::Buddy: return make_buddy_aperture(first_page, page_count);
+    case AllocPolicy::Linux: return make_iova_aperture(first_page, page_count);
   }
   return nullptr;
 }

@@ -60,7 +60,9 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
   }
   if (slots_.full()) return fail(MapFailure::Slots);
   const std::uint64_t pages = len_bytes / config_.page_bytes;
-  if (aperture_->free_pages() < pages) return fail(MapFailure::Aperture);
+  // Aperture: no arrangement of the free pages could hold what the allocator reserves for this
+  // request (buddy rounds it up); else a refusal is fragmentation (or alignment, for linux).
+  if (aperture_->free_pages() < aperture_->reserved_pages(pages)) return fail(MapFailure::Aperture);
   const std::optional<std::uint64_t> first_page = aperture_->alloc(pages);
   if (!first_page) return fail(MapFailure::Fragmented);
 

@@ -58,8 +58,9 @@ class Dart {
   explicit Dart(const DartConfig& config);
 
   // pa and len_bytes page-aligned, len_bytes > 0, pa + len_bytes within the 42-bit PA space, else
-  // Invalid; then Slots if the table is full; Aperture if fewer free bytes than len_bytes;
-  // Fragmented if enough free bytes but no contiguous run.
+  // Invalid; then Slots if the table is full; Aperture if fewer free bytes than the allocator
+  // reserves for len_bytes (len_bytes, or its power of two with alloc=buddy); Fragmented if
+  // enough free bytes but no contiguous run (aligned, with alloc=linux and buddy).
   DartMapResult map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms);
   bool unmap(std::uint64_t handle);  // false if not live (unknown, stale, double)
   // The bus range a live handle maps, for a timed model's range invalidation; nullopt if not live.

@@ -86,7 +86,7 @@ std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec) {
   }
   if (const auto& v = values[kAlloc]) {
     const std::optional<AllocPolicy> policy = alloc_policy_from_string(*v);
-    if (!policy) return item(kAlloc, *v) + ": unknown policy (first-fit or best-fit)";
+    if (!policy) return item(kAlloc, *v) + ": unknown policy (" + std::string(alloc_policy_names()) + ")";
     config.alloc = *policy;
   }
   if (const auto& v = values[kSlots]) {

@@ -27,7 +27,7 @@ struct DartConfig {
 };
 
 // Comma-separated key=value, every key optional, "" = defaults. Keys: aperture (size or "max"),
-// slots (count or "unlimited"), page, alloc (first-fit|best-fit), base, variant (t8110|t8020).
+// slots (count or "unlimited"), page, alloc (first-fit|best-fit|buddy|linux), base, variant (t8110|t8020).
 // Sizes: decimal or 0x hex, optional binary suffix K, M, G or T. The error names the item and why.
 std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec);
 

@@ -1,15 +1,44 @@
 #include "models/dart/extent_tree.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
+#include <stdexcept>
 
 namespace dartlab::dart {
 
-ExtentTree::ExtentTree(bool by_size) : by_size_(by_size) { nodes_.emplace_back(); }  // the sentinel
+namespace {
+
+// The longest run of [first_page, first_page + pages) that starts on a 2^order-page boundary,
+// kept only if some request of that order fits it: requests of order k > 0 are longer than
+// 2^(k-1) pages, so a shorter room counts as none. So an extent (or subtree) of at most m pages
+// has rooms only at orders below active_orders(m), and pull() looks no further.
+std::uint32_t aligned_room(std::uint64_t first_page, std::uint64_t pages, unsigned order) {
+  const std::uint64_t align = std::uint64_t{1} << order;
+  const std::uint64_t end = first_page + pages;
+  const std::uint64_t start = (first_page + align - 1) & ~(align - 1);
+  const std::uint64_t room = start < end && start >= first_page ? end - start : 0;  // start < first_page: wrapped
+  return room > align / 2 ? static_cast<std::uint32_t>(room) : 0;  // room <= pages < 2^32: reset() checks
+}
+
+unsigned active_orders(std::uint64_t max_pages) {
+  return max_pages == 0 ? 0 : static_cast<unsigned>(std::bit_width(max_pages - 1)) + 1;
+}
+
+}  // namespace
+
+ExtentTree::ExtentTree(bool by_size, bool aligned) : by_size_(by_size), aligned_(aligned) {
+  nodes_.emplace_back();  // the sentinel
+}
 
 void ExtentTree::reset(std::uint64_t first_page, std::uint64_t page_count) {
   nodes_.assign(1, Node{});
   nodes_.shrink_to_fit();  // memory follows live extents, also after a reset
+  // A request of n <= page_count pages aligns to at most bit_ceil(page_count): order bit_width(page_count - 1).
+  if (aligned_ && page_count > UINT32_MAX) throw std::length_error("aligned extent tree: 2^32 pages or more");
+  orders_ = aligned_ ? static_cast<unsigned>(std::bit_width(page_count > 0 ? page_count - 1 : 0)) + 1 : 0;
+  room_.assign(orders_, 0);  // the sentinel's: no room at any order
+  room_.shrink_to_fit();
   free_list_ = kNone;
   root_[kByStart] = root_[kBySize] = kNone;
   free_pages_ = 0;
@@ -24,10 +53,26 @@ bool ExtentTree::key_less(Order order, NodeId a, NodeId b) const {
   return x.pages != y.pages ? x.pages < y.pages : x.first_page < y.first_page;
 }
 
-void ExtentTree::pull(Order order, NodeId n) {
-  if (order != kByStart || n == kNone) return;
+bool ExtentTree::pull(Order order, NodeId n) {
+  if (order != kByStart || n == kNone) return false;
   Node& x = nodes_[n];
-  x.max_pages = std::max({x.pages, nodes_[x.child[kByStart][0]].max_pages, nodes_[x.child[kByStart][1]].max_pages});
+  const NodeId left = x.child[kByStart][0];
+  const NodeId right = x.child[kByStart][1];
+  const std::uint64_t max_pages = std::max({x.pages, nodes_[left].max_pages, nodes_[right].max_pages});
+  bool changed = max_pages != x.max_pages;
+  // Orders above both the old and the new active range hold 0 and stay 0 (children's too).
+  const unsigned orders = std::min(orders_, active_orders(std::max(max_pages, x.max_pages)));
+  x.max_pages = max_pages;
+  if (!aligned_) return changed;
+  std::uint32_t* mine = room(n);
+  const std::uint32_t* l = room(left);
+  const std::uint32_t* r = room(right);
+  for (unsigned k = 0; k < orders; ++k) {
+    const std::uint32_t best = std::max({aligned_room(x.first_page, x.pages, k), l[k], r[k]});
+    changed |= best != mine[k];
+    mine[k] = best;
+  }
+  return changed;
 }
 
 // Splits `root` into keys less than key(key) and the rest.
@@ -85,18 +130,23 @@ void ExtentTree::insert(Order order, NodeId n) {
 
 void ExtentTree::remove(Order order, NodeId n) { root_[order] = erase_from(order, root_[order], n); }
 
-void ExtentTree::refresh_path(NodeId root, std::uint64_t first_page) {
-  if (root == kNone) return;
-  const Node& x = nodes_[root];
-  if (first_page != x.first_page) refresh_path(x.child[kByStart][first_page < x.first_page ? 0 : 1], first_page);
-  pull(kByStart, root);
+void ExtentTree::refresh_path(std::uint64_t first_page) {
+  path_.clear();
+  for (NodeId x = root_[kByStart]; x != kNone;) {
+    path_.push_back(x);
+    if (nodes_[x].first_page == first_page) break;
+    x = nodes_[x].child[kByStart][first_page < nodes_[x].first_page ? 0 : 1];
+  }
+  // Above a node whose aggregates did not change, none do: most updates stop low in the tree.
+  for (auto it = path_.rbegin(); it != path_.rend() && pull(kByStart, *it); ++it) {
+  }
 }
 
 void ExtentTree::resize(NodeId n, std::uint64_t first_page, std::uint64_t pages) {
   if (by_size_) remove(kBySize, n);
   nodes_[n].first_page = first_page;
   nodes_[n].pages = pages;
-  refresh_path(root_[kByStart], first_page);
+  refresh_path(first_page);
   if (by_size_) insert(kBySize, n);
 }
 
@@ -107,6 +157,7 @@ ExtentTree::NodeId ExtentTree::new_node(std::uint64_t first_page, std::uint64_t 
   } else {
     n = static_cast<NodeId>(nodes_.size());
     nodes_.emplace_back();
+    room_.resize(nodes_.size() * orders_);
   }
   // xorshift32: cheap, and any priority sequence keeps the treap's expected O(log n) depth.
   rng_ ^= rng_ << 13;
@@ -118,6 +169,9 @@ ExtentTree::NodeId ExtentTree::new_node(std::uint64_t first_page, std::uint64_t 
   x.pages = pages;
   x.max_pages = pages;
   x.priority = rng_;
+  if (aligned_) {
+    for (unsigned k = 0; k < orders_; ++k) room(n)[k] = aligned_room(first_page, pages, k);  // all: reused slots
+  }
   return n;
 }
 
@@ -157,21 +211,82 @@ ExtentTree::NodeId ExtentTree::smallest_fitting(std::uint64_t pages) const {
   return best;
 }
 
+// Walks the by-start treap from the right. above_lo / below_hi: every start in x's subtree is
+// known to be >= lo_page / < hi_page. A subtree known to lie inside the range whose aligned room
+// fits always yields an answer, so only the two boundary paths can be walked in vain: O(depth).
+ExtentTree::NodeId ExtentTree::highest_aligned_in(NodeId x, std::uint64_t pages, unsigned order,
+                                                  std::uint64_t lo_page, std::uint64_t hi_page, bool above_lo,
+                                                  bool below_hi) const {
+  if (x == kNone || room(x)[order] < pages) return kNone;
+  const Node& n = nodes_[x];
+  const NodeId left = n.child[kByStart][0];
+  const NodeId right = n.child[kByStart][1];
+  if (!below_hi && n.first_page >= hi_page) {
+    return highest_aligned_in(left, pages, order, lo_page, hi_page, above_lo, false);
+  }
+  if (!above_lo && n.first_page < lo_page) {
+    return highest_aligned_in(right, pages, order, lo_page, hi_page, false, below_hi);
+  }
+  const NodeId higher = highest_aligned_in(right, pages, order, lo_page, hi_page, true, below_hi);
+  if (higher != kNone) return higher;
+  if (aligned_room(n.first_page, n.pages, order) >= pages) return x;
+  return highest_aligned_in(left, pages, order, lo_page, hi_page, above_lo, true);
+}
+
+ExtentTree::NodeId ExtentTree::highest_aligned(std::uint64_t pages, unsigned align_order, std::uint64_t lo_page,
+                                               std::uint64_t hi_page) const {
+  assert(aligned_ && "highest_aligned needs the aligned rooms");
+  if (pages == 0 || align_order >= orders_ || lo_page >= hi_page) return kNone;
+  return highest_aligned_in(root_[kByStart], pages, align_order, lo_page, hi_page, false, false);
+}
+
+std::uint64_t ExtentTree::largest_aligned_request() const {
+  assert(aligned_ && "largest_aligned_request needs the aligned rooms");
+  // Requests of order k are n in (2^(k-1), 2^k]; the largest that fits is min(room, 2^k), and
+  // any fit at a higher order is longer than every request of a lower one.
+  const std::uint32_t* best = room(root_[kByStart]);
+  for (unsigned k = std::min(orders_, active_orders(nodes_[root_[kByStart]].max_pages)); k-- > 0;) {
+    if (best[k] != 0) return std::min<std::uint64_t>(best[k], std::uint64_t{1} << k);  // non-zero rooms fit their order
+  }
+  return 0;
+}
+
 ExtentTree::Extent ExtentTree::extent(NodeId node) const { return {nodes_[node].first_page, nodes_[node].pages}; }
 
+ExtentTree::NodeId ExtentTree::containing(std::uint64_t page) const {
+  const NodeId n = page == UINT64_MAX ? kNone : before(page + 1);
+  return n != kNone && page - nodes_[n].first_page < nodes_[n].pages ? n : kNone;
+}
+
 std::uint64_t ExtentTree::take_front(NodeId node, std::uint64_t pages) {
-  assert(node != kNone && nodes_[node].pages >= pages && pages > 0);
   const std::uint64_t first = nodes_[node].first_page;
+  take(node, first, pages);
+  return first;
+}
+
+void ExtentTree::take(NodeId node, std::uint64_t first_page, std::uint64_t pages) {
+  const std::uint64_t start = nodes_[node].first_page;
+  const std::uint64_t end = start + nodes_[node].pages;
+  assert(node != kNone && pages > 0 && first_page >= start && first_page + pages <= end);
+  const std::uint64_t head = first_page - start;
+  const std::uint64_t tail = end - (first_page + pages);
   free_pages_ -= pages;
-  if (nodes_[node].pages == pages) {
+  if (head == 0 && tail == 0) {
     remove(kByStart, node);
     if (by_size_) remove(kBySize, node);
     delete_node(node);
     --extent_count_;
+  } else if (head == 0) {
+    resize(node, first_page + pages, tail);
   } else {
-    resize(node, first + pages, nodes_[node].pages - pages);
+    resize(node, start, head);
+    if (tail > 0) {  // cut from the middle: the part above is a new extent
+      const NodeId n = new_node(first_page + pages, tail);
+      insert(kByStart, n);
+      if (by_size_) insert(kBySize, n);
+      ++extent_count_;
+    }
   }
-  return first;
 }
 
 ExtentTree::NodeId ExtentTree::before(std::uint64_t first_page) const {

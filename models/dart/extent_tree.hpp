@@ -24,18 +24,32 @@ class ExtentTree {
     std::uint64_t pages = 0;
   };
 
-  // by_size: keep the (length, start) order that smallest_fitting() needs.
-  explicit ExtentTree(bool by_size = true);
+  // by_size: keep the (length, start) order that smallest_fitting() needs; aligned: keep the
+  // aligned rooms that highest_aligned() and largest_aligned_request() need.
+  explicit ExtentTree(bool by_size = true, bool aligned = false);
 
-  // Drops every extent; then [first_page, first_page + page_count) is one free extent.
+  // Drops every extent; then [first_page, first_page + page_count) is one free extent. Throws
+  // std::length_error with aligned rooms and page_count >= 2^32.
   void reset(std::uint64_t first_page, std::uint64_t page_count);
 
   NodeId lowest_fitting(std::uint64_t pages) const;    // lowest start with length >= pages
   NodeId smallest_fitting(std::uint64_t pages) const;  // smallest (length, start) with length >= pages; needs by_size
   Extent extent(NodeId node) const;
+  NodeId containing(std::uint64_t page) const;  // the extent holding that page, or kNone
+
+  // Needs aligned. Among extents whose first page lies in [lo_page, hi_page), the highest one
+  // with room for `pages` pages starting on a 2^align_order boundary (relative to page 0);
+  // kNone if none. The highest such start within it is round_down(end - pages, 2^align_order).
+  NodeId highest_aligned(std::uint64_t pages, unsigned align_order, std::uint64_t lo_page,
+                         std::uint64_t hi_page) const;
+  // Needs aligned. The largest n that fits some extent when aligned to bit_ceil(n) pages.
+  std::uint64_t largest_aligned_request() const;
 
   // Takes `pages` from the front of `node` (which must fit them); returns their first page.
   std::uint64_t take_front(NodeId node, std::uint64_t pages);
+  // Takes [first_page, first_page + pages), which must lie inside `node`; what is left on either
+  // side stays free (the part above becomes a new extent).
+  void take(NodeId node, std::uint64_t first_page, std::uint64_t pages);
   // Adds a free run, merging it with the extents that touch it.
   void give_back(std::uint64_t first_page, std::uint64_t pages);
 
@@ -61,19 +75,24 @@ class ExtentTree {
   };
 
   bool key_less(Order order, NodeId a, NodeId b) const;
-  void pull(Order order, NodeId n);
+  bool pull(Order order, NodeId n);  // true if n's subtree aggregates changed
   SplitPair split(Order order, NodeId root, NodeId key);
   NodeId merge(Order order, NodeId a, NodeId b);
   NodeId erase_from(Order order, NodeId root, NodeId target);
   void insert(Order order, NodeId n);
   void remove(Order order, NodeId n);
   void resize(NodeId n, std::uint64_t first_page, std::uint64_t pages);  // in place, address order kept
-  void refresh_path(NodeId root, std::uint64_t first_page);  // re-pulls max_pages from that node up
+  // Re-pulls the aggregates from the node starting at first_page up, until one does not change.
+  void refresh_path(std::uint64_t first_page);
   NodeId new_node(std::uint64_t first_page, std::uint64_t pages);
   void delete_node(NodeId n);
   NodeId before(std::uint64_t first_page) const;  // highest start < first_page
   NodeId after(std::uint64_t first_page) const;   // lowest start >= first_page
   void collect(NodeId n, std::vector<Extent>& out) const;
+  std::uint32_t* room(NodeId n) { return room_.data() + std::size_t{n} * orders_; }
+  const std::uint32_t* room(NodeId n) const { return room_.data() + std::size_t{n} * orders_; }
+  NodeId highest_aligned_in(NodeId x, std::uint64_t pages, unsigned order, std::uint64_t lo_page,
+                            std::uint64_t hi_page, bool above_lo, bool below_hi) const;
 
   std::vector<Node> nodes_;
   NodeId free_list_ = kNone;  // chained through child[kByStart][0]
@@ -81,6 +100,13 @@ class ExtentTree {
   std::uint64_t free_pages_ = 0;
   std::uint64_t extent_count_ = 0;
   bool by_size_ = true;
+  bool aligned_ = false;
+  unsigned orders_ = 0;              // aligned: orders 0 .. orders_-1, enough for any request that fits
+  // aligned: orders_ per node, the subtree's best aligned room. 32 bits: rooms are at most the
+  // aperture's page count, which reset() checks (2^42 bytes of 4K pages is 2^30), and half the
+  // bytes make pull() measurably faster.
+  std::vector<std::uint32_t> room_;
+  std::vector<NodeId> path_;         // refresh_path's scratch, kept to allocate nothing per call
   std::uint32_t rng_ = 0x9e3779b9u;  // treap priorities; fixed seed keeps runs reproducible
 };
 

@@ -10,15 +10,19 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/replay_file.hpp"
+#include "traces/gen/generator.hpp"
 #include "traces/trace_writer.hpp"
 
 namespace dartlab::cli {
 
-// Exit codes: 0 ok, 1 bad usage or I/O, 2 a trace is malformed or inconsistent, 3 internal error.
+// Exit codes: 0 ok, 1 bad usage or I/O, 2 a trace is malformed or inconsistent, 3 internal error,
+// 4 a stress soak found a failure.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 inline constexpr int kExitTrace = 2;
 inline constexpr int kExitInternal = 3;
+// `dartlab stress` found what it was looking for: a map refused within the bound.
+inline constexpr int kExitStressFailure = 4;
 
 struct Command {
   CLI::App* app = nullptr;
@@ -32,6 +36,14 @@ Command add_stats_command(CLI::App& app);
 Command add_convert_command(CLI::App& app, std::string command_line);
 Command add_bandwidth_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+Command add_stress_command(CLI::App& app, std::string command_line);
+
+// Every workload generator parameter as --FLAG (trace::gen::gen_knobs), bound to its field in
+// `params`; sizes take K/M/G/T suffixes. For gen and stress.
+void add_gen_knobs(CLI::App& app, trace::gen::GenParams& params);
+
+// --FLAG SIZE bound to `target`: decimal or 0x-hex with an optional K/M/G/T suffix.
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, std::uint64_t& target, const std::string& help);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {

@@ -3,18 +3,69 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <type_traits>
+#include <variant>
 
 #include <fmt/format.h>
 
+#include "passthrough/mapper/size_text.hpp"
 #include "sim/atomic_file.hpp"
 #include "sim/cli/cli.hpp"
 
 namespace dartlab::cli {
 
+namespace {
+
+template <class T>
+CLI::Option* add_size(CLI::App& app, const std::string& flag, T& target, const std::string& help) {
+  return app
+      .add_option(
+          flag,
+          [&target, flag](const CLI::results_t& r) {
+            std::uint64_t bytes = 0;
+            if (!parse_size(r.front(), bytes) || bytes > std::numeric_limits<T>::max())
+              throw CLI::ValidationError(flag, "'" + r.front() + "' is not a size (e.g. 4096, 64K, 2M, 1G)");
+            target = static_cast<T>(bytes);
+            return true;
+          },
+          help)
+      ->default_str(format_size(target))
+      ->type_name("SIZE");
+}
+
+}  // namespace
+
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, std::uint64_t& target, const std::string& help) {
+  return add_size(app, flag, target, help);
+}
+
+void add_gen_knobs(CLI::App& cmd, trace::gen::GenParams& params) {
+  for (const trace::gen::GenKnob& knob : trace::gen::gen_knobs(params)) {
+    const std::string flag = "--" + std::string(knob.flag);
+    const std::string help = fmt::format("[{}] {}", knob.profiles, knob.help);
+    std::visit(
+        [&](auto* target) {
+          using T = std::remove_pointer_t<decltype(target)>;
+          if constexpr (std::is_same_v<T, bool>) {
+            cmd.add_flag(flag, *target, help);
+          } else if constexpr (std::is_same_v<T, double>) {
+            cmd.add_option(flag, *target, help)->default_val(*target);
+          } else if (knob.is_size) {
+            add_size(cmd, flag, *target, help);
+          } else {
+            cmd.add_option(flag, *target, help)->default_val(*target);
+          }
+        },
+        knob.target);
+  }
+}
+
 void InputFlags::add_to(CLI::App& app) {
   app.add_option("--format", format,
-                 "input format: auto (by the first bytes), text (dartlab v1), binary, ftrace (Linux trace text)")
-      ->check(CLI::IsMember({"auto", "text", "binary", "ftrace"}))
+                 "input format: auto (by the first bytes), text (dartlab v1), binary, ftrace (Linux trace text), "
+                 "qemu-log (the apple-dma-pci device's trace events in a QEMU log)")
+      ->check(CLI::IsMember({"auto", "text", "binary", "ftrace", "qemu-log"}))
       ->default_val("auto");
   app.add_option("--device", device,
                  "keep only this device's events (a PCI BDF such as 0000:01:00.0); others are skipped and counted");

@@ -64,7 +64,8 @@ Command add_convert_command(CLI::App& app, std::string command_line) {
   auto args = std::make_shared<ConvertArgs>();
   args->command_line = std::move(command_line);
   CLI::App* cmd = app.add_subcommand(
-      "convert", "Convert a trace: text <-> binary, or import a Linux ftrace recording into either");
+      "convert", "Convert a trace: text <-> binary, or import a Linux ftrace recording or a QEMU log of the "
+      "apple-dma-pci device's trace events into either");
   cmd->add_option("in", args->in, "input trace (format sniffed, or --format); '-' reads standard input")->required();
   cmd->add_option("out", args->out, "output trace; '-' writes standard output")->required();
   args->input.add_to(*cmd);

@@ -1,12 +1,8 @@
 // `dartlab gen`: a synthetic, NVIDIA-shaped trace, deterministic per seed.
-#include <limits>
 #include <memory>
-#include <type_traits>
-#include <variant>
 
 #include <fmt/format.h>
 
-#include "passthrough/mapper/size_text.hpp"
 #include "sim/cli/cli.hpp"
 #include "traces/gen/generator.hpp"
 
@@ -44,40 +40,6 @@ std::string profiles_help() {
   return text;
 }
 
-// Every generator parameter as --FLAG, bound to its field; sizes take K/M/G/T suffixes.
-void add_knobs(CLI::App& cmd, trace::gen::GenParams& params) {
-  for (const trace::gen::GenKnob& knob : trace::gen::gen_knobs(params)) {
-    const std::string flag = "--" + std::string(knob.flag);
-    const std::string help = fmt::format("[{}] {}", knob.profiles, knob.help);
-    std::visit(
-        [&](auto* target) {
-          using T = std::remove_pointer_t<decltype(target)>;
-          if constexpr (std::is_same_v<T, bool>) {
-            cmd.add_flag(flag, *target, help);
-          } else if constexpr (std::is_same_v<T, double>) {
-            cmd.add_option(flag, *target, help)->default_val(*target);
-          } else if (knob.is_size) {
-            const std::string shown = format_size(*target);
-            cmd.add_option(
-                   flag,
-                   [target, flag](const CLI::results_t& r) {
-                     std::uint64_t bytes = 0;
-                     if (!parse_size(r.front(), bytes) || bytes > std::numeric_limits<T>::max())
-                       throw CLI::ValidationError(flag, "'" + r.front() + "' is not a size (e.g. 4096, 64K, 2M, 1G)");
-                     *target = static_cast<T>(bytes);
-                     return true;
-                   },
-                   help)
-                ->default_str(shown)
-                ->type_name("SIZE");
-          } else {
-            cmd.add_option(flag, *target, help)->default_val(*target);
-          }
-        },
-        knob.target);
-  }
-}
-
 }  // namespace
 
 Command add_gen_command(CLI::App& app, std::string command_line) {
@@ -90,7 +52,7 @@ Command add_gen_command(CLI::App& app, std::string command_line) {
   cmd->add_option("-s,--seed", args->params.seed, "random seed")->default_val(args->params.seed);
   cmd->add_option("-o,--output", args->out, "output trace ('-' for stdout); FILE.dlt is written binary")->default_val("-");
   args->output.add_to(*cmd);
-  add_knobs(*cmd, args->params);
+  add_gen_knobs(*cmd, args->params);
   cmd->add_option(
          "--no-drain", [args](const CLI::results_t&) { args->params.drain = false; return true; },
          "do not release what is live at the end")

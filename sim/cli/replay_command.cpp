@@ -100,8 +100,8 @@ Command add_replay_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "replay", "Replay traces under every policy (and DART config) and report mappings, bytes and failures");
   cmd->add_option("traces", args->traces,
-                  "traces: dartlab text (v1) or binary, or Linux ftrace text imported on the fly; '-' reads "
-                  "standard input")
+                  "traces: dartlab text (v1) or binary, or Linux ftrace text or a QEMU log of apple_dma_* trace "
+                  "events, imported on the fly; '-' reads standard input")
       ->required();
   cmd->add_option("-p,--policy", args->policies, "clustering policy, repeatable (see below)")
       ->default_val(std::vector<std::string>{"window:256K"});
@@ -121,7 +121,10 @@ Command add_replay_command(CLI::App& app) {
               "  aperture=SIZE|max   bus-address bytes the host will map at once (1536M, observed)\n"
               "  slots=N|unlimited   concurrent host mappings (65536, observed)\n"
               "  page=SIZE           DART page (16K on every Apple Silicon DART)\n"
-              "  alloc=first-fit|best-fit  aperture allocator (the host's is unknown)\n"
+              "  alloc=first-fit|best-fit|buddy|linux  aperture allocator (the host's is unknown):\n"
+              "                      first-fit lowest free run; best-fit smallest; buddy power-of-two\n"
+              "                      blocks aligned to their size; linux top-down, aligned to the\n"
+              "                      request's power of two, as Linux's iova.c (2M -> 2M-aligned)\n"
               "  base=ADDR           first bus address used (16K: a null-DMA catch page, a guess)\n"
               "  variant=t8110|t8020 input address width 42 or 32 bits\n"
               "\nExit codes: 0 ok; 1 bad usage or output error; 2 malformed or inconsistent trace.\n"

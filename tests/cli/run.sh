@@ -231,6 +231,55 @@ test ! -e "$work/bad.html" && test ! -e "$work/bad.html.tmp" && passed=$((passed
   { echo "FAIL: a failed report left a file"; failed=$((failed + 1)); }
 expect "report: standard input only once" 1 "once" -- "$dartlab" report - - -o "$work/bad.html"
 
+# stress: soak until the first refused map, the reproduce line, --shrink
+stress_frag=(--policy window:1M --dart aperture=92M --profile churn --churn-live 64M --churn-max 1M --seed 2)
+expect "stress help explains the exit codes" 0 "4 a failure found" -- "$dartlab" stress --help
+expect "stress help lists the generator knobs" 0 "--churn-live" -- "$dartlab" stress --help
+expect "stress: a failure exits 4 naming event and reason" 4 "refused: map .* reason fragmented" -- \
+  "$dartlab" stress "${stress_frag[@]}"
+expect "stress: the DART's state at the failure" 4 "DART then: [0-9]+ live mappings, .* largest free extent" -- \
+  "$dartlab" stress "${stress_frag[@]}"
+expect "stress: the fragmentation curve" 4 "worst per [0-9]+ event" -- "$dartlab" stress "${stress_frag[@]}"
+out=$("$dartlab" stress "${stress_frag[@]}" 2>&1)
+first=$(grep -Eo 'FAILED at event [0-9]+' <<<"$out")
+repro=$(sed -n 's/^reproduce: dartlab //p' <<<"$out")
+expect "stress: the reproduce line gives the same failure event" 4 "^$first:" -- \
+  sh -c "eval \"\\\"$dartlab\\\" $repro\""
+expect "stress: the reproduce line sets every churn knob" 0 "--churn-long-factor 16 .*--seed 2 --max-events [0-9]+" -- \
+  echo "$repro"
+expect "stress: no failure within the bound exits 0" 0 "no failure within 3000 events" -- \
+  "$dartlab" stress --policy window:256K --churn-live 64M --churn-max 1M --max-events 3000
+expect "stress: the reproduce line is printed without a failure too" 0 "reproduce: dartlab stress .*--max-events 3000" -- \
+  "$dartlab" stress --policy window:256K --churn-live 64M --churn-max 1M --max-events 3000
+expect "stress: json on stdout" 4 '"stopped_by": "failure"' -- "$dartlab" stress "${stress_frag[@]}" --json -
+for field in events bytes_moved failure reason fragmentation frag_index bucket_events reproduce; do
+  expect "stress json has $field" 4 "\"$field\":" -- "$dartlab" stress "${stress_frag[@]}" --json -
+done
+expect "stress --shrink writes and shows a small trace" 4 "shrink: [0-9]+ events .* -> [0-9]+ events" -- \
+  "$dartlab" stress "${stress_frag[@]}" --shrink -o "$work/minimal.trace"
+expect "stress --shrink: the trace is 1-minimal" 4 "1-minimal" -- \
+  "$dartlab" stress "${stress_frag[@]}" --shrink -o "$work/minimal.trace"
+expect "stress --shrink prints how to see it fail" 4 "see it fail: dartlab replay .*minimal.trace --policy window:1M" -- \
+  "$dartlab" stress "${stress_frag[@]}" --shrink -o "$work/minimal.trace"
+expect "the shrunk trace fails the same way under replay" 0 '"reason": "fragmented"' -- \
+  "$dartlab" replay "$work/minimal.trace" --policy window:1M --dart aperture=92M --json -
+expect "the shrunk trace says how it was made" 0 "# shrunk from [0-9]+ events .* dartlab stress" -- cat "$work/minimal.trace"
+printf 'dartlab-trace v1\nmap 1 gpu 0x40000000 4K to_dev\nunmap 1\nmap 2 gpu 0x40004000 16K to_dev\n' >"$work/loop.trace"
+expect "stress loops a trace with jitter" 0 "no failure within 1000 events" -- \
+  "$dartlab" stress --trace "$work/loop.trace" --jitter 1M --max-events 1000
+expect "stress loops a leaking trace until it fails" 4 "reason slots" -- \
+  "$dartlab" stress --trace "$work/loop.trace" --leftovers keep --jitter 1G --dart slots=50 --policy direct
+expect "stress: a looped trace's reproduce line" 4 "reproduce: dartlab stress .*--trace .*loop.trace --jitter 1G --leftovers keep" -- \
+  "$dartlab" stress --trace "$work/loop.trace" --leftovers keep --jitter 1G --dart slots=50 --policy direct
+expect "stress: a bad looped trace exits 2 with its line" 2 "never.trace:2: error: unmap of id 9 which is not live" -- \
+  "$dartlab" stress --trace "$work/never.trace"
+expect "stress: knobs mean nothing with --trace" 1 "--churn-live sets a generator knob" -- \
+  "$dartlab" stress --trace "$work/loop.trace" --churn-live 64M
+expect "stress: --jitter needs --trace" 1 "--jitter applies to --trace only" -- "$dartlab" stress --jitter 1M
+expect "stress: standard input cannot be looped" 1 "cannot be looped" -- "$dartlab" stress --trace -
+expect "stress: bad policy" 1 "--policy" -- "$dartlab" stress --policy window:3K
+expect "stress: bad knob" 1 "churn" -- "$dartlab" stress --churn-max 3M
+
 # The bundled samples replay cleanly under the demo's policies
 for sample in "$src"/traces/samples/*.trace; do
   expect "sample $(basename "$sample") replays" 0 '"access_faults": 0' -- \

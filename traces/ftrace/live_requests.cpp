@@ -71,6 +71,17 @@ std::optional<LiveRequest> LiveRequests::take(const LiveKey& key) {
   return taken;
 }
 
+void LiveRequests::take_device(std::uint16_t device, Family family, std::vector<LiveRequest>& out) {
+  // Keys first, then take() each: erasing moves slots, so the table cannot be walked meanwhile.
+  device_keys_.clear();
+  for (const Slot& s : slots_) {
+    if (s.used && s.device == device && s.family == family) device_keys_.push_back(s.addr);
+  }
+  for (const std::uint64_t addr : device_keys_) {
+    while (const auto r = take({addr, device, family})) out.push_back(*r);
+  }
+}
+
 // Linear probing without tombstones: later slots of the probe run move back into the hole.
 void LiveRequests::erase(std::size_t hole) {
   slots_[hole].used = false;

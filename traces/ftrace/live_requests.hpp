@@ -16,6 +16,7 @@ enum class Family : std::uint8_t {
   Sg,      // dma_map_sg / dma_unmap_sg, by sg_key() of the physical addresses
   Sgt,     // dma_alloc_sgt / dma_free_sgt, by DMA address
   Iommu,   // iommu:map / iommu:unmap, by IOVA
+  Handle,  // QEMU apple_dma_map / apple_dma_unmap, by the device's handle (traces/qemu_log)
 };
 
 struct LiveKey {
@@ -38,6 +39,9 @@ class LiveRequests {
   bool add(const LiveKey& key, const LiveRequest& request);
   // Removes the request with this key that was added last, if any.
   std::optional<LiveRequest> take(const LiveKey& key);
+  // Removes every live request of `device` in `family` (a device reset ends them all), appending
+  // them to `out` in no particular order. Walks the whole table: for rare events only.
+  void take_device(std::uint16_t device, Family family, std::vector<LiveRequest>& out);
   // Live requests, including those behind another of the same key.
   std::size_t size() const { return live_; }
 
@@ -66,6 +70,7 @@ class LiveRequests {
   std::size_t live_ = 0;
   std::vector<Behind> behind_;
   std::uint32_t free_behind_ = 0;  // 1 + first free index of behind_; 0: none
+  std::vector<std::uint64_t> device_keys_;  // take_device's scratch, kept to reuse its memory
 };
 
 }  // namespace dartlab::trace::ftrace

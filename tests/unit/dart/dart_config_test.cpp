@@ -58,7 +58,7 @@ TEST_CASE("aperture=max takes the whole input space above the base", "[spec]") {
 TEST_CASE("A config's spec parses back to the same config", "[spec]") {
   const std::string spec = GENERATE(as<std::string>{}, "", "aperture=max", "slots=unlimited,alloc=best-fit",
                                     "variant=t8020,page=4K,aperture=12K,base=0", "aperture=1536M,slots=3,base=1G",
-                                    "aperture=0x1234000,page=16K");
+                                    "aperture=0x1234000,page=16K", "alloc=buddy", "alloc=linux,aperture=max");
   CAPTURE(spec);
   const DartConfig c = config_of(spec);
   const std::string canonical = to_spec(c);
@@ -102,7 +102,7 @@ TEST_CASE("Bad specs are refused with a message naming the item and the reason",
   }
   SECTION("duplicate key") { CHECK_THAT(error_of("page=16K,slots=4,page=16K"), Contains("'page' given twice")); }
   SECTION("other values") {
-    CHECK_THAT(error_of("alloc=worst-fit"), Contains("alloc=worst-fit") && Contains("first-fit or best-fit"));
+    CHECK_THAT(error_of("alloc=worst-fit"), Contains("alloc=worst-fit") && Contains("first-fit, best-fit, buddy or linux"));
     CHECK_THAT(error_of("variant=t6000"), Contains("variant=t6000") && Contains("t8020, t8110"));
     CHECK_THAT(error_of("base=8K"), Contains("base=8K") && Contains("not a multiple of the 16K page"));
   }

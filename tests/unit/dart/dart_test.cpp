@@ -80,6 +80,61 @@ TEST_CASE("Enough free bytes without a contiguous run is refused as Fragmented",
   CHECK(dart.map(0x100000, kPage, Perms{}).ok);
 }
 
+TEST_CASE("With buddy, a request is Fragmented when free blocks are too small and Aperture when its block cannot fit at all",
+          "[dart]") {
+  // Pages 1..4 (base=16K): maximal blocks 1 (1 page), 2..3 (2 pages), 4 (1 page).
+  Dart dart(config_of("aperture=64K,alloc=buddy"));
+  CHECK(dart.stats().largest_free_bytes == 2 * kPage);
+  // 3 pages take a 4-page block; 4 pages are free but no aligned block of 4 lies inside.
+  CHECK(dart.map(0x100000, 3 * kPage, Perms{}).failure == MapFailure::Fragmented);
+  const auto two = dart.map(0x100000, 2 * kPage, Perms{});
+  REQUIRE(two.ok);
+  CHECK(two.mapping.bus_addr == 2 * kPage);
+  // Pages 1 and 4 are free but no buddies: Fragmented for 2 pages; 3 pages would take 4: Aperture.
+  CHECK(dart.map(0x100000, 2 * kPage, Perms{}).failure == MapFailure::Fragmented);
+  CHECK(dart.map(0x100000, 3 * kPage, Perms{}).failure == MapFailure::Aperture);
+  const auto one = dart.map(0x100000, kPage, Perms{});
+  REQUIRE(one.ok);
+  CHECK(one.mapping.bus_addr == kPage);
+  CHECK(dart.stats().free_bytes == kPage);
+  REQUIRE(dart.unmap(two.mapping.handle));
+  REQUIRE(dart.unmap(one.mapping.handle));
+  CHECK(dart.stats().free_bytes == 4 * kPage);
+  CHECK(dart.stats().largest_free_bytes == 2 * kPage);
+}
+
+TEST_CASE("With linux, a request is Fragmented when free pages hold no size-aligned run, Aperture when too few are free",
+          "[dart]") {
+  // Pages 1..8 (base=16K): 8 pages free, but an 8-page run must start on a multiple of 8.
+  Dart dart(config_of("aperture=128K,alloc=linux"));
+  CHECK(dart.stats().largest_free_bytes == 4 * kPage);  // 5..8 pages would have to start at page 8
+  CHECK(dart.map(0x100000, 8 * kPage, Perms{}).failure == MapFailure::Fragmented);
+  const auto four = dart.map(0x100000, 4 * kPage, Perms{});
+  REQUIRE(four.ok);
+  CHECK(four.mapping.bus_addr == 4 * kPage);  // the highest multiple of 4 pages that fits
+  // Pages 1..3 and 8 are free.
+  CHECK(dart.map(0x100000, 4 * kPage, Perms{}).failure == MapFailure::Fragmented);
+  CHECK(dart.map(0x100000, 5 * kPage, Perms{}).failure == MapFailure::Aperture);
+  const auto one = dart.map(0x100000, kPage, Perms{});
+  REQUIRE(one.ok);
+  CHECK(one.mapping.bus_addr == 3 * kPage);  // below the cached run at page 4, not the hole at 8
+  const DartStats& s = dart.stats();
+  CHECK(s.failures[static_cast<unsigned>(MapFailure::Fragmented)] == 2);
+  CHECK(s.failures[static_cast<unsigned>(MapFailure::Aperture)] == 1);
+}
+
+TEST_CASE("alloc=linux places a 2 MiB mapping on a 2 MiB bus boundary at the top of the aperture, first-fit at its bottom",
+          "[dart]") {
+  Dart linux_dart(config_of("alloc=linux"));
+  Dart first_fit(config_of("alloc=first-fit"));
+  const auto l = linux_dart.map(0x200000, 2u << 20, Perms{});
+  const auto f = first_fit.map(0x200000, 2u << 20, Perms{});
+  REQUIRE((l.ok && f.ok));
+  // The aperture ends at 16K + 1536M: the highest 2 MiB boundary with 2 MiB below the end.
+  CHECK(l.mapping.bus_addr == 1534ull << 20);
+  CHECK(f.mapping.bus_addr == kPage);
+}
+
 TEST_CASE("Mappings get page-aligned bus addresses in the aperture, starting above the null page", "[dart]") {
   Dart dart(config_of(""));
   const auto a = dart.map(0x8'0000'0000, 3 * kPage, Perms{});

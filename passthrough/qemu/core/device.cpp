@@ -1,0 +1,387 @@
+// The apple-dma-pci device logic; see device.hpp and passthrough/qemu/INTERFACE.md.
+#include "passthrough/qemu/core/device.hpp"
+
+#include <cstdarg>
+#include <cstdio>
+#include <limits>
+
+namespace dartlab::apple_dma {
+
+namespace {
+
+std::uint32_t reason_of(int map_status) {
+  switch (map_status) {
+    case DL_MAP_SLOTS: return ADMA_REASON_SLOTS;
+    case DL_MAP_APERTURE: return ADMA_REASON_APERTURE;
+    case DL_MAP_FRAGMENTED: return ADMA_REASON_FRAGMENTED;
+    case DL_MAP_OK: return ADMA_REASON_NONE;
+    default: return ADMA_REASON_INVALID;
+  }
+}
+
+bool is_v3(std::uint32_t type) { return type == ADMA_CMD_MAP_REQ || type == ADMA_CMD_UNMAP_REQ; }
+
+}  // namespace
+
+std::variant<std::unique_ptr<Device>, std::string> Device::create(const AdmaConfig& config, const AdmaHostOps& ops,
+                                                                  void* opaque) {
+  if (ops.read == nullptr || ops.write == nullptr || ops.is_ram == nullptr) {
+    return std::string("apple-dma: guest memory callbacks read, write and is_ram are required");
+  }
+  if (config.interface_version != 2 && config.interface_version != 3) {
+    return "apple-dma: interface=" + std::to_string(config.interface_version) + ": must be 2 or 3";
+  }
+  if (config.max_entries > ADMA_MAX_MAX_ENTRIES) {
+    return "apple-dma: max-entries=" + std::to_string(config.max_entries) + ": at most " +
+           std::to_string(ADMA_MAX_MAX_ENTRIES);
+  }
+  std::unique_ptr<Device> d(new Device(config, ops, opaque));
+  char err[256] = {};
+  d->dart_ = dl_dart_create(config.dart != nullptr ? config.dart : "", err, sizeof(err));
+  if (d->dart_ == nullptr) return std::string("apple-dma: dart=") + (config.dart ? config.dart : "") + ": " + err;
+  const DlBackendOps backend{&Device::backend_map, &Device::backend_unmap, &Device::backend_pressure};
+  d->direct_ = dl_mapper_create("direct", &backend, d.get(), err, sizeof(err));
+  if (d->direct_ == nullptr) return std::string("apple-dma: direct mapper: ") + err;
+  if (config.interface_version == 3) {
+    const char* spec = config.policy != nullptr && config.policy[0] != '\0' ? config.policy : "direct";
+    d->policy_ = dl_mapper_create(spec, &backend, d.get(), err, sizeof(err));
+    if (d->policy_ == nullptr) return std::string("apple-dma: policy=") + spec + ": " + err;
+  }
+  return d;
+}
+
+Device::Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque)
+    : ops_(ops),
+      opaque_(opaque),
+      interface_version_(config.interface_version),
+      max_entries_(config.max_entries == 0 ? ADMA_DEFAULT_MAX_ENTRIES : config.max_entries) {}
+
+Device::~Device() {
+  // The mappers unmap through the DART on destruction: they go first.
+  dl_mapper_destroy(policy_);
+  dl_mapper_destroy(direct_);
+  dl_dart_destroy(dart_);
+}
+
+int Device::backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
+                        std::uint64_t* handle) {
+  auto* d = static_cast<Device*>(opaque);
+  switch (dl_dart_map(d->dart_, gpa, len, dir, bus_addr, handle)) {
+    case DL_DART_OK:
+      ++d->host_live_;
+      if (d->host_live_ > d->counters_[ADMA_STAT_PEAK_MAPPINGS]) d->counters_[ADMA_STAT_PEAK_MAPPINGS] = d->host_live_;
+      return DL_MAP_OK;
+    case DL_DART_SLOTS: return DL_MAP_SLOTS;
+    case DL_DART_APERTURE: return DL_MAP_APERTURE;
+    case DL_DART_FRAGMENTED: return DL_MAP_FRAGMENTED;
+    default: return DL_MAP_INVALID;
+  }
+}
+
+int Device::backend_unmap(void* opaque, std::uint64_t handle) {
+  auto* d = static_cast<Device*>(opaque);
+  const int r = dl_dart_unmap(d->dart_, handle);
+  if (r == DL_DART_OK) {
+    --d->host_live_;
+    // The page tables changed: whoever caches the managed device's translations must drop them.
+    if (d->ops_.invalidate != nullptr) d->ops_.invalidate(d->opaque_);
+  }
+  return r;
+}
+
+void Device::backend_pressure(void* opaque, std::uint64_t* slots_used, std::uint64_t* slots_limit,
+                              std::uint64_t* bytes_used, std::uint64_t* bytes_limit) {
+  DlDartStats s{};
+  dl_dart_stats(static_cast<Device*>(opaque)->dart_, &s);
+  *slots_used = s.live_mappings;
+  *slots_limit = s.slot_capacity;
+  *bytes_used = s.mapped_bytes;
+  *bytes_limit = s.aperture_bytes;
+}
+
+Device::Outcome Device::refuse(std::uint32_t cause, const char* fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  ++counters_[ADMA_STAT_GUEST_ERRORS];
+  if (ops_.guest_error != nullptr) ops_.guest_error(opaque_, msg);
+  return Outcome{ADMA_STATUS_INVALID, ADMA_REASON_INVALID, cause};
+}
+
+void Device::note(const Outcome& o) {
+  if (o.status == ADMA_STATUS_OK) return;
+  last_error_reason_ = o.reason;
+  if (o.status == ADMA_STATUS_INVALID) invalid_cause_ = o.cause;
+}
+
+void Device::bad_access(std::uint32_t cause, const char* what, std::uint64_t offset, unsigned size) {
+  const Outcome o = refuse(cause, "apple-dma: %s at BAR0 offset 0x%llx, size %u", what,
+                           static_cast<unsigned long long>(offset), size);
+  note(o);
+  status_ = ADMA_STATUS_INVALID;
+  ++counters_[ADMA_STAT_INVALID_COMMANDS];
+}
+
+std::uint64_t Device::mmio_read(std::uint64_t offset, unsigned size) {
+  const std::uint64_t stats_end = ADMA_STATS_BASE + 8ull * ADMA_STAT_COUNT;
+  if (offset >= ADMA_STATS_BASE && offset < stats_end) {
+    if ((size != 4 && size != 8) || offset % size != 0) {
+      bad_access(ADMA_CAUSE_BAD_ACCESS, "statistics read of a wrong size or alignment", offset, size);
+      return 0;
+    }
+    const std::uint64_t v = stat(static_cast<unsigned>((offset - ADMA_STATS_BASE) / 8));
+    if (size == 8) return v;
+    return offset % 8 == 0 ? v & 0xffffffffu : v >> 32;
+  }
+  if (offset >= ADMA_REG_LAST) {
+    bad_access(ADMA_CAUSE_NO_REGISTER, "read of an offset with no register", offset, size);
+    return 0;
+  }
+  if (size != 4 || offset % 4 != 0) {
+    bad_access(ADMA_CAUSE_BAD_ACCESS, "register read of a wrong size or alignment", offset, size);
+    return 0;
+  }
+  return read_register(offset);
+}
+
+std::uint64_t Device::read_register(std::uint64_t offset) const {
+  std::uint64_t fault_addr = 0;
+  switch (offset) {
+    case ADMA_REG_VERSION: return static_cast<std::uint32_t>(interface_version_);
+    case ADMA_REG_MANAGED_BDF: return managed_bdf_;
+    case ADMA_REG_MAX_ENTRIES: return max_entries_;
+    case ADMA_REG_STATUS: return status_;
+    case ADMA_REG_CMD_GPA_LO: return cmd_gpa_ & 0xffffffffu;
+    case ADMA_REG_CMD_GPA_HI: return cmd_gpa_ >> 32;
+    case ADMA_REG_DOORBELL: return 0;
+    case ADMA_REG_LAST_ERROR_REASON: return last_error_reason_;
+    case ADMA_REG_INVALID_CAUSE: return invalid_cause_;
+    case ADMA_REG_FAULT_STATUS: return static_cast<std::uint32_t>(dl_dart_last_fault(dart_, &fault_addr));
+    case ADMA_REG_FAULT_ADDR_LO: dl_dart_last_fault(dart_, &fault_addr); return fault_addr & 0xffffffffu;
+    case ADMA_REG_FAULT_ADDR_HI: dl_dart_last_fault(dart_, &fault_addr); return fault_addr >> 32;
+    default: return 0;
+  }
+}
+
+void Device::mmio_write(std::uint64_t offset, std::uint64_t value, unsigned size) {
+  const std::uint64_t stats_end = ADMA_STATS_BASE + 8ull * ADMA_STAT_COUNT;
+  if (offset >= ADMA_STATS_BASE && offset < stats_end) {
+    bad_access(ADMA_CAUSE_READ_ONLY, "write to the read-only statistics window", offset, size);
+    return;
+  }
+  if (offset >= ADMA_REG_LAST) {
+    bad_access(ADMA_CAUSE_NO_REGISTER, "write to an offset with no register", offset, size);
+    return;
+  }
+  if (size != 4 || offset % 4 != 0) {
+    bad_access(ADMA_CAUSE_BAD_ACCESS, "register write of a wrong size or alignment", offset, size);
+    return;
+  }
+  const auto v32 = static_cast<std::uint32_t>(value);
+  switch (offset) {
+    case ADMA_REG_CMD_GPA_LO:
+      cmd_gpa_ = (cmd_gpa_ & ~0xffffffffull) | v32;
+      cmd_gpa_written_ = true;
+      return;
+    case ADMA_REG_CMD_GPA_HI:
+      cmd_gpa_ = (cmd_gpa_ & 0xffffffffull) | static_cast<std::uint64_t>(v32) << 32;
+      cmd_gpa_written_ = true;
+      return;
+    case ADMA_REG_DOORBELL: doorbell(); return;
+    case ADMA_REG_FAULT_STATUS: dl_dart_clear_fault(dart_); return;
+    default: bad_access(ADMA_CAUSE_READ_ONLY, "write to a read-only register", offset, size); return;
+  }
+}
+
+void Device::doorbell() {
+  ++counters_[ADMA_STAT_DOORBELLS];
+  Outcome o;
+  Command c;
+  std::uint8_t page[kCommandBytes] = {};
+  if (!cmd_gpa_written_) {
+    o = refuse(ADMA_CAUSE_NO_COMMAND_PAGE, "apple-dma: doorbell with no command page (CMD_GPA never written)");
+  } else if (cmd_gpa_ > std::numeric_limits<std::uint64_t>::max() - kCommandBytes ||
+             ops_.read(opaque_, cmd_gpa_, page, kCommandBytes) != 0) {
+    o = refuse(ADMA_CAUSE_COMMAND_NOT_RAM, "apple-dma: command page at gpa 0x%llx is not guest RAM",
+               static_cast<unsigned long long>(cmd_gpa_));
+  } else {
+    c = decode_command(page);
+    o = run(c);
+    std::uint8_t status_bytes[4];
+    store_u32(status_bytes, o.status);
+    // The page was RAM a moment ago and the guest cannot run meanwhile (one vCPU exit).
+    ops_.write(opaque_, cmd_gpa_ + kCommandStatusOffset, status_bytes, sizeof(status_bytes));
+  }
+  note(o);
+  status_ = o.status;
+  if (o.status == ADMA_STATUS_INVALID) ++counters_[ADMA_STAT_INVALID_COMMANDS];
+  if (ops_.trace_doorbell != nullptr) ops_.trace_doorbell(opaque_, c.type, c.count, static_cast<int>(o.status));
+}
+
+Device::Outcome Device::run(const Command& c) {
+  const EntryLayout layout = entry_layout(c.type);
+  if (layout.request_bytes == 0 || (is_v3(c.type) && interface_version_ < 3)) {
+    return refuse(ADMA_CAUSE_BAD_TYPE, "apple-dma: command type %u unknown under interface %d", c.type,
+                  interface_version_);
+  }
+  if (c.reserved != 0) return refuse(ADMA_CAUSE_RESERVED_NONZERO, "apple-dma: command reserved word 0x%x is not 0", c.reserved);
+  if (c.count == 0) return refuse(ADMA_CAUSE_COUNT_ZERO, "apple-dma: command with count 0");
+  if (c.count > max_entries_) {
+    return refuse(ADMA_CAUSE_COUNT_TOO_LARGE, "apple-dma: command count %u exceeds MAX_ENTRIES %u", c.count,
+                  max_entries_);
+  }
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t req_bytes = c.count * layout.request_bytes;
+  const std::uint64_t resp_bytes = c.count * layout.response_bytes;
+  if (c.req_gpa > max - req_bytes || ops_.is_ram(opaque_, c.req_gpa, req_bytes) == 0) {
+    return refuse(ADMA_CAUSE_REQUEST_NOT_RAM, "apple-dma: request array [0x%llx, +0x%llx) is not guest RAM",
+                  static_cast<unsigned long long>(c.req_gpa), static_cast<unsigned long long>(req_bytes));
+  }
+  if (c.resp_gpa > max - resp_bytes || ops_.is_ram(opaque_, c.resp_gpa, resp_bytes) == 0) {
+    return refuse(ADMA_CAUSE_RESPONSE_NOT_RAM, "apple-dma: response array [0x%llx, +0x%llx) is not guest RAM",
+                  static_cast<unsigned long long>(c.resp_gpa), static_cast<unsigned long long>(resp_bytes));
+  }
+  // Responses written over the requests still to be read, or over the command page, would let
+  // one entry rewrite the next: refused outright.
+  if (ranges_overlap(c.req_gpa, req_bytes, cmd_gpa_, kCommandBytes) ||
+      ranges_overlap(c.resp_gpa, resp_bytes, cmd_gpa_, kCommandBytes) ||
+      ranges_overlap(c.req_gpa, req_bytes, c.resp_gpa, resp_bytes)) {
+    return refuse(ADMA_CAUSE_OVERLAP, "apple-dma: request, response and command buffers overlap");
+  }
+
+  const bool is_map = c.type == ADMA_CMD_MAP || c.type == ADMA_CMD_MAP_REQ;
+  Outcome worst;
+  EntryBytes request{};
+  EntryBytes response{};
+  for (std::uint32_t i = 0; i < c.count; ++i) {
+    if (ops_.read(opaque_, c.req_gpa + i * layout.request_bytes, request.data(), layout.request_bytes) != 0) {
+      return refuse(ADMA_CAUSE_REQUEST_NOT_RAM, "apple-dma: request entry %u unreadable", i);
+    }
+    const Outcome o = is_map ? map_entry(c.type, request, response) : unmap_entry(c.type, request, response);
+    ops_.write(opaque_, c.resp_gpa + i * layout.response_bytes, response.data(), layout.response_bytes);
+    note(o);
+    // Invalid outranks an I/O error: the guest has a bug to fix, not a limit to live with.
+    if (o.status == ADMA_STATUS_INVALID || (o.status != ADMA_STATUS_OK && worst.status == ADMA_STATUS_OK)) worst = o;
+  }
+  return worst;
+}
+
+Device::Outcome Device::map_entry(std::uint32_t type, const EntryBytes& bytes, EntryBytes& response) {
+  ++counters_[ADMA_STAT_MAP_ENTRIES];
+  const MapRequest r = decode_map_request(type, bytes);
+  const bool v2 = type == ADMA_CMD_MAP;
+  const std::uint32_t dir = v2 ? (r.flags & 3u) : r.flags;
+  Outcome o;
+  if ((v2 && (r.flags & ~3u) != 0) || dir > DL_DIR_FROM_DEVICE || r.reserved != 0) {
+    o = refuse(ADMA_CAUSE_BAD_FLAGS, "apple-dma: map gpa 0x%llx: bad direction/flags 0x%x",
+               static_cast<unsigned long long>(r.gpa), r.flags);
+  } else if (r.len == 0) {
+    o = refuse(ADMA_CAUSE_ZERO_LENGTH, "apple-dma: map gpa 0x%llx of length 0", static_cast<unsigned long long>(r.gpa));
+  } else if (r.gpa > std::numeric_limits<std::uint64_t>::max() - r.len) {
+    o = refuse(ADMA_CAUSE_RANGE_OVERFLOW, "apple-dma: map gpa 0x%llx + len 0x%llx wraps",
+               static_cast<unsigned long long>(r.gpa), static_cast<unsigned long long>(r.len));
+  } else if (ops_.is_ram(opaque_, r.gpa, r.len) == 0) {
+    o = refuse(ADMA_CAUSE_GPA_NOT_RAM, "apple-dma: map [0x%llx, +0x%llx) is not guest RAM",
+               static_cast<unsigned long long>(r.gpa), static_cast<unsigned long long>(r.len));
+  }
+  std::uint64_t dma_addr = 0;
+  std::uint64_t handle = 0;
+  if (o.status == ADMA_STATUS_OK) {
+    const int st = dl_mapper_map(v2 ? direct_ : policy_, r.gpa, r.len, static_cast<int>(dir), &dma_addr, &handle);
+    if (st == DL_MAP_INVALID) {
+      o = refuse(ADMA_CAUSE_REFUSED, "apple-dma: map [0x%llx, +0x%llx) refused by the DART as invalid",
+                 static_cast<unsigned long long>(r.gpa), static_cast<unsigned long long>(r.len));
+    } else if (st != DL_MAP_OK) {
+      o = Outcome{ADMA_STATUS_IO_ERROR, reason_of(st), ADMA_CAUSE_NONE};
+    }
+  }
+  switch (o.reason) {
+    case ADMA_REASON_INVALID: ++counters_[ADMA_STAT_FAIL_INVALID]; break;
+    case ADMA_REASON_SLOTS: ++counters_[ADMA_STAT_FAIL_SLOTS]; break;
+    case ADMA_REASON_APERTURE: ++counters_[ADMA_STAT_FAIL_APERTURE]; break;
+    case ADMA_REASON_FRAGMENTED: ++counters_[ADMA_STAT_FAIL_FRAGMENTED]; break;
+    default: break;
+  }
+  if (o.status != ADMA_STATUS_OK) dma_addr = handle = 0;
+  const auto dma_len = static_cast<std::uint32_t>(o.status == ADMA_STATUS_OK && v2 ? r.len : 0);
+  encode_map_response(type, handle, dma_addr, dma_len, o.status, o.reason, response);
+  if (ops_.trace_map != nullptr) {
+    ops_.trace_map(opaque_, r.gpa, r.len, static_cast<int>(dir), dma_addr, handle, static_cast<int>(o.status));
+  }
+  return o;
+}
+
+Device::Outcome Device::unmap_entry(std::uint32_t type, const EntryBytes& bytes, EntryBytes& response) {
+  ++counters_[ADMA_STAT_UNMAP_ENTRIES];
+  const UnmapRequest r = decode_unmap_request(bytes);
+  Outcome o;
+  if (dl_mapper_unmap_handle(type == ADMA_CMD_UNMAP ? direct_ : policy_, r.handle, r.len) != DL_MAP_OK) {
+    ++counters_[ADMA_STAT_FAIL_INVALID];
+    o = refuse(ADMA_CAUSE_UNKNOWN_HANDLE, "apple-dma: unmap of handle 0x%llx, len 0x%llx: not a live mapping",
+               static_cast<unsigned long long>(r.handle), static_cast<unsigned long long>(r.len));
+  }
+  encode_unmap_response(type, r.handle, o.status, o.reason, response);
+  if (ops_.trace_unmap != nullptr) ops_.trace_unmap(opaque_, r.handle, r.len, static_cast<int>(o.status));
+  return o;
+}
+
+Device::RequestTotals Device::request_totals() const {
+  RequestTotals t;
+  DlMapperStats s{};
+  for (const DlMapper* m : {direct_, policy_}) {
+    if (m == nullptr) continue;
+    dl_mapper_stats(m, &s);
+    t.live += s.live_requests;
+    t.bytes += s.requested_bytes;
+  }
+  return t;
+}
+
+void Device::reset() {
+  const std::uint64_t live = request_totals().live;
+  if (policy_ != nullptr) dl_mapper_release_all(policy_);
+  dl_mapper_release_all(direct_);
+  dl_dart_reset(dart_);  // nothing is mapped any more; clears the fault latch and its counters
+  host_live_ = 0;
+  status_ = ADMA_STATUS_OK;
+  cmd_gpa_ = 0;
+  cmd_gpa_written_ = false;
+  last_error_reason_ = ADMA_REASON_NONE;
+  invalid_cause_ = ADMA_CAUSE_NONE;
+  counters_.fill(0);
+  if (ops_.invalidate != nullptr) ops_.invalidate(opaque_);
+  if (ops_.trace_reset != nullptr) ops_.trace_reset(opaque_, live);
+}
+
+int Device::translate(std::uint64_t bus_addr, bool is_write, std::uint64_t* pa, int* fault_code) {
+  int code = DL_DART_FAULT_NONE;
+  if (dl_dart_translate(dart_, bus_addr, is_write ? 1 : 0, pa, &code) == 0) {
+    if (fault_code != nullptr) *fault_code = DL_DART_FAULT_NONE;
+    return 0;
+  }
+  ++counters_[ADMA_STAT_DART_FAULTS];
+  counters_[ADMA_STAT_LAST_FAULT_CODE] = static_cast<std::uint64_t>(code);
+  counters_[ADMA_STAT_LAST_FAULT_ADDR] = bus_addr;
+  if (fault_code != nullptr) *fault_code = code;
+  return 1;
+}
+
+std::uint64_t Device::stat(unsigned index) const {
+  if (index >= ADMA_STAT_COUNT) return 0;
+  DlDartStats ds{};
+  switch (index) {
+    case ADMA_STAT_LIVE_MAPPINGS: return host_live_;
+    case ADMA_STAT_LIVE_REQUESTS: return request_totals().live;
+    case ADMA_STAT_REQUESTED_BYTES: return request_totals().bytes;
+    case ADMA_STAT_MAPPED_BYTES: dl_dart_stats(dart_, &ds); return ds.mapped_bytes;
+    case ADMA_STAT_SLOT_CAPACITY: dl_dart_stats(dart_, &ds); return ds.slot_capacity;
+    case ADMA_STAT_APERTURE_BYTES: dl_dart_stats(dart_, &ds); return ds.aperture_bytes;
+    case ADMA_STAT_FREE_BYTES: dl_dart_stats(dart_, &ds); return ds.free_bytes;
+    case ADMA_STAT_LARGEST_FREE_BYTES: dl_dart_stats(dart_, &ds); return ds.largest_free_bytes;
+    default: return counters_[index];
+  }
+}
+
+}  // namespace dartlab::apple_dma

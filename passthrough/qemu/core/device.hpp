@@ -1,0 +1,89 @@
+// The apple-dma-pci device without QEMU: BAR0 registers, the doorbell's command processing, the
+// statistics window, reset, and the DART translation of the managed device's accesses.
+// Interface 2 commands map through a `direct` mapper; interface 3 requests through the mapper
+// with the configured policy; both share one functional DART (the host mapping service).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "models/dart/dartlab_dart.h"
+#include "passthrough/mapper/dartlab_mapper.h"
+#include "passthrough/qemu/core/apple_dma.h"
+#include "passthrough/qemu/core/command.hpp"
+
+namespace dartlab::apple_dma {
+
+class Device {
+ public:
+  // A message naming the bad property on failure.
+  static std::variant<std::unique_ptr<Device>, std::string> create(const AdmaConfig& config, const AdmaHostOps& ops,
+                                                                   void* opaque);
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  std::uint64_t mmio_read(std::uint64_t offset, unsigned size);
+  void mmio_write(std::uint64_t offset, std::uint64_t value, unsigned size);
+  void reset();
+  void set_managed_bdf(std::uint32_t bdf) { managed_bdf_ = bdf; }
+  int translate(std::uint64_t bus_addr, bool is_write, std::uint64_t* pa, int* fault_code);
+  std::uint64_t stat(unsigned index) const;
+
+ private:
+  Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque);
+
+  // Outcome of one entry or one command: status plus, when invalid, why.
+  struct Outcome {
+    std::uint32_t status = ADMA_STATUS_OK;
+    std::uint32_t reason = ADMA_REASON_NONE;
+    std::uint32_t cause = ADMA_CAUSE_NONE;
+  };
+
+  void doorbell();
+  Outcome run(const Command& c);
+  Outcome map_entry(std::uint32_t type, const EntryBytes& request, EntryBytes& response);
+  Outcome unmap_entry(std::uint32_t type, const EntryBytes& request, EntryBytes& response);
+  Outcome refuse(std::uint32_t cause, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+  void note(const Outcome& o);
+  void bad_access(std::uint32_t cause, const char* what, std::uint64_t offset, unsigned size);
+  std::uint64_t read_register(std::uint64_t offset) const;
+  // Requests live in both mappers (interface 2 ids and interface 3 handles) and their bytes.
+  struct RequestTotals {
+    std::uint64_t live = 0;
+    std::uint64_t bytes = 0;
+  };
+  RequestTotals request_totals() const;
+
+  static int backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
+                         std::uint64_t* handle);
+  static int backend_unmap(void* opaque, std::uint64_t handle);
+  // How full the DART is, for the policies that adapt to it (lazy, adaptive).
+  static void backend_pressure(void* opaque, std::uint64_t* slots_used, std::uint64_t* slots_limit,
+                               std::uint64_t* bytes_used, std::uint64_t* bytes_limit);
+
+  AdmaHostOps ops_;
+  void* opaque_;
+  int interface_version_;
+  std::uint32_t max_entries_;
+
+  DlDart* dart_ = nullptr;
+  DlMapper* direct_ = nullptr;  // interface 2 commands
+  DlMapper* policy_ = nullptr;  // interface 3 requests (null under interface 2)
+
+  // Registers.
+  std::uint32_t managed_bdf_ = 0;
+  std::uint32_t status_ = ADMA_STATUS_OK;
+  std::uint64_t cmd_gpa_ = 0;
+  bool cmd_gpa_written_ = false;
+  std::uint32_t last_error_reason_ = ADMA_REASON_NONE;
+  std::uint32_t invalid_cause_ = ADMA_CAUSE_NONE;
+
+  std::uint64_t host_live_ = 0;
+  std::array<std::uint64_t, ADMA_STAT_COUNT> counters_{};
+};
+
+}  // namespace dartlab::apple_dma

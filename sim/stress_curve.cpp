@@ -1,0 +1,36 @@
+#include "sim/stress_curve.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace dartlab::sim {
+
+double fragmentation_index(std::uint64_t free_bytes, std::uint64_t largest_free_bytes) {
+  if (free_bytes == 0) return 0.0;
+  return 1.0 - static_cast<double>(largest_free_bytes) / static_cast<double>(free_bytes);
+}
+
+DartSnapshot snapshot(const dart::DartStats& stats) {
+  return {stats.live_mappings, stats.mapped_bytes, stats.free_bytes, stats.largest_free_bytes};
+}
+
+std::string sparkline(std::span<const double> values, double low, double high, std::size_t width) {
+  static constexpr std::array<std::string_view, 8> kBars = {"\u2581", "\u2582", "\u2583", "\u2584",
+                                                            "\u2585", "\u2586", "\u2587", "\u2588"};
+  std::string out;
+  if (values.empty() || width == 0) return out;
+  const std::size_t columns = std::min(width, values.size());
+  const double range = high > low ? high - low : 1.0;
+  for (std::size_t c = 0; c < columns; ++c) {
+    const std::size_t first = c * values.size() / columns;
+    const std::size_t last = (c + 1) * values.size() / columns;  // exclusive, > first
+    const double v = *std::max_element(values.begin() + static_cast<std::ptrdiff_t>(first),
+                                       values.begin() + static_cast<std::ptrdiff_t>(last));
+    const double t = std::clamp((v - low) / range, 0.0, 1.0);
+    out += kBars[std::min<std::size_t>(7, static_cast<std::size_t>(t * 8.0))];
+  }
+  return out;
+}
+
+}  // namespace dartlab::sim
