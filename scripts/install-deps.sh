@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev                              # JSON output
   libfmt-dev                                      # formatting of tables and messages
   libzstd-dev                                     # zstd compression of binary traces
+  chromium                                        # headless browser: the HTML report's rendering test
   # QEMU 7.2 with apple-dma-pci (scripts/build-qemu.sh; the source comes from `apt-get source`)
   meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison dpkg-dev
   libtomlplusplus-dev                             # toml++ 3.3, sweep configs in TOML

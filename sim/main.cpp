@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       add_bandwidth_command(app),
       add_sweep_command(app),
       add_merge_command(app),
+      add_report_command(app),
       add_stress_command(app, command_line),
   };
 

@@ -36,6 +36,7 @@ Command add_gen_command(CLI::App& app, std::string command_line);
 Command add_stats_command(CLI::App& app);
 Command add_convert_command(CLI::App& app, std::string command_line);
 Command add_bandwidth_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 Command add_stress_command(CLI::App& app, std::string command_line);
 Command add_sweep_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
@@ -84,6 +85,7 @@ class ProgressLine {
   void update(const std::string& what, std::uint64_t bytes, std::uint64_t total, std::uint64_t events);
   // Any one-line text, e.g. a bar with an ETA.
   void show(const std::string& line);
+  void update(const std::string& text);  // any other progress, said in a few words
   void done();
 
  private:

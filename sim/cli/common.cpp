@@ -127,6 +127,8 @@ void ProgressLine::update(const std::string& what, std::uint64_t bytes, std::uin
     show(fmt::format("{}: {} events ", what, events));
 }
 
+void ProgressLine::update(const std::string& text) { show(text); }
+
 void ProgressLine::show(const std::string& line) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();

@@ -257,6 +257,28 @@ expect "timed replay of a bad trace names its line" 2 "bad-len.trace:2:[0-9]+: e
 expect "timed replay refuses --csv" 1 "--csv is not available with --timed" -- \
   "$dartlab" replay "$work/ok.trace" --timed --csv -
 
+# report: HTML from replay or sweep JSON; hostile input named by file and field, nothing written
+expect "report help explains the frontier" 0 "Pareto" -- "$dartlab" report --help
+expect "report needs -o" 1 "output" -- "$dartlab" report "$work/out.json"
+expect "report of a replay" 0 "2 results from 1 file" -- "$dartlab" report "$work/out.json" -o "$work/r.html"
+expect "report page has its plots" 0 '<svg class="plot"' -- cat "$work/r.html"
+expect "report page names the host's limit" 0 "host limit: 65,536 mappings" -- cat "$work/r.html"
+expect "report to stdout" 0 '^<!DOCTYPE html>' -- "$dartlab" report "$work/out.json" -o - -q
+expect "report of the sweep fixture" 0 "10 results" -- "$dartlab" report "$src/tests/report/sweep.json" -o "$work/s.html"
+expect "report escapes trace names" 0 'traces/&lt;b&gt;odd&lt;/b&gt; &amp; &quot;quoted&quot;.trace' -- cat "$work/s.html"
+if grep -q 'http' "$work/r.html" "$work/s.html"; then echo "FAIL: report names a URL"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+printf '{"results": [1,' >"$work/trunc.json"
+expect "report: not JSON names file:line:col" 1 "trunc.json:1:[0-9]+: not JSON" -- "$dartlab" report "$work/trunc.json" -o "$work/bad.html"
+sed 's/"peak_mappings": [0-9]*/"peak_mappings": -3/' "$work/out.json" >"$work/neg.json"
+expect "report: a negative count names its field" 1 "neg.json: results\[0\].peak_mappings: expected an unsigned" -- \
+  "$dartlab" report "$work/neg.json" -o "$work/bad.html"
+expect "report: stats JSON is not results" 1 "results: missing" -- \
+  sh -c "\"$dartlab\" stats \"$work/ok.trace\" --json \"$work/stats.json\" -q && \"$dartlab\" report \"$work/stats.json\" -o \"$work/bad.html\""
+expect "report: a missing input" 1 "nope.json: cannot open" -- "$dartlab" report "$work/nope.json" -o "$work/bad.html"
+test ! -e "$work/bad.html" && test ! -e "$work/bad.html.tmp" && passed=$((passed + 1)) ||
+  { echo "FAIL: a failed report left a file"; failed=$((failed + 1)); }
+expect "report: standard input only once" 1 "once" -- "$dartlab" report - - -o "$work/bad.html"
+
 # stress: soak until the first refused map, the reproduce line, --shrink
 stress_frag=(--policy window:1M --dart aperture=92M --profile churn --churn-live 64M --churn-max 1M --seed 2)
 expect "stress help explains the exit codes" 0 "4 a failure found" -- "$dartlab" stress --help

@@ -1,0 +1,336 @@
+#include "sim/report_input.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace dartlab::sim::report {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Thrown inside this file only: parse_results_json turns it into its returned message.
+struct BadField {
+  std::string field;
+  std::string why;
+};
+
+constexpr int kMaxDepth = 32;  // results nest 4 deep; deeper input is built to exhaust the stack
+
+// Messages go to a terminal: no control characters from the input reach it.
+std::string printable(std::string_view s, std::size_t max_bytes = 80) {
+  std::string out;
+  for (char c : s.substr(0, max_bytes)) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+  if (s.size() > max_bytes) out += "...";
+  return out;
+}
+
+std::string describe(const Json& v) {
+  if (v.is_number() || v.is_boolean()) return printable(v.dump());
+  if (v.is_string()) return "a string";
+  return std::string(v.is_null() ? "null" : v.is_array() ? "an array" : "an object");
+}
+
+const Json* find(const Json& obj, const char* key) {
+  const auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
+const Json& need(const Json& obj, const char* key, const std::string& where) {
+  const Json* v = find(obj, key);
+  if (v == nullptr) throw BadField{where + "." + key, "missing"};
+  return *v;
+}
+
+std::uint64_t to_u64(const Json& v, const std::string& where) {
+  if (!v.is_number_unsigned())
+    throw BadField{where, fmt::format("expected an unsigned 64-bit integer, got {}", describe(v))};
+  return v.get<std::uint64_t>();
+}
+
+double to_double(const Json& v, const std::string& where, double lo, double hi) {
+  if (!v.is_number()) throw BadField{where, fmt::format("expected a number, got {}", describe(v))};
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || d < lo || d > hi)
+    throw BadField{where, fmt::format("{} is outside {} .. {}", describe(v), lo, hi)};
+  return d;
+}
+
+// Strings keep their bytes (the report escapes them); control characters become '?'.
+std::string to_string(const Json& v, const std::string& where) {
+  if (!v.is_string()) throw BadField{where, fmt::format("expected a string, got {}", describe(v))};
+  const auto& s = v.get_ref<const std::string&>();
+  if (s.size() > kMaxStringBytes) throw BadField{where, fmt::format("{} bytes long; at most {}", s.size(), kMaxStringBytes)};
+  std::string out = s;
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
+std::optional<std::uint64_t> optional_u64(const Json& obj, const char* key, const std::string& where) {
+  const Json* v = find(obj, key);
+  if (v == nullptr) return std::nullopt;
+  return to_u64(*v, where + "." + key);
+}
+
+std::optional<double> optional_double(const Json& obj, const char* key, const std::string& where, double lo, double hi) {
+  const Json* v = find(obj, key);
+  if (v == nullptr) return std::nullopt;
+  return to_double(*v, where + "." + key, lo, hi);
+}
+
+const Json& need_array(const Json& obj, const char* key, const std::string& where) {
+  const Json& v = need(obj, key, where);
+  if (!v.is_array()) throw BadField{where + "." + key, fmt::format("expected an array, got {}", describe(v))};
+  return v;
+}
+
+std::vector<double> series_column(const Json& series, const char* key, const std::string& where, std::size_t length,
+                                  bool fraction) {
+  const Json& arr = need_array(series, key, where);
+  const std::string field = where + "." + key;
+  if (arr.size() != length)
+    throw BadField{field, fmt::format("{} points, but \"event\" has {}", arr.size(), length)};
+  std::vector<double> out;
+  out.reserve(length);
+  for (std::size_t i = 0; i < length; ++i) {
+    const std::string at = fmt::format("{}[{}]", field, i);
+    out.push_back(fraction ? to_double(arr[i], at, 0, 1) : static_cast<double>(to_u64(arr[i], at)));
+  }
+  return out;
+}
+
+Series parse_series(const Json& v, const std::string& where) {
+  if (!v.is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe(v))};
+  const Json& events = need_array(v, "event", where);
+  if (events.size() > kMaxSeriesPoints)
+    throw BadField{where + ".event", fmt::format("{} points; at most {}", events.size(), kMaxSeriesPoints)};
+  Series s;
+  s.event.reserve(events.size());
+  std::uint64_t previous = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::string at = fmt::format("{}.event[{}]", where, i);
+    const std::uint64_t e = to_u64(events[i], at);
+    if (e <= previous)
+      throw BadField{at, previous == 0 ? std::string("event numbers start at 1")
+                                       : fmt::format("{} does not follow {}: events must ascend", e, previous)};
+    previous = e;
+    s.event.push_back(static_cast<double>(e));
+  }
+  s.live_mappings = series_column(v, "live_mappings", where, events.size(), false);
+  s.mapped_bytes = series_column(v, "mapped_bytes", where, events.size(), false);
+  s.requested_bytes = series_column(v, "requested_bytes", where, events.size(), false);
+  s.frag_index = series_column(v, "frag_index", where, events.size(), true);
+  return s;
+}
+
+Result parse_result(const Json& v, const std::string& where) {
+  if (!v.is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe(v))};
+  Result r;
+  r.trace = to_string(need(v, "trace", where), where + ".trace");
+  r.policy = to_string(need(v, "policy", where), where + ".policy");
+  r.dart = to_string(need(v, "dart", where), where + ".dart");
+  r.events = optional_u64(v, "events", where).value_or(0);
+  r.requests = optional_u64(v, "requests", where).value_or(0);
+  r.peak_mappings = to_u64(need(v, "peak_mappings", where), where + ".peak_mappings");
+  r.peak_mapped_bytes = to_u64(need(v, "peak_mapped_bytes", where), where + ".peak_mapped_bytes");
+  r.peak_requested_bytes = optional_u64(v, "peak_requested_bytes", where).value_or(0);
+  r.failed_maps = to_u64(need(v, "failed_maps", where), where + ".failed_maps");
+
+  const std::string reasons_at = where + ".failures_by_reason";
+  const Json& reasons = need(v, "failures_by_reason", where);
+  if (!reasons.is_object()) throw BadField{reasons_at, fmt::format("expected an object, got {}", describe(reasons))};
+  if (reasons.size() > 16) throw BadField{reasons_at, fmt::format("{} reasons; at most 16", reasons.size())};
+  std::uint64_t sum = 0;
+  for (const auto& [name, count] : reasons.items()) {
+    const std::string at = reasons_at + "." + printable(name, 40);
+    Json name_json = name;
+    r.failures_by_reason.emplace_back(to_string(name_json, at), to_u64(count, at));
+    if (r.failures_by_reason.back().second > std::numeric_limits<std::uint64_t>::max() - sum)
+      throw BadField{at, "the counts overflow 64 bits"};
+    sum += r.failures_by_reason.back().second;
+  }
+  // A refused map has exactly one reason: counts that disagree mean the file was edited or broken.
+  if (sum != r.failed_maps)
+    throw BadField{reasons_at, fmt::format("adds up to {}, but failed_maps is {}", sum, r.failed_maps)};
+
+  if (const Json* ff = find(v, "first_failure")) {
+    const std::string at = where + ".first_failure";
+    if (!ff->is_object()) throw BadField{at, fmt::format("expected an object or null, got {}", describe(*ff))};
+    r.first_failure = FirstFailure{to_u64(need(*ff, "event", at), at + ".event"),
+                                   to_string(need(*ff, "reason", at), at + ".reason"), optional_u64(*ff, "line", at)};
+  }
+  r.reuse_hits = optional_u64(v, "reuse_hits", where);
+  r.alignment_violations = optional_u64(v, "alignment_violations", where);
+  r.exposure_peak_bytes = optional_u64(v, "exposure_peak_bytes", where);
+  r.exposure_mean_bytes = optional_double(v, "exposure_mean_bytes", where, 0, 1.8e19);  // below 2^64: shown as bytes
+  r.frag_index_peak = optional_double(v, "frag_index_peak", where, 0, 1);
+  r.frag_index_final = optional_double(v, "frag_index_final", where, 0, 1);
+  if (const Json* lim = find(v, "limits")) {
+    const std::string at = where + ".limits";
+    if (!lim->is_object()) throw BadField{at, fmt::format("expected an object, got {}", describe(*lim))};
+    if (lim->find("slots") == lim->end()) throw BadField{at + ".slots", "missing (null means unlimited)"};
+    r.limits = Limits{optional_u64(*lim, "slots", at), to_u64(need(*lim, "aperture_bytes", at), at + ".aperture_bytes")};
+  }
+  if (const Json* s = find(v, "series")) r.series = parse_series(*s, where + ".series");
+  r.point = optional_u64(v, "point", where);
+  if (const Json* p = find(v, "pareto")) {
+    if (!p->is_boolean()) throw BadField{where + ".pareto", fmt::format("expected true or false, got {}", describe(*p))};
+    r.pareto = p->get<bool>();
+  }
+  return r;
+}
+
+SweepInfo parse_sweep(const Json& v) {
+  if (!v.is_object()) throw BadField{"sweep", fmt::format("expected an object, got {}", describe(v))};
+  SweepInfo s;
+  if (const Json* name = find(v, "name")) s.name = to_string(*name, "sweep.name");
+  if (const Json* hash = find(v, "hash")) {
+    // A hash may be written as a number or a string; either reads as text.
+    s.hash = hash->is_number_unsigned() ? std::to_string(hash->get<std::uint64_t>()) : to_string(*hash, "sweep.hash");
+  }
+  if (const Json* shard = find(v, "shard")) {
+    if (shard->is_string()) {
+      s.shard = to_string(*shard, "sweep.shard");
+    } else {
+      const std::string text = shard->dump();
+      if (text.size() > 200) throw BadField{"sweep.shard", fmt::format("{} bytes of JSON; at most 200", text.size())};
+      s.shard = printable(text, 200);
+    }
+  }
+  s.points = optional_u64(v, "points", "sweep");
+  return s;
+}
+
+// "pareto": flags per result, or the sweep points (or, without points, result positions) on the
+// frontier; {"points": [...]} too. Sets each result's `pareto`.
+void apply_pareto(const Json& v, std::vector<Result>& results) {
+  const Json* list = &v;
+  if (v.is_object()) list = &need(v, "points", "pareto");
+  if (!list->is_array()) throw BadField{"pareto", fmt::format("expected an array, got {}", describe(*list))};
+  if (!list->empty() && (*list)[0].is_boolean()) {
+    if (list->size() != results.size())
+      throw BadField{"pareto", fmt::format("{} flags for {} results", list->size(), results.size())};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (!(*list)[i].is_boolean())
+        throw BadField{fmt::format("pareto[{}]", i), fmt::format("expected true or false, got {}", describe((*list)[i]))};
+      results[i].pareto = (*list)[i].get<bool>();
+    }
+    return;
+  }
+  bool by_point = false;
+  for (const Result& r : results) by_point = by_point || r.point.has_value();
+  std::set<std::uint64_t> on;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::uint64_t n = to_u64((*list)[i], fmt::format("pareto[{}]", i));
+    if (!by_point && n >= results.size())
+      throw BadField{fmt::format("pareto[{}]", i), fmt::format("result {} of {}", n, results.size())};
+    on.insert(n);
+  }
+  for (std::size_t i = 0; i < results.size(); ++i)
+    results[i].pareto = by_point ? results[i].point.has_value() && on.count(*results[i].point) != 0 : on.count(i) != 0;
+}
+
+// "FILE:LINE:COL" of a byte offset, for parse errors.
+std::string position(const std::string& path, std::string_view text, std::size_t byte) {
+  std::size_t line = 1, col = 1;
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return fmt::format("{}:{}:{}", path, line, col);
+}
+
+}  // namespace
+
+std::string parse_results_json(const std::string& path, std::string_view text, Data& into) {
+  Json doc;
+  std::string last_key;  // where a number too large for a double was, since that error has no offset
+  try {
+    bool too_deep = false;
+    doc = Json::parse(text, [&](int depth, Json::parse_event_t event, Json& parsed) {
+      if (depth > kMaxDepth) too_deep = true;
+      if (event == Json::parse_event_t::key && parsed.is_string()) last_key = parsed.get<std::string>();
+      return !too_deep;  // drop everything once too deep: the error comes below
+    });
+    if (too_deep) return fmt::format("{}: nested more than {} deep: not dartlab results", path, kMaxDepth);
+  } catch (const Json::parse_error& e) {
+    // nlohmann's message: "[json.exception.parse_error.101] parse error at line L, column C: WHY"
+    std::string why = e.what();
+    const std::size_t colon = why.find(": ", why.find("column"));
+    if (colon != std::string::npos) why = why.substr(colon + 2);
+    return fmt::format("{}: not JSON: {}", position(path, text, e.byte == 0 ? 0 : e.byte - 1), printable(why, 160));
+  } catch (const Json::exception& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+    std::string why = e.what();
+    const std::size_t bracket = why.find("] ");
+    if (bracket != std::string::npos) why = why.substr(bracket + 2);
+    return fmt::format("{}: \"{}\": {}", path, printable(last_key, 40), printable(why, 160));
+  }
+
+  try {
+    if (!doc.is_object()) throw BadField{"(top level)", fmt::format("expected an object, got {}", describe(doc))};
+    const Json* results = find(doc, "results");
+    if (results == nullptr) throw BadField{"results", "missing: not the JSON of dartlab replay or sweep"};
+    if (!results->is_array()) throw BadField{"results", fmt::format("expected an array, got {}", describe(*results))};
+    std::vector<Result> parsed;
+    parsed.reserve(results->size());
+    for (std::size_t i = 0; i < results->size(); ++i) parsed.push_back(parse_result((*results)[i], fmt::format("results[{}]", i)));
+
+    Input input{path, parsed.size(), std::nullopt, false};
+    if (const Json* sweep = find(doc, "sweep")) input.sweep = parse_sweep(*sweep);
+    if (const Json* pareto = find(doc, "pareto")) {
+      apply_pareto(*pareto, parsed);
+      input.pareto_given = true;
+    } else {
+      input.pareto_given = !parsed.empty();
+      for (const Result& r : parsed) input.pareto_given = input.pareto_given && r.pareto.has_value();
+    }
+
+    const std::size_t input_index = into.inputs.size();
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      parsed[i].input = input_index;
+      parsed[i].index = i;
+      into.results.push_back(std::move(parsed[i]));
+    }
+    into.inputs.push_back(std::move(input));
+    return {};
+  } catch (const BadField& bad) {
+    return fmt::format("{}: {}: {}", path, bad.field, bad.why);
+  }
+}
+
+std::string load_results_file(const std::string& path, Data& into) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return fmt::format("{}: cannot open: {}", path, std::strerror(errno));
+  std::string text;
+  char buf[1 << 16];
+  std::size_t n = 0;
+  bool too_big = false;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (text.size() + n > kMaxInputBytes) {
+      too_big = true;
+      break;
+    }
+    text.append(buf, n);
+  }
+  const bool read_error = std::ferror(f) != 0;
+  const int err = errno;
+  if (f != stdin) std::fclose(f);
+  if (too_big) return fmt::format("{}: larger than {} MiB: not dartlab results", path, kMaxInputBytes >> 20);
+  if (read_error) return fmt::format("{}: read error: {}", path, std::strerror(err));
+  return parse_results_json(path, text, into);
+}
+
+}  // namespace dartlab::sim::report
