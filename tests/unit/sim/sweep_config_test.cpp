@@ -268,7 +268,7 @@ TEST_CASE("shards partition the points round-robin", "[sweep]") {
   }
 }
 
-TEST_CASE("--shard reads I/N and refuses what is not a shard", "[sweep]") {
+TEST_CASE("a shard flag reads I/N and refuses what is not a shard", "[sweep]") {
   const auto s = std::get<sim::Shard>(sim::parse_shard("2/8"));
   CHECK(s.index == 2);
   CHECK(s.count == 8);

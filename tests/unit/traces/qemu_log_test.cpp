@@ -367,7 +367,7 @@ TEST_CASE("Garbage, truncated lines, huge numbers and a line past the limit neve
   CHECK_THAT(r.warning_samples[0], Contains(":8:") && Contains("len= is missing"));
 }
 
-TEST_CASE("--device keeps one device's mappings and its unmaps and resets; the rest is counted", "[traces][qemu-log]") {
+TEST_CASE("the device filter keeps one device's mappings and its unmaps and resets; the rest is counted", "[traces][qemu-log]") {
   TempDir dir;
   const std::string text = map_line(kGpu, "0x1000", "0x1000", "0x1") + map_line(kAudio, "0x2000", "0x1000", "0x1") +
                            map_line(kAudio, "0x3000", "0x1000", "0x2") + unmap_line(kGpu, "0x1") + reset_line(kAudio, "2");
