@@ -73,6 +73,16 @@ demo: build
 	@echo "== the QEMU device's trace events (apple_dma_*), read from its log"
 	$(DARTLAB) replay traces/samples/qemu-apple-dma.log --policy direct --policy window:256K
 	@echo
+	@echo "== the policy lab: every policy family x 3 hosts over the samples (dartlab sweep; the Pareto frontier shown), and its report"
+	@mkdir -p build/demo
+	$(DARTLAB) sweep traces/samples/policy-lab.toml --json build/demo/policy-lab.json --csv build/demo/policy-lab.csv \
+	  | grep -E '^[a-z]|^  point| \* ' | cut -c1-160
+	$(DARTLAB) report build/demo/policy-lab.json -o build/demo/policy-lab.html --title "dartlab policy lab"
+	@echo "   open build/demo/policy-lab.html in a browser: plots against the 64k-slot and 1.5 GiB lines, Pareto"
+	@echo
+	@echo "== fragmentation stress: churn under window:1M on a 92 MiB host until a map is refused, shrunk"
+	$(DARTLAB) stress --policy window:1M --dart aperture=92M --seed 2 --shrink -o build/demo/minimal.trace || [ $$? -eq 4 ]
+	@echo
 	@echo "== the cost in time: the game through a Thunderbolt 3 link and the DART (SystemC)"
 	$(DARTLAB) replay traces/samples/game.trace --timed --link tb3 --json - | grep -E '"(simulated_time_ns|mapping_fraction|iotlb_hit_rate|p50|p99)"'
 	$(DARTLAB) bandwidth --link tb3 --dir h2d --size 256M

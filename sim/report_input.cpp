@@ -210,7 +210,8 @@ SweepInfo parse_sweep(const Json& v) {
 }
 
 // "pareto": flags per result, or the sweep points (or, without points, result positions) on the
-// frontier; {"points": [...]} too. Sets each result's `pareto`.
+// frontier; {"points": [...]} too, and dartlab sweep's own form, one {"trace", "points": [...]}
+// per trace. Sets each result's `pareto`.
 void apply_pareto(const Json& v, std::vector<Result>& results) {
   const Json* list = &v;
   if (v.is_object()) list = &need(v, "points", "pareto");
@@ -228,6 +229,18 @@ void apply_pareto(const Json& v, std::vector<Result>& results) {
   bool by_point = false;
   for (const Result& r : results) by_point = by_point || r.point.has_value();
   std::set<std::uint64_t> on;
+  if (!list->empty() && (*list)[0].is_object()) {
+    if (!by_point) throw BadField{"pareto", "per-trace frontiers name sweep points, but no result has a \"point\""};
+    for (std::size_t t = 0; t < list->size(); ++t) {
+      const std::string where = fmt::format("pareto[{}]", t);
+      if (!(*list)[t].is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe((*list)[t]))};
+      const Json& points = need((*list)[t], "points", where);
+      if (!points.is_array()) throw BadField{where + ".points", fmt::format("expected an array, got {}", describe(points))};
+      for (std::size_t i = 0; i < points.size(); ++i) on.insert(to_u64(points[i], fmt::format("{}.points[{}]", where, i)));
+    }
+    for (Result& r : results) r.pareto = r.point.has_value() && on.count(*r.point) != 0;
+    return;
+  }
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::uint64_t n = to_u64((*list)[i], fmt::format("pareto[{}]", i));
     if (!by_point && n >= results.size())

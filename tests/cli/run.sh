@@ -349,6 +349,8 @@ expect "sweep table marks the frontier" 0 "\\* +[0-9]+ +window" -- "$dartlab" sw
 expect "sweep json to stdout" 0 '"point": 11,' -- "$dartlab" sweep "$work/sweep.toml" --json - -j 2
 expect "sweep csv to stdout" 0 '^point,pareto,trace,policy,dart,params_size,' -- "$dartlab" sweep "$work/sweep.toml" --csv -
 expect "sweep summary line" 0 "12 points of 12 \\(shard 1/1\\)" -- "$dartlab" sweep "$work/sweep.toml" --json "$work/sw.json"
+expect "report reads a sweep's own JSON, frontier included" 0 "12 results from 1 file" -- \
+  "$dartlab" report "$work/sw.json" -o "$work/sw.html"
 "$dartlab" sweep "$work/sweep.toml" --shard 1/2 --json "$work/sw1.json" -q
 "$dartlab" sweep "$work/sweep.toml" --shard 2/2 --json "$work/sw2.json" -q
 expect "merge of both shards" 0 '"pareto": \[' -- "$dartlab" merge "$work/sw1.json" "$work/sw2.json" --json -
