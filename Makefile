@@ -9,10 +9,11 @@ FUZZ     := build/fuzz
 FUZZ_SECONDS ?= 30
 DARTLAB  := $(RELEASE)/sim/dartlab
 QEMU     := build/qemu/qemu-system-x86_64
+GUEST    := build/guest
 SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
 FTRACES  := $(sort $(wildcard traces/samples/ftrace-*.txt))
 
-.PHONY: all deps build build-asan build-fuzz qemu test test-release test-asan test-fuzz demo bench clean
+.PHONY: all deps build build-asan build-fuzz qemu guest test test-release test-asan test-fuzz demo bench clean
 
 all: build
 
@@ -32,12 +33,19 @@ build-fuzz: deps
 	@cmake --build --preset fuzz -j $(JOBS) --target dartlab_fuzzers
 
 # qemu-system-x86_64 (Debian's QEMU 7.2 source) with the apple-dma-pci device linked in
-# (scripts/build-qemu.sh: cached, a no-op unless the device files or our libraries changed); then
-# the release tree learns where it is, which registers the QEMU tests (tests/qemu) with ctest.
-qemu: build
+# (scripts/build-qemu.sh: cached, a no-op unless the device files or our libraries changed), and
+# the Linux guest it boots (make guest); then the release tree learns where both are, which
+# registers the QEMU tests (tests/qemu) and the guest tests (tests/guest) with ctest.
+qemu: build guest
 	@JOBS=$(JOBS) ./scripts/build-qemu.sh $(RELEASE)
-	@cmake --preset release -DDARTLAB_QEMU=$(CURDIR)/$(QEMU) >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target test_qemu
+	@cmake --preset release -DDARTLAB_QEMU=$(CURDIR)/$(QEMU) -DDARTLAB_GUEST=$(CURDIR)/$(GUEST) >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target test_qemu test_guest
+
+# Debian bookworm's kernel, the apple_dma module built against its headers, the guest tools and an
+# initramfs (scripts/build-guest.sh: downloads with apt into build/guest-dl/ once, cached; see
+# docs/guest-image.md). Boot it by hand: scripts/run-guest.sh --shell.
+guest: deps
+	@JOBS=$(JOBS) ./scripts/build-guest.sh
 
 # Unit, property and command-line tests under the optimised build and again under ASan+UBSan
 # (the QEMU device tests with the optimised build only: QEMU itself is no sanitizer build),

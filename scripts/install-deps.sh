@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dartlab builds and tests with; a no-op when all are present.
+#   scripts/install-deps.sh [PACKAGE...]   (default: the list below)
 # Every package comes from Debian's archive (see README "Dependencies" for why each is here).
 set -euo pipefail
 
@@ -16,10 +17,15 @@ packages=(
   libzstd-dev                                     # zstd compression of binary traces
   chromium                                        # headless browser: the HTML report's rendering test
   # QEMU 7.2 with apple-dma-pci (scripts/build-qemu.sh; the source comes from `apt-get source`)
-  meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison dpkg-dev
+  meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison dpkg-dev seabios
+  # The Linux guest (scripts/build-guest.sh; the kernel itself is downloaded, never installed)
+  gcc-12 libc6-dev kmod xz-utils libelf1 libssl3
   libtomlplusplus-dev                             # toml++ 3.3, sweep configs in TOML
   parallel                                        # GNU parallel, the sharded-sweep test
 )
+
+# With arguments, those packages instead of the list (build-qemu.sh and build-guest.sh name theirs).
+[ $# -eq 0 ] || packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -39,5 +45,5 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"

@@ -70,7 +70,10 @@ enum {
   ADMA_STAT_FREE_BYTES = 18,        /* free aperture bytes */
   ADMA_STAT_LARGEST_FREE_BYTES = 19,/* largest free contiguous aperture run */
   ADMA_STAT_GUEST_ERRORS = 20,      /* guest errors logged */
-  ADMA_STAT_COUNT = 21
+  ADMA_STAT_HOST_MAP_CALLS = 21,    /* host (DART) mappings made */
+  ADMA_STAT_HOST_UNMAP_CALLS = 22,  /* host (DART) mappings released */
+  ADMA_STAT_PEAK_MAPPED_BYTES = 23, /* most bytes the host mappings covered at once */
+  ADMA_STAT_COUNT = 24
 };
 
 /* Command types (first word of the command page). 1 and 2: interface 2; 3 and 4: interface 3. */

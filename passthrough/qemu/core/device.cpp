@@ -1,6 +1,7 @@
 // The apple-dma-pci device logic; see device.hpp and passthrough/qemu/INTERFACE.md.
 #include "passthrough/qemu/core/device.hpp"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <limits>
@@ -67,10 +68,17 @@ int Device::backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int 
                         std::uint64_t* handle) {
   auto* d = static_cast<Device*>(opaque);
   switch (dl_dart_map(d->dart_, gpa, len, dir, bus_addr, handle)) {
-    case DL_DART_OK:
+    case DL_DART_OK: {
       ++d->host_live_;
-      if (d->host_live_ > d->counters_[ADMA_STAT_PEAK_MAPPINGS]) d->counters_[ADMA_STAT_PEAK_MAPPINGS] = d->host_live_;
+      ++d->counters_[ADMA_STAT_HOST_MAP_CALLS];
+      auto& peak = d->counters_[ADMA_STAT_PEAK_MAPPINGS];
+      peak = std::max(peak, d->host_live_);
+      DlDartStats s{};
+      dl_dart_stats(d->dart_, &s);
+      auto& peak_bytes = d->counters_[ADMA_STAT_PEAK_MAPPED_BYTES];
+      peak_bytes = std::max(peak_bytes, s.mapped_bytes);
       return DL_MAP_OK;
+    }
     case DL_DART_SLOTS: return DL_MAP_SLOTS;
     case DL_DART_APERTURE: return DL_MAP_APERTURE;
     case DL_DART_FRAGMENTED: return DL_MAP_FRAGMENTED;
@@ -83,6 +91,7 @@ int Device::backend_unmap(void* opaque, std::uint64_t handle) {
   const int r = dl_dart_unmap(d->dart_, handle);
   if (r == DL_DART_OK) {
     --d->host_live_;
+    ++d->counters_[ADMA_STAT_HOST_UNMAP_CALLS];
     // The page tables changed: whoever caches the managed device's translations must drop them.
     if (d->ops_.invalidate != nullptr) d->ops_.invalidate(d->opaque_);
   }

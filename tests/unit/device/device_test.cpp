@@ -64,6 +64,29 @@ TEST_CASE("an interface 2 map batch maps each range directly and answers id, dma
   CHECK(t.guest.errors.empty());
 }
 
+TEST_CASE("the statistics window counts host map and unmap calls and the peak of mapped bytes", "[device]") {
+  DeviceUnderTest t(3, "window:256K");
+  auto& d = t.drv;
+  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, DL_DIR_TO_DEVICE);            // window A
+  d.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x2000, 0x1000, DL_DIR_TO_DEVICE);   // window A again
+  d.put_map(ADMA_CMD_MAP_REQ, 2, kGpa + 0x40000, 0x1000, DL_DIR_TO_DEVICE);  // window B
+  REQUIRE(d.ring(ADMA_CMD_MAP_REQ, 3) == ADMA_STATUS_OK);
+  CHECK(d.stat(ADMA_STAT_HOST_MAP_CALLS) == 2);
+  CHECK(d.stat(ADMA_STAT_PEAK_MAPPED_BYTES) == 2 * 256 * 1024);
+  for (std::uint32_t i = 0; i < 3; ++i) d.put_unmap(ADMA_CMD_UNMAP_REQ, i, d.resp_handle(ADMA_CMD_MAP_REQ, i), 0x1000);
+  REQUIRE(d.ring(ADMA_CMD_UNMAP_REQ, 3) == ADMA_STATUS_OK);
+  CHECK(d.stat(ADMA_STAT_HOST_UNMAP_CALLS) == 2);
+  CHECK(d.stat(ADMA_STAT_MAPPED_BYTES) == 0);
+  CHECK(d.stat(ADMA_STAT_PEAK_MAPPED_BYTES) == 2 * 256 * 1024);  // a peak outlives the mappings
+  // A refused map is no host map call.
+  DeviceUnderTest small(3, "direct", "slots=1");
+  small.drv.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, DL_DIR_TO_DEVICE);
+  small.drv.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x10000, 0x1000, DL_DIR_TO_DEVICE);
+  CHECK(small.drv.ring(ADMA_CMD_MAP_REQ, 2) == ADMA_STATUS_IO_ERROR);
+  CHECK(small.drv.stat(ADMA_STAT_HOST_MAP_CALLS) == 1);
+  CHECK(small.drv.stat(ADMA_STAT_FAIL_SLOTS) == 1);
+}
+
 TEST_CASE("interface 3 requests go through the policy: one window serves two requests", "[device][v3]") {
   DeviceUnderTest t(3, "window:256K");
   auto& d = t.drv;

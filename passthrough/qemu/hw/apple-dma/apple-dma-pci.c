@@ -43,6 +43,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(AppleDmaState, APPLE_DMA_PCI)
  */
 #define APPLE_DMA_IOMMU_PAGE_MASK 0xfffULL
 
+/*
+ * The x86 MSI address window (0xfee00000..0xfeefffff, where a PCI device's MSI/MSI-X writes land
+ * on the local APICs; Intel SDM vol. 3, "Message Address Register Format"). Message-signalled
+ * interrupts are not DMA: they bypass the DART, as the real DART passes its MSI doorbell page
+ * through, and reach the interrupt controller directly. Without this the managed device's
+ * interrupts would fault and be lost.
+ */
+#define APPLE_DMA_MSI_BASE 0xfee00000ULL
+#define APPLE_DMA_MSI_SIZE 0x100000ULL
+
 struct AppleDmaState {
     PCIDevice parent_obj;
 
@@ -50,6 +60,7 @@ struct AppleDmaState {
     /* The managed device's DMA view: root container holding the DART's IOMMU region. */
     MemoryRegion dma_root;
     IOMMUMemoryRegion iommu_mr;
+    MemoryRegion msi_window; /* alias of the system's MSI range, above the DART */
     AddressSpace dma_as;
 
     AdmaDevice *core;
@@ -277,6 +288,9 @@ static void apple_dma_realize(PCIDevice *pdev, Error **errp)
     memory_region_init_iommu(&s->iommu_mr, sizeof(s->iommu_mr), TYPE_APPLE_DMA_IOMMU_MEMORY_REGION, OBJECT(s),
                              "apple-dma-dart", UINT64_MAX);
     memory_region_add_subregion(&s->dma_root, 0, MEMORY_REGION(&s->iommu_mr));
+    memory_region_init_alias(&s->msi_window, OBJECT(s), "apple-dma-msi", get_system_memory(), APPLE_DMA_MSI_BASE,
+                             APPLE_DMA_MSI_SIZE);
+    memory_region_add_subregion_overlap(&s->dma_root, APPLE_DMA_MSI_BASE, &s->msi_window, 1);
     address_space_init(&s->dma_as, &s->dma_root, "apple-dma-dart");
     pci_setup_iommu(bus, apple_dma_find_as, s);
 }

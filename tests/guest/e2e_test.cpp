@@ -1,0 +1,223 @@
+// The whole path with a real Linux guest: Debian's kernel, its nvme driver doing real DMA, the
+// apple_dma module (passthrough/guest) owning that DMA, apple-dma-pci and the emulated DART in our
+// QEMU. Every byte written is read back and compared; the device's counters are checked against
+// a replay of the module's own trace; host pressure and DART faults are provoked on purpose.
+// Scenarios: tests/guest/scenarios; the guest image: docs/guest-image.md.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <sstream>
+
+#include "guest/guest_run.hpp"
+
+using namespace dartlab::guest;
+
+namespace {
+
+// A dmacheck pass that moved every block and found every 4 KiB as written.
+void require_clean(const GuestRun& g, const std::string& tag) {
+  INFO(g.describe());
+  const Fields f = g.check(tag);
+  INFO(tag << ": errors=" << f.at("errors") << " bad_4k=" << f.at("bad_4k"));
+  CHECK(number(f, "blocks") > 0);
+  CHECK(number(f, "errors") == 0);
+  CHECK(number(f, "bad_4k") == 0);
+  CHECK(number(f, "fsync_error") == 0);
+}
+
+// The kernel said nothing alarming: no WARN (the module's unknown-unmap WARN_ONCE included), no
+// BUG, no oops, no lockdep report. run-guest.sh already fails a panic.
+void require_quiet_kernel(const GuestRun& g) {
+  const std::string console = g.console();
+  for (const char* bad : {"WARNING:", "BUG:", "Oops", "possible recursive locking", "scheduling while atomic"}) {
+    INFO(g.describe());
+    CHECK(console.find(bad) == std::string::npos);
+  }
+}
+
+// The device's counters equal `dartlab replay` of the guest's trace under the device's policy and
+// DART: the guest recorded exactly what the device did.
+void require_closed_loop(const GuestRun& g, const Counters& device, const std::string& policy,
+                         const std::string& dart) {
+  INFO(g.describe());
+  const ReplayResult r = replay(g.dir() / "results" / "guest" / "trace.dartlab", policy, dart);
+  CHECK(r.peak_mappings == device.at("peak_mappings"));
+  CHECK(r.host_map_calls == device.at("host_map_calls"));
+  CHECK(r.host_unmap_calls == device.at("host_unmap_calls"));
+  CHECK(r.final_live_mappings == device.at("live_mappings"));
+  CHECK(r.peak_mapped_bytes == device.at("peak_mapped_bytes"));
+  CHECK(r.failures_by_reason.at("slots") == device.at("fail_slots"));
+  CHECK(r.failures_by_reason.at("aperture") == device.at("fail_aperture"));
+  CHECK(r.failures_by_reason.at("fragmented") == device.at("fail_fragmented"));
+  CHECK(r.failed_maps == device.at("fail_slots") + device.at("fail_aperture") + device.at("fail_fragmented") +
+                             device.at("fail_invalid"));
+}
+
+// After the I/O nothing is left but the driver's own allocations (queues, PRP pools).
+void require_streaming_released(const Counters& stats, const Counters& device) {
+  CHECK(stats.at("live_requests") == stats.at("live_allocs"));
+  CHECK(stats.at("unknown_unmaps") == 0);
+  CHECK(stats.at("size_mismatches") == 0);
+  CHECK(stats.at("unmap_errors") == 0);
+  // The device's requests are the module's under interface 3, its windows under interface 2.
+  CHECK(device.at("live_requests") == stats.at(stats.at("interface") == 3 ? "live_requests" : "host_mappings"));
+  CHECK(device.at("invalid_commands") == 0);
+  CHECK(device.at("fail_invalid") == 0);
+  // Peaks within the host's limits.
+  CHECK(device.at("peak_mappings") <= device.at("slot_capacity"));
+  CHECK(device.at("peak_mapped_bytes") <= device.at("aperture_bytes"));
+}
+
+// The CSV view ends where the module's counters are.
+void require_csv_matches(const GuestRun& g, const Counters& stats) {
+  std::istringstream in(g.file("trace.csv"));
+  std::string line, last;
+  std::getline(in, line);
+  CHECK(line == "timestamp_ns,op,gpa_hex,size,active_maps,active_bytes");
+  std::uint64_t rows = 0;
+  while (std::getline(in, line)) {
+    last = line;
+    ++rows;
+  }
+  REQUIRE(rows > 0);
+  std::vector<std::string> cols;
+  std::istringstream fields(last);
+  for (std::string c; std::getline(fields, c, ',');) cols.push_back(c);
+  REQUIRE(cols.size() == 6);
+  CHECK(std::stoull(cols[4]) == stats.at("live_requests"));
+  CHECK(std::stoull(cols[5]) == stats.at("live_bytes"));
+}
+
+// The part of the I/O scenario both interfaces share.
+void require_io_intact(const GuestRun& g, const std::string& policy) {
+  REQUIRE(g.exit_code() == 0);
+  for (const char* tag : {"direct-write", "buffered-write", "direct-verify", "buffered-verify", "after-fault",
+                          "after-reload"})
+    require_clean(g, tag);
+  require_quiet_kernel(g);
+
+  const Counters stats = g.counters("io.stats");
+  const Counters device = g.counters("io.device");
+  CHECK(stats.at("refused_maps") == 0);
+  CHECK(device.at("host_map_calls") > 0);
+  CHECK(stats.at("sg_maps") > 0);
+  require_streaming_released(stats, device);
+  require_csv_matches(g, stats);
+  require_closed_loop(g, device, policy, "");
+
+  // The fault hook: the managed NVMe's DMA to an address nothing maps faults in the DART, the
+  // read fails, and not one byte of the buffer changes.
+  for (const char* tag : {"fault-sg", "fault-page"}) {
+    INFO(tag << ": " << g.describe());
+    const Fields f = g.check(tag);
+    CHECK(f.at("read_failed") == "1");
+    CHECK(f.at("changed_bytes") == "0");
+  }
+  const Counters fault_stats = g.counters("fault.stats");
+  const Counters fault_device = g.counters("fault.device");
+  CHECK(fault_stats.at("faults_injected") >= 2);
+  CHECK(fault_device.at("dart_faults") > device.at("dart_faults"));
+  // Each faulting address lies past the aperture: the hook aimed there, and QEMU saw it.
+  const DeviceEvents ev = device_events(g.qemu_log());
+  const auto beyond = std::count_if(ev.fault_addrs.begin(), ev.fault_addrs.end(), [&](std::uint64_t a) {
+    return a >= device.at("aperture_bytes");
+  });
+  CHECK(beyond > 0);
+  // rmmod took the driver with it and released everything on the host: up to the module's last
+  // probe, every mapping the device made was unmapped.
+  CHECK(g.file("events").find("after_rmmod=unbound") != std::string::npos);
+  CHECK(ev.maps_ok_before_last_probe > 0);
+  CHECK(ev.unmaps_ok_before_last_probe == ev.maps_ok_before_last_probe);
+}
+
+}  // namespace
+
+TEST_CASE("interface 3 under window:256K: 320 MiB through the DART arrive intact and the device's counts equal a "
+          "replay of the guest's own trace",
+          "[guest][v3]") {
+  const GuestRun g({"io-v3", "io.sh", "interface=3,policy=window:256K", "", {{"ADMA_PARAMS", "interface=3"}}});
+  require_io_intact(g, "window:256K");
+}
+
+TEST_CASE("interface 2 with window_shift=18 clusters as window:256K does, and picks up an NVMe whose driver was "
+          "loaded first",
+          "[guest][v2]") {
+  const GuestRun g({"io-v2",
+                    "io.sh",
+                    "interface=2",
+                    "",
+                    {{"ADMA_PARAMS", "interface=2 window_shift=18"}, {"LOAD_ORDER", "driver-first"}}});
+  require_io_intact(g, "window:256K");
+  // apple_dma refused the device while nvme still held it, and bound it once nvme let it go.
+  CHECK(g.file("events").find("probe_while_bound=refused") != std::string::npos);
+  // The module's own count of the windows it mapped is the device's.
+  const Counters stats = g.counters("io.stats");
+  const Counters device = g.counters("io.device");
+  CHECK(stats.at("host_map_calls") == device.at("host_map_calls"));
+  CHECK(stats.at("host_peak_mappings") == device.at("peak_mappings"));
+  // One entry per doorbell: every host map and unmap is its own doorbell (the rest: unmaps that
+  // only dropped a reference take none).
+  CHECK(stats.at("doorbells") == stats.at("host_map_calls") + stats.at("host_unmap_calls"));
+}
+
+namespace {
+
+// A host too small for a burst of 64 MiB in flight: the burst fails (or waits, under
+// refusal=retry), what was written before stays, I/O works afterwards, guest and QEMU stay up.
+void require_pressure(const GuestRun& g, const std::string& dart, const std::string& reason, bool retry) {
+  INFO(g.describe());
+  REQUIRE(g.exit_code() == 0);  // the scenario ran to its end and the guest powered off
+  for (const char* tag : {"before-write", "before-verify", "intact", "after-write", "after-verify"})
+    require_clean(g, tag);
+  const Fields burst = g.check("burst");
+  const Counters stats = g.counters("burst.stats");
+  const Counters device = g.counters("after.device");
+  CHECK(stats.at("refused_" + reason) > 0);
+  CHECK(device.at("fail_" + reason) > 0);
+  if (retry) {
+    CHECK(number(burst, "errors") == 0);  // requeued until there was room
+    CHECK(number(burst, "bad_4k") == 0);
+  } else {
+    CHECK(number(burst, "errors") >= 1);  // the guest saw I/O errors
+    CHECK(number(burst, "first_errno") == EREMOTEIO);  // what apple_dma's refusal=fail returns
+    CHECK(stats.at("refused_maps") > 0);
+  }
+  const Counters after = g.counters("after.stats");
+  CHECK(after.at("live_requests") == after.at("live_allocs"));
+  CHECK(after.at("unknown_unmaps") == 0);
+  require_closed_loop(g, device, "direct", dart);
+}
+
+}  // namespace
+
+TEST_CASE("a 4 MiB aperture: a burst that does not fit fails with I/O errors, earlier data stays intact, and I/O "
+          "succeeds once it is over",
+          "[guest][pressure]") {
+  const GuestRun g({"pressure-aperture",
+                    "pressure.sh",
+                    "interface=3,policy=direct",
+                    "aperture=4M",
+                    {{"ADMA_PARAMS", "interface=3"}, {"NVME_PARAMS", "sgl_threshold=0"}}});
+  require_pressure(g, "aperture=4M", "aperture", false);
+}
+
+TEST_CASE("32 mapping slots: a burst that does not fit fails with I/O errors, earlier data stays intact, and I/O "
+          "succeeds once it is over",
+          "[guest][pressure]") {
+  const GuestRun g({"pressure-slots",
+                    "pressure.sh",
+                    "interface=3,policy=direct",
+                    "slots=32",
+                    {{"ADMA_PARAMS", "interface=3"}, {"NVME_PARAMS", "sgl_threshold=0"}}});
+  require_pressure(g, "slots=32", "slots", false);
+}
+
+TEST_CASE("with refusal=retry the same burst waits for room and succeeds", "[guest][pressure]") {
+  const GuestRun g({"pressure-retry",
+                    "pressure.sh",
+                    "interface=3,policy=direct",
+                    "aperture=4M",
+                    {{"ADMA_PARAMS", "interface=3 refusal=retry"}, {"NVME_PARAMS", "sgl_threshold=0"}}});
+  require_pressure(g, "aperture=4M", "aperture", true);
+}
