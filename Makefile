@@ -13,7 +13,7 @@ GUEST    := build/guest
 SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
 FTRACES  := $(sort $(wildcard traces/samples/ftrace-*.txt))
 
-.PHONY: all deps build build-asan build-fuzz qemu guest test test-release test-asan test-fuzz demo bench clean
+.PHONY: all deps build build-asan build-fuzz qemu guest bench-guest test test-release test-asan test-fuzz demo bench clean
 
 all: build
 
@@ -98,6 +98,11 @@ demo: build
 
 bench: build
 	@./bench/run.sh $(RELEASE)
+
+# A real guest's NVMe through apple_dma and the DART against the same guest without them
+# (bench/guest_io.sh: a few minutes of TCG; numbers only).
+bench-guest: qemu
+	@./bench/guest_io.sh
 
 clean:
 	rm -rf build

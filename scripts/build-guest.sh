@@ -11,7 +11,8 @@
 # Layout, inside the worktree's build/:
 #   build/guest-dl/        the downloaded .deb files (kept: a second run downloads nothing)
 #   build/guest/root/      the packages unpacked: kernel image and modules, headers, kbuild, busybox
-#   build/guest/module/    a copy of passthrough/guest/ and the module built there (apple_dma.ko)
+#   build/guest/NAME/      a copy of each out-of-tree module's source and its build (apple_dma.ko from
+#                          passthrough/guest/, adma_hostile.ko from tests/guest/hostile/)
 #   build/guest/tools/     the static guest tools
 #   build/guest/vmlinuz    the kernel (bzImage); build/guest/vmlinux: the same kernel uncompressed
 #                          (an ELF with the PVH entry note, booted directly by QEMU's pvh.bin)
@@ -27,7 +28,10 @@ self="$root/scripts/build-guest.sh"
 dl="$root/build/guest-dl"
 out="$root/build/guest"
 stamps="$out/.stamps"
-module_src="$root/passthrough/guest"
+# Out-of-tree modules: NAME=SOURCE DIR; each builds NAME.ko into build/guest/NAME/ and the
+# initramfs's /lib/modules/VERSION/extra/. apple_dma is the product; adma_hostile a test driver
+# that misuses the DMA API (tests/guest/scenarios/hostile.sh).
+ext_modules=("apple_dma=$root/passthrough/guest" "adma_hostile=$root/tests/guest/hostile")
 init_script="$root/tests/guest/init.sh"
 guest_lib="$root/tests/guest/guest-lib.sh"   # helpers for scenarios: /lib/dartlab/guest-lib.sh
 # The drivers the initramfs carries, with their modules.dep closure: the managed NVMe's driver.
@@ -154,17 +158,20 @@ have_cc=$(gcc-12 --version | head -1)
   || die "the kernel was built with '$want_cc' but the host's gcc-12 is '$have_cc'"
 [ "$want_cc" = "$have_cc" ] || log "note: kernel built with '$want_cc', host has '$have_cc' (same GCC release)"
 
-# 6. The module, in a copy of passthrough/guest (the source tree stays clean), warnings as errors.
-module_stamp=$( (cd "$module_src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$kver"; cat "$self") | hash_of)
-if ! stamp_ok module "$module_stamp" || [ ! -f "$out/module/apple_dma.ko" ]; then
-  log "building apple_dma.ko against linux-headers-$kver"
-  rm -rf "$out/module"
-  cp -r "$module_src" "$out/module"
-  make -C "$hdr" M="$out/module" KCFLAGS=-Werror -j "${JOBS:-2}" modules >"$out/module.log" 2>&1 \
-    || { cat "$out/module.log" >&2; die "the module failed to build (log: $out/module.log)"; }
-  [ -f "$out/module/apple_dma.ko" ] || die "the module build made no apple_dma.ko (log: $out/module.log)"
-  stamp_set module "$module_stamp"
-fi
+# 6. The modules, each in a copy of its source directory (the tree stays clean), warnings as errors.
+for spec in "${ext_modules[@]}"; do
+  name=${spec%%=*} src_dir=${spec#*=}
+  stamp=$( (cd "$src_dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$kver"; cat "$self") | hash_of)
+  if ! stamp_ok "module-$name" "$stamp" || [ ! -f "$out/$name/$name.ko" ]; then
+    log "building $name.ko against linux-headers-$kver"
+    rm -rf "${out:?}/$name"
+    cp -r "$src_dir" "$out/$name"
+    make -C "$hdr" M="$out/$name" KCFLAGS=-Werror -j "${JOBS:-2}" modules >"$out/$name.log" 2>&1 \
+      || { cat "$out/$name.log" >&2; die "$name failed to build (log: $out/$name.log)"; }
+    [ -f "$out/$name/$name.ko" ] || die "the build of $name made no $name.ko (log: $out/$name.log)"
+    stamp_set "module-$name" "$stamp"
+  fi
+done
 
 # 7. The guest tools: each tests/guest/NAME.c is one static program NAME.
 mkdir -p "$out/tools"
@@ -194,7 +201,8 @@ for m in "${guest_modules[@]}"; do
   closure+=("${line%%:*}" ${deps[@]+"${deps[@]}"})
 done
 initramfs_stamp=$( (
-    cat "$init_script" "$guest_lib" "$out/root/bin/busybox" "$out/module/apple_dma.ko" "$self"
+    cat "$init_script" "$guest_lib" "$out/root/bin/busybox" "$self"
+    for spec in "${ext_modules[@]}"; do cat "$out/${spec%%=*}/${spec%%=*}.ko"; done
     for t in "${tools[@]}"; do cat "$out/tools/$t"; done
     for m in "${closure[@]}"; do echo "$m"; cat "$modroot/$m"; done
   ) | hash_of)
@@ -218,7 +226,7 @@ if ! stamp_ok initramfs "$initramfs_stamp" || [ ! -f "$out/initramfs.cpio" ]; th
     mkdir -p "$stage/lib/modules/$kver/$(dirname "$m")"
     cp "$modroot/$m" "$stage/lib/modules/$kver/$m"
   done
-  cp "$out/module/apple_dma.ko" "$stage/lib/modules/$kver/extra/apple_dma.ko"
+  for spec in "${ext_modules[@]}"; do cp "$out/${spec%%=*}/${spec%%=*}.ko" "$stage/lib/modules/$kver/extra/"; done
   cp "$modroot/modules.order" "$modroot/modules.builtin" "$modroot/modules.builtin.modinfo" "$stage/lib/modules/$kver/"
   depmod -b "$stage" "$kver"
   python3 "$root/scripts/mkcpio.py" "$out/initramfs.cpio" "$stage" --node dev/console:600:5:1

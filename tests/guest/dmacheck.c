@@ -7,10 +7,13 @@
  *   dmacheck write  DEV --offset BYTES --size BYTES --bs BYTES --seed N [--direct]
  *   dmacheck verify DEV --offset BYTES --size BYTES --bs BYTES --seed N [--direct]
  *   dmacheck canary DEV --offset BYTES --bs BYTES
+ *   dmacheck read   DEV --offset BYTES --size BYTES --bs BYTES [--direct]
  *
  * write/verify print one line `dmacheck OP key=value ...` (blocks, errors, bad 4 KiB blocks,
  * seconds, MiB/s, the first errno) and exit 0 only when every block went through and matched. A failed block
  * (EIO) is counted and the run goes on: the tests want to see errors under host pressure.
+ * read only reads (a throughput figure, nothing compared); write --no-pattern writes the first
+ * block's pattern everywhere (the same, for writes: the pattern costs CPU under emulation).
  * canary reads with O_DIRECT into a buffer filled with 0xa5 and reports whether the read failed
  * and whether any byte of the buffer changed (a DMA that faulted must write nothing).
  * Static, no dependencies beyond libc: it runs in a busybox initramfs.
@@ -38,11 +41,13 @@ struct opts {
 	uint64_t bs;
 	uint64_t seed;
 	int direct;
+	int no_pattern;
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dmacheck write|verify DEV --offset BYTES --size BYTES --bs BYTES --seed N [--direct]\n"
+	fprintf(stderr, "usage: dmacheck write|verify DEV --offset BYTES --size BYTES --bs BYTES --seed N [--direct] [--no-pattern]\n"
+			"       dmacheck read DEV --offset BYTES --size BYTES --bs BYTES [--direct]\n"
 			"       dmacheck canary DEV --offset BYTES --bs BYTES\n"
 			"BYTES takes K, M and G suffixes (binary).\n");
 	exit(2);
@@ -94,6 +99,10 @@ static struct opts parse(int argc, char **argv)
 
 		if (!strcmp(a, "--direct")) {
 			o.direct = 1;
+			continue;
+		}
+		if (!strcmp(a, "--no-pattern")) {
+			o.no_pattern = 1;
 			continue;
 		}
 		if (!v)
@@ -164,14 +173,16 @@ static int transfer(int fd, void *buf, uint64_t len, uint64_t off, int is_write)
 	return (uint64_t)n == len ? 0 : -EIO;
 }
 
+/* is_write 1: write; 0: read and compare; -1: read only. */
 static int run_rw(const struct opts *o, int is_write)
 {
 	uint64_t *buf, *expect = NULL, off, blocks = 0, errors = 0, bad = 0, first_bad = UINT64_MAX;
-	int fd = open_dev(o, is_write ? O_WRONLY : O_RDONLY);
+	int fd = open_dev(o, is_write > 0 ? O_WRONLY : O_RDONLY);
+	int compare = is_write == 0;
 	int first_err = 0, fsync_err = 0;
 	double t0, secs;
 
-	if (posix_memalign((void **)&buf, ALIGN, o->bs) || (!is_write && posix_memalign((void **)&expect, ALIGN, o->bs))) {
+	if (posix_memalign((void **)&buf, ALIGN, o->bs) || (compare && posix_memalign((void **)&expect, ALIGN, o->bs))) {
 		fprintf(stderr, "dmacheck: out of memory for --bs %" PRIu64 "\n", o->bs);
 		return 1;
 	}
@@ -180,18 +191,18 @@ static int run_rw(const struct opts *o, int is_write)
 		int r;
 
 		blocks++;
-		if (is_write)
+		if (is_write > 0 && (!o->no_pattern || off == o->offset))
 			fill(buf, off, o->bs, o->seed);
-		else
+		else if (is_write <= 0)
 			memset(buf, 0, o->bs);
-		r = transfer(fd, buf, o->bs, off, is_write);
+		r = transfer(fd, buf, o->bs, off, is_write > 0);
 		if (r) {
 			errors++;
 			if (!first_err)
 				first_err = -r;
 			continue;
 		}
-		if (!is_write) {
+		if (compare) {
 			uint64_t c;
 
 			fill(expect, off, o->bs, o->seed);
@@ -204,7 +215,7 @@ static int run_rw(const struct opts *o, int is_write)
 			}
 		}
 	}
-	if (is_write && !o->direct && fsync(fd))
+	if (is_write > 0 && !o->direct && fsync(fd))
 		fsync_err = errno;
 	secs = now() - t0;
 	close(fd);
@@ -254,6 +265,8 @@ int main(int argc, char **argv)
 		return run_rw(&o, 1);
 	if (!strcmp(o.op, "verify"))
 		return run_rw(&o, 0);
+	if (!strcmp(o.op, "read"))
+		return run_rw(&o, -1);
 	if (!strcmp(o.op, "canary"))
 		return run_canary(&o);
 	usage();

@@ -24,7 +24,7 @@ else
   load_adma
   load_nvme
 fi
-D=$(disk dartlab-data)
+D=$(nvme_disk dartlab-data 20)
 note "data disk $D"
 snapshot start
 
@@ -51,6 +51,6 @@ check after-fault verify "$D" --offset 0 --size $((16 * M)) --bs 1M --seed 1 --d
 rmmod apple_dma
 wait_bound 0 && event "after_rmmod=unbound"
 load_adma
-D=$(disk dartlab-data)
+D=$(nvme_disk dartlab-data 20)
 check after-reload verify "$D" --offset 0 --size $((32 * M)) --bs 1M --seed 1 --direct
 note done

@@ -4,30 +4,14 @@
 #   ADMA_PARAMS  apple_dma module parameters ("interface=3", "interface=2 window_shift=18", ...)
 #   NVME_PARAMS  nvme module parameters
 set -eu
+. /lib/dartlab/guest-lib.sh  # nvme_disk SERIAL [SECONDS]: the image's disk finder
 DBG=/sys/kernel/debug/apple_dma
+# The kernel's log at the end, whatever happens (the console is quiet: warnings go only here).
+trap 'dmesg > /results/dmesg.txt' EXIT
 ADMA_KO=/lib/modules/$(uname -r)/extra/apple_dma.ko
 : "${ADMA_PARAMS:=}" "${NVME_PARAMS:=}"
 
 note() { echo "scenario: $*"; }
-
-# The block device of the NVMe controller whose serial is $1, once it is there (5 s at most).
-disk() {
-  tries=0
-  while [ $tries -lt 100 ]; do
-    for c in /sys/class/nvme/nvme*; do
-      [ -e "$c/serial" ] || continue
-      if [ "$(tr -d ' ' < "$c/serial")" = "$1" ]; then
-        for ns in "$c"/nvme*n1; do
-          [ -b "/dev/${ns##*/}" ] && { echo "/dev/${ns##*/}"; return 0; }
-        done
-      fi
-    done
-    tries=$((tries + 1))
-    sleep 0.05
-  done
-  echo "scenario: no disk with serial $1" >&2
-  return 1
-}
 
 load_adma() { insmod "$ADMA_KO" $ADMA_PARAMS; }
 

@@ -8,7 +8,7 @@ K=1024
 M=1048576
 load_adma
 load_nvme
-D=$(disk dartlab-data)
+D=$(nvme_disk dartlab-data 20)
 check before-write write "$D" --offset 0 --size $((256 * K)) --bs 4K --seed 5 --direct
 check before-verify verify "$D" --offset 0 --size $((256 * K)) --bs 4K --seed 5 --direct
 snapshot before
