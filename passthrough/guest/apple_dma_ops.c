@@ -545,30 +545,9 @@ static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents
 	WARN_ONCE(unknown, ADMA_DRV_NAME ": unmap_sg of %llu segments this module never mapped\n", unknown);
 }
 
-static void *adma_alloc(struct device *dev, size_t size, dma_addr_t *dma_handle, gfp_t gfp, unsigned long attrs)
-{
-	struct page *page = alloc_pages_node(dev_to_node(dev), gfp | __GFP_ZERO, get_order(size));
-	dma_addr_t addr;
-
-	if (!page)
-		return NULL;
-	addr = map_range(dev, page_to_phys(page), size, DMA_BIDIRECTIONAL, ADMA_KIND_ALLOC);
-	if (addr == DMA_MAPPING_ERROR) {
-		__free_pages(page, get_order(size));
-		return NULL;
-	}
-	*dma_handle = addr;
-	return page_address(page);
-}
-
-static void adma_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dma_handle, unsigned long attrs)
-{
-	unmap_range(dev, dma_handle, size, ADMA_OP_FREE);
-	free_pages((unsigned long)vaddr, get_order(size));
-}
-
-static struct page *adma_alloc_pages(struct device *dev, size_t size, dma_addr_t *dma_handle,
-				     enum dma_data_direction dir, gfp_t gfp)
+/* Pages from the page allocator, mapped as one request; NULL if either refuses. */
+static struct page *alloc_mapped(struct device *dev, size_t size, dma_addr_t *dma_handle, enum dma_data_direction dir,
+				 gfp_t gfp)
 {
 	struct page *page = alloc_pages_node(dev_to_node(dev), gfp, get_order(size));
 	dma_addr_t addr;
@@ -584,11 +563,35 @@ static struct page *adma_alloc_pages(struct device *dev, size_t size, dma_addr_t
 	return page;
 }
 
-static void adma_free_pages(struct device *dev, size_t size, struct page *page, dma_addr_t dma_handle,
-			    enum dma_data_direction dir)
+static void free_mapped(struct device *dev, size_t size, struct page *page, dma_addr_t dma_handle)
 {
 	unmap_range(dev, dma_handle, size, ADMA_OP_FREE);
 	__free_pages(page, get_order(size));
+}
+
+static void *adma_alloc(struct device *dev, size_t size, dma_addr_t *dma_handle, gfp_t gfp, unsigned long attrs)
+{
+	/* dma_alloc_coherent's memory comes zeroed. */
+	struct page *page = alloc_mapped(dev, size, dma_handle, DMA_BIDIRECTIONAL, gfp | __GFP_ZERO);
+
+	return page ? page_address(page) : NULL;
+}
+
+static void adma_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dma_handle, unsigned long attrs)
+{
+	free_mapped(dev, size, virt_to_page(vaddr), dma_handle);
+}
+
+static struct page *adma_alloc_pages(struct device *dev, size_t size, dma_addr_t *dma_handle,
+				     enum dma_data_direction dir, gfp_t gfp)
+{
+	return alloc_mapped(dev, size, dma_handle, dir, gfp);
+}
+
+static void adma_free_pages(struct device *dev, size_t size, struct page *page, dma_addr_t dma_handle,
+			    enum dma_data_direction dir)
+{
+	free_mapped(dev, size, page, dma_handle);
 }
 
 /* Coherent memory comes from the page allocator, so it is plain pages to map into user space. */
