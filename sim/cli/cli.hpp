@@ -45,8 +45,18 @@ Command add_merge_command(CLI::App& app);
 // `params`; sizes take K/M/G/T suffixes. For gen and stress.
 void add_gen_knobs(CLI::App& app, trace::gen::GenParams& params);
 
-// --FLAG SIZE bound to `target`: decimal or 0x-hex with an optional K/M/G/T suffix.
-CLI::Option* add_size_option(CLI::App& app, const std::string& flag, std::uint64_t& target, const std::string& help);
+// Numeric flags, checked (sim/flag_numbers.hpp): a sign, a fraction, or a value past the range (or
+// past what `target` holds) is a usage error naming the flag and the value. `names` as CLI11
+// takes them ("-n,--events").
+// SIZE: decimal or 0x-hex with an optional K/M/G/T suffix.
+CLI::Option* add_size_option(CLI::App& app, const std::string& names, std::uint64_t& target, const std::string& help,
+                             std::uint64_t min = 0);
+// N: decimal or 0x-hex; T is std::uint64_t or std::uint32_t.
+template <class T>
+CLI::Option* add_count_option(CLI::App& app, const std::string& names, T& target, const std::string& help,
+                              std::uint64_t min = 0, std::uint64_t max = ~std::uint64_t{0});
+// X: a finite decimal >= 0, for durations in seconds and fractions.
+CLI::Option* add_decimal_option(CLI::App& app, const std::string& names, double& target, const std::string& help);
 
 // A sweep's document as sweep and merge write it: a table on stdout unless quiet or an output
 // goes there, --json and --csv files written atomically. Returns the exit code, having printed

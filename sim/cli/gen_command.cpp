@@ -47,9 +47,8 @@ Command add_gen_command(CLI::App& app, std::string command_line) {
   args->command_line = std::move(command_line);
   CLI::App* cmd = app.add_subcommand("gen", "Generate a synthetic, NVIDIA-shaped DMA trace (deterministic per seed)");
   cmd->add_option("profile", args->profile, "workload profile")->required();
-  cmd->add_option("-n,--events", args->params.events, "events to generate, final drain included")
-      ->default_val(args->params.events);
-  cmd->add_option("-s,--seed", args->params.seed, "random seed")->default_val(args->params.seed);
+  add_count_option(*cmd, "-n,--events", args->params.events, "events to generate, final drain included");
+  add_count_option(*cmd, "-s,--seed", args->params.seed, "random seed");
   cmd->add_option("-o,--output", args->out, "output trace ('-' for stdout); FILE.dlt is written binary")->default_val("-");
   args->output.add_to(*cmd);
   add_gen_knobs(*cmd, args->params);

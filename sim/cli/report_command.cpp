@@ -71,10 +71,10 @@ Command add_report_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->output, "the HTML file to write ('-' for stdout); written whole or not at all")
       ->required();
   cmd->add_option("--title", args->title, "the page's title and heading")->capture_default_str();
-  cmd->add_option("--max-lines", args->max_lines,
-                  "lines per chart at most; beyond it the Pareto frontier is drawn first, the rest stay in the table "
-                  "and the Pareto plot")
-      ->capture_default_str();
+  add_count_option(*cmd, "--max-lines", args->max_lines,
+                   "lines per chart at most; beyond it the Pareto frontier is drawn first, the rest stay in the table "
+                   "and the Pareto plot",
+                   1);
   cmd->add_flag("-q,--quiet", args->quiet, "no progress line, no summary line");
   cmd->footer(
       "Per trace: live mappings, mapped bytes and aperture fragmentation over the trace (one line per\n"

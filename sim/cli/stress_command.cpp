@@ -234,8 +234,8 @@ int run_stress(StressArgs& a) {
         return kExitUsage;
       }
   }
-  if (a.limits.max_events == 0) {
-    fmt::print(stderr, "dartlab stress: --max-events must be at least 1\n");
+  if (a.shrink_seconds <= 0) {
+    fmt::print(stderr, "dartlab stress: --shrink-seconds must be above 0\n");
     return kExitUsage;
   }
   if (a.shrink && a.limits.max_events > 0xffff'ffffULL) {
@@ -447,22 +447,17 @@ Command add_stress_command(CLI::App& app, std::string command_line) {
       ->check(CLI::IsMember({"drain", "keep"}))
       ->default_val(args->leftovers);
   args->input.add_to(*cmd);
-  cmd->add_option("-s,--seed", args->seed, "random seed of the generator, or of the loops' jitter")
-      ->default_val(args->seed);
-  cmd->add_option("--max-events", args->limits.max_events, "stop after this many events without a failure (a guess)")
-      ->default_val(args->limits.max_events);
+  add_count_option(*cmd, "-s,--seed", args->seed, "random seed of the generator, or of the loops' jitter");
+  add_count_option(*cmd, "--max-events", args->limits.max_events,
+                   "stop after this many events without a failure (a guess)", 1);
   add_size_option(*cmd, "--max-bytes", args->limits.max_bytes,
                   "stop once maps have asked for this many bytes in all; 0: no bound");
-  cmd->add_option("--max-seconds", args->limits.max_seconds, "stop after this much wall time; 0: no bound")
-      ->default_val(args->limits.max_seconds)
-      ->check(CLI::NonNegativeNumber);
+  add_decimal_option(*cmd, "--max-seconds", args->limits.max_seconds, "stop after this much wall time; 0: no bound");
   cmd->add_flag("--shrink", args->shrink,
                 "on a failure, delta-debug the events up to it to a small trace that fails the same way, and "
                 "write it (-o). Keeps every event until the failure: 48 bytes each, 16 more per sg segment");
-  cmd->add_option("--shrink-seconds", args->shrink_seconds,
-                  "cap on shrinking time; at the cap the smallest trace found so far is written (a guess)")
-      ->default_val(args->shrink_seconds)
-      ->check(CLI::PositiveNumber);
+  add_decimal_option(*cmd, "--shrink-seconds", args->shrink_seconds,
+                     "cap on shrinking time; at the cap the smallest trace found so far is written (a guess)");
   cmd->add_option("-o,--output", args->out, "where --shrink writes the shrunk text trace (atomically)")
       ->default_val(args->out);
   cmd->add_option("--json", args->json_path, "write the report as JSON to FILE ('-' for stdout)");
