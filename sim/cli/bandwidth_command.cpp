@@ -26,6 +26,7 @@ struct BandwidthArgs {
 };
 
 int run_bandwidth(const BandwidthArgs& args) {
+  if (const int rc = check_outputs("dartlab bandwidth", {{"--json", args.json_path}}); rc != kExitOk) return rc;
   auto config = args.timed.config(mapper::Policy{}, args.dart);  // one buffer, mapped directly: no policy
   if (const auto* e = std::get_if<std::string>(&config)) {
     fmt::print(stderr, "dartlab bandwidth: {}\n", *e);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -63,6 +64,16 @@ CLI::Option* add_decimal_option(CLI::App& app, const std::string& names, double&
 // any error as "PREFIX: --json: MESSAGE".
 int write_sweep_outputs(const nlohmann::ordered_json& doc, const std::string& json_path, const std::string& csv_path,
                         bool quiet, const std::string& prefix);
+
+// A command's output files, checked before it starts any work (a long replay, sweep or soak must
+// not end in "cannot open"): each path writable, no two naming the same file, at most one on
+// standard output. Empty paths (not asked for) are skipped. Returns kExitOk, or kExitUsage
+// having printed "PREFIX: --json: cannot write ..." or "PREFIX: --json and --csv both ...".
+struct OutputPath {
+  std::string flag;  // "--json"
+  std::string path;
+};
+int check_outputs(const std::string& prefix, std::initializer_list<OutputPath> outputs);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {

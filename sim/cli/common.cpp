@@ -100,6 +100,25 @@ void add_gen_knobs(CLI::App& cmd, trace::gen::GenParams& params) {
   }
 }
 
+int check_outputs(const std::string& prefix, std::initializer_list<OutputPath> outputs) {
+  for (auto a = outputs.begin(); a != outputs.end(); ++a) {
+    if (a->path.empty()) continue;
+    if (const std::string err = sim::check_output_path(a->path); !err.empty()) {
+      fmt::print(stderr, "{}: {}: {}\n", prefix, a->flag, err);
+      return kExitUsage;
+    }
+    for (auto b = outputs.begin(); b != a; ++b) {
+      if (b->path.empty() || !sim::same_output(a->path, b->path)) continue;
+      if (a->path == "-")
+        fmt::print(stderr, "{}: {} and {} both write to standard output: send one to a file\n", prefix, b->flag, a->flag);
+      else
+        fmt::print(stderr, "{}: {} and {} both name {}: give each its own file\n", prefix, b->flag, a->flag, a->path);
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
+}
+
 void InputFlags::add_to(CLI::App& app) {
   app.add_option("--format", format,
                  "input format: auto (by the first bytes), text (dartlab v1), binary, ftrace (Linux trace text), "

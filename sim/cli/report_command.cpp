@@ -28,10 +28,7 @@ int run_report(const ReportArgs& args) {
     fmt::print(stderr, "dartlab report: '-' (standard input) given {} times; it can be read once\n", stdin_inputs);
     return kExitUsage;
   }
-  if (args.max_lines == 0) {
-    fmt::print(stderr, "dartlab report: --max-lines must be at least 1\n");
-    return kExitUsage;
-  }
+  if (const int rc = check_outputs("dartlab report", {{"-o", args.output}}); rc != kExitOk) return rc;
 
   sim::report::Data data;
   ProgressLine progress(!args.quiet);

@@ -20,6 +20,7 @@ struct StatsArgs {
 };
 
 int run_stats(const StatsArgs& args) {
+  if (const int rc = check_outputs("dartlab stats", {{"--json", args.json_path}}); rc != kExitOk) return rc;
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   const bool json_to_stdout = args.json_path == "-";
   ProgressLine progress(!args.quiet);

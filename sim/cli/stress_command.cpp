@@ -246,6 +246,9 @@ int run_stress(StressArgs& a) {
     fmt::print(stderr, "dartlab stress: -o: the shrunk trace goes to a file, not standard output\n");
     return kExitUsage;
   }
+  if (const int rc = check_outputs("dartlab stress", {{"--json", a.json_path}, {"-o", a.shrink ? a.out : std::string()}});
+      rc != kExitOk)
+    return rc;
 
   std::unique_ptr<sim::StressSource> source;
   if (from_trace) {

@@ -91,6 +91,8 @@ int run_sweep(const SweepArgs& args) {
     list_points(config, shard);
     return kExitOk;
   }
+  if (const int rc = check_outputs("dartlab sweep", {{"--json", args.json_path}, {"--csv", args.csv_path}}); rc != kExitOk)
+    return rc;
 
   const unsigned jobs = args.jobs != 0 ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
   const sim::SweepRunOptions options{.jobs = jobs, .max_group = args.group, .reader_thread = args.reader_thread};
