@@ -8,6 +8,7 @@
 
 #include "passthrough/mapper/flat_map.hpp"
 #include "passthrough/mapper/mapper.hpp"
+#include "sim/results_output.hpp"
 #include "sim/timed/latency_histogram.hpp"
 #include "sim/timed/platform.hpp"
 #include "traces/trace_reader.hpp"
@@ -406,9 +407,11 @@ std::string timed_summary(const TimedResult& r) {
                      static_cast<double>(r.mapping_ps) * 1e-9,
                      r.simulated_ps == 0 ? 0.0 : 100.0 * static_cast<double>(r.mapping_ps) / static_cast<double>(r.simulated_ps),
                      static_cast<double>(r.transfer_ps_total()) * 1e-9);
-  out += fmt::format("  DMA h2d {:.2f} GiB/s ({} bytes), d2h {:.2f} GiB/s ({} bytes); IOTLB hit rate {:.1f}%, {} walks\n",
-                     r.gib_per_s(dart::DmaDir::HostToDevice), r.bytes[h2d], r.gib_per_s(dart::DmaDir::DeviceToHost),
-                     r.bytes[d2h], 100.0 * r.iotlb_hit_rate(), r.dart_stats.walks);
+  constexpr double kGiB = 1ULL << 30;
+  out += fmt::format("  DMA h2d {} ({} bytes), d2h {} ({} bytes); IOTLB hit rate {:.1f}%, {} walks\n",
+                     human_rate(r.gib_per_s(dart::DmaDir::HostToDevice) * kGiB), r.bytes[h2d],
+                     human_rate(r.gib_per_s(dart::DmaDir::DeviceToHost) * kGiB), r.bytes[d2h], 100.0 * r.iotlb_hit_rate(),
+                     r.dart_stats.walks);
   out += fmt::format("  map latency p50 {:.1f} us, p99 {:.1f} us; {} host maps, {} flushes ({:.2f} us each)\n",
                      static_cast<double>(r.map_latency.p50_ps) * 1e-6, static_cast<double>(r.map_latency.p99_ps) * 1e-6,
                      r.host_counts.host_maps, r.host_counts.flushes,

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Results as people and programs read them (issue 14): one CSV schema for replay and sweep;
+# each row of a replay table with several DARTs says which; rates in units that fit them;
+# mapped bytes in the DART's own pages; timed-out flushes counted and warned about; stress -q;
+# report of replay --timed JSON.
+# Usage: results.sh DARTLAB_BINARY SOURCE_DIR
+set -uo pipefail
+dartlab=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+source "$src/tests/cli/expect.sh"
+cd "$work" || exit 1
+game=$src/traces/samples/game.trace
+
+# One CSV schema (item 12): replay's columns are the sweep's without point, pareto and params.
+printf 'traces = ["%s"]\npolicies = ["direct", "window:256K"]\ndarts = ["", "slots=2048,aperture=64M"]\n' "$game" >one.toml
+"$dartlab" replay "$game" -p direct -p window:256K --dart "" --dart slots=2048,aperture=64M --csv replay.csv -q
+"$dartlab" sweep one.toml --csv sweep.csv -q
+# (replay orders DART-major, the sweep policy-major: compare the header, then the rows sorted)
+check "replay and sweep CSV: the same header" -- cmp <(head -1 replay.csv) <(head -1 sweep.csv | cut -d, -f3-)
+check "replay and sweep CSV: the same cells" -- cmp <(tail -n +2 replay.csv | sort) <(tail -n +2 sweep.csv | cut -d, -f3- | sort)
+expect "the sweep CSV leads with point and pareto" 0 "^point,pareto,trace,policy,dart,events," -- head -1 sweep.csv
+expect "first failure columns are named alike" 0 ",first_failure_event,first_failure_reason,first_failure_line," -- \
+  head -1 replay.csv
+expect "failure reasons are named alike" 0 ",failures_by_reason_invalid,failures_by_reason_slots," -- head -1 replay.csv
+printf 'traces = ["%s"]\npolicies = ["window:{size}"]\n[params]\nsize = ["64K"]\n' "$game" >params.toml
+expect "a parameter's column comes after dart" 0 "^point,pareto,trace,policy,dart,params_size,events," -- \
+  sh -c "\"$dartlab\" sweep params.toml --csv - -q | head -1"
+
+# The replay table labels each row's DART when there are several (item 13).
+expect "rows name their DART" 0 "window:256K +B +256 " -- \
+  "$dartlab" replay "$game" -p direct -p window:256K --dart "" --dart slots=2048,aperture=64M
+expect "the letters are spelled out" 0 "dart B: aperture=64M,slots=2048," -- \
+  "$dartlab" replay "$game" -p direct --dart "" --dart slots=2048,aperture=64M
+expect "one DART: no column, one line" 0 "^  dart: aperture=1536M" -- "$dartlab" replay "$game" -p direct
+
+# Rates in units that fit them (item 14).
+expect "a 1-byte copy is not 0.00 GiB/s" 0 "x 10 \\(burst\\): [0-9.]+ (B|KiB|MiB)/s \\([0-9.]+ (B|kB|MB)/s\\)" -- \
+  "$dartlab" bandwidth --size 1
+if "$dartlab" bandwidth --size 1 | grep -q "0\.00 "; then echo "FAIL: a rate shown as 0.00"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+expect "a large copy is in GiB/s" 0 ": [0-9.]+ GiB/s \\([0-9.]+ GB/s\\)" -- "$dartlab" bandwidth --size 64M
+
+finish
