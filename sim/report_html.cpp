@@ -570,10 +570,17 @@ std::string render_html(const Data& data, const Options& options) {
   out += fmt::format("<header><h1>{}</h1><p>{} result{} over {} trace{} from {} file{} &middot; {} with refused maps</p>\n",
                      escape(options.title), data.results.size(), data.results.size() == 1 ? "" : "s", page.groups.size(),
                      page.groups.size() == 1 ? "" : "s", data.inputs.size(), data.inputs.size() == 1 ? "" : "s", failed);
+  // Mapped bytes are counted in each result's DART pages: name them (the host's when none says).
+  std::set<std::uint64_t> pages;
+  for (const Result& r : data.results) pages.insert(r.limits ? r.limits->page_bytes : kHost.page_bytes);
+  if (pages.empty()) pages.insert(kHost.page_bytes);
+  std::string page_text;
+  for (const std::uint64_t p : pages)
+    page_text += (page_text.empty() ? "" : " / ") + svg::tick_label(static_cast<double>(p), svg::Unit::Bytes);
   out += fmt::format("<div class=\"limits\"><span>host: {} mappings</span><span>host: {} mapped at once</span>"
-                     "<span>{} pages</span></div></header>\n",
+                     "<span title=\"mapped bytes count whole DART pages\">{} pages</span></div></header>\n",
                      commas(kHost.slots), svg::tick_label(static_cast<double>(kHost.aperture_bytes), svg::Unit::Bytes),
-                     svg::tick_label(static_cast<double>(kHost.page_bytes), svg::Unit::Bytes));
+                     page_text);
   out += "<nav>";
   for (std::size_t g = 0; g < page.groups.size(); ++g)
     out += fmt::format("<a href=\"#trace-{}\">{}</a>", g, escape(basename(page.groups[g].trace)));
@@ -584,7 +591,8 @@ std::string render_html(const Data& data, const Options& options) {
   out += inputs_section(page);
   out += "<section id=\"terms\"><h2>Terms</h2><dl>"
          "<dt>mappings</dt><dd>host mappings live at once, each one of the host's slots</dd>"
-         "<dt>mapped / asked</dt><dd>bytes mapped in the DART vs bytes the trace's live requests cover</dd>"
+         "<dt>mapped / asked</dt><dd>bytes mapped in the DART, in whole pages of its own size, vs bytes the trace's "
+         "live requests cover</dd>"
          "<dt>exposure</dt><dd>bytes mapped beyond bytes requested: memory the device can reach that nobody asked for</dd>"
          "<dt>reuse hits</dt><dd>requests served by a host mapping kept after its last user left</dd>"
          "<dt>align. violations</dt><dd>requests whose DMA address breaks their <code>align=</code></dd>"

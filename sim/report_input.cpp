@@ -1,5 +1,6 @@
 #include "sim/report_input.hpp"
 
+#include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -178,6 +179,10 @@ Result parse_result(const Json& v, const std::string& where) {
     if (!lim->is_object()) throw BadField{at, fmt::format("expected an object, got {}", describe(*lim))};
     if (lim->find("slots") == lim->end()) throw BadField{at + ".slots", "missing (null means unlimited)"};
     r.limits = Limits{optional_u64(*lim, "slots", at), to_u64(need(*lim, "aperture_bytes", at), at + ".aperture_bytes")};
+    if (const std::optional<std::uint64_t> page = optional_u64(*lim, "page_bytes", at)) {
+      if (!std::has_single_bit(*page)) throw BadField{at + ".page_bytes", fmt::format("{} is not a power of two", *page)};
+      r.limits->page_bytes = *page;
+    }
   }
   if (const Json* s = find(v, "series")) r.series = parse_series(*s, where + ".series");
   r.point = optional_u64(v, "point", where);

@@ -31,6 +31,9 @@ struct FirstFailure {
 struct Limits {
   std::optional<std::uint64_t> slots;  // empty: unlimited
   std::uint64_t aperture_bytes = 0;
+  // The DART page mapped bytes are counted in. Replays that do not say it counted 16 KiB pages
+  // whatever the DART's page.
+  std::uint64_t page_bytes = 16384;
 };
 
 // One (trace, policy, dart) result. Fields newer than the first replay JSON are optional, so an

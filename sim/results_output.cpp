@@ -116,6 +116,7 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       nlohmann::ordered_json limits;
       limits["slots"] = r.slot_limit == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.slot_limit);
       limits["aperture_bytes"] = r.aperture_bytes;
+      limits["page_bytes"] = r.page_bytes;
       j["limits"] = std::move(limits);
       if (!r.series.empty()) j["series"] = series_json(r.series);
       j["warnings"] = t.warnings;
@@ -159,7 +160,7 @@ constexpr CsvColumn kResultCsvColumns[] = {
     {"access_faults", ""}, {"final_live_mappings", ""}, {"final_mapped_bytes", ""}, {"peak_page_tables", ""},
     {"min_largest_free_bytes", ""}, {"reuse_hits", ""}, {"alignment_violations", ""}, {"exposure_peak_bytes", ""},
     {"exposure_mean_bytes", ""}, {"frag_index_peak", ""}, {"frag_index_final", ""}, {"limits", "slots"},
-    {"limits", "aperture_bytes"}, {"warnings", ""},
+    {"limits", "aperture_bytes"}, {"limits", "page_bytes"}, {"warnings", ""},
 };
 
 std::string column_name(const CsvColumn& c) {

@@ -41,4 +41,24 @@ expect "a 1-byte copy is not 0.00 GiB/s" 0 "x 10 \\(burst\\): [0-9.]+ (B|KiB|MiB
 if "$dartlab" bandwidth --size 1 | grep -q "0\.00 "; then echo "FAIL: a rate shown as 0.00"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
 expect "a large copy is in GiB/s" 0 ": [0-9.]+ GiB/s \\([0-9.]+ GB/s\\)" -- "$dartlab" bandwidth --size 64M
 
+# Mapped bytes in the DART's own pages (item 2): a 4 KiB map under page=64K maps 64 KiB.
+printf 'dartlab-trace v1\nmap 1 d 0x1c000 32K to_dev\nmap 2 d 0x104000 4K to_dev\nunmap 1\nunmap 2\n' >pages.trace
+"$dartlab" replay pages.trace -p direct --dart page=64K --json page64.json -q
+expect "replay: peak mapped bytes in 64K pages" 0 '"peak_mapped_bytes": 196608,' -- cat page64.json
+expect "replay: exposure in 64K pages" 0 '"exposure_peak_bytes": 159744,' -- cat page64.json
+expect "replay: the page is in the limits" 0 '"page_bytes": 65536' -- cat page64.json
+expect "replay: the CSV has the page" 0 ',limits_page_bytes,' -- "$dartlab" replay pages.trace --csv -
+expect "replay: 16K pages as before" 0 '"peak_mapped_bytes": 49152,' -- "$dartlab" replay pages.trace -p direct --json -
+expect "stats: the clustering potential in 64K pages" 0 '"peak_mapped_bytes": 196608,' -- \
+  "$dartlab" stats pages.trace --page 64K --json -
+expect "stats: names its page" 0 '"clustering_page_bytes": 65536' -- "$dartlab" stats pages.trace --page 64K --json -
+expect "stats: the table names its page" 0 "bytes in 64K DART pages" -- "$dartlab" stats pages.trace --page 64K
+expect "stats: a page the DART cannot have" 1 "--page: page=3K: the page size must be a power of two from 4K to 64K" -- \
+  "$dartlab" stats pages.trace --page 3K
+expect "report: names the pages its results count in" 0 '>64 KiB pages<' -- \
+  sh -c "\"$dartlab\" report page64.json -o - -q"
+sed 's/"page_bytes": 65536/"page_bytes": 3000/' page64.json >page-bad.json
+expect "report: a page that is no power of two" 1 "page-bad.json: results\\[0\\].limits.page_bytes: 3000 is not a power of two" -- \
+  "$dartlab" report page-bad.json -o bad.html
+
 finish
