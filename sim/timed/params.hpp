@@ -92,6 +92,8 @@ const Param* find_param(std::span<const Param> table, std::string_view key);
 // Parses `text` in p's unit; false with `error` set ("not a size ...") when it does not.
 bool parse_param_value(const Param& p, std::string_view text, std::uint64_t& value, std::string& error);
 std::string format_param_value(const Param& p, std::uint64_t value);
+// A time as spec strings write it, in the largest unit that divides it: "100us", "1000ms", "250ps".
+std::string time_text(std::uint64_t ps);
 
 // Applies one "key=value" onto config; returns the error ("" if none).
 std::string apply_param(std::span<const Param> table, std::string_view item, void* config);

@@ -61,4 +61,18 @@ sed 's/"page_bytes": 65536/"page_bytes": 3000/' page64.json >page-bad.json
 expect "report: a page that is no power of two" 1 "page-bad.json: results\\[0\\].limits.page_bytes: 3000 is not a power of two" -- \
   "$dartlab" report page-bad.json -o bad.html
 
+# Timed flushes that hit the busy-poll timeout are counted, summed up and warned about (item 3).
+printf 'dartlab-trace v1\nmap 1 d 0x40000000 64K to_dev\nunmap 1\nmap 2 d 0x40100000 4K from_dev\nunmap 2\n' >timed.trace
+expect "timed: a 1 s flush hits the 100 us timeout, counted in JSON" 0 '"flush_timeouts": [1-9]' -- \
+  "$dartlab" replay timed.trace --timed --dart flush-hw=1s --json - -q
+expect "timed: ... and warned about" 0 "warning: .*IOTLB flushes hit the poll timeout \\(poll-timeout=100us, flush-hw=1000ms\\)" -- \
+  "$dartlab" replay timed.trace --timed --dart flush-hw=1s --json - -q
+expect "timed: ... and in the summary" 0 "^  4 of 4 flushes hit the 100us poll timeout" -- \
+  "$dartlab" replay timed.trace --timed --dart flush-hw=1s
+expect "timed: a 1 ns timeout is no cheaper flush, it is a warning" 0 "warning: timed.trace under window:256K: 4 of 4 IOTLB flushes hit the poll timeout \\(poll-timeout=1ns" -- \
+  "$dartlab" replay timed.trace --timed --dart poll-timeout=1ns -q
+expect "timed: by default no flush times out" 0 '"flush_timeouts": 0,' -- "$dartlab" replay timed.trace --timed --json - -q
+if "$dartlab" replay timed.trace --timed -q 2>&1 | grep -q warning; then
+  echo "FAIL: a warning without a timeout"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+
 finish
