@@ -1,5 +1,6 @@
 #include "sim/report_input.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -193,6 +194,71 @@ Result parse_result(const Json& v, const std::string& where) {
   return r;
 }
 
+constexpr double kMaxNs = 1.8e19;  // below 2^64 ps / 1000: what a timed run can report
+
+double need_ns(const Json& obj, const char* key, const std::string& where) {
+  return to_double(need(obj, key, where), where + "." + key, 0, kMaxNs);
+}
+
+TimedRun parse_timed_run(const Json& v, const std::string& where) {
+  if (!v.is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe(v))};
+  TimedRun t;
+  t.trace = to_string(need(v, "trace", where), where + ".trace");
+  t.policy = to_string(need(v, "policy", where), where + ".policy");
+  t.dart = to_string(need(v, "dart", where), where + ".dart");
+  t.link = to_string(need(v, "link", where), where + ".link");
+  t.events = optional_u64(v, "events", where).value_or(0);
+  t.map_requests = optional_u64(v, "map_requests", where).value_or(0);
+  t.failed_maps = optional_u64(v, "failed_maps", where).value_or(0);
+  if (const Json* faults = find(v, "faults")) {
+    if (!faults->is_object()) throw BadField{where + ".faults", fmt::format("expected an object, got {}", describe(*faults))};
+    t.faults = optional_u64(*faults, "total", where + ".faults").value_or(0);
+  }
+  t.simulated_ns = need_ns(v, "simulated_time_ns", where);
+  t.mapping_ns = need_ns(v, "mapping_time_ns", where);
+  if (t.mapping_ns > t.simulated_ns)
+    throw BadField{where + ".mapping_time_ns", fmt::format("{} is more than simulated_time_ns {}", t.mapping_ns, t.simulated_ns)};
+  const std::string by_dir = where + ".transfer_time_ns_by_dir";
+  const Json& dirs = need(v, "transfer_time_ns_by_dir", where);
+  if (!dirs.is_object()) throw BadField{by_dir, fmt::format("expected an object, got {}", describe(dirs))};
+  t.transfer_h2d_ns = need_ns(dirs, "h2d", by_dir);
+  t.transfer_d2h_ns = need_ns(dirs, "d2h", by_dir);
+  const std::string host_at = where + ".host_time_ns";
+  const Json& host = need(v, "host_time_ns", where);
+  if (!host.is_object()) throw BadField{host_at, fmt::format("expected an object, got {}", describe(host))};
+  if (host.size() > 16) throw BadField{host_at, fmt::format("{} steps; at most 16", host.size())};
+  // The path's own order (the file's is lost to the parser's sorted objects), then any other step.
+  static constexpr const char* kSteps[] = {"doorbell", "mapper", "service", "pte", "invalidation"};
+  for (const char* step : kSteps)
+    if (const Json* value = find(host, step)) t.host_ns.emplace_back(step, to_double(*value, host_at + "." + step, 0, kMaxNs));
+  for (const auto& [step, value] : host.items())
+    if (std::find(std::begin(kSteps), std::end(kSteps), step) == std::end(kSteps))
+      t.host_ns.emplace_back(printable(step, 40), to_double(value, host_at + "." + printable(step, 40), 0, kMaxNs));
+  if (const Json* rates = find(v, "dma_gib_per_s")) {
+    if (!rates->is_object()) throw BadField{where + ".dma_gib_per_s", fmt::format("expected an object, got {}", describe(*rates))};
+    t.dma_gib_per_s_h2d = optional_double(*rates, "h2d", where + ".dma_gib_per_s", 0, 1e9).value_or(0);
+    t.dma_gib_per_s_d2h = optional_double(*rates, "d2h", where + ".dma_gib_per_s", 0, 1e9).value_or(0);
+  }
+  t.iotlb_hit_rate = optional_double(v, "iotlb_hit_rate", where, 0, 1).value_or(0);
+  const std::string lat_at = where + ".map_latency_ns";
+  const Json& lat = need(v, "map_latency_ns", where);
+  if (!lat.is_object()) throw BadField{lat_at, fmt::format("expected an object, got {}", describe(lat))};
+  t.map_count = optional_u64(lat, "count", lat_at).value_or(0);
+  t.map_p50_ns = need_ns(lat, "p50", lat_at);
+  t.map_p99_ns = need_ns(lat, "p99", lat_at);
+  t.map_max_ns = need_ns(lat, "max", lat_at);
+  if (!(t.map_p50_ns <= t.map_p99_ns && t.map_p99_ns <= t.map_max_ns))
+    throw BadField{lat_at, fmt::format("p50 {} <= p99 {} <= max {} does not hold", t.map_p50_ns, t.map_p99_ns, t.map_max_ns)};
+  if (const Json* calls = find(v, "host_calls")) {
+    const std::string at = where + ".host_calls";
+    if (!calls->is_object()) throw BadField{at, fmt::format("expected an object, got {}", describe(*calls))};
+    t.host_maps = optional_u64(*calls, "maps", at).value_or(0);
+    t.flushes = optional_u64(*calls, "flushes", at).value_or(0);
+    t.flush_timeouts = optional_u64(*calls, "flush_timeouts", at);
+  }
+  return t;
+}
+
 SweepInfo parse_sweep(const Json& v) {
   if (!v.is_object()) throw BadField{"sweep", fmt::format("expected an object, got {}", describe(v))};
   SweepInfo s;
@@ -299,14 +365,29 @@ std::string parse_results_json(const std::string& path, std::string_view text, D
 
   try {
     if (!doc.is_object()) throw BadField{"(top level)", fmt::format("expected an object, got {}", describe(doc))};
+    if (const Json* timed = find(doc, "timed"); timed != nullptr && find(doc, "results") == nullptr) {
+      // dartlab replay --timed
+      if (!timed->is_array()) throw BadField{"timed", fmt::format("expected an array, got {}", describe(*timed))};
+      std::vector<TimedRun> runs;
+      for (std::size_t i = 0; i < timed->size(); ++i) runs.push_back(parse_timed_run((*timed)[i], fmt::format("timed[{}]", i)));
+      const std::size_t input_index = into.inputs.size();
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        runs[i].input = input_index;
+        runs[i].index = i;
+        into.timed.push_back(std::move(runs[i]));
+      }
+      into.inputs.push_back(Input{path, 0, runs.size(), std::nullopt, false});
+      return {};
+    }
     const Json* results = find(doc, "results");
-    if (results == nullptr) throw BadField{"results", "missing: not the JSON of dartlab replay or sweep"};
+    if (results == nullptr)
+      throw BadField{"results", "missing: not the JSON of dartlab replay, replay --timed or sweep"};
     if (!results->is_array()) throw BadField{"results", fmt::format("expected an array, got {}", describe(*results))};
     std::vector<Result> parsed;
     parsed.reserve(results->size());
     for (std::size_t i = 0; i < results->size(); ++i) parsed.push_back(parse_result((*results)[i], fmt::format("results[{}]", i)));
 
-    Input input{path, parsed.size(), std::nullopt, false};
+    Input input{path, parsed.size(), 0, std::nullopt, false};
     if (const Json* sweep = find(doc, "sweep")) input.sweep = parse_sweep(*sweep);
     if (const Json* pareto = find(doc, "pareto")) {
       apply_pareto(*pareto, parsed);

@@ -75,4 +75,27 @@ expect "timed: by default no flush times out" 0 '"flush_timeouts": 0,' -- "$dart
 if "$dartlab" replay timed.trace --timed -q 2>&1 | grep -q warning; then
   echo "FAIL: a warning without a timeout"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
 
+# stress -q: the verdict and the reproduce line, no progress, curve or narrative (item 11).
+stress_frag=(--policy window:1M --dart aperture=92M --churn-live 64M --churn-max 1M --seed 2)
+expect "stress -q keeps the verdict" 4 "^FAILED at event [0-9]+" -- "$dartlab" stress "${stress_frag[@]}" -q
+expect "stress -q keeps the reproduce line" 4 "^reproduce: dartlab stress " -- "$dartlab" stress "${stress_frag[@]}" -q
+quiet=$("$dartlab" stress "${stress_frag[@]}" -q --shrink -o quiet.trace 2>&1)
+if grep -Eq "fragmentation index|DART then|^stress:|dartlab-trace" <<<"$quiet"; then
+  echo "FAIL: stress -q printed the details"; echo "$quiet" | head; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+expect "stress -q --shrink says what it wrote" 0 "^wrote quiet.trace \\([0-9]+ events\\)" -- echo "$quiet"
+check "stress -q --shrink wrote the trace" -- test -s quiet.trace
+
+# report takes replay --timed JSON and plots it (item 11).
+"$dartlab" replay "$game" --timed -p direct -p window:256K --json timed.json -q
+expect "report of timed runs" 0 "0 results and 2 timed runs from 1 file" -- "$dartlab" report timed.json -o timed.html
+expect "the timed section" 0 '<section id="timed">' -- cat timed.html
+expect "its three bar charts" 0 'data-kind="bar"' -- cat timed.html
+check "three of them" -- test "$(grep -o 'data-kind="bar"' timed.html | wc -l)" -eq 3
+"$dartlab" replay "$game" --json untimed.json -q
+expect "timed and untimed in one page" 0 "1 results and 2 timed runs from 2 files" -- \
+  "$dartlab" report untimed.json timed.json -o both.html
+sed 's/"p50": [0-9.e+]*/"p50": 1e12/' timed.json >timed-bad.json
+expect "hostile timed JSON names its field" 1 "timed-bad.json: timed\\[0\\].map_latency_ns: p50" -- \
+  "$dartlab" report timed-bad.json -o bad.html
+
 finish
