@@ -12,7 +12,7 @@ QEMU     := build/qemu/qemu-system-x86_64
 SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
 FTRACES  := $(sort $(wildcard traces/samples/ftrace-*.txt))
 
-.PHONY: all deps build build-asan build-fuzz qemu test test-release test-asan test-fuzz demo bench clean
+.PHONY: all deps build build-asan build-fuzz qemu test test-release test-asan test-fuzz demo bench install clean
 
 all: build
 
@@ -90,6 +90,12 @@ demo: build
 
 bench: build
 	@./bench/run.sh $(RELEASE)
+
+# dartlab, a man page per subcommand and bash completion under PREFIX (default /usr/local);
+# DESTDIR=/tmp/stage stages the files there instead, as packagers do.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(RELEASE) --prefix $(PREFIX)
 
 clean:
 	rm -rf build

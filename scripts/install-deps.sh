@@ -19,6 +19,7 @@ packages=(
   meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison dpkg-dev
   libtomlplusplus-dev                             # toml++ 3.3, sweep configs in TOML
   parallel                                        # GNU parallel, the sharded-sweep test
+  help2man                                        # man pages made from each subcommand's --help (make install)
 )
 
 missing=()

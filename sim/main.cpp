@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "dartlab_version.hpp"  // generated: cmake/version.cmake
 #include "sim/atomic_file.hpp"
 #include "sim/cli/cli.hpp"
 
@@ -28,9 +29,11 @@ int finish_stdout(int rc) {
 
 int main(int argc, char** argv) {
   using namespace dartlab::cli;
-  CLI::App app{"dartlab: replay GPU DMA traces through clustering policies, Apple's DART and a Thunderbolt link"};
+  // Named, so that usage lines (and the man pages made from them) say "dartlab", not argv[0].
+  CLI::App app{"dartlab: replay GPU DMA traces through clustering policies, Apple's DART and a Thunderbolt link",
+               "dartlab"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "dartlab 0.1.0");
+  app.set_version_flag("--version", "dartlab " DARTLAB_VERSION_TEXT, "Display program version information and exit");
 
   std::string command_line = "dartlab";
   for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
