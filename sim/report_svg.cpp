@@ -328,43 +328,34 @@ std::string escape(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// value in the largest of `units` (each `step` times the one before) that keeps it at or above 1:
+// "1.5" + "M", "256" + " MiB", "12" + " us".
+template <std::size_t N>
+std::string scaled_label(double value, double step, const char* const (&units)[N], const char* separator) {
+  if (value == 0) return "0";
+  std::size_t u = 0;
+  double v = value;
+  while (std::fabs(v) >= step && u + 1 < N) {
+    v /= step;
+    ++u;
+  }
+  return short_number(v, 3) + separator + units[u];
+}
+
+}  // namespace
+
 std::string tick_label(double value, Unit unit) {
   if (!std::isfinite(value)) return "?";
+  static constexpr const char* kBytes[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  static constexpr const char* kCounts[] = {"", "K", "M", "G", "T", "P", "E"};
+  static constexpr const char* kTimes[] = {"ns", "us", "ms", "s"};
   switch (unit) {
-    case Unit::Fraction:
-      return short_number(std::round(value * 1000) / 1000, 3);
-    case Unit::Bytes: {
-      static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-      if (value == 0) return "0";
-      int u = 0;
-      double v = value;
-      while (std::fabs(v) >= 1024 && u < 6) {
-        v /= 1024;
-        ++u;
-      }
-      return short_number(v, 3) + " " + kUnits[u];
-    }
-    case Unit::Nanos: {
-      static constexpr const char* kUnits[] = {"ns", "us", "ms", "s"};
-      if (value == 0) return "0";
-      int u = 0;
-      double v = value;
-      while (std::fabs(v) >= 1000 && u < 3) {
-        v /= 1000;
-        ++u;
-      }
-      return short_number(v, 3) + " " + kUnits[u];
-    }
-    case Unit::Count: {
-      static constexpr const char* kUnits[] = {"", "K", "M", "G", "T", "P", "E"};
-      int u = 0;
-      double v = value;
-      while (std::fabs(v) >= 1000 && u < 6) {
-        v /= 1000;
-        ++u;
-      }
-      return short_number(v, 3) + kUnits[u];
-    }
+    case Unit::Fraction: return short_number(std::round(value * 1000) / 1000, 3);
+    case Unit::Bytes: return scaled_label(value, 1024, kBytes, " ");
+    case Unit::Count: return scaled_label(value, 1000, kCounts, "");
+    case Unit::Nanos: return scaled_label(value, 1000, kTimes, " ");
   }
   return "?";
 }

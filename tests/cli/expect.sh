@@ -1,10 +1,12 @@
-# Shared by the command-line test scripts: `source` it after setting $dartlab.
-# expect NAME EXIT_CODE PATTERN -- COMMAND...: the command exits with EXIT_CODE and its
+# Shared by the command-line test scripts: `source` it. It makes $work, a scratch directory removed
+# on exit. expect NAME EXIT_CODE PATTERN -- COMMAND...: the command exits with EXIT_CODE and its
 # stdout+stderr match the extended regex PATTERN. `check NAME -- COMMAND...`: the command
 # succeeds (a plain assertion: test, cmp, grep). Both count into $passed and $failed; `finish`
 # prints the tally and returns non-zero on any failure.
 passed=0
 failed=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 expect() {
   local name=$1 code=$2 pattern=$3

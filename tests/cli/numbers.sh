@@ -6,8 +6,6 @@
 set -uo pipefail
 dartlab=$1
 src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$src/tests/cli/expect.sh"
 
 printf 'dartlab-trace v1\nmap 1 d 0x4000 4096 to_dev\nunmap 1\n' >"$work/ok.trace"

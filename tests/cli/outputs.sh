@@ -7,8 +7,6 @@
 set -uo pipefail
 dartlab=$1
 src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$src/tests/cli/expect.sh"
 cd "$work" || exit 1
 

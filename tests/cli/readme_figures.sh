@@ -13,8 +13,7 @@ expect "every figure block of the README is what dartlab prints now" 0 "" -- \
 blocks=$(grep -c '^<!-- figures:[a-z]* -->$' "$src/README.md")
 check "the README has its figure blocks ($blocks)" -- test "$blocks" -ge 6
 # A stale figure is caught: change one digit of a block and the check fails.
-stale=$(mktemp)
-trap 'rm -f "$stale"' EXIT
+stale=$work/README.md
 sed '/^<!-- figures:demo -->$/,/^<!-- \/figures:demo -->$/ s/  4176 /  4177 /' "$src/README.md" >"$stale"
 expect "the change took" 1 "" -- cmp -s "$src/README.md" "$stale"
 expect "a changed figure is caught" 1 "block 'demo' of .* is stale" -- \

@@ -4,27 +4,7 @@
 set -uo pipefail
 dartlab=$1
 src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-# expect NAME EXIT_CODE PATTERN -- COMMAND...: the command exits with EXIT_CODE and its
-# stdout+stderr match the extended regex PATTERN.
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    echo "FAIL: $name: exit $rc, expected $code"; echo "$out" | head -20; failed=$((failed + 1)); return
-  fi
-  if ! grep -Eq -- "$pattern" <<<"$out"; then
-    echo "FAIL: $name: output does not match /$pattern/"; echo "$out" | head -20; failed=$((failed + 1)); return
-  fi
-  passed=$((passed + 1))
-}
+source "$src/tests/cli/expect.sh"  # expect, $work, $passed, $failed
 
 cat >"$work/ok.trace" <<'T'
 dartlab-trace v1
