@@ -13,7 +13,7 @@ GUEST    := build/guest
 SAMPLES  := $(sort $(wildcard traces/samples/*.trace))
 FTRACES  := $(sort $(wildcard traces/samples/ftrace-*.txt))
 
-.PHONY: all deps build build-asan build-fuzz qemu guest bench-guest test test-release test-asan test-fuzz demo bench clean
+.PHONY: all deps build build-asan build-fuzz qemu guest bench-guest test test-release test-asan test-fuzz demo bench install clean
 
 all: build
 
@@ -103,6 +103,12 @@ bench: build
 # (bench/guest_io.sh: a few minutes of TCG; numbers only).
 bench-guest: qemu
 	@./bench/guest_io.sh
+
+# dartlab, a man page per subcommand and bash completion under PREFIX (default /usr/local);
+# DESTDIR=/tmp/stage stages the files there instead, as packagers do.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(RELEASE) --prefix $(PREFIX)
 
 clean:
 	rm -rf build

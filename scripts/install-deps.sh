@@ -22,6 +22,7 @@ packages=(
   gcc-12 libc6-dev kmod xz-utils libelf1 libssl3
   libtomlplusplus-dev                             # toml++ 3.3, sweep configs in TOML
   parallel                                        # GNU parallel, the sharded-sweep test
+  help2man                                        # man pages made from each subcommand's --help (make install)
 )
 
 # With arguments, those packages instead of the list (build-qemu.sh and build-guest.sh name theirs).

@@ -61,17 +61,18 @@ struct Replay::Run {
   Series series;
   bool keep_series;
 
-  // After every event: the metrics that are integrals or peaks over events.
+  // After every event: the metrics that are integrals or peaks over events. Mapped bytes are the
+  // DART's, in its own pages (the mapper's keys are 16 KiB-rounded; a 64 KiB-page DART maps more).
   void observe() {
     const mapper::MapperStats& s = mapper.stats();
-    const std::uint64_t exposure = s.mapped_bytes > s.requested_bytes ? s.mapped_bytes - s.requested_bytes : 0;
+    const dart::DartStats& d = dart.stats();
+    const std::uint64_t exposure = d.mapped_bytes > s.requested_bytes ? d.mapped_bytes - s.requested_bytes : 0;
     exposure_peak_bytes = std::max(exposure_peak_bytes, exposure);
     exposure_sum_bytes += static_cast<double>(exposure);
-    const dart::DartStats& d = dart.stats();
     frag_index = d.free_bytes == 0 ? 0.0
                                    : 1.0 - static_cast<double>(d.largest_free_bytes) / static_cast<double>(d.free_bytes);
     frag_index_peak = std::max(frag_index_peak, frag_index);
-    if (keep_series) series.add(SeriesSample{s.live_mappings, s.mapped_bytes, s.requested_bytes, frag_index});
+    if (keep_series) series.add(SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag_index});
   }
 };
 
@@ -302,6 +303,8 @@ const FirstFailure& Replay::first_failure(std::size_t r) const { return runs_[r]
 
 const dart::DartStats& Replay::dart_stats(std::size_t r) const { return runs_[r]->dart.stats(); }
 
+const mapper::MapperStats& Replay::mapper_stats(std::size_t r) const { return runs_[r]->mapper.stats(); }
+
 RunResult Replay::result(std::size_t r) const {
   const Run& run = *runs_.at(r);
   const mapper::MapperStats& s = run.mapper.stats();
@@ -310,7 +313,7 @@ RunResult Replay::result(std::size_t r) const {
   out.dart = run.dart_spec;
   out.requests = s.map_requests;
   out.peak_mappings = s.peak_mappings;
-  out.peak_mapped_bytes = s.peak_mapped_bytes;
+  out.peak_mapped_bytes = run.dart.stats().peak_mapped_bytes;
   out.peak_requested_bytes = s.peak_requested_bytes;
   out.host_map_calls = s.host_map_calls;
   out.host_unmap_calls = s.host_unmap_calls;
@@ -321,7 +324,7 @@ RunResult Replay::result(std::size_t r) const {
   out.access_checks = run.access_checks;
   out.access_faults = run.access_faults;
   out.final_live_mappings = s.live_mappings;
-  out.final_mapped_bytes = s.mapped_bytes;
+  out.final_mapped_bytes = run.dart.stats().mapped_bytes;
   out.dart_peak_tables = run.peak_tables;
   out.min_largest_free_bytes = run.min_largest_free_bytes;
   out.reuse_hits = s.reuse_hits;
@@ -333,6 +336,7 @@ RunResult Replay::result(std::size_t r) const {
   const dart::DartConfig& dc = run.dart.config();
   out.slot_limit = dc.unlimited_slots ? 0 : dc.slots;
   out.aperture_bytes = run.dart.stats().aperture_bytes;
+  out.page_bytes = dc.page_bytes;
   out.series = run.series.points();
   return out;
 }

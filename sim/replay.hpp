@@ -41,7 +41,7 @@ struct RunResult {
   std::string dart;
   std::uint64_t requests = 0;  // map requests (an sg segment counts one)
   std::uint64_t peak_mappings = 0;
-  std::uint64_t peak_mapped_bytes = 0;
+  std::uint64_t peak_mapped_bytes = 0;  // in the DART's pages, as every mapped byte count here
   std::uint64_t peak_requested_bytes = 0;
   std::uint64_t host_map_calls = 0;
   std::uint64_t host_unmap_calls = 0;
@@ -66,6 +66,7 @@ struct RunResult {
   double frag_index_final = 0;
   std::uint64_t slot_limit = 0;  // the DART's, 0 = unlimited
   std::uint64_t aperture_bytes = 0;
+  std::uint64_t page_bytes = 0;  // the DART's page, the unit of every mapped byte count
   std::vector<SeriesPoint> series;  // empty unless ReplayOptions::series_points
 };
 
@@ -113,6 +114,7 @@ class Replay {
   // far, and its DART's state now. No copies, no allocation.
   const FirstFailure& first_failure(std::size_t run) const;
   const dart::DartStats& dart_stats(std::size_t run) const;
+  const mapper::MapperStats& mapper_stats(std::size_t run) const;
 
  private:
   struct Run;

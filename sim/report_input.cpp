@@ -1,5 +1,7 @@
 #include "sim/report_input.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -47,6 +49,12 @@ const Json& need(const Json& obj, const char* key, const std::string& where) {
   const Json* v = find(obj, key);
   if (v == nullptr) throw BadField{where + "." + key, "missing"};
   return *v;
+}
+
+// v itself, when it is an object; `where` names it in the error.
+const Json& as_object(const Json& v, const std::string& where) {
+  if (!v.is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe(v))};
+  return v;
 }
 
 std::uint64_t to_u64(const Json& v, const std::string& where) {
@@ -108,7 +116,7 @@ std::vector<double> series_column(const Json& series, const char* key, const std
 }
 
 Series parse_series(const Json& v, const std::string& where) {
-  if (!v.is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe(v))};
+  as_object(v, where);
   const Json& events = need_array(v, "event", where);
   if (events.size() > kMaxSeriesPoints)
     throw BadField{where + ".event", fmt::format("{} points; at most {}", events.size(), kMaxSeriesPoints)};
@@ -131,12 +139,17 @@ Series parse_series(const Json& v, const std::string& where) {
   return s;
 }
 
+// The names every result and timed run carries: its trace, policy and DART spec.
+void read_names(const Json& v, const std::string& where, std::string& trace, std::string& policy, std::string& dart) {
+  as_object(v, where);
+  trace = to_string(need(v, "trace", where), where + ".trace");
+  policy = to_string(need(v, "policy", where), where + ".policy");
+  dart = to_string(need(v, "dart", where), where + ".dart");
+}
+
 Result parse_result(const Json& v, const std::string& where) {
-  if (!v.is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe(v))};
   Result r;
-  r.trace = to_string(need(v, "trace", where), where + ".trace");
-  r.policy = to_string(need(v, "policy", where), where + ".policy");
-  r.dart = to_string(need(v, "dart", where), where + ".dart");
+  read_names(v, where, r.trace, r.policy, r.dart);
   r.events = optional_u64(v, "events", where).value_or(0);
   r.requests = optional_u64(v, "requests", where).value_or(0);
   r.peak_mappings = to_u64(need(v, "peak_mappings", where), where + ".peak_mappings");
@@ -146,7 +159,7 @@ Result parse_result(const Json& v, const std::string& where) {
 
   const std::string reasons_at = where + ".failures_by_reason";
   const Json& reasons = need(v, "failures_by_reason", where);
-  if (!reasons.is_object()) throw BadField{reasons_at, fmt::format("expected an object, got {}", describe(reasons))};
+  as_object(reasons, reasons_at);
   if (reasons.size() > 16) throw BadField{reasons_at, fmt::format("{} reasons; at most 16", reasons.size())};
   std::uint64_t sum = 0;
   for (const auto& [name, count] : reasons.items()) {
@@ -175,9 +188,13 @@ Result parse_result(const Json& v, const std::string& where) {
   r.frag_index_final = optional_double(v, "frag_index_final", where, 0, 1);
   if (const Json* lim = find(v, "limits")) {
     const std::string at = where + ".limits";
-    if (!lim->is_object()) throw BadField{at, fmt::format("expected an object, got {}", describe(*lim))};
+    as_object(*lim, at);
     if (lim->find("slots") == lim->end()) throw BadField{at + ".slots", "missing (null means unlimited)"};
     r.limits = Limits{optional_u64(*lim, "slots", at), to_u64(need(*lim, "aperture_bytes", at), at + ".aperture_bytes")};
+    if (const std::optional<std::uint64_t> page = optional_u64(*lim, "page_bytes", at)) {
+      if (!std::has_single_bit(*page)) throw BadField{at + ".page_bytes", fmt::format("{} is not a power of two", *page)};
+      r.limits->page_bytes = *page;
+    }
   }
   if (const Json* s = find(v, "series")) r.series = parse_series(*s, where + ".series");
   r.point = optional_u64(v, "point", where);
@@ -188,8 +205,67 @@ Result parse_result(const Json& v, const std::string& where) {
   return r;
 }
 
+constexpr double kMaxNs = 1.8e19;  // below 2^64 ps / 1000: what a timed run can report
+
+double need_ns(const Json& obj, const char* key, const std::string& where) {
+  return to_double(need(obj, key, where), where + "." + key, 0, kMaxNs);
+}
+
+TimedRun parse_timed_run(const Json& v, const std::string& where) {
+  TimedRun t;
+  read_names(v, where, t.trace, t.policy, t.dart);
+  t.link = to_string(need(v, "link", where), where + ".link");
+  t.events = optional_u64(v, "events", where).value_or(0);
+  t.map_requests = optional_u64(v, "map_requests", where).value_or(0);
+  t.failed_maps = optional_u64(v, "failed_maps", where).value_or(0);
+  if (const Json* faults = find(v, "faults")) {
+    as_object(*faults, where + ".faults");
+    t.faults = optional_u64(*faults, "total", where + ".faults").value_or(0);
+  }
+  t.simulated_ns = need_ns(v, "simulated_time_ns", where);
+  t.mapping_ns = need_ns(v, "mapping_time_ns", where);
+  if (t.mapping_ns > t.simulated_ns)
+    throw BadField{where + ".mapping_time_ns", fmt::format("{} is more than simulated_time_ns {}", t.mapping_ns, t.simulated_ns)};
+  const std::string by_dir = where + ".transfer_time_ns_by_dir";
+  const Json& dirs = as_object(need(v, "transfer_time_ns_by_dir", where), by_dir);
+  t.transfer_h2d_ns = need_ns(dirs, "h2d", by_dir);
+  t.transfer_d2h_ns = need_ns(dirs, "d2h", by_dir);
+  const std::string host_at = where + ".host_time_ns";
+  const Json& host = as_object(need(v, "host_time_ns", where), host_at);
+  if (host.size() > 16) throw BadField{host_at, fmt::format("{} steps; at most 16", host.size())};
+  // The path's own order (the file's is lost to the parser's sorted objects), then any other step.
+  static constexpr const char* kSteps[] = {"doorbell", "mapper", "service", "pte", "invalidation"};
+  for (const char* step : kSteps)
+    if (const Json* value = find(host, step)) t.host_ns.emplace_back(step, to_double(*value, host_at + "." + step, 0, kMaxNs));
+  for (const auto& [step, value] : host.items())
+    if (std::find(std::begin(kSteps), std::end(kSteps), step) == std::end(kSteps))
+      t.host_ns.emplace_back(printable(step, 40), to_double(value, host_at + "." + printable(step, 40), 0, kMaxNs));
+  if (const Json* rates = find(v, "dma_gib_per_s")) {
+    as_object(*rates, where + ".dma_gib_per_s");
+    t.dma_gib_per_s_h2d = optional_double(*rates, "h2d", where + ".dma_gib_per_s", 0, 1e9).value_or(0);
+    t.dma_gib_per_s_d2h = optional_double(*rates, "d2h", where + ".dma_gib_per_s", 0, 1e9).value_or(0);
+  }
+  t.iotlb_hit_rate = optional_double(v, "iotlb_hit_rate", where, 0, 1).value_or(0);
+  const std::string lat_at = where + ".map_latency_ns";
+  const Json& lat = as_object(need(v, "map_latency_ns", where), lat_at);
+  t.map_count = optional_u64(lat, "count", lat_at).value_or(0);
+  t.map_p50_ns = need_ns(lat, "p50", lat_at);
+  t.map_p99_ns = need_ns(lat, "p99", lat_at);
+  t.map_max_ns = need_ns(lat, "max", lat_at);
+  if (!(t.map_p50_ns <= t.map_p99_ns && t.map_p99_ns <= t.map_max_ns))
+    throw BadField{lat_at, fmt::format("p50 {} <= p99 {} <= max {} does not hold", t.map_p50_ns, t.map_p99_ns, t.map_max_ns)};
+  if (const Json* calls = find(v, "host_calls")) {
+    const std::string at = where + ".host_calls";
+    as_object(*calls, at);
+    t.host_maps = optional_u64(*calls, "maps", at).value_or(0);
+    t.flushes = optional_u64(*calls, "flushes", at).value_or(0);
+    t.flush_timeouts = optional_u64(*calls, "flush_timeouts", at);
+  }
+  return t;
+}
+
 SweepInfo parse_sweep(const Json& v) {
-  if (!v.is_object()) throw BadField{"sweep", fmt::format("expected an object, got {}", describe(v))};
+  as_object(v, "sweep");
   SweepInfo s;
   if (const Json* name = find(v, "name")) s.name = to_string(*name, "sweep.name");
   if (const Json* hash = find(v, "hash")) {
@@ -233,7 +309,7 @@ void apply_pareto(const Json& v, std::vector<Result>& results) {
     if (!by_point) throw BadField{"pareto", "per-trace frontiers name sweep points, but no result has a \"point\""};
     for (std::size_t t = 0; t < list->size(); ++t) {
       const std::string where = fmt::format("pareto[{}]", t);
-      if (!(*list)[t].is_object()) throw BadField{where, fmt::format("expected an object, got {}", describe((*list)[t]))};
+      as_object((*list)[t], where);
       const Json& points = need((*list)[t], "points", where);
       if (!points.is_array()) throw BadField{where + ".points", fmt::format("expected an array, got {}", describe(points))};
       for (std::size_t i = 0; i < points.size(); ++i) on.insert(to_u64(points[i], fmt::format("{}.points[{}]", where, i)));
@@ -293,15 +369,30 @@ std::string parse_results_json(const std::string& path, std::string_view text, D
   }
 
   try {
-    if (!doc.is_object()) throw BadField{"(top level)", fmt::format("expected an object, got {}", describe(doc))};
+    as_object(doc, "(top level)");
+    if (const Json* timed = find(doc, "timed"); timed != nullptr && find(doc, "results") == nullptr) {
+      // dartlab replay --timed
+      if (!timed->is_array()) throw BadField{"timed", fmt::format("expected an array, got {}", describe(*timed))};
+      std::vector<TimedRun> runs;
+      for (std::size_t i = 0; i < timed->size(); ++i) runs.push_back(parse_timed_run((*timed)[i], fmt::format("timed[{}]", i)));
+      const std::size_t input_index = into.inputs.size();
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        runs[i].input = input_index;
+        runs[i].index = i;
+        into.timed.push_back(std::move(runs[i]));
+      }
+      into.inputs.push_back(Input{path, 0, runs.size(), std::nullopt, false});
+      return {};
+    }
     const Json* results = find(doc, "results");
-    if (results == nullptr) throw BadField{"results", "missing: not the JSON of dartlab replay or sweep"};
+    if (results == nullptr)
+      throw BadField{"results", "missing: not the JSON of dartlab replay, replay --timed or sweep"};
     if (!results->is_array()) throw BadField{"results", fmt::format("expected an array, got {}", describe(*results))};
     std::vector<Result> parsed;
     parsed.reserve(results->size());
     for (std::size_t i = 0; i < results->size(); ++i) parsed.push_back(parse_result((*results)[i], fmt::format("results[{}]", i)));
 
-    Input input{path, parsed.size(), std::nullopt, false};
+    Input input{path, parsed.size(), 0, std::nullopt, false};
     if (const Json* sweep = find(doc, "sweep")) input.sweep = parse_sweep(*sweep);
     if (const Json* pareto = find(doc, "pareto")) {
       apply_pareto(*pareto, parsed);

@@ -31,6 +31,9 @@ struct FirstFailure {
 struct Limits {
   std::optional<std::uint64_t> slots;  // empty: unlimited
   std::uint64_t aperture_bytes = 0;
+  // The DART page mapped bytes are counted in. Replays that do not say it counted 16 KiB pages
+  // whatever the DART's page.
+  std::uint64_t page_bytes = 16384;
 };
 
 // One (trace, policy, dart) result. Fields newer than the first replay JSON are optional, so an
@@ -59,6 +62,32 @@ struct Result {
   std::optional<bool> pareto;          // on the frontier, as the sweep says; empty: not said
 };
 
+// One run of `dartlab replay --timed` ({"timed": [...]}): where its simulated time went and
+// what a map cost. Fields the timed JSON has always had are required; newer ones optional.
+struct TimedRun {
+  std::size_t input = 0;
+  std::size_t index = 0;  // position in that file's "timed"
+  std::string trace, policy, dart, link;
+  std::uint64_t events = 0;
+  std::uint64_t map_requests = 0;
+  std::uint64_t failed_maps = 0;
+  std::uint64_t faults = 0;
+  double simulated_ns = 0;
+  double mapping_ns = 0;  // the device waited for the host's map and unmap work
+  double transfer_h2d_ns = 0;
+  double transfer_d2h_ns = 0;
+  // The host's time by step, in the file's order (doorbell, mapper, service, pte, invalidation).
+  std::vector<std::pair<std::string, double>> host_ns;
+  double dma_gib_per_s_h2d = 0;
+  double dma_gib_per_s_d2h = 0;
+  double iotlb_hit_rate = 0;
+  std::uint64_t map_count = 0;
+  double map_p50_ns = 0, map_p99_ns = 0, map_max_ns = 0;
+  std::uint64_t host_maps = 0;
+  std::uint64_t flushes = 0;
+  std::optional<std::uint64_t> flush_timeouts;
+};
+
 struct SweepInfo {
   std::string name;
   std::string hash;
@@ -69,6 +98,7 @@ struct SweepInfo {
 struct Input {
   std::string path;
   std::size_t results = 0;
+  std::size_t timed = 0;
   std::optional<SweepInfo> sweep;
   bool pareto_given = false;  // the file says which results are on the frontier
 };
@@ -76,6 +106,7 @@ struct Input {
 struct Data {
   std::vector<Input> inputs;
   std::vector<Result> results;
+  std::vector<TimedRun> timed;
 };
 
 // Limits on what one file may hold, against inputs built to exhaust memory.
@@ -83,8 +114,9 @@ inline constexpr std::size_t kMaxSeriesPoints = 1u << 16;  // the lead's series 
 inline constexpr std::size_t kMaxInputBytes = std::size_t{1} << 30;
 inline constexpr std::size_t kMaxStringBytes = 4096;  // trace paths and spec strings
 
-// Parses one file's text into `into` (results appended, an Input added). On error nothing is
-// added and the message names `path` and the field.
+// Parses one file's text into `into` (results or timed runs appended, an Input added): the JSON of
+// `dartlab replay`, `replay --timed` or `sweep`. On error nothing is added and the message names
+// `path` and the field.
 std::string parse_results_json(const std::string& path, std::string_view text, Data& into);
 
 // Reads and parses a file ("-": standard input).

@@ -328,32 +328,34 @@ std::string escape(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// value in the largest of `units` (each `step` times the one before) that keeps it at or above 1:
+// "1.5" + "M", "256" + " MiB", "12" + " us".
+template <std::size_t N>
+std::string scaled_label(double value, double step, const char* const (&units)[N], const char* separator) {
+  if (value == 0) return "0";
+  std::size_t u = 0;
+  double v = value;
+  while (std::fabs(v) >= step && u + 1 < N) {
+    v /= step;
+    ++u;
+  }
+  return short_number(v, 3) + separator + units[u];
+}
+
+}  // namespace
+
 std::string tick_label(double value, Unit unit) {
   if (!std::isfinite(value)) return "?";
+  static constexpr const char* kBytes[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  static constexpr const char* kCounts[] = {"", "K", "M", "G", "T", "P", "E"};
+  static constexpr const char* kTimes[] = {"ns", "us", "ms", "s"};
   switch (unit) {
-    case Unit::Fraction:
-      return short_number(std::round(value * 1000) / 1000, 3);
-    case Unit::Bytes: {
-      static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-      if (value == 0) return "0";
-      int u = 0;
-      double v = value;
-      while (std::fabs(v) >= 1024 && u < 6) {
-        v /= 1024;
-        ++u;
-      }
-      return short_number(v, 3) + " " + kUnits[u];
-    }
-    case Unit::Count: {
-      static constexpr const char* kUnits[] = {"", "K", "M", "G", "T", "P", "E"};
-      int u = 0;
-      double v = value;
-      while (std::fabs(v) >= 1000 && u < 6) {
-        v /= 1000;
-        ++u;
-      }
-      return short_number(v, 3) + kUnits[u];
-    }
+    case Unit::Fraction: return short_number(std::round(value * 1000) / 1000, 3);
+    case Unit::Bytes: return scaled_label(value, 1024, kBytes, " ");
+    case Unit::Count: return scaled_label(value, 1000, kCounts, "");
+    case Unit::Nanos: return scaled_label(value, 1000, kTimes, " ");
   }
   return "?";
 }
@@ -540,6 +542,53 @@ std::string render(const ScatterChart& chart) {
   }
   out += label_svg;
   close_svg(out, f, any_point, legend);
+  return out;
+}
+
+std::string render(const BarChart& chart) {
+  // Each row: its label, then its bar under it.
+  constexpr double kRow = 30, kBar = 13, kLabel = 11;
+  double max_total = 0;
+  for (const Bar& b : chart.bars) {
+    double total = 0;
+    for (const double v : b.values)
+      if (finite(v) && v > 0) total += v;
+    max_total = std::max(max_total, total);
+  }
+  std::vector<LegendItem> legend;
+  for (const BarSegment& s : chart.segments)
+    legend.push_back({s.name, "", fmt::format("<rect x=\"4\" y=\"-5\" width=\"18\" height=\"10\" fill=\"{}\"/>",
+                                              escape(s.style.color))});
+  const int plot_height = static_cast<int>(kRow * static_cast<double>(std::max<std::size_t>(chart.bars.size(), 1)) + 6);
+  const double height = chart_height(plot_height, legend_rows(legend, chart.width_px - kMarginLeft - kMarginRight));
+  Frame f{kMarginLeft, chart.width_px - kMarginRight, kMarginTop, kMarginTop + plot_height,
+          make_axis(Axis{chart.x.title, chart.x.unit, Scale::Linear}, max_total, max_total), AxisRange{}};
+  f.yr.ticks.clear();  // rows, not values: no y ticks
+
+  std::string out;
+  open_svg(out, "bar", chart.title, chart.width_px, height);
+  draw_axes(out, f, chart.x, Axis{});
+  bool any_bar = false;
+  for (std::size_t row = 0; row < chart.bars.size(); ++row) {
+    const Bar& b = chart.bars[row];
+    const double top = f.y0 + 6 + kRow * static_cast<double>(row);
+    out += fmt::format("<g class=\"series\"{}><text class=\"label\" x=\"{}\" y=\"{}\" font-size=\"10.5\">{}</text>",
+                       key_attr(b.key), num(f.x0 + 2), num(top + kLabel - 2), escape(b.label));
+    double at = 0;
+    for (std::size_t s = 0; s < b.values.size() && s < chart.segments.size(); ++s) {
+      const double v = b.values[s];
+      if (!finite(v) || v <= 0) continue;
+      const double x0 = f.px(at), x1 = f.px(at + v);
+      at += v;
+      any_bar = true;
+      out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {} {}</title></rect>",
+                         num(x0), num(top + kLabel + 1), num(std::max(x1 - x0, 0.5)), num(kBar),
+                         escape(chart.segments[s].style.color), escape(b.label), escape(chart.segments[s].name),
+                         escape(tick_label(v, chart.x.unit)));
+    }
+    out += "</g>\n";
+  }
+  close_svg(out, f, any_bar, legend);
   return out;
 }
 

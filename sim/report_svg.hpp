@@ -1,5 +1,6 @@
-// Small inline-SVG charts for the HTML report: line charts over events and a scatter plot, with
-// axes, ticks in human units (K/M, KiB/MiB/GiB), reference lines (the host's limits) and a legend.
+// Small inline-SVG charts for the HTML report: line charts over events, a scatter plot and stacked
+// bars, with axes, ticks in human units (K/M, KiB/MiB/GiB, ns/us/ms), reference lines (the host's
+// limits) and a legend.
 // Output is an <svg> element meant to sit inside an HTML page (no xmlns needed there); every text
 // it carries is escaped. Colours and dashes are given by the caller.
 #pragma once
@@ -14,10 +15,11 @@ namespace dartlab::sim::svg {
 // Text safe inside HTML/SVG text and quoted attributes: & < > " ' become entities.
 std::string escape(std::string_view text);
 
-enum class Unit { Count, Bytes, Fraction };
+enum class Unit { Count, Bytes, Fraction, Nanos };
 enum class Scale { Auto, Linear, Log };
 
-// A tick or axis label: counts "950", "20K", "1.5M"; bytes "0", "256 MiB", "1.5 GiB"; fractions "0.25".
+// A tick or axis label: counts "950", "20K", "1.5M"; bytes "0", "256 MiB", "1.5 GiB"; fractions "0.25";
+// times (in ns) "500 ns", "1.5 us", "12 ms".
 std::string tick_label(double value, Unit unit);
 
 struct Axis {
@@ -103,9 +105,31 @@ struct ScatterChart {
   int plot_height_px = 260;
 };
 
+// Horizontal bars, one per row, each cut into segments stacked left to right (one colour per
+// segment kind, named in the legend): where a run's time went, how a latency spreads.
+struct BarSegment {
+  std::string name;
+  Style style;
+};
+
+struct Bar {
+  std::string label;            // written above the bar
+  std::string key;              // data-k for hover highlighting; "" for none
+  std::vector<double> values;   // one per segment, >= 0
+};
+
+struct BarChart {
+  std::string title;
+  Axis x;  // linear always: stacked lengths add up
+  std::vector<BarSegment> segments;
+  std::vector<Bar> bars;
+  int width_px = 640;
+};
+
 // One <svg class="plot" ...> element each. Lines are thinned to at most a few points per pixel
 // column (keeping each column's extremes), so any number of points costs the same bytes.
 std::string render(const LineChart& chart);
 std::string render(const ScatterChart& chart);
+std::string render(const BarChart& chart);
 
 }  // namespace dartlab::sim::svg

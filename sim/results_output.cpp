@@ -57,6 +57,20 @@ std::string human_bytes(std::uint64_t bytes) {
   return fmt::format("{:.{}f} {}", v, decimals, kUnits[unit]);
 }
 
+std::string human_rate(double bytes_per_s, bool binary) {
+  static constexpr const char* kBinary[] = {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s", "PiB/s"};
+  static constexpr const char* kDecimal[] = {"B/s", "kB/s", "MB/s", "GB/s", "TB/s", "PB/s"};
+  const double step = binary ? 1024.0 : 1000.0;
+  double v = bytes_per_s;
+  int unit = 0;
+  while (v >= step && unit < 5) {
+    v /= step;
+    ++unit;
+  }
+  const int decimals = v >= 100 ? 0 : v >= 10 ? 1 : v >= 1 || v == 0 ? 2 : 3;
+  return fmt::format("{:.{}f} {}", v, decimals, binary ? kBinary[unit] : kDecimal[unit]);
+}
+
 nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (const TraceOutcome& t : outcomes) {
@@ -102,6 +116,7 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       nlohmann::ordered_json limits;
       limits["slots"] = r.slot_limit == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.slot_limit);
       limits["aperture_bytes"] = r.aperture_bytes;
+      limits["page_bytes"] = r.page_bytes;
       j["limits"] = std::move(limits);
       if (!r.series.empty()) j["series"] = series_json(r.series);
       j["warnings"] = t.warnings;
@@ -126,50 +141,114 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
   return doc;
 }
 
-std::string results_csv(std::span<const TraceOutcome> outcomes) {
-  std::string out =
-      "trace,policy,dart,events,requests,peak_mappings,peak_mapped_bytes,peak_requested_bytes,host_map_calls,"
-      "host_unmap_calls,failed_maps,failed_invalid,failed_slots,failed_aperture,failed_fragmented,"
-      "first_failure_event,first_failure_reason,access_faults,reuse_hits,alignment_violations,exposure_peak_bytes,"
-      "exposure_mean_bytes,frag_index_peak,frag_index_final\n";
-  const auto quoted = [](const std::string& s) {
+namespace {
+
+// A CSV column: a result's field, or a field of one of its objects ("failures_by_reason_slots").
+struct CsvColumn {
+  std::string_view key;
+  std::string_view sub;  // empty: the field itself
+};
+
+// Every scalar of a result as results_json writes it, in its order; series (arrays) and host
+// timing (wall_seconds) left out. A test checks no scalar field is missing.
+constexpr CsvColumn kResultCsvColumns[] = {
+    {"trace", ""}, {"policy", ""}, {"dart", ""}, {"events", ""}, {"requests", ""}, {"peak_mappings", ""},
+    {"peak_mapped_bytes", ""}, {"peak_requested_bytes", ""}, {"host_map_calls", ""}, {"host_unmap_calls", ""},
+    {"failed_maps", ""}, {"failures_by_reason", "invalid"}, {"failures_by_reason", "slots"},
+    {"failures_by_reason", "aperture"}, {"failures_by_reason", "fragmented"}, {"first_failure", "event"},
+    {"first_failure", "reason"}, {"first_failure", "line"}, {"dropped_unmaps", ""}, {"access_checks", ""},
+    {"access_faults", ""}, {"final_live_mappings", ""}, {"final_mapped_bytes", ""}, {"peak_page_tables", ""},
+    {"min_largest_free_bytes", ""}, {"reuse_hits", ""}, {"alignment_violations", ""}, {"exposure_peak_bytes", ""},
+    {"exposure_mean_bytes", ""}, {"frag_index_peak", ""}, {"frag_index_final", ""}, {"limits", "slots"},
+    {"limits", "aperture_bytes"}, {"limits", "page_bytes"}, {"warnings", ""},
+};
+
+std::string column_name(const CsvColumn& c) {
+  return c.sub.empty() ? std::string(c.key) : std::string(c.key) + "_" + std::string(c.sub);
+}
+
+// Strings quoted (quotes doubled), numbers and booleans as JSON writes them, null or absent empty.
+std::string csv_cell(const nlohmann::ordered_json& result, const CsvColumn& c) {
+  const auto it = result.find(c.key);
+  if (it == result.end()) return {};
+  const nlohmann::ordered_json* v = &*it;
+  if (!c.sub.empty()) {
+    if (!v->is_object()) return {};
+    const auto sub = v->find(c.sub);
+    if (sub == v->end()) return {};
+    v = &*sub;
+  }
+  if (v->is_null() || v->is_structured()) return {};
+  if (v->is_string()) {
     std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (const char ch : v->get_ref<const std::string&>()) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
     return q + "\"";
-  };
-  for (const TraceOutcome& t : outcomes) {
-    for (const RunResult& r : t.results) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.4f},{:.4f}\n", quoted(t.trace), quoted(r.policy),
-                         quoted(r.dart), t.events, r.requests, r.peak_mappings, r.peak_mapped_bytes,
-                         r.peak_requested_bytes, r.host_map_calls, r.host_unmap_calls, r.failed_maps,
-                         r.failures_by_reason[0], r.failures_by_reason[1], r.failures_by_reason[2],
-                         r.failures_by_reason[3],
-                         r.first_failure.happened ? std::to_string(r.first_failure.event) : std::string(),
-                         r.first_failure.happened ? reason_name(r.first_failure.reason) : std::string(),
-                         r.access_faults, r.reuse_hits, r.alignment_violations, r.exposure_peak_bytes,
-                         r.exposure_mean_bytes, r.frag_index_peak, r.frag_index_final);
-    }
+  }
+  return v->dump();  // numbers (doubles in their shortest exact form) and booleans
+}
+
+}  // namespace
+
+std::vector<std::string> result_csv_columns() {
+  std::vector<std::string> out;
+  for (const CsvColumn& c : kResultCsvColumns) out.push_back(column_name(c));
+  return out;
+}
+
+std::string results_csv(const nlohmann::ordered_json& results, std::span<const std::string> lead,
+                        std::span<const std::string> params) {
+  std::vector<CsvColumn> columns;
+  for (const std::string& k : lead) columns.push_back({k, ""});
+  for (const CsvColumn& c : kResultCsvColumns) {
+    columns.push_back(c);
+    if (c.key == "dart")
+      for (const std::string& p : params) columns.push_back({"params", p});
+  }
+  std::string out;
+  for (const CsvColumn& c : columns) out += (out.empty() ? "" : ",") + column_name(c);
+  out += "\n";
+  for (const nlohmann::ordered_json& r : results) {
+    for (std::size_t i = 0; i < columns.size(); ++i) out += (i == 0 ? "" : ",") + csv_cell(r, columns[i]);
+    out += "\n";
   }
   return out;
+}
+
+std::string results_csv(std::span<const TraceOutcome> outcomes) {
+  return results_csv(results_json(outcomes).at("results"), {}, {});
 }
 
 void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes) {
   for (const TraceOutcome& t : outcomes) {
     fmt::print(out, "\n{}: {} events in {:.2f} s ({:.2f} M events/s)\n", t.trace, t.events, t.wall_seconds,
                t.wall_seconds > 0 ? static_cast<double>(t.events) / t.wall_seconds / 1e6 : 0.0);
+    // Several DART configurations: each row names its own by a letter, spelled out below.
+    std::vector<std::string> darts;
+    for (const RunResult& r : t.results)
+      if (std::find(darts.begin(), darts.end(), r.dart) == darts.end()) darts.push_back(r.dart);
+    const bool lettered = darts.size() > 1;
+    const auto letter = [&](const std::string& dart) {
+      const auto i = static_cast<std::size_t>(std::find(darts.begin(), darts.end(), dart) - darts.begin());
+      return i < 26 ? std::string(1, static_cast<char>('A' + i)) : fmt::format("{}", i + 1);
+    };
     std::size_t width = 14;
     for (const RunResult& r : t.results) width = std::max(width, r.policy.size());
-    fmt::print(out, "  {:<{}} {:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", "policy", width, "peak maps",
-               "peak mapped", "peak asked", "host maps", "exposure pk", "reuses", "failed", "first failure");
+    fmt::print(out, "  {:<{}} {}{:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", "policy", width,
+               lettered ? "dart " : "", "peak maps", "peak mapped", "peak asked", "host maps", "exposure pk", "reuses",
+               "failed", "first failure");
     for (const RunResult& r : t.results) {
       std::string first = "-";
       if (r.first_failure.happened)
         first = fmt::format("{} at event {}", reason_name(r.first_failure.reason), r.first_failure.event);
-      fmt::print(out, "  {:<{}} {:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", r.policy, width,
-                 r.peak_mappings, human_bytes(r.peak_mapped_bytes), human_bytes(r.peak_requested_bytes),
-                 r.host_map_calls, human_bytes(r.exposure_peak_bytes), r.reuse_hits, r.failed_maps, first);
+      fmt::print(out, "  {:<{}} {}{:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", r.policy, width,
+                 lettered ? fmt::format("{:<4} ", letter(r.dart)) : "", r.peak_mappings, human_bytes(r.peak_mapped_bytes),
+                 human_bytes(r.peak_requested_bytes), r.host_map_calls, human_bytes(r.exposure_peak_bytes), r.reuse_hits,
+                 r.failed_maps, first);
     }
-    if (!t.results.empty()) fmt::print(out, "  dart: {}\n", t.results.front().dart);
+    if (lettered)
+      for (const std::string& d : darts) fmt::print(out, "  dart {}: {}\n", letter(d), d);
+    else if (!darts.empty())
+      fmt::print(out, "  dart: {}\n", darts.front());
     if (t.warnings != 0) {
       fmt::print(out, "  {} warnings (lenient), first ones:\n", t.warnings);
       for (const auto& w : t.warning_samples) fmt::print(out, "    {}\n", w);

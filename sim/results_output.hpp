@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,8 +20,17 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes);
 // "requested_bytes":[..],"frag_index":[..]}.
 nlohmann::ordered_json series_json(std::span<const SeriesPoint> points);
 
-// One header line and a row per (trace, configuration).
+// Results as CSV, one schema for `replay --csv`, `sweep --csv` and `merge --csv`: a header, then
+// a row per result of results_json's form. Columns: `lead` (the sweep's "point", "pareto"), then
+// every scalar field of a result in results_json's order, objects flattened to NAME_KEY
+// (failures_by_reason_slots, first_failure_event, limits_slots), with a params_NAME column per
+// name in `params` after "dart"; series and wall_seconds left out. Absent or null cells are empty.
+std::string results_csv(const nlohmann::ordered_json& results, std::span<const std::string> lead,
+                        std::span<const std::string> params);
+// What replay writes: results_csv of results_json(outcomes), no lead, no params.
 std::string results_csv(std::span<const TraceOutcome> outcomes);
+// The result columns of that schema, in order (lead and params aside).
+std::vector<std::string> result_csv_columns();
 
 // An aligned table with sizes in human units, limits marked.
 void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes);
@@ -35,6 +45,9 @@ std::uint64_t peak_rss_bytes();
 
 // "1.50 GiB", "256.0 KiB", "812 B".
 std::string human_bytes(std::uint64_t bytes);
+// A rate in the unit that fits it, three significant digits: "2.84 GiB/s", "95.3 KiB/s",
+// "0.431 B/s"; decimal units ("3.05 GB/s", "97.6 kB/s") when `binary` is false.
+std::string human_rate(double bytes_per_s, bool binary = true);
 
 // Writes text to path ("-" = stdout) and checks every byte reached the file. Returns an error
 // message, or empty on success.

@@ -47,19 +47,34 @@ struct Document {
   }
 };
 
-Json toml_to_json(const toml::node& node, const std::string& key, Document& doc) {
+[[noreturn]] void too_deep(const std::string& where) {
+  throw ConfigError{fmt::format("{}: nested more than {} levels deep (a sweep config needs 3: params.NAME.from)", where,
+                                kMaxConfigDepth)};
+}
+
+[[noreturn]] void too_long(const std::string& where, std::size_t items) {
+  throw ConfigError{fmt::format("{}: a list of {} items; at most {}", where, items, kMaxListItems)};
+}
+
+// Depth and list length are checked before a level is converted: a hostile file is refused
+// having cost no more than its parse.
+Json toml_to_json(const toml::node& node, const std::string& key, Document& doc, std::size_t depth = 0) {
   doc.lines.emplace(key, node.source().begin.line);
+  const auto where = [&] { return fmt::format("{}:{}: {}", doc.source, node.source().begin.line, key); };
+  if ((node.is_table() || node.is_array()) && depth > kMaxConfigDepth) too_deep(where());
   if (const auto* t = node.as_table()) {
     Json out = Json::object();
     for (auto&& [k, v] : *t) {
       const std::string name(k.str());
-      out[name] = toml_to_json(v, key.empty() ? name : key + "." + name, doc);
+      out[name] = toml_to_json(v, key.empty() ? name : key + "." + name, doc, depth + 1);
     }
     return out;
   }
   if (const auto* a = node.as_array()) {
+    if (a->size() > kMaxListItems) too_long(where(), a->size());
     Json out = Json::array();
-    for (std::size_t i = 0; i < a->size(); ++i) out.push_back(toml_to_json(*a->get(i), fmt::format("{}[{}]", key, i), doc));
+    for (std::size_t i = 0; i < a->size(); ++i)
+      out.push_back(toml_to_json(*a->get(i), fmt::format("{}[{}]", key, i), doc, depth + 1));
     return out;
   }
   if (const auto* s = node.as_string()) return s->get();
@@ -81,8 +96,35 @@ Document parse_document(std::string_view text, SweepFormat format, const std::st
                                     e.description())};
     }
   } else {
+    // Depth and list lengths are checked as the parser goes, so a hostile file stops early.
+    struct Level {
+      bool array;
+      std::size_t items;
+    };
+    std::vector<Level> levels;
+    const auto one_more_item = [&] {
+      if (!levels.empty() && levels.back().array && ++levels.back().items > kMaxListItems)
+        too_long(source, levels.back().items);
+    };
+    const Json::parser_callback_t bound = [&](int, Json::parse_event_t event, Json&) {
+      switch (event) {
+        case Json::parse_event_t::object_start:
+        case Json::parse_event_t::array_start:
+          if (levels.size() > kMaxConfigDepth) too_deep(source);
+          levels.push_back({event == Json::parse_event_t::array_start, 0});
+          break;
+        case Json::parse_event_t::object_end:
+        case Json::parse_event_t::array_end:
+          levels.pop_back();
+          one_more_item();
+          break;
+        case Json::parse_event_t::value: one_more_item(); break;
+        case Json::parse_event_t::key: break;
+      }
+      return true;
+    };
     try {
-      doc.root = Json::parse(text);
+      doc.root = Json::parse(text, bound);
     } catch (const Json::exception& e) {
       throw ConfigError{fmt::format("{}: error: not JSON: {}", source, e.what())};
     }
@@ -159,10 +201,10 @@ std::map<std::string, std::vector<std::string>> parse_params(const Document& doc
     std::vector<std::string> values;
     if (v.is_array()) {
       if (v.empty()) doc.fail(key, "an empty list: a parameter needs at least one value");
+      std::set<std::string> seen;
       for (std::size_t i = 0; i < v.size(); ++i) {
         std::string text = value_text(v[i], doc, fmt::format("{}[{}]", key, i));
-        if (std::find(values.begin(), values.end(), text) != values.end())
-          doc.fail(fmt::format("{}[{}]", key, i), fmt::format("'{}' is listed twice", text));
+        if (!seen.insert(text).second) doc.fail(fmt::format("{}[{}]", key, i), fmt::format("'{}' is listed twice", text));
         values.push_back(std::move(text));
       }
     } else if (v.is_object()) {

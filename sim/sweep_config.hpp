@@ -52,8 +52,13 @@ enum class SweepFormat { Toml, Json };
 
 // At most this many points: a guard against a range or a product that explodes.
 inline constexpr std::size_t kMaxSweepPoints = 100000;
-// At most this many values in one range.
+// At most this many values in one range, and items in any list of the config (traces, policies,
+// a parameter's values): checked before anything is expanded (a guess, far past any real sweep).
 inline constexpr std::size_t kMaxRangeValues = 4096;
+inline constexpr std::size_t kMaxListItems = kMaxRangeValues;
+// Tables and lists nest at most this deep below the top (params.NAME.from needs 3): deeper
+// input is refused while it is read, before it costs memory or time.
+inline constexpr std::size_t kMaxConfigDepth = 4;
 
 // Parses and expands a config. `source` names it in messages; relative trace names are joined
 // to base_dir. Touches no file. Errors read "SOURCE[:LINE]: KEY: what is wrong".

@@ -40,17 +40,6 @@ std::uint64_t field_u64(const Json& result, const char* key) {
   return it->is_number_unsigned() || it->get<std::int64_t>() >= 0 ? it->get<std::uint64_t>() : 0;
 }
 
-// Strings quoted (quotes doubled), numbers and booleans as JSON writes them, null empty.
-std::string csv_cell(const Json& v) {
-  if (v.is_null()) return {};
-  if (v.is_string()) {
-    std::string q = "\"";
-    for (char c : v.get_ref<const std::string&>()) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  }
-  return v.dump();  // numbers (doubles in their shortest exact form) and booleans
-}
-
 }  // namespace
 
 SweepIdentity identity_of(const SweepConfig& config, Shard shard) {
@@ -173,62 +162,17 @@ Json sweep_document(SweepParts parts) {
 }
 
 std::string sweep_csv(const Json& document) {
-  // Columns in the order results first show them; an object's keys become NAME_KEY columns.
-  struct Group {
-    std::string key;
-    bool object = false;
-    std::vector<std::string> subkeys;
-  };
-  std::vector<Group> groups;
-  const Json& results = document.at("results");
-  for (const Json& r : results) {
-    for (const auto& [k, v] : r.items()) {
-      if (v.is_array()) continue;
-      auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.key == k; });
-      if (g == groups.end()) g = groups.insert(groups.end(), Group{k, false, {}});
-      if (!v.is_object()) continue;
-      g->object = true;
-      for (const auto& [sk, sv] : v.items())
-        if (!sv.is_structured() && std::find(g->subkeys.begin(), g->subkeys.end(), sk) == g->subkeys.end())
-          g->subkeys.push_back(sk);
-    }
+  // Replay's schema, led by "point" and "pareto", a params_NAME column per parameter (in the
+  // order results first name them) after "dart".
+  std::vector<std::string> params;
+  for (const Json& r : document.at("results")) {
+    const auto it = r.find("params");
+    if (it == r.end() || !it->is_object()) continue;
+    for (const auto& [k, v] : it->items())
+      if (std::find(params.begin(), params.end(), k) == params.end()) params.push_back(k);
   }
-  // "point" and "pareto" lead.
-  for (const char* lead : {"pareto", "point"}) {
-    auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.key == lead; });
-    if (g != groups.end()) std::rotate(groups.begin(), g, g + 1);
-  }
-  std::string out;
-  for (const Group& g : groups) {
-    if (!g.object) {
-      out += (out.empty() ? "" : ",") + g.key;
-    } else {
-      for (const std::string& sk : g.subkeys) out += (out.empty() ? "" : ",") + g.key + "_" + sk;
-    }
-  }
-  out += "\n";
-  for (const Json& r : results) {
-    std::string row;
-    bool first = true;
-    const auto cell = [&](const std::string& text) {
-      if (!first) row += ",";
-      row += text;
-      first = false;
-    };
-    for (const Group& g : groups) {
-      const auto it = r.find(g.key);
-      if (!g.object) {
-        cell(it == r.end() || it->is_structured() ? std::string() : csv_cell(*it));
-        continue;
-      }
-      for (const std::string& sk : g.subkeys) {
-        const bool has = it != r.end() && it->is_object() && it->contains(sk);
-        cell(has ? csv_cell((*it)[sk]) : std::string());
-      }
-    }
-    out += row + "\n";
-  }
-  return out;
+  const std::string lead[] = {"point", "pareto"};
+  return results_csv(document.at("results"), lead, params);
 }
 
 void print_sweep_table(std::FILE* out, const Json& document) {

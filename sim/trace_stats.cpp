@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "passthrough/mapper/size_text.hpp"
+#include "passthrough/mapper/types.hpp"
 #include "sim/results_output.hpp"
 
 namespace dartlab::sim {
@@ -25,8 +26,9 @@ int size_class_of(std::uint64_t len_bytes) {
   return c;
 }
 
-TraceStatsBuilder::TraceStatsBuilder() {
+TraceStatsBuilder::TraceStatsBuilder(std::uint64_t page_bytes) {
   for (std::size_t w = 0; w < kStatsWindowBytes.size(); ++w) stats_.windows[w].window_bytes = kStatsWindowBytes[w];
+  stats_.page_bytes = page_bytes;
 }
 
 TraceStatsBuilder::Live* TraceStatsBuilder::find(std::uint64_t id) {
@@ -62,6 +64,13 @@ void refcount(Map& map, const Key& key, bool add) {
 
 }  // namespace
 
+std::uint64_t TraceStatsBuilder::dart_bytes(std::uint64_t base, std::uint64_t bytes) const {
+  const std::uint64_t page = stats_.page_bytes;
+  const std::uint64_t first = base / page;
+  const std::uint64_t last = (base + (bytes - 1)) / page;
+  return (last - first + 1) * page;
+}
+
 void TraceStatsBuilder::touch_windows(std::uint64_t gpa, std::uint64_t len_bytes, bool add) {
   if (len_bytes == 0) return;
   const std::uint64_t last = gpa + (len_bytes - 1);  // a range may end exactly at 2^64
@@ -71,20 +80,24 @@ void TraceStatsBuilder::touch_windows(std::uint64_t gpa, std::uint64_t len_bytes
     WindowState& st = window_state_[w];
     if (len_bytes <= window && gpa / window == last / window) {
       refcount(st.live, gpa / window + 1, add);  // the tables keep 0 for empty slots
+
       if (add && st.used.insert(gpa / window + 1, true).second) ++ws.distinct_windows;
     } else {
-      // 16 KiB: the DART's page (BACKGROUND.md); the range rounded out to whole pages.
-      constexpr std::uint64_t kPage = 16384;
-      const DirectKey key{gpa / kPage * kPage, (last / kPage - gpa / kPage + 1) * kPage};
+      // The key: the range rounded out to 16 KiB, the guest module's rule (policy.hpp's direct_key).
+      constexpr std::uint64_t kKeyPage = mapper::kHostPageBytes;
+      const DirectKey key{gpa / kKeyPage * kKeyPage, (last / kKeyPage - gpa / kKeyPage + 1) * kKeyPage};
       const std::size_t before = st.direct.size();
       refcount(st.direct, key, add);
-      if (st.direct.size() > before) st.direct_bytes += key.bytes;
-      if (st.direct.size() < before) st.direct_bytes -= key.bytes;
+      const std::uint64_t mapped = dart_bytes(key.base, key.bytes);
+      if (st.direct.size() > before) st.direct_bytes += mapped;
+      if (st.direct.size() < before) st.direct_bytes -= mapped;
     }
     if (add) {
       ws.peak_live_windows = std::max<std::uint64_t>(ws.peak_live_windows, st.live.size());
       ws.peak_live_mappings = std::max<std::uint64_t>(ws.peak_live_mappings, st.live.size() + st.direct.size());
-      ws.peak_mapped_bytes = std::max<std::uint64_t>(ws.peak_mapped_bytes, st.live.size() * window + st.direct_bytes);
+      // A window is S-aligned: whole pages when S >= the page, else inside one page.
+      ws.peak_mapped_bytes = std::max<std::uint64_t>(ws.peak_mapped_bytes,
+                                                     st.live.size() * std::max(window, stats_.page_bytes) + st.direct_bytes);
     }
   }
 }
@@ -220,6 +233,7 @@ nlohmann::ordered_json stats_json(const TraceStats& s) {
                        {"peak_mapped_bytes", w.peak_mapped_bytes},
                        {"mapping_cut", ratio(s.peak_live_ranges, w.peak_live_mappings)}});
   }
+  j["clustering_page_bytes"] = s.page_bytes;
   j["clustering"] = windows;
   j["unknown_releases"] = s.unknown_releases;
   j["reused_ids"] = s.reused_ids;
@@ -274,7 +288,8 @@ std::string stats_text(const TraceStats& s) {
          b == 63 ? std::string("16E") : format_size(std::uint64_t{1} << (b + 1)), n, std::string(std::max<std::size_t>(bar, 1), '#'));
   }
 
-  out += "\nclustering potential: window:S with no limits (peak live ranges: " + std::to_string(s.peak_live_ranges) + ")\n";
+  out += fmt::format("\nclustering potential: window:S with no limits, bytes in {} DART pages (peak live ranges: {})\n",
+                     format_size(s.page_bytes), s.peak_live_ranges);
   line("  {:>8} {:>10} {:>12} {:>14} {:>12} {:>6}", "window", "windows", "peak windows", "peak mappings", "peak bytes",
        "cut");
   for (const WindowStats& w : s.windows)

@@ -31,7 +31,8 @@ inline constexpr std::array<std::uint64_t, 3> kStatsWindowBytes = {64u << 10, 25
 
 // What `window:S` would make of the trace with no limits (DESIGN.md's semantics): a range that
 // fits in one S-aligned window shares that window; any other range is a direct mapping of its
-// 16 KiB pages.
+// 16 KiB pages. Mapped bytes are counted as a DART of the given page size maps each of those:
+// rounded out to its own pages.
 struct WindowStats {
   std::uint64_t window_bytes = 0;
   std::uint64_t distinct_windows = 0;     // windows ever used by a range that fits in one
@@ -61,6 +62,7 @@ struct TraceStats {
   std::uint64_t peak_live_bytes_event = 0;
 
   std::array<WindowStats, kStatsWindowBytes.size()> windows{};
+  std::uint64_t page_bytes = 0;  // the DART page the windows' mapped bytes are counted in
 
   // Events that do not fit the trace so far; stats counts them and goes on (replay stops).
   std::uint64_t unknown_releases = 0;  // unmap/free/access of an id not live
@@ -75,7 +77,9 @@ struct TraceStats {
 // Feeds events one at a time; memory follows the live requests and the windows they touch.
 class TraceStatsBuilder {
  public:
-  TraceStatsBuilder();
+  // page_bytes: the DART's page (a power of two); mapped bytes are counted in it.
+  explicit TraceStatsBuilder(std::uint64_t page_bytes = kDefaultPageBytes);
+  static constexpr std::uint64_t kDefaultPageBytes = 16384;  // spec: every Apple Silicon DART (dart_config.hpp)
   void add(const trace::Event& ev);
   const TraceStats& stats() const { return stats_; }
 
@@ -94,6 +98,8 @@ class TraceStatsBuilder {
   void erase(std::uint64_t id);
   void add_range(std::uint64_t gpa, std::uint64_t len_bytes, trace::EventKind kind);
   void touch_windows(std::uint64_t gpa, std::uint64_t len_bytes, bool add);
+  // Bytes the DART maps for [base, base + bytes): rounded out to its pages.
+  std::uint64_t dart_bytes(std::uint64_t base, std::uint64_t bytes) const;
   void release(std::uint64_t id, const Live& live);
 
   TraceStats stats_;

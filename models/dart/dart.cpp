@@ -1,5 +1,6 @@
 #include "models/dart/dart.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "models/dart/pte.hpp"
@@ -70,6 +71,7 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
   const std::uint64_t bus_addr = *first_page * config_.page_bytes;
   tables_.map_range(bus_addr, pa, pages, perms);
   stats_.mapped_bytes += len_bytes;
+  stats_.peak_mapped_bytes = std::max(stats_.peak_mapped_bytes, stats_.mapped_bytes);
   refresh_space_stats();
   return DartMapResult{DartMapping{*handle, bus_addr}, MapFailure::Invalid, true};
 }

@@ -40,7 +40,8 @@ struct DartMapResult {
 
 struct DartStats {
   std::uint64_t live_mappings = 0;
-  std::uint64_t mapped_bytes = 0;
+  std::uint64_t mapped_bytes = 0;       // in whole DART pages
+  std::uint64_t peak_mapped_bytes = 0;  // the most mapped_bytes has been
   std::uint64_t free_bytes = 0;
   std::uint64_t largest_free_bytes = 0;
   std::uint64_t aperture_bytes = 0;

@@ -19,26 +19,21 @@ struct BandwidthArgs {
   sim::timed::TimedFlags timed;
   std::string dart;
   std::string dir = "h2d";
-  std::string size = "32M";
+  std::uint64_t size_bytes = sim::timed::BandwidthRequest{}.size_bytes;
   std::uint32_t iterations = 10;
   std::string json_path;
   bool quiet = false;
 };
 
 int run_bandwidth(const BandwidthArgs& args) {
-  std::uint64_t bytes = 0;
-  if (!dartlab::parse_size(args.size, bytes) || bytes == 0) {
-    fmt::print(stderr, "dartlab bandwidth: --size '{}': not a size of at least one byte (decimal or 0x hex, "
-               "optional suffix K, M, G or T)\n", args.size);
-    return kExitUsage;
-  }
+  if (const int rc = check_outputs("dartlab bandwidth", {{"--json", args.json_path}}); rc != kExitOk) return rc;
   auto config = args.timed.config(mapper::Policy{}, args.dart);  // one buffer, mapped directly: no policy
   if (const auto* e = std::get_if<std::string>(&config)) {
     fmt::print(stderr, "dartlab bandwidth: {}\n", *e);
     return kExitUsage;
   }
   const sim::timed::BandwidthRequest request{
-      args.dir == "d2h" ? dart::DmaDir::DeviceToHost : dart::DmaDir::HostToDevice, bytes, args.iterations};
+      args.dir == "d2h" ? dart::DmaDir::DeviceToHost : dart::DmaDir::HostToDevice, args.size_bytes, args.iterations};
   auto result = sim::timed::run_bandwidth(std::get<sim::timed::TimedConfig>(config), request);
   if (const auto* e = std::get_if<std::string>(&result)) {
     fmt::print(stderr, "dartlab bandwidth: {}\n", *e);
@@ -67,11 +62,8 @@ Command add_bandwidth_command(CLI::App& app) {
   cmd->add_option("--dir", args->dir, "h2d: the GPU reads host memory (cudaMemcpy host to device); d2h: it writes it")
       ->check(CLI::IsMember({"h2d", "d2h"}))
       ->default_val("h2d");
-  cmd->add_option("--size", args->size, "bytes per copy, with optional suffix K, M, G (bandwidthTest's default 32M)")
-      ->default_val("32M");
-  cmd->add_option("--iterations", args->iterations, "copies, one after another")
-      ->check(CLI::Range(1u, 1'000'000u))
-      ->default_val(10);
+  add_size_option(*cmd, "--size", args->size_bytes, "bytes per copy (bandwidthTest's default 32M)", 1);
+  add_count_option(*cmd, "--iterations", args->iterations, "copies, one after another", 1, 1'000'000);
   cmd->add_option("-d,--dart", args->dart,
                   "DART variant and keys: t8020 or t8110 (default), the DART spec keys (aperture=...) and the timed "
                   "ones below");

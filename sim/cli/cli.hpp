@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -45,14 +46,34 @@ Command add_merge_command(CLI::App& app);
 // `params`; sizes take K/M/G/T suffixes. For gen and stress.
 void add_gen_knobs(CLI::App& app, trace::gen::GenParams& params);
 
-// --FLAG SIZE bound to `target`: decimal or 0x-hex with an optional K/M/G/T suffix.
-CLI::Option* add_size_option(CLI::App& app, const std::string& flag, std::uint64_t& target, const std::string& help);
+// Numeric flags, checked (sim/flag_numbers.hpp): a sign, a fraction, or a value past the range (or
+// past what `target` holds) is a usage error naming the flag and the value. `names` as CLI11
+// takes them ("-n,--events").
+// SIZE: decimal or 0x-hex with an optional K/M/G/T suffix.
+CLI::Option* add_size_option(CLI::App& app, const std::string& names, std::uint64_t& target, const std::string& help,
+                             std::uint64_t min = 0);
+// N: decimal or 0x-hex; T is std::uint64_t or std::uint32_t.
+template <class T>
+CLI::Option* add_count_option(CLI::App& app, const std::string& names, T& target, const std::string& help,
+                              std::uint64_t min = 0, std::uint64_t max = ~std::uint64_t{0});
+// X: a finite decimal >= 0, for durations in seconds and fractions.
+CLI::Option* add_decimal_option(CLI::App& app, const std::string& names, double& target, const std::string& help);
 
 // A sweep's document as sweep and merge write it: a table on stdout unless quiet or an output
 // goes there, --json and --csv files written atomically. Returns the exit code, having printed
 // any error as "PREFIX: --json: MESSAGE".
 int write_sweep_outputs(const nlohmann::ordered_json& doc, const std::string& json_path, const std::string& csv_path,
                         bool quiet, const std::string& prefix);
+
+// A command's output files, checked before it starts any work (a long replay, sweep or soak must
+// not end in "cannot open"): each path writable, no two naming the same file, at most one on
+// standard output. Empty paths (not asked for) are skipped. Returns kExitOk, or kExitUsage
+// having printed "PREFIX: --json: cannot write ..." or "PREFIX: --json and --csv both ...".
+struct OutputPath {
+  std::string flag;  // "--json"
+  std::string path;
+};
+int check_outputs(const std::string& prefix, std::initializer_list<OutputPath> outputs);
 
 // --format and --device, for every command that reads traces.
 struct InputFlags {

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,33 +12,72 @@
 
 #include "passthrough/mapper/size_text.hpp"
 #include "sim/atomic_file.hpp"
+#include "sim/flag_numbers.hpp"
 #include "sim/cli/cli.hpp"
 
 namespace dartlab::cli {
 
 namespace {
 
+// The flag's long name for messages: "-n,--events" -> "--events".
+std::string flag_name(const std::string& names) {
+  const std::size_t comma = names.rfind(',');
+  return comma == std::string::npos ? names : names.substr(comma + 1);
+}
+
 template <class T>
-CLI::Option* add_size(CLI::App& app, const std::string& flag, T& target, const std::string& help) {
+CLI::Option* add_number(CLI::App& app, const std::string& names, T& target, const std::string& help, sim::FlagNumber kind,
+                        std::uint64_t min, std::uint64_t max) {
+  static_assert(std::is_unsigned_v<T>);
+  max = std::min<std::uint64_t>(max, std::numeric_limits<T>::max());
+  const std::string flag = flag_name(names);
   return app
       .add_option(
-          flag,
-          [&target, flag](const CLI::results_t& r) {
-            std::uint64_t bytes = 0;
-            if (!parse_size(r.front(), bytes) || bytes > std::numeric_limits<T>::max())
-              throw CLI::ValidationError(flag, "'" + r.front() + "' is not a size (e.g. 4096, 64K, 2M, 1G)");
-            target = static_cast<T>(bytes);
+          names,
+          [&target, flag, kind, min, max](const CLI::results_t& r) {
+            std::uint64_t v = 0;
+            const std::string err = sim::parse_flag_number(flag, r.front(), kind, min, max, v);
+            if (!err.empty()) throw CLI::ValidationError(err);
+            target = static_cast<T>(v);
             return true;
           },
           help)
-      ->default_str(format_size(target))
-      ->type_name("SIZE");
+      ->default_str(kind == sim::FlagNumber::Size ? format_size(target) : std::to_string(target))
+      ->type_name(kind == sim::FlagNumber::Size ? "SIZE" : "N");
 }
 
 }  // namespace
 
-CLI::Option* add_size_option(CLI::App& app, const std::string& flag, std::uint64_t& target, const std::string& help) {
-  return add_size(app, flag, target, help);
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, std::uint64_t& target, const std::string& help,
+                             std::uint64_t min) {
+  return add_number(app, flag, target, help, sim::FlagNumber::Size, min, std::numeric_limits<std::uint64_t>::max());
+}
+
+template <class T>
+CLI::Option* add_count_option(CLI::App& app, const std::string& names, T& target, const std::string& help,
+                              std::uint64_t min, std::uint64_t max) {
+  return add_number(app, names, target, help, sim::FlagNumber::Count, min, max);
+}
+template CLI::Option* add_count_option(CLI::App&, const std::string&, std::uint64_t&, const std::string&, std::uint64_t,
+                                       std::uint64_t);
+template CLI::Option* add_count_option(CLI::App&, const std::string&, std::uint32_t&, const std::string&, std::uint64_t,
+                                       std::uint64_t);
+
+CLI::Option* add_decimal_option(CLI::App& app, const std::string& names, double& target, const std::string& help) {
+  const std::string flag = flag_name(names);
+  return app
+      .add_option(
+          names,
+          [&target, flag](const CLI::results_t& r) {
+            double v = 0;
+            const std::string err = sim::parse_flag_decimal(flag, r.front(), v);
+            if (!err.empty()) throw CLI::ValidationError(err);
+            target = v;
+            return true;
+          },
+          help)
+      ->default_str(fmt::format("{}", target))
+      ->type_name("X");
 }
 
 void add_gen_knobs(CLI::App& cmd, trace::gen::GenParams& params) {
@@ -50,15 +90,33 @@ void add_gen_knobs(CLI::App& cmd, trace::gen::GenParams& params) {
           if constexpr (std::is_same_v<T, bool>) {
             cmd.add_flag(flag, *target, help);
           } else if constexpr (std::is_same_v<T, double>) {
-            cmd.add_option(flag, *target, help)->default_val(*target);
-          } else if (knob.is_size) {
-            add_size(cmd, flag, *target, help);
+            add_decimal_option(cmd, flag, *target, help);
           } else {
-            cmd.add_option(flag, *target, help)->default_val(*target);
+            add_number(cmd, flag, *target, help, knob.is_size ? sim::FlagNumber::Size : sim::FlagNumber::Count, 0,
+                       std::numeric_limits<T>::max());
           }
         },
         knob.target);
   }
+}
+
+int check_outputs(const std::string& prefix, std::initializer_list<OutputPath> outputs) {
+  for (auto a = outputs.begin(); a != outputs.end(); ++a) {
+    if (a->path.empty()) continue;
+    if (const std::string err = sim::check_output_path(a->path); !err.empty()) {
+      fmt::print(stderr, "{}: {}: {}\n", prefix, a->flag, err);
+      return kExitUsage;
+    }
+    for (auto b = outputs.begin(); b != a; ++b) {
+      if (b->path.empty() || !sim::same_output(a->path, b->path)) continue;
+      if (a->path == "-")
+        fmt::print(stderr, "{}: {} and {} both write to standard output: send one to a file\n", prefix, b->flag, a->flag);
+      else
+        fmt::print(stderr, "{}: {} and {} both name {}: give each its own file\n", prefix, b->flag, a->flag, a->path);
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
 }
 
 void InputFlags::add_to(CLI::App& app) {

@@ -23,6 +23,8 @@ struct MergeArgs {
 };
 
 int run_merge(const MergeArgs& args) {
+  if (const int rc = check_outputs("dartlab merge", {{"--json", args.json_path}, {"--csv", args.csv_path}}); rc != kExitOk)
+    return rc;
   std::vector<sim::SweepShardFile> shards;
   for (const std::string& path : args.inputs) {
     std::ifstream in(path, std::ios::binary);

@@ -27,6 +27,8 @@ struct ReplayArgs {
 };
 
 int run_replay(const ReplayArgs& args) {
+  if (const int rc = check_outputs("dartlab replay", {{"--json", args.json_path}, {"--csv", args.csv_path}}); rc != kExitOk)
+    return rc;
   if (args.timed.timed) {
     if (!args.csv_path.empty()) {
       fmt::print(stderr, "dartlab replay: --csv is not available with --timed (use --json)\n");

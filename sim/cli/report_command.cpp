@@ -28,10 +28,7 @@ int run_report(const ReportArgs& args) {
     fmt::print(stderr, "dartlab report: '-' (standard input) given {} times; it can be read once\n", stdin_inputs);
     return kExitUsage;
   }
-  if (args.max_lines == 0) {
-    fmt::print(stderr, "dartlab report: --max-lines must be at least 1\n");
-    return kExitUsage;
-  }
+  if (const int rc = check_outputs("dartlab report", {{"-o", args.output}}); rc != kExitOk) return rc;
 
   sim::report::Data data;
   ProgressLine progress(!args.quiet);
@@ -53,7 +50,8 @@ int run_report(const ReportArgs& args) {
     return kExitUsage;
   }
   if (!args.quiet && args.output != "-")
-    fmt::print(stderr, "dartlab report: {} results from {} file{} -> {} ({})\n", data.results.size(), data.inputs.size(),
+    fmt::print(stderr, "dartlab report: {} results{} from {} file{} -> {} ({})\n", data.results.size(),
+               data.timed.empty() ? "" : fmt::format(" and {} timed runs", data.timed.size()), data.inputs.size(),
                data.inputs.size() == 1 ? "" : "s", args.output, sim::human_bytes(html.size()));
   return kExitOk;
 }
@@ -63,18 +61,18 @@ int run_report(const ReportArgs& args) {
 Command add_report_command(CLI::App& app) {
   auto args = std::make_shared<ReportArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "report", "One self-contained HTML page (inline SVG plots, tables) from replay or sweep results");
+      "report", "One self-contained HTML page (inline SVG plots, tables) from replay, timed replay or sweep results");
   cmd->add_option("inputs", args->inputs,
-                  "JSON written by 'dartlab replay --json' or 'dartlab sweep --json'; several files are merged, "
-                  "results grouped by trace; '-' reads standard input")
+                  "JSON written by 'dartlab replay --json' (with or without --timed) or 'dartlab sweep --json'; "
+                  "several files are merged, results grouped by trace; '-' reads standard input")
       ->required();
   cmd->add_option("-o,--output", args->output, "the HTML file to write ('-' for stdout); written whole or not at all")
       ->required();
   cmd->add_option("--title", args->title, "the page's title and heading")->capture_default_str();
-  cmd->add_option("--max-lines", args->max_lines,
-                  "lines per chart at most; beyond it the Pareto frontier is drawn first, the rest stay in the table "
-                  "and the Pareto plot")
-      ->capture_default_str();
+  add_count_option(*cmd, "--max-lines", args->max_lines,
+                   "lines per chart at most; beyond it the Pareto frontier is drawn first, the rest stay in the table "
+                   "and the Pareto plot",
+                   1);
   cmd->add_flag("-q,--quiet", args->quiet, "no progress line, no summary line");
   cmd->footer(
       "Per trace: live mappings, mapped bytes and aperture fragmentation over the trace (one line per\n"
@@ -87,6 +85,8 @@ Command add_report_command(CLI::App& app) {
       "computed: a result is on it when no other is as good on peak mappings, peak mapped bytes and refused\n"
       "maps at once and better on one of them.\n"
       "Results without \"series\" (older replays) appear in the Pareto plot and the tables only.\n"
+      "Timed runs (replay --timed) get a section of their own: where the simulated time went (waiting for\n"
+      "mappings vs moving data), the host's time by step, the map latency's spread, and their figures.\n"
       "The page needs nothing from the network; its few lines of script only highlight on hover.\n"
       "\nExit codes: 0 ok; 1 bad usage, an input that is not dartlab results (the message names file and\n"
       "field), or an output error.\n");

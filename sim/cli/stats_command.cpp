@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "models/dart/dart_config.hpp"
 #include "sim/cli/cli.hpp"
 #include "sim/results_output.hpp"
 #include "sim/trace_stats.hpp"
@@ -16,17 +17,19 @@ struct StatsArgs {
   std::vector<std::string> traces;
   InputFlags input;
   std::string json_path;
+  std::uint64_t page_bytes = sim::TraceStatsBuilder::kDefaultPageBytes;
   bool quiet = false;
 };
 
 int run_stats(const StatsArgs& args) {
+  if (const int rc = check_outputs("dartlab stats", {{"--json", args.json_path}}); rc != kExitOk) return rc;
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   const bool json_to_stdout = args.json_path == "-";
   ProgressLine progress(!args.quiet);
   for (const std::string& path : args.traces) {
     const sim::InputOptions in = args.input.options();
     auto reader = trace::open_trace(path, trace::ReaderOptions{.device = in.device}, in.format);
-    sim::TraceStatsBuilder builder;
+    sim::TraceStatsBuilder builder(args.page_bytes);
     trace::Event ev;
     trace::TraceReader::Status status;
     while ((status = reader->next(ev)) == trace::TraceReader::Status::Event) {
@@ -76,11 +79,19 @@ Command add_stats_command(CLI::App& app) {
   cmd->add_option("traces", args->traces, "traces in any format dartlab reads; '-' reads standard input")->required();
   args->input.add_to(*cmd);
   cmd->add_option("--json", args->json_path, "write the statistics as JSON to FILE ('-' for stdout)");
+  add_size_option(*cmd, "--page", args->page_bytes,
+                  "the DART page the clustering potential counts mapped bytes in (as replay's --dart page=)")
+      ->check([](const std::string& text) {  // the DART's own rule: a power of two, 4K..64K
+        const auto dart = dart::parse_dart_spec("page=" + text);
+        const auto* err = std::get_if<std::string>(&dart);
+        return err == nullptr ? std::string() : *err;
+      });
   cmd->add_flag("-q,--quiet", args->quiet, "no table, no progress line");
   cmd->footer(
       "Ranges: a map or alloc is one range, a map_sg one per segment (the mapper sees one request per range).\n"
       "Clustering potential: what window:S would need with no DART limits, for S = 64K, 256K, 1M: ranges\n"
-      "that fit in one S-aligned window share it, others are direct mappings of their 16 KiB pages.\n"
+      "that fit in one S-aligned window share it, others are direct mappings of their 16 KiB pages; bytes\n"
+      "are counted as a DART with --page pages maps them (each mapping rounded out to whole pages).\n"
       "'cut' = peak live ranges / peak live mappings. Releases of ids that are not live, and maps of ids\n"
       "still live, are counted, not fatal (replay is strict about them).\n");
   return {cmd, [args] { return run_stats(*args); }};

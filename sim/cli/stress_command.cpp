@@ -45,6 +45,7 @@ struct StressArgs {
   double shrink_seconds = sim::ShrinkOptions{}.max_seconds;
   std::string out = "minimal.trace";
   std::string json_path;
+  bool quiet = false;  // the verdict, the reproduce line and what was written; no progress, curve or narrative
   CLI::App* cmd = nullptr;
 };
 
@@ -234,8 +235,8 @@ int run_stress(StressArgs& a) {
         return kExitUsage;
       }
   }
-  if (a.limits.max_events == 0) {
-    fmt::print(stderr, "dartlab stress: --max-events must be at least 1\n");
+  if (a.shrink_seconds <= 0) {
+    fmt::print(stderr, "dartlab stress: --shrink-seconds must be above 0\n");
     return kExitUsage;
   }
   if (a.shrink && a.limits.max_events > 0xffff'ffffULL) {
@@ -246,6 +247,9 @@ int run_stress(StressArgs& a) {
     fmt::print(stderr, "dartlab stress: -o: the shrunk trace goes to a file, not standard output\n");
     return kExitUsage;
   }
+  if (const int rc = check_outputs("dartlab stress", {{"--json", a.json_path}, {"-o", a.shrink ? a.out : std::string()}});
+      rc != kExitOk)
+    return rc;
 
   std::unique_ptr<sim::StressSource> source;
   if (from_trace) {
@@ -268,7 +272,7 @@ int run_stress(StressArgs& a) {
 
   std::unique_ptr<sim::StressHistory> history;
   if (a.shrink) history = std::make_unique<sim::StressHistory>();
-  ProgressLine progress(true);
+  ProgressLine progress(!a.quiet);
   const auto outcome = sim::run_stress(
       *source, run,
       sim::StressOptions{.limits = a.limits,
@@ -291,26 +295,27 @@ int run_stress(StressArgs& a) {
   const std::string source_name =
       from_trace ? fmt::format("{} looped (jitter {}, leftovers {})", a.trace_path, format_size(a.jitter_bytes), a.leftovers)
                  : a.profile;
-  fmt::print(out, "stress: {}, seed {}, under {} on {}\n", source_name, a.seed, policy_spec, dart_spec);
+  if (!a.quiet) fmt::print(out, "stress: {}, seed {}, under {} on {}\n", source_name, a.seed, policy_spec, dart_spec);
   if (r.failure) {
     const sim::StressFailure& f = *r.failure;
     fmt::print(out, "FAILED at event {}: {} maps before it asked for {} in all ({:.2f} s, {:.0f} events/s)\n", f.event,
                r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
     fmt::print(out, "  refused: {}, reason {}\n", describe_request(f), mapper::to_string(f.reason));
-    fmt::print(out, "  DART then: {}\n", describe_dart(f.dart));
+    if (!a.quiet) fmt::print(out, "  DART then: {}\n", describe_dart(f.dart));
   } else {
     fmt::print(out, "no failure within {} events (stopped by {}; {} maps asked for {}; {:.2f} s, {:.0f} events/s)\n", r.events,
                sim::to_string(r.stop), r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
-    fmt::print(out, "  DART at the end: {}\n", describe_dart(r.final_dart));
+    if (!a.quiet) fmt::print(out, "  DART at the end: {}\n", describe_dart(r.final_dart));
   }
-  print_curve(out, r);
+  if (!a.quiet) print_curve(out, r);
   fmt::print(out, "reproduce: {}\n", reproduce);
   std::fflush(out);
 
   std::optional<ShrinkReport> shrunk;
   if (a.shrink && r.failure) {
-    fmt::print(out, "shrink: {} events of history kept ({}); ddmin over requests, at most {} s\n", history->size(),
-               sim::human_bytes(history->memory_bytes()), a.shrink_seconds);
+    if (!a.quiet)
+      fmt::print(out, "shrink: {} events of history kept ({}); ddmin over requests, at most {} s\n", history->size(),
+                 sim::human_bytes(history->memory_bytes()), a.shrink_seconds);
     std::fflush(out);
     ShrinkReport report{sim::shrink_failure(*history, r.events, run, r.failure->reason,
                                             sim::ShrinkOptions{.max_seconds = a.shrink_seconds}),
@@ -318,16 +323,20 @@ int run_stress(StressArgs& a) {
     const sim::ShrinkResult& s = report.result;
     fmt::print(out, "shrink: {} events ({} requests) -> {} events ({} requests) in {:.2f} s, {} replays\n", s.from_events,
                s.from_requests, s.events.size(), s.requests, s.seconds, s.predicate_calls);
-    if (s.live_cut)
-      fmt::print(out, "  the requests live at the failure sufficed; the largest of them first: {} sufficed; then single "
-                 "removals\n",
-                 s.ranked_cut_requests);
-    else
-      fmt::print(out, "  the live requests alone do not fail so (released ones cut the holes): ddmin over all\n");
-    fmt::print(out, "  {}\n", s.complete ? "1-minimal: removing any one request makes the failure go away"
-                                    : fmt::format("time cap of {} s hit: the smallest trace found so far, not proven "
-                                                  "minimal (raise --shrink-seconds)",
-                                                  a.shrink_seconds));
+    if (!a.quiet) {
+      if (s.live_cut)
+        fmt::print(out, "  the requests live at the failure sufficed; the largest of them first: {} sufficed; then "
+                   "single removals\n",
+                   s.ranked_cut_requests);
+      else
+        fmt::print(out, "  the live requests alone do not fail so (released ones cut the holes): ddmin over all\n");
+    }
+    if (!a.quiet || !s.complete)
+      fmt::print(out, "  {}\n",
+                 s.complete ? "1-minimal: removing any one request makes the failure go away"
+                            : fmt::format("time cap of {} s hit: the smallest trace found so far, not proven "
+                                          "minimal (raise --shrink-seconds)",
+                                          a.shrink_seconds));
     const OutputFlags text{.to = "text"};
     const int rc = write_trace(a.out, text, "dartlab stress: -o", [&](trace::TraceWriter& writer) {
       writer.set_devices(source->devices());
@@ -356,9 +365,9 @@ int run_stress(StressArgs& a) {
       return kExitInternal;
     }
     report.replay_fail_event = again.event;
-    fmt::print(out, "wrote {} ({} events); replayed, it fails by {} at its event {}:\n", a.out, s.events.size(),
-               mapper::to_string(again.reason), again.event);
-    print_trace_file(out, a.out, s.events.size());
+    fmt::print(out, "wrote {} ({} events); replayed, it fails by {} at its event {}{}\n", a.out, s.events.size(),
+               mapper::to_string(again.reason), again.event, a.quiet ? "" : ":");
+    if (!a.quiet) print_trace_file(out, a.out, s.events.size());
     fmt::print(out, "see it fail: dartlab replay {} --policy {} --dart {}\n", shell_word(a.out), shell_word(policy_spec),
                shell_word(dart_spec));
     shrunk = std::move(report);
@@ -447,25 +456,23 @@ Command add_stress_command(CLI::App& app, std::string command_line) {
       ->check(CLI::IsMember({"drain", "keep"}))
       ->default_val(args->leftovers);
   args->input.add_to(*cmd);
-  cmd->add_option("-s,--seed", args->seed, "random seed of the generator, or of the loops' jitter")
-      ->default_val(args->seed);
-  cmd->add_option("--max-events", args->limits.max_events, "stop after this many events without a failure (a guess)")
-      ->default_val(args->limits.max_events);
+  add_count_option(*cmd, "-s,--seed", args->seed, "random seed of the generator, or of the loops' jitter");
+  add_count_option(*cmd, "--max-events", args->limits.max_events,
+                   "stop after this many events without a failure (a guess)", 1);
   add_size_option(*cmd, "--max-bytes", args->limits.max_bytes,
                   "stop once maps have asked for this many bytes in all; 0: no bound");
-  cmd->add_option("--max-seconds", args->limits.max_seconds, "stop after this much wall time; 0: no bound")
-      ->default_val(args->limits.max_seconds)
-      ->check(CLI::NonNegativeNumber);
+  add_decimal_option(*cmd, "--max-seconds", args->limits.max_seconds, "stop after this much wall time; 0: no bound");
   cmd->add_flag("--shrink", args->shrink,
                 "on a failure, delta-debug the events up to it to a small trace that fails the same way, and "
                 "write it (-o). Keeps every event until the failure: 48 bytes each, 16 more per sg segment");
-  cmd->add_option("--shrink-seconds", args->shrink_seconds,
-                  "cap on shrinking time; at the cap the smallest trace found so far is written (a guess)")
-      ->default_val(args->shrink_seconds)
-      ->check(CLI::PositiveNumber);
+  add_decimal_option(*cmd, "--shrink-seconds", args->shrink_seconds,
+                     "cap on shrinking time; at the cap the smallest trace found so far is written (a guess)");
   cmd->add_option("-o,--output", args->out, "where --shrink writes the shrunk text trace (atomically)")
       ->default_val(args->out);
   cmd->add_option("--json", args->json_path, "write the report as JSON to FILE ('-' for stdout)");
+  cmd->add_flag("-q,--quiet", args->quiet,
+                "no progress line, DART state, curve or shrink narrative: the verdict, the refused request, the "
+                "reproduce line and what was written");
   add_gen_knobs(*cmd, args->params);
   cmd->footer(
       "Stops at the first map the DART refuses (slots, aperture, fragmented) or at a bound, and prints: the\n"

@@ -91,6 +91,8 @@ int run_sweep(const SweepArgs& args) {
     list_points(config, shard);
     return kExitOk;
   }
+  if (const int rc = check_outputs("dartlab sweep", {{"--json", args.json_path}, {"--csv", args.csv_path}}); rc != kExitOk)
+    return rc;
 
   const unsigned jobs = args.jobs != 0 ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
   const sim::SweepRunOptions options{.jobs = jobs, .max_group = args.group, .reader_thread = args.reader_thread};
@@ -158,13 +160,11 @@ Command add_sweep_command(CLI::App& app) {
                   "run shard I of N only (1-based): the points p with p % N == I - 1; `dartlab merge` joins the "
                   "shards' --json files")
       ->default_val("1/1");
-  cmd->add_option("-j,--jobs", args->jobs, "threads running passes (default: every core)")
-      ->check(CLI::Range(1u, 1024u));
-  cmd->add_option("--group", args->group,
-                  "configurations replayed per read of a trace, at most (more: fewer reads; fewer: more passes to "
-                  "share among threads)")
-      ->check(CLI::Range(std::size_t{1}, sim::Replay::kMaxRuns))
-      ->default_val(sim::kDefaultSweepGroup);
+  add_count_option(*cmd, "-j,--jobs", args->jobs, "threads running passes (0, the default: every core)", 0, 1024);
+  add_count_option(*cmd, "--group", args->group,
+                   "configurations replayed per read of a trace, at most (more: fewer reads; fewer: more passes to "
+                   "share among threads)",
+                   1, sim::Replay::kMaxRuns);
   cmd->add_flag("--reader-thread", args->reader_thread,
                 "parse each pass's trace on a thread of its own (default: inline, the passes fill the cores)");
   cmd->add_option("--json", args->json_path, "write the results as JSON to FILE ('-' for stdout)");

@@ -9,6 +9,7 @@
 
 #include "models/dart/dart.hpp"
 #include "models/thunderbolt/link_timing.hpp"
+#include "sim/results_output.hpp"
 #include "sim/timed/platform.hpp"
 
 namespace dartlab::sim::timed {
@@ -109,11 +110,13 @@ nlohmann::ordered_json bandwidth_json(const BandwidthResult& r) {
 }
 
 std::string bandwidth_summary(const BandwidthResult& r) {
+  constexpr double kGiB = 1ULL << 30;
   return fmt::format(
-      "{} {} {} bytes x {} ({}): {:.2f} GiB/s ({:.2f} GB/s); link model alone {:.2f} GiB/s; IOTLB hit rate {:.1f}%, "
+      "{} {} {} bytes x {} ({}): {} ({}); link model alone {}; IOTLB hit rate {:.1f}%, "
       "{} walks; {} transactions in {:.3f} s of wall time\n",
-      r.link, dir_name(r.request.dir), r.request.size_bytes, r.request.iterations, r.mode, r.gib_per_s(), r.gb_per_s(),
-      r.predicted_gib_per_s, 100.0 * r.iotlb_hit_rate, r.walks, r.transactions, r.wall_seconds);
+      r.link, dir_name(r.request.dir), r.request.size_bytes, r.request.iterations, r.mode, human_rate(r.gib_per_s() * kGiB),
+      human_rate(r.gb_per_s() * 1e9, false), human_rate(r.predicted_gib_per_s * kGiB), 100.0 * r.iotlb_hit_rate, r.walks,
+      r.transactions, r.wall_seconds);
 }
 
 }  // namespace dartlab::sim::timed

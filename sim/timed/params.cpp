@@ -27,14 +27,14 @@ bool scale(std::uint64_t value, std::uint64_t factor, std::uint64_t& out) {
   return true;
 }
 
+}  // namespace
+
 std::string time_text(std::uint64_t ps) {
   if (ps != 0 && ps % 1'000'000'000 == 0) return std::to_string(ps / 1'000'000'000) + "ms";
   if (ps != 0 && ps % 1'000'000 == 0) return std::to_string(ps / 1'000'000) + "us";
   if (ps % 1000 == 0) return std::to_string(ps / 1000) + "ns";
   return std::to_string(ps) + "ps";
 }
-
-}  // namespace
 
 const Param* find_param(std::span<const Param> table, std::string_view key) {
   for (const Param& p : table)

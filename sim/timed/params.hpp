@@ -3,11 +3,13 @@
 // --help from the same rows. Every numeric parameter of the timed models is reachable this way.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace dartlab::sim::timed {
 
@@ -57,19 +59,27 @@ struct NestedField {
   }
   static void set(void* c, std::uint64_t v) { (static_cast<Owner*>(c)->*Outer).*Inner = static_cast<Type>(v); }
 };
+// The smaller of max and the largest value a field of type T holds (enums: their choices bound them).
+template <class T>
+constexpr std::uint64_t held_max(std::uint64_t max) {
+  if constexpr (std::is_integral_v<T>) return std::min<std::uint64_t>(max, std::numeric_limits<T>::max());
+  return max;
+}
 }  // namespace detail
 
-// A row for config.*M, or for config.*Outer.*Inner.
+// A row for config.*M, or for config.*Outer.*Inner. The largest value is at most what the field
+// holds: a spec value past it is refused, never wrapped into a narrower field.
 template <auto M>
 constexpr Param param(std::string_view key, ParamUnit unit, std::string_view help, std::uint64_t min = 0,
                       std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
-  return Param{key, unit, &detail::Field<M>::get, &detail::Field<M>::set, help, {}, min, max};
+  return Param{key, unit, &detail::Field<M>::get, &detail::Field<M>::set, help, {}, min,
+               detail::held_max<typename detail::Field<M>::Type>(max)};
 }
 template <auto Outer, auto Inner>
 constexpr Param nested_param(std::string_view key, ParamUnit unit, std::string_view help, std::uint64_t min = 0,
                              std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
   return Param{key, unit, &detail::NestedField<Outer, Inner>::get, &detail::NestedField<Outer, Inner>::set, help,
-               {}, min, max};
+               {}, min, detail::held_max<typename detail::NestedField<Outer, Inner>::Type>(max)};
 }
 constexpr Param with_choices(Param p, std::span<const std::string_view> choices) {
   p.unit = ParamUnit::Choice;
@@ -82,6 +92,8 @@ const Param* find_param(std::span<const Param> table, std::string_view key);
 // Parses `text` in p's unit; false with `error` set ("not a size ...") when it does not.
 bool parse_param_value(const Param& p, std::string_view text, std::uint64_t& value, std::string& error);
 std::string format_param_value(const Param& p, std::uint64_t value);
+// A time as spec strings write it, in the largest unit that divides it: "100us", "1000ms", "250ps".
+std::string time_text(std::uint64_t ps);
 
 // Applies one "key=value" onto config; returns the error ("" if none).
 std::string apply_param(std::span<const Param> table, std::string_view item, void* config);

@@ -86,6 +86,8 @@ int run_timed_replay(const std::vector<std::string>& traces, const std::vector<s
       }
       const TimedResult& r = std::get<TimedResult>(outcome);
       if (!quiet && !json_to_stdout) fmt::print("{}", timed_summary(r));
+      if (const std::string w = timed_warning(r); !w.empty())
+        fmt::print(stderr, "dartlab replay: warning: {} under {}: {}\n", r.trace, r.policy, w);
       results.push_back(timed_json(r));
     }
   }

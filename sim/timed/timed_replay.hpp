@@ -69,6 +69,10 @@ struct TimedResult {
   LatencySummary unmap_latency;
   MappingTime host_time;  // the host's time by step (includes flushes nobody waited for)
   MappingCounts host_counts;
+  // The flush's busy-poll as configured: a flush slower than the timeout is cut off there (and
+  // counted in host_counts.flush_timeouts), which a real host reports as an error.
+  std::uint64_t flush_hw_ns = 0;
+  std::uint64_t poll_timeout_ns = 0;
 
   dart::IotlbStats iotlb;
   dart::DartTlmStats dart_stats;
@@ -94,5 +98,8 @@ std::variant<TimedResult, std::string> timed_replay_file(const std::string& path
 nlohmann::ordered_json timed_json(const TimedResult& result);
 // A few lines for people.
 std::string timed_summary(const TimedResult& result);
+// Why the result's timing cannot be trusted as it stands (flushes that hit the poll timeout),
+// or empty.
+std::string timed_warning(const TimedResult& result);
 
 }  // namespace dartlab::sim::timed

@@ -4,27 +4,7 @@
 set -uo pipefail
 dartlab=$1
 src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-# expect NAME EXIT_CODE PATTERN -- COMMAND...: the command exits with EXIT_CODE and its
-# stdout+stderr match the extended regex PATTERN.
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    echo "FAIL: $name: exit $rc, expected $code"; echo "$out" | head -20; failed=$((failed + 1)); return
-  fi
-  if ! grep -Eq -- "$pattern" <<<"$out"; then
-    echo "FAIL: $name: output does not match /$pattern/"; echo "$out" | head -20; failed=$((failed + 1)); return
-  fi
-  passed=$((passed + 1))
-}
+source "$src/tests/cli/expect.sh"  # expect, $work, $passed, $failed
 
 cat >"$work/ok.trace" <<'T'
 dartlab-trace v1
@@ -104,7 +84,7 @@ expect "json carries a series" 0 '"series": [{]' -- "$dartlab" replay "$work/ok.
 expect "lazy without a bound" 1 "lazy needs a bound" -- "$dartlab" replay "$work/ok.trace" -p lazy:window:256K
 expect "multi with a bad fraction" 1 "promote '2x' is not a fraction" -- "$dartlab" replay "$work/ok.trace" -p multi:64K,promote=2x
 expect "bad dart spec" 1 "--dart 'slots=lots'" -- "$dartlab" replay "$work/ok.trace" --dart slots=lots
-expect "unwritable json path" 1 "cannot open" -- "$dartlab" replay "$work/ok.trace" --json "$work/no/such/dir/x.json"
+expect "unwritable json path" 1 "cannot write .*x.json: No such file" -- "$dartlab" replay "$work/ok.trace" --json "$work/no/such/dir/x.json"
 test ! -e "$work/no/such/dir/x.json.tmp" && passed=$((passed + 1)) || { echo "FAIL: temp file left"; failed=$((failed + 1)); }
 
 # Special files are written in place, never renamed over (and a full device is an error)
@@ -371,7 +351,7 @@ expect "sweep: --shard out of range" 1 "--shard '4/3': I must be 1 to N" -- "$da
 expect "sweep: a config that is neither TOML nor JSON" 1 "TOML \\(.toml\\) or JSON \\(.json\\)" -- "$dartlab" sweep "$work/ok.trace"
 printf '{"traces": ["ok.trace"], "policies": ["direct"]' >"$work/broken.json"
 expect "sweep: broken JSON" 1 "broken.json: error: not JSON" -- "$dartlab" sweep "$work/broken.json"
-expect "sweep: unwritable json leaves nothing" 1 "cannot open" -- "$dartlab" sweep "$work/sweep.toml" --json "$work/no/dir/x.json" -q
+expect "sweep: unwritable json leaves nothing" 1 "cannot write .*x.json: No such file" -- "$dartlab" sweep "$work/sweep.toml" --json "$work/no/dir/x.json" -q
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

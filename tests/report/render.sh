@@ -106,5 +106,15 @@ render sweep "$work/sweep.html" 8
 render both "$work/both.html" $((4 + 2 * per_trace + 4))
 screenshot "$work/both.html"
 
+# 3. The JSON of replay --timed beside the replay's: its three bar charts (simulated time, host
+# time by step, map latency) draw too.
+(cd "$src" && "$dartlab" replay traces/samples/game.trace --timed -p direct -p window:256K --json "$work/timed.json" -q) ||
+  fail "timed replay of the game"
+"$dartlab" report "$work/replay.json" "$work/timed.json" -o "$work/timed.html" -q || fail "report of the timed replay"
+no_network "$work/timed.html"
+render timed "$work/timed.html" $((${#samples[@]} * per_trace + 3))
+grep -c '<rect x=' "$work/timed.html" >/dev/null && pass || fail "timed: no bars"
+screenshot "$work/timed.html"
+
 echo "report render: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -139,3 +139,43 @@ TEST_CASE("no series is kept unless asked for", "[replay][series]") {
   REQUIRE(replay.apply(map_event(1, 0x100000, 4096)));
   CHECK(replay.result(0).series.empty());
 }
+
+TEST_CASE("mapped bytes and exposure count the DART's own pages, not 16 KiB ones", "[replay][metrics]") {
+  const sim::RunConfig runs[] = {config("direct", "page=64K"), config("window:16K", "page=64K"), config("direct")};
+  sim::Replay replay(runs, sim::ReplayOptions{.series_points = 16});
+  REQUIRE(replay.apply(map_event(1, 0x100000, 4096)));
+  REQUIRE(replay.apply(map_event(2, 0x104000, 4096)));  // another 16K key, in the same 64K page
+  const auto direct64 = replay.result(0), window64 = replay.result(1), direct16 = replay.result(2);
+  // Two 16K keys, each mapped by the DART as one whole 64K page.
+  CHECK(direct64.peak_mapped_bytes == 2 * 65536);
+  CHECK(direct64.final_mapped_bytes == 2 * 65536);
+  CHECK(direct64.exposure_peak_bytes == 2 * 65536 - 8192);
+  CHECK(direct64.page_bytes == 65536);
+  REQUIRE(!direct64.series.empty());
+  CHECK(direct64.series.back().max.mapped_bytes == 2 * 65536);
+  CHECK(window64.peak_mapped_bytes == 2 * 65536);
+  CHECK(direct16.peak_mapped_bytes == 2 * 16384);
+  CHECK(direct16.page_bytes == 16384);
+  REQUIRE(replay.apply(unmap_event(1)));
+  REQUIRE(replay.apply(unmap_event(2)));
+  CHECK(replay.result(0).final_mapped_bytes == 0);
+  CHECK(replay.result(0).peak_mapped_bytes == 2 * 65536);
+}
+
+TEST_CASE("with 16 KiB pages the DART's mapped bytes are the mapper's, for every policy", "[replay][metrics]") {
+  const char* policies[] = {"direct", "window:64K", "window:1M", "multi:64K,1M", "adaptive", "lazy:direct,keep=64"};
+  std::vector<sim::RunConfig> runs;
+  for (const char* p : policies) runs.push_back(config(p));
+  sim::Replay replay(runs);
+  std::uint64_t gpa = 0x4000'0000;
+  for (std::uint64_t id = 1; id <= 400; ++id) {
+    gpa += (id * 7919 % 97) * 4096;
+    REQUIRE(replay.apply(map_event(id, gpa, 4096 * (1 + id % 9))));
+    if (id % 3 == 0) REQUIRE(replay.apply(unmap_event(id - 2)));
+  }
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    INFO(policies[r]);
+    CHECK(replay.result(r).peak_mapped_bytes == replay.mapper_stats(r).peak_mapped_bytes);
+    CHECK(replay.result(r).final_mapped_bytes == replay.mapper_stats(r).mapped_bytes);
+  }
+}

@@ -129,7 +129,7 @@ TEST_CASE("input that is not JSON names file, line and column", "[report][input]
 
 TEST_CASE("wrong shapes are errors naming the field", "[report][input]") {
   CHECK(parse_error("[1,2]") == "in.json: (top level): expected an object, got an array");
-  CHECK(parse_error("{\"traces\": []}") == "in.json: results: missing: not the JSON of dartlab replay or sweep");
+  CHECK(parse_error("{\"traces\": []}") == "in.json: results: missing: not the JSON of dartlab replay, replay --timed or sweep");
   CHECK(parse_error("{\"results\": {}}") == "in.json: results: expected an array, got an object");
   CHECK(parse_error("{\"results\": [7]}") == "in.json: results[0]: expected an object, got 7");
   Json d = doc({result("t", "direct", 100, 1 << 20)});
@@ -318,4 +318,86 @@ TEST_CASE("results without series get the Pareto plot and a note; many results a
     CHECK_THAT(html, Contains("hold no results"));
     CHECK_THAT(html, Contains("No configuration refused a map"));
   }
+}
+
+namespace {
+
+// One run as `dartlab replay --timed --json` writes it (the fields the report reads).
+Json timed_run(const std::string& policy, double mapping_ns, double p99_ns, std::uint64_t flush_timeouts = 0) {
+  return Json{{"trace", "game <1>.trace"},
+              {"format", "text"},
+              {"policy", policy},
+              {"dart", "aperture=1536M,slots=65536,page=16K"},
+              {"link", "tb3"},
+              {"events", 1000},
+              {"map_requests", 500},
+              {"failed_maps", 0},
+              {"simulated_time_ns", mapping_ns + 3000.0},
+              {"mapping_time_ns", mapping_ns},
+              {"transfer_time_ns", 3000.0},
+              {"dma_gib_per_s", {{"h2d", 2.5}, {"d2h", 0.0}}},
+              {"transfer_time_ns_by_dir", {{"h2d", 3000.0}, {"d2h", 0.0}}},
+              {"iotlb_hit_rate", 0.9},
+              {"map_latency_ns", {{"count", 500}, {"p50", 5000.0}, {"p99", p99_ns}, {"mean", 6000.0}, {"max", p99_ns + 1}}},
+              {"host_time_ns",
+               {{"doorbell", 100.0}, {"mapper", 10.0}, {"service", 300.0}, {"pte", 20.0}, {"invalidation", 700.0}}},
+              {"host_calls", {{"maps", 40}, {"unmaps", 40}, {"flushes", 80}, {"flush_timeouts", flush_timeouts}}},
+              {"faults", {{"total", 0}}}};
+}
+
+std::string timed_error_with(const std::string& pointer, const Json& value) {
+  Json d = {{"timed", Json::array({timed_run("direct", 1000, 9000)})}};
+  d["timed"][0][Json::json_pointer(pointer)] = value;
+  report::Data data;
+  const std::string err = report::parse_results_json("t.json", d.dump(), data);
+  CHECK(data.timed.empty());
+  CHECK(data.inputs.empty());
+  return err;
+}
+
+}  // namespace
+
+TEST_CASE("replay --timed JSON is read: its runs, their time, latency and flushes", "[report][input]") {
+  report::Data data;
+  const Json d = {{"timed", Json::array({timed_run("direct", 1000, 9000), timed_run("window:256K", 400, 7000, 80)})}};
+  REQUIRE(report::parse_results_json("t.json", d.dump(), data).empty());
+  REQUIRE(data.timed.size() == 2);
+  CHECK(data.results.empty());
+  REQUIRE(data.inputs.size() == 1);
+  CHECK(data.inputs[0].timed == 2);
+  const report::TimedRun& t = data.timed[1];
+  CHECK(t.policy == "window:256K");
+  CHECK(t.mapping_ns == 400);
+  CHECK(t.transfer_h2d_ns == 3000);
+  CHECK(t.map_p99_ns == 7000);
+  CHECK(t.flush_timeouts == std::optional<std::uint64_t>(80));
+  // The host's steps in the mapping path's order, whatever order the parser keeps.
+  REQUIRE(t.host_ns.size() == 5);
+  CHECK(t.host_ns[0].first == "doorbell");
+  CHECK(t.host_ns[4].first == "invalidation");
+  CHECK(t.host_ns[4].second == 700);
+}
+
+TEST_CASE("hostile replay --timed JSON is refused naming the field", "[report][input]") {
+  CHECK(timed_error_with("/simulated_time_ns", -1) == "t.json: timed[0].simulated_time_ns: -1 is outside 0 .. 1.8e+19");
+  CHECK_THAT(timed_error_with("/mapping_time_ns", 1e9), Contains("timed[0].mapping_time_ns: 1000000000 is more than simulated"));
+  CHECK_THAT(timed_error_with("/map_latency_ns/p50", 1e9), Contains("timed[0].map_latency_ns: p50"));
+  CHECK(timed_error_with("/host_time_ns", "x") == "t.json: timed[0].host_time_ns: expected an object, got a string");
+  CHECK(timed_error_with("/link", nullptr) == "t.json: timed[0].link: missing");
+  CHECK(timed_error_with("/host_calls/flush_timeouts", -3) ==
+        "t.json: timed[0].host_calls.flush_timeouts: expected an unsigned 64-bit integer, got -3");
+}
+
+TEST_CASE("the page of timed runs draws where the time went, the host's steps and the latency", "[report][html]") {
+  report::Data data;
+  const Json d = {{"timed", Json::array({timed_run("direct", 1000, 9000), timed_run("<b>odd</b>", 400, 7000, 80)})}};
+  REQUIRE(report::parse_results_json("t.json", d.dump(), data).empty());
+  const std::string html = report::render_html(data, {});
+  CHECK_THAT(html, Contains("<section id=\"timed\">"));
+  CHECK(count(html, "data-kind=\"bar\"") == 3);
+  CHECK_THAT(html, Contains("2 timed runs from 1 file"));
+  CHECK_THAT(html, Contains("80 timed out"));
+  CHECK(html.find("<b>odd</b>") == std::string::npos);
+  CHECK_THAT(html, Contains("&lt;b&gt;odd&lt;/b&gt;"));
+  CHECK(html.find("http") == std::string::npos);
 }

@@ -243,6 +243,77 @@ b = { from = 1, to = 4000, add = 1 }
   CHECK_THAT(e, Contains("expands to 16000000 points"));
 }
 
+namespace {
+
+std::string repeated(const std::string& s, std::size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (std::size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+std::string numbers(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += (i == 0 ? "" : ",") + std::to_string(i);
+  return out;
+}
+
+const std::string kHead = "traces = [\"t\"]\npolicies = [\"window:{size}\"]\n";
+const std::string kJsonHead = R"({"traces": ["t"], "policies": ["window:{size}"], )";
+
+}  // namespace
+
+// The issue's hostile inputs: 20,000 nested levels took about 1 GB and seconds, a 100,001-value
+// list 15 s. Both are refused while they are read; what is asserted is the refusal.
+TEST_CASE("a config nested 20,000 levels deep is refused for its depth", "[sweep]") {
+  const std::size_t n = 20000;
+  SECTION("TOML dotted keys") {
+    const std::string e = parse_error(kHead + "params." + repeated("a.", n) + "a = 1\n");
+    CHECK_THAT(e, Contains("cfg.toml:3: params.a.a.a.a: nested more than 4 levels deep"));
+  }
+  SECTION("TOML table headers") {
+    const std::string e = parse_error(kHead + "[" + repeated("a.", n) + "a]\nb = 1\n");
+    CHECK_THAT(e, Contains("nested more than 4 levels deep"));
+  }
+  SECTION("TOML inline arrays") {
+    CHECK_THAT(parse_error(kHead + "x = " + repeated("[", n) + "1" + repeated("]", n) + "\n"), Contains("cfg.toml:3"));
+  }
+  SECTION("JSON arrays") {
+    const std::string e = parse_error(kJsonHead + R"("x": )" + repeated("[", n) + "1" + repeated("]", n) + "}",
+                                      sim::SweepFormat::Json);
+    CHECK_THAT(e, Contains("cfg.json: nested more than 4 levels deep"));
+  }
+  SECTION("JSON objects") {
+    const std::string e = parse_error(kJsonHead + R"("x": )" + repeated(R"({"a": )", n) + "1" + repeated("}", n) + "}",
+                                      sim::SweepFormat::Json);
+    CHECK_THAT(e, Contains("cfg.json: nested more than 4 levels deep"));
+  }
+}
+
+TEST_CASE("a list of 100,001 values is refused for its length before it is expanded", "[sweep]") {
+  const std::size_t n = 100001;
+  SECTION("TOML") {
+    const std::string e = parse_error(kHead + "[params]\nsize = [" + numbers(n) + "]\n");
+    CHECK_THAT(e, Contains("cfg.toml:4: params.size: a list of 100001 items; at most 4096"));
+  }
+  SECTION("JSON") {
+    const std::string e = parse_error(kJsonHead + R"("params": {"size": [)" + numbers(n) + "]}}", sim::SweepFormat::Json);
+    CHECK_THAT(e, Contains("cfg.json: a list of 4097 items; at most 4096"));
+  }
+  SECTION("a list of policies") {
+    const std::string e = parse_error("traces = [\"t\"]\npolicies = [" + repeated("\"direct\",", n) + "\"direct\"]\n");
+    CHECK_THAT(e, Contains("cfg.toml:2: policies: a list of 100002 items; at most 4096"));
+  }
+}
+
+TEST_CASE("a config at the bounds still parses", "[sweep]") {
+  std::string slots;
+  for (std::size_t i = 1; i <= sim::kMaxListItems; ++i) slots += (i == 1 ? "" : ",") + std::to_string(i);
+  const auto c = parse_ok("traces = [\"t\"]\npolicies = [\"window:{w}\"]\ndarts = [\"slots={n}\"]\n[params]\nn = [" +
+                          slots + "]\nw = { from = \"64K\", to = \"256K\", mul = 2 }\n");
+  CHECK(c.points.size() == 3 * sim::kMaxListItems);
+}
+
 TEST_CASE("traces that cannot be read are named with their config key", "[sweep]") {
   auto c = parse_ok("traces = [\"no/such.trace\"]\npolicies = [\"direct\"]\n");
   CHECK_THAT(sim::check_sweep_traces(c), Contains("cfg.toml: traces[0]: 'no/such.trace': No such file"));

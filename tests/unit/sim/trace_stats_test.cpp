@@ -103,9 +103,10 @@ TEST_CASE("stats counts inconsistencies instead of stopping", "[stats]") {
   CHECK(s.live_bytes == 0);
 }
 
-TEST_CASE("stats' clustering potential is what window:S maps with no DART limits", "[stats]") {
+TEST_CASE("stats' clustering potential is what window:S maps with no DART limits, in the DART's pages", "[stats]") {
   const auto profile = GENERATE(as<std::string>{}, "game", "buffers");
   const auto seed = GENERATE(1u, 2u);
+  const auto page_bytes = GENERATE(std::uint64_t{16384}, std::uint64_t{65536}, std::uint64_t{4096});
   trace::gen::GenParams params;
   params.events = 40000;
   params.seed = seed;
@@ -114,18 +115,19 @@ TEST_CASE("stats' clustering potential is what window:S maps with no DART limits
   auto gen = trace::gen::make_generator(profile, params, &error);
   REQUIRE(gen);
 
-  const auto unlimited = std::get<dart::DartConfig>(dart::parse_dart_spec("aperture=max,slots=unlimited"));
+  const auto unlimited = std::get<dart::DartConfig>(
+      dart::parse_dart_spec("aperture=max,slots=unlimited,page=" + std::to_string(page_bytes)));
   std::vector<sim::RunConfig> runs;
   for (std::uint64_t window : sim::kStatsWindowBytes)
     runs.push_back({std::get<mapper::Policy>(mapper::parse_policy("window:" + std::to_string(window))), unlimited});
   sim::Replay replay(runs, {});
-  sim::TraceStatsBuilder stats;
+  sim::TraceStatsBuilder stats(page_bytes);
   Event ev;
   while (gen->next(ev)) {
     stats.add(ev);
     REQUIRE(replay.apply(ev));
   }
-  INFO(profile << " seed " << seed);
+  INFO(profile << " seed " << seed << " page " << page_bytes);
   for (std::size_t w = 0; w < sim::kStatsWindowBytes.size(); ++w) {
     const sim::RunResult r = replay.result(w);
     INFO("window " << sim::kStatsWindowBytes[w]);
@@ -134,4 +136,23 @@ TEST_CASE("stats' clustering potential is what window:S maps with no DART limits
     CHECK(r.failed_maps == 0);
   }
   CHECK(stats.stats().peak_live_bytes == replay.result(0).peak_requested_bytes);
+}
+
+TEST_CASE("stats counts a straddling range's direct mapping in whole DART pages", "[stats]") {
+  // 32 KiB at 0x1c000 straddles the 64K, 256K and 1M windows' boundary at 0x20000: direct under
+  // each, its 16 KiB-rounded key [0x1c000, 0x24000) mapped by a 64 KiB-page DART as 0x10000..0x30000.
+  const Event ev = map(1, 0x1c000, 0x8000);
+  for (const std::uint64_t page : {std::uint64_t{16384}, std::uint64_t{65536}}) {
+    sim::TraceStatsBuilder stats(page);
+    stats.add(ev);
+    const auto config = std::get<dart::DartConfig>(dart::parse_dart_spec("page=" + std::to_string(page)));
+    const sim::RunConfig runs[] = {{std::get<mapper::Policy>(mapper::parse_policy("window:64K")), config}};
+    sim::Replay replay(runs, {});
+    REQUIRE(replay.apply(ev));
+    const std::uint64_t expected = page == 16384 ? 0x8000 : 0x20000;
+    INFO("page " << page);
+    CHECK(stats.stats().page_bytes == page);
+    CHECK(stats.stats().windows[0].peak_mapped_bytes == expected);
+    CHECK(replay.result(0).peak_mapped_bytes == expected);
+  }
 }
