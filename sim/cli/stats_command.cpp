@@ -20,12 +20,13 @@ struct StatsArgs {
 };
 
 int run_stats(const StatsArgs& args) {
+  if (const int rc = check_inputs(args.traces, "dartlab stats"); rc != kExitOk) return rc;
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   const bool json_to_stdout = args.json_path == "-";
   ProgressLine progress(!args.quiet);
   for (const std::string& path : args.traces) {
     const sim::InputOptions in = args.input.options();
-    auto reader = trace::open_trace(path, trace::ReaderOptions{.device = in.device}, in.format);
+    auto reader = trace::open_trace(path, in.reader_options(false), in.format);
     sim::TraceStatsBuilder builder;
     trace::Event ev;
     trace::TraceReader::Status status;
@@ -44,6 +45,11 @@ int run_stats(const StatsArgs& args) {
       fmt::print("{} ({} trace, {} device{})\n", path, reader->format_name(), reader->devices().size(),
                  reader->devices().size() == 1 ? "" : "s");
       fmt::print("{}", sim::stats_text(stats));
+      if (const auto own = reader->recorded_peaks()) {
+        // The recording counts what was live before its first row; the events above cannot.
+        fmt::print("recording's own  {} requests, {} at their peak (its active_maps, active_bytes columns)\n",
+                   own->live_requests, sim::human_bytes(own->live_bytes));
+      }
       sim::print_notes(stdout, reader->notes(), "");
       fmt::print("\n");
     }
@@ -52,6 +58,8 @@ int run_stats(const StatsArgs& args) {
     j["format"] = reader->format_name();
     j["devices"] = reader->devices();
     j.update(sim::stats_json(stats));
+    if (const auto own = reader->recorded_peaks())
+      j["recorded_peaks"] = {{"live_requests", own->live_requests}, {"live_bytes", own->live_bytes}};
     j["notes"] = sim::notes_json(reader->notes());
     all.push_back(std::move(j));
   }
