@@ -396,6 +396,9 @@ expect "stress: a bad looped trace exits 2 with its line" 2 "never.trace:2: erro
 expect "stress: knobs mean nothing with --trace" 1 "--churn-live sets a generator knob" -- \
   "$dartlab" stress --trace "$work/loop.trace" --churn-live 64M
 expect "stress: --jitter needs --trace" 1 "--jitter applies to --trace only" -- "$dartlab" stress --jitter 1M
+expect "stress: --level needs --trace" 1 "--level applies to --trace only" -- "$dartlab" stress --level host
+expect "stress: a looped real-device log's reproduce line keeps its level" 0 "reproduce: dartlab stress .*--trace .*qemu-apple-dma-real.log .*--level host" -- \
+  "$dartlab" stress --trace "$src/traces/samples/qemu-apple-dma-real.log" --level host --max-events 500
 expect "stress: standard input cannot be looped" 1 "cannot be looped" -- "$dartlab" stress --trace -
 expect "stress: bad policy" 1 "--policy" -- "$dartlab" stress --policy window:3K
 expect "stress: bad knob" 1 "churn" -- "$dartlab" stress --churn-max 3M
