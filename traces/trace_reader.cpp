@@ -35,6 +35,8 @@ std::string ParseError::to_string() const {
   return s;
 }
 
+static_assert(std::size(kTraceFormatNames) == static_cast<std::size_t>(TraceFormat::AppleDmaCsv) + 1);
+
 std::optional<TraceFormat> parse_trace_format(std::string_view name) {
   for (std::size_t i = 0; i < std::size(kTraceFormatNames); ++i)
     if (name == kTraceFormatNames[i]) return static_cast<TraceFormat>(i);

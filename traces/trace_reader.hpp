@@ -66,6 +66,8 @@ struct ReaderOptions {
   // (the apple_dma CSV, the real device's QEMU log), the name its events get (default kDefaultDevice).
   std::string device = {};
   LogLevel level = LogLevel::Guest;
+  // A convention, not a fact: the recording names no device, and a GPU behind a machine's first
+  // PCIe port usually sits here.
   static constexpr std::string_view kDefaultDevice = "0000:01:00.0";
 };
 
@@ -136,7 +138,7 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path, const ReaderOpt
 // does. `only_comments`, if given, is set when the bytes hold no line but blanks and '#' comments.
 TraceFormat sniff_format(std::string_view first_bytes, bool* only_comments = nullptr);
 
-// The --format words, as parse_trace_format() reads them.
+// The --format words, as parse_trace_format() reads them, in TraceFormat's order.
 inline constexpr std::string_view kTraceFormatNames[] = {"auto", "text", "binary", "ftrace", "qemu-log", "apple-dma-csv"};
 
 // "text" / "binary" / "ftrace" / "qemu-log" / "apple-dma-csv" / "auto"; nothing for other words.
