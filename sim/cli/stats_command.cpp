@@ -90,7 +90,9 @@ Command add_stats_command(CLI::App& app) {
       "Clustering potential: what window:S would need with no DART limits, for S = 64K, 256K, 1M: ranges\n"
       "that fit in one S-aligned window share it, others are direct mappings of their 16 KiB pages.\n"
       "'cut' = peak live ranges / peak live mappings. Releases of ids that are not live, and maps of ids\n"
-      "still live, are counted, not fatal (replay is strict about them).\n");
+      "still live, are counted, not fatal (replay is strict about them).\n"
+      "A recording that counts its own live requests (the apple_dma debugfs CSV) shows its own peaks too:\n"
+      "they include requests live before it began, which its events cannot show.\n");
   return {cmd, [args] { return run_stats(*args); }};
 }
 
