@@ -84,7 +84,8 @@ LineKind split_line(std::string_view line, Row& row, PayloadError& error) {
     ++p;
     ++column;
   }
-  if (!decimal(row.size_bytes, UINT32_MAX, "a decimal number of bytes below 2^32 (%u)")) return LineKind::Bad;
+  // %u in the seed module, %llu in dartlab's (passthrough/guest): any 64-bit count is read.
+  if (!decimal(row.size_bytes, UINT64_MAX, "a decimal number of bytes")) return LineKind::Bad;
   if (!decimal(row.active_maps, UINT32_MAX, "a decimal count below 2^32 (%u)")) return LineKind::Bad;
   if (!decimal(row.active_bytes, UINT64_MAX, "a decimal number of bytes (%llu)")) return LineKind::Bad;
   return LineKind::Row;

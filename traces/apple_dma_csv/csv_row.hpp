@@ -24,7 +24,7 @@ struct Row {
   std::uint64_t time_ns = 0;
   Op op = Op::Map;
   std::uint64_t gpa = 0;
-  std::uint64_t size_bytes = 0;    // %u: at most 2^32 - 1
+  std::uint64_t size_bytes = 0;    // %u in the seed module, %llu in dartlab's
   std::uint64_t active_maps = 0;   // %u: the module's live requests after the op
   std::uint64_t active_bytes = 0;  // %llu: their bytes
 };
