@@ -81,6 +81,17 @@ demo: build
 	@echo "== the QEMU device's trace events (apple_dma_*), read from its log"
 	$(DARTLAB) replay traces/samples/qemu-apple-dma.log --policy direct --policy window:256K
 	@echo
+	@echo "== the real system records itself: its guest module's debugfs CSV (whole, and as a ring that wrapped),"
+	@echo "   and its QEMU device's log at the guest level (the module's requests) and the host level (the DART's)"
+	$(DARTLAB) replay traces/samples/apple-dma-debugfs.csv traces/samples/apple-dma-debugfs-wrapped.csv \
+	  --policy direct --policy window:256K
+	$(DARTLAB) stats traces/samples/apple-dma-debugfs-wrapped.csv | grep -E "^(peak live|recording's own)"
+	$(DARTLAB) replay traces/samples/qemu-apple-dma-real.log --policy direct
+	$(DARTLAB) replay traces/samples/qemu-apple-dma-real.log --policy direct --level host
+	@echo
+	@echo "== two recordings a real Linux 6.12 kernel made: NVMe I/O under an IOMMU, dma:* and iommu:* events"
+	$(DARTLAB) replay traces/samples/real/real-dma.trace traces/samples/real/real-iommu.trace --policy direct --policy window:256K
+	@echo
 	@echo "== the policy lab: every policy family x 3 hosts over the samples (dartlab sweep; the Pareto frontier shown), and its report"
 	@mkdir -p build/demo
 	$(DARTLAB) sweep traces/samples/policy-lab.toml --json build/demo/policy-lab.json --csv build/demo/policy-lab.csv \

@@ -14,10 +14,11 @@ packages=(
   libcli11-dev                                    # CLI11, command-line parsing
   nlohmann-json3-dev                              # JSON output
   libfmt-dev                                      # formatting of tables and messages
-  libzstd-dev                                     # zstd compression of binary traces
+  libzstd-dev                                     # zstd compression of binary traces, and .zst inputs
+  zlib1g-dev                                      # gzip-compressed inputs (traces/byte_source.cpp); QEMU needs it too
   chromium                                        # headless browser: the HTML report's rendering test
   # QEMU 7.2 with apple-dma-pci (scripts/build-qemu.sh; the source comes from `apt-get source`)
-  meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison dpkg-dev seabios
+  meson python3 libglib2.0-dev libpixman-1-dev libfdt-dev flex bison dpkg-dev seabios
   # The Linux guest (scripts/build-guest.sh; the kernel itself is downloaded, never installed)
   gcc-12 libc6-dev kmod xz-utils libelf1 libssl3
   libtomlplusplus-dev                             # toml++ 3.3, sweep configs in TOML

@@ -162,8 +162,8 @@ std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<
 
 bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
   if (const Record* live = by_id_.find(ev.id))
-    return report(fmt::format("{} of id {} which is still live (mapped at line {})", trace::to_string(ev.kind),
-                              ev.id, line_of(live->block)));
+    return report(fmt::format("{} of id {} which is still live (mapped at {} {})", trace::to_string(ev.kind), ev.id,
+                              options_.position_unit, line_of(live->block)));
   if (ev.id == kNoId) return report(fmt::format("id {} is reserved", ev.id));
 
   const bool sg = ev.kind == trace::EventKind::MapSg;
@@ -236,8 +236,8 @@ bool Replay::on_unmap(const trace::Event& ev) {
   }
   const Record rec = *found;
   if (unmap_kind_for(rec.kind) != ev.kind)
-    return report(fmt::format("{} of id {}, which was created by {} at line {} (expected {})",
-                              trace::to_string(ev.kind), ev.id, trace::to_string(rec.kind), line_of(rec.block),
+    return report(fmt::format("{} of id {}, which was created by {} at {} {} (expected {})", trace::to_string(ev.kind),
+                              ev.id, trace::to_string(rec.kind), options_.position_unit, line_of(rec.block),
                               trace::to_string(unmap_kind_for(rec.kind))));
 
   const std::uint64_t failed = failed_runs(rec.block);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/dart/dart.hpp"
@@ -73,6 +74,8 @@ struct RunResult {
 struct ReplayOptions {
   bool lenient = false;  // trace inconsistencies become counted warnings instead of errors
   std::size_t series_points = 0;  // keep a time series of at most this many points per run (0: none)
+  // What the positions given with events count, for messages: "line", or "event" (binary traces).
+  std::string_view position_unit = "line";
 };
 
 // A trace inconsistency found while replaying (unmap of an unknown id, ...).

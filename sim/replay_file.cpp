@@ -128,10 +128,11 @@ std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std
                                                     const ReplayOptions& options, const ProgressFn& progress,
                                                     const InputOptions& input) {
   const auto start = std::chrono::steady_clock::now();
-  const trace::ReaderOptions reader_options{.lenient = options.lenient, .device = input.device};
-  const std::unique_ptr<trace::TraceReader> owned = trace::open_trace(path, reader_options, input.format);
+  const std::unique_ptr<trace::TraceReader> owned = trace::open_trace(path, input.reader_options(options.lenient), input.format);
   trace::TraceReader& reader = *owned;
-  Replay replay(runs, options);
+  ReplayOptions replay_options = options;
+  replay_options.position_unit = reader.position_unit();  // "line", or "event" in a binary trace
+  Replay replay(runs, replay_options);
 
   // Replays one batch; false once the replay must stop (the last batch, or a failure).
   std::string failure;

@@ -31,9 +31,12 @@ using ProgressFn = std::function<void(std::uint64_t bytes, std::uint64_t total_b
 struct InputOptions {
   trace::TraceFormat format = trace::TraceFormat::Auto;
   std::string device = {};
+  trace::LogLevel level = trace::LogLevel::Guest;  // which events of a real device's QEMU log
   // Parse on a thread of its own while the caller replays (one trace on an idle machine), or
   // inline on the calling thread (sweeps, whose passes already keep every core busy).
   bool reader_thread = true;
+  // What the trace reader is given.
+  trace::ReaderOptions reader_options(bool lenient) const { return {.lenient = lenient, .device = device, .level = level}; }
 };
 
 // On a parse error or trace inconsistency, returns the message "FILE:LINE[:COL]: error: ...".

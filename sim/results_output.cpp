@@ -271,7 +271,7 @@ void print_notes(std::FILE* out, std::span<const trace::ReaderNote> notes, std::
     std::string lines;
     for (std::uint64_t l : n.first_lines) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
     fmt::print(out, "{}  {:>9}  {}{}\n", indent, n.count, n.what,
-               lines.empty() ? "" : fmt::format(" (line{} {}{})", n.first_lines.size() > 1 ? "s" : "", lines,
+               lines.empty() ? "" : fmt::format(" ({}{} {}{})", n.unit, n.first_lines.size() > 1 ? "s" : "", lines,
                                                 n.count > n.first_lines.size() ? ", ..." : ""));
   }
 }

@@ -114,7 +114,7 @@ StressSource::Status LoopedTraceSource::next(trace::Event& ev) {
       return Status::Event;
     }
     if (!reader_) {
-      reader_ = trace::open_trace(path_, trace::ReaderOptions{.device = options_.input.device}, options_.input.format);
+      reader_ = trace::open_trace(path_, options_.input.reader_options(false), options_.input.format);
       loop_events_ = 0;
     }
     const auto status = reader_->next(ev);

@@ -158,7 +158,7 @@ long BinaryTraceReader::read_fully(std::uint8_t* dst, std::size_t n) {
   while (got < n) {
     const long r = source_.read(dst + got, std::min(options_.block_bytes, n - got));
     if (r < 0) {
-      fail_at(offset_, std::string("read failed: ") + std::strerror(errno));
+      fail_at(offset_, source_.read_error());
       return -1;
     }
     if (r == 0) break;
@@ -583,7 +583,7 @@ BinaryTraceReader::Record BinaryTraceReader::decode(Event& ev) {
   return true;
 }
 
-TraceReader::Status BinaryTraceReader::next(Event& ev) {
+TraceReader::Status BinaryTraceReader::read_event(Event& ev) {
   if (cur_ < end_ && decode_plain(ev)) [[likely]] return Status::Event;
   return next_record(ev);
 }

@@ -26,18 +26,17 @@ class BinaryTraceReader final : public TraceReader {
   BinaryTraceReader(const BinaryTraceReader&) = delete;
   BinaryTraceReader& operator=(const BinaryTraceReader&) = delete;
 
-  Status next(Event& ev) override;
 
   // Errors about the bytes carry byte_offset: in the file, or for a record inside a zstd chunk,
   // the offset of that chunk (the message then names the offset inside its decompressed payload).
-  const ParseError& error() const override { return error_; }
   // Device names by Event::device: the header's table, then names defined inline as they come.
   const std::vector<std::string>& devices() const override { return devices_; }
   // Ordinal of the last event returned, counted from 1 over every event record in the file
   // (records skipped in lenient mode count too).
   std::uint64_t position() const override { return event_no_; }
   std::string locate(std::uint64_t event) const override;  // "FILE: event N"
-  std::uint64_t bytes_consumed() const override { return offset_; }
+  std::string_view position_unit() const override { return "event"; }
+  std::uint64_t bytes_consumed() const override { return source_.consumed(offset_); }
   std::uint64_t file_bytes() const override { return source_.file_bytes(); }
   std::uint64_t warnings() const override { return warnings_; }
   const std::vector<std::string>& warning_samples() const override { return warning_samples_; }
@@ -51,6 +50,8 @@ class BinaryTraceReader final : public TraceReader {
   bool zstd() const { return zstd_flag_; }
 
  private:
+  Status read_event(Event& ev) override;
+  const ParseError& reader_error() const override { return error_; }
   enum class Record { Event, Skip, Error };
   struct ZstdContext;  // binary_reader.cpp
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "traces/binary_format.hpp"
+#include "traces/printable.hpp"
 
 namespace dartlab::trace {
 namespace {
@@ -125,6 +126,17 @@ void BinaryTraceWriter::reserve(std::size_t bytes) {
 void BinaryTraceWriter::define_device(const std::string& name) {
   if (!valid_device_name(name) || file_index_by_name_.size() == kMaxDevices) {
     failed_ = true;  // a broken precondition: the file could not be read back
+    if (!failure_.empty()) return;
+    if (file_index_by_name_.size() == kMaxDevices) {
+      failure_ = "more than " + std::to_string(kMaxDevices) + " devices: the binary format's limit";
+    } else if (name.size() > kMaxDeviceNameBytes) {
+      failure_ = "the device name " + quoted(name) + " is " + std::to_string(name.size()) +
+                 " bytes long: the binary format's limit is " + std::to_string(kMaxDeviceNameBytes) +
+                 " bytes (write a text trace instead: --to text)";
+    } else {
+      failure_ = "the device name " + quoted(name) + " is not one a trace can hold (letters, digits and ':._-', 1 to " +
+                 std::to_string(kMaxDeviceNameBytes) + " bytes)";
+    }
     return;
   }
   reserve(1 + kMaxVarintBytes + name.size());
@@ -157,6 +169,9 @@ void BinaryTraceWriter::write(const Event& ev) {
   const EventKind kind = ev.kind;
   if (kind == EventKind::MapSg && ev.segments.size() > kMaxSegments) [[unlikely]] {
     failed_ = true;  // a broken precondition; the record would not fit a chunk
+    if (failure_.empty())
+      failure_ = "a map_sg of " + std::to_string(ev.segments.size()) + " segments: the binary format's limit is " +
+                 std::to_string(kMaxSegments);
     return;
   }
   const std::uint16_t device = is_map_kind(kind) ? file_device(ev.device) : 0;

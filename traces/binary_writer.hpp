@@ -53,6 +53,7 @@ class BinaryTraceWriter final : public TraceWriter {
   bool finish() override;
 
   std::uint64_t events_written() const { return events_; }
+  std::string failure() const override { return failure_; }
 
  private:
   void start();            // header and device table; once, before anything else
@@ -68,6 +69,7 @@ class BinaryTraceWriter final : public TraceWriter {
   bool started_ = false;
   bool finished_ = false;
   bool failed_ = false;
+  std::string failure_;  // the first broken precondition, said for people
   long header_at_ = -1;  // ftell() where the header starts; -1: not seekable
 
   // Names as the caller numbers them, and which file index each maps to (kUnassigned: none yet).

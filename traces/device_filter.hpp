@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -12,15 +14,20 @@
 
 namespace dartlab::trace {
 
+// True for a PCI address as Linux prints it: DDDD:BB:DD.F in hex digits.
+bool is_pci_bdf(std::string_view name);
+// "no event of device D (the trace has: A, B, ...)", and a word when D is no PCI address.
+std::string no_event_of_device(std::string_view device, std::span<const std::string> present, bool more = false);
+
 class DeviceFilterReader final : public TraceReader {
  public:
   DeviceFilterReader(std::unique_ptr<TraceReader> inner, std::string device);
 
-  Status next(Event& ev) override;
-  const ParseError& error() const override { return inner_->error(); }
   const std::vector<std::string>& devices() const override { return inner_->devices(); }
   std::uint64_t position() const override { return inner_->position(); }
   std::string locate(std::uint64_t position) const override { return inner_->locate(position); }
+  std::string_view position_unit() const override { return inner_->position_unit(); }
+  std::optional<RecordedPeaks> recorded_peaks() const override { return inner_->recorded_peaks(); }
   std::uint64_t bytes_consumed() const override { return inner_->bytes_consumed(); }
   std::uint64_t file_bytes() const override { return inner_->file_bytes(); }
   std::uint64_t warnings() const override { return inner_->warnings(); }
@@ -31,6 +38,8 @@ class DeviceFilterReader final : public TraceReader {
   std::string_view format_name() const override { return inner_->format_name(); }
 
  private:
+  Status read_event(Event& ev) override;
+  const ParseError& reader_error() const override { return inner_->error(); }
   bool keeps(std::uint16_t device);
 
   std::unique_ptr<TraceReader> inner_;

@@ -1,4 +1,4 @@
-// What the line-based importers (ftrace, QEMU log) keep besides events: notes of what they skipped
+// What the line-based importers (ftrace, QEMU log, apple_dma CSV) keep besides events: notes of what they skipped
 // or read specially, counted by kind or by name with their first lines (TraceReader::notes()), and
 // the warnings of lenient mode, or the error that stops them.
 #pragma once
@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "traces/printable.hpp"
 #include "traces/trace_reader.hpp"
 
 namespace dartlab::trace {
@@ -33,12 +34,13 @@ class ImportNotes {
   explicit ImportNotes(std::size_t kinds) : index_(kinds, kNone) {}
 
   // Counts `line` under fixed kind `kind`; `text()` makes the note's text the first time.
+  // `skips`: false for a note that says how input was read rather than what was left out.
   template <typename Text>
-  void count(std::size_t kind, std::uint64_t line, Text&& text) {
+  void count(std::size_t kind, std::uint64_t line, Text&& text, bool skips = true) {
     std::size_t& index = index_[kind];
     if (index == kNone) {
       index = notes_.size();
-      notes_.push_back({text(), 0, {}});
+      notes_.push_back({printable(text()), 0, {}, skips});
     }
     add_line(index, line);
   }
@@ -49,13 +51,16 @@ class ImportNotes {
     if (it == group.end()) {
       if (group.size() >= kNamedNotes) return false;
       it = group.emplace(name, notes_.size()).first;
-      notes_.push_back({std::string(what) + " '" + std::string(name) + "'", 0, {}});
+      notes_.push_back({std::string(what) + ' ' + quoted(name), 0, {}});
     }
     add_line(it->second, line);
     return true;
   }
   // A note made whole, e.g. at the end of the input.
-  void add(ReaderNote note) { notes_.push_back(std::move(note)); }
+  void add(ReaderNote note) {
+    note.what = printable(note.what);
+    notes_.push_back(std::move(note));
+  }
 
   std::span<const ReaderNote> all() const { return notes_; }
 
@@ -83,8 +88,8 @@ class ImportWarnings {
     if (!lenient) return true;
     ++count_;
     if (samples_.size() < kSamples) {
-      samples_.push_back(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) + ": warning: " + e.message +
-                         " (line skipped)");
+      samples_.push_back(printable(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) + ": warning: " +
+                                   e.message + " (line skipped)"));
     }
     return false;
   }

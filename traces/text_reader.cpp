@@ -13,6 +13,8 @@
 #include <system_error>
 #include <utility>
 
+#include "traces/printable.hpp"
+
 namespace dartlab::trace {
 namespace {
 
@@ -233,15 +235,6 @@ std::string_view nth_field(std::string_view fields, std::size_t n) {
   return fields.substr(b, fields.find(' ', b) - b);
 }
 
-std::string quoted(std::string_view s) {
-  constexpr std::size_t kShown = 60;  // a garbage token can be a megabyte long
-  std::string q = "'";
-  q += s.substr(0, kShown);
-  if (s.size() > kShown) q += "...";
-  q += '\'';
-  return q;
-}
-
 std::string hex(std::uint64_t v) {
   char buf[2 + 16];
   buf[0] = '0';
@@ -273,7 +266,7 @@ TextTraceReader::~TextTraceReader() = default;
 
 std::uint64_t TextTraceReader::bytes_consumed() const {
   std::uint64_t consumed = buf_file_offset_ + static_cast<std::uint64_t>(cur_ - buf_.get());
-  return std::min(consumed, source_.bytes_read());  // not the appended final newline
+  return source_.consumed(consumed);  // not the appended final newline
 }
 
 TextTraceReader::Status TextTraceReader::stop(std::string message) {
@@ -309,7 +302,7 @@ bool TextTraceReader::fill() {
   end_ = base + rest;
   const long n = source_.read(end_, options_.block_bytes);
   if (n < 0) {
-    stop(std::string("read failed: ") + std::strerror(errno));
+    stop(source_.read_error());
     return false;
   }
   if (n == 0) {
@@ -328,7 +321,7 @@ void TextTraceReader::line_too_long(std::uint64_t line) {
   error_.column = 1;
 }
 
-TextTraceReader::Status TextTraceReader::next(Event& ev) {
+TextTraceReader::Status TextTraceReader::read_event(Event& ev) {
   for (;;) {
     if (state_ == State::Error) return Status::Error;
     if (state_ == State::End) return Status::End;
@@ -369,8 +362,8 @@ TextTraceReader::LineResult TextTraceReader::fail(const char* at, std::string me
   if (semantic && options_.lenient) {
     ++warnings_;
     if (warning_samples_.size() < kWarningSamples) {
-      warning_samples_.push_back(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) +
-                                 ": warning: " + e.message + " (line skipped)");
+      warning_samples_.push_back(printable(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) +
+                                 ": warning: " + e.message + " (line skipped)"));
     }
     return LineResult::Skip;
   }

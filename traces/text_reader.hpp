@@ -26,9 +26,7 @@ class TextTraceReader final : public TraceReader {
   TextTraceReader(const TextTraceReader&) = delete;
   TextTraceReader& operator=(const TextTraceReader&) = delete;
 
-  Status next(Event& ev) override;
 
-  const ParseError& error() const override { return error_; }
   // Device names by Event::device, in order of first appearance.
   const std::vector<std::string>& devices() const override { return devices_; }
   // Line number of the last event returned.
@@ -42,6 +40,8 @@ class TextTraceReader final : public TraceReader {
   std::string_view format_name() const override { return "text"; }
 
  private:
+  Status read_event(Event& ev) override;
+  const ParseError& reader_error() const override { return error_; }
   enum class LineResult { Event, Skip, Error };
   struct DeviceHash {
     using is_transparent = void;

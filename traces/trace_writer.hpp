@@ -26,6 +26,9 @@ class TraceWriter {
   // Writes what the format puts at its end and hands everything to the FILE, flushed. False if
   // any write so far failed (the failure sticks).
   virtual bool finish() = 0;
+  // Why a write failed when it was not the output's fault (a device name or a scatterlist the
+  // format cannot hold), for the message; empty otherwise (then errno says why).
+  virtual std::string failure() const { return {}; }
 };
 
 struct WriterOptions {

@@ -75,13 +75,18 @@ struct OutputPath {
 };
 int check_outputs(const std::string& prefix, std::initializer_list<OutputPath> outputs);
 
-// --format and --device, for every command that reads traces.
+// --format, --device and --level, for every command that reads traces.
 struct InputFlags {
   std::string format = "auto";
   std::string device;
+  std::string level = "guest";
   void add_to(CLI::App& app);
-  sim::InputOptions options() const;  // after parsing, which has checked the format word
+  sim::InputOptions options() const;  // after parsing, which has checked the words
 };
+
+// Before a long run: every input path opens for reading, and standard input ('-') is named at
+// most once. Otherwise prints "PREFIX: PATH: WHY" and returns kExitUsage; else kExitOk.
+int check_inputs(const std::vector<std::string>& paths, const std::string& prefix);
 
 // --to and --zstd, for every command that writes traces.
 struct OutputFlags {

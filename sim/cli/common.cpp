@@ -1,6 +1,10 @@
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +18,8 @@
 #include "sim/atomic_file.hpp"
 #include "sim/flag_numbers.hpp"
 #include "sim/cli/cli.hpp"
+#include "traces/binary_format.hpp"
+#include "traces/printable.hpp"
 
 namespace dartlab::cli {
 
@@ -121,16 +127,61 @@ int check_outputs(const std::string& prefix, std::initializer_list<OutputPath> o
 
 void InputFlags::add_to(CLI::App& app) {
   app.add_option("--format", format,
-                 "input format: auto (by the first bytes), text (dartlab v1), binary, ftrace (Linux trace text), "
-                 "qemu-log (the apple-dma-pci device's trace events in a QEMU log)")
-      ->check(CLI::IsMember({"auto", "text", "binary", "ftrace", "qemu-log"}))
+                 "input format: auto (by the first lines), text (dartlab v1), binary, ftrace (Linux trace text), "
+                 "qemu-log (apple-dma-pci trace events in a QEMU log, dartlab's device or the real one), "
+                 "apple-dma-csv (the apple_dma guest module's debugfs trace); gzip and zstd files are read as what "
+                 "they hold")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(trace::kTraceFormatNames), std::end(trace::kTraceFormatNames))))
       ->default_val("auto");
   app.add_option("--device", device,
-                 "keep only this device's events (a PCI BDF such as 0000:01:00.0); others are skipped and counted");
+                 "keep only this device's events (a PCI BDF such as 0000:01:00.0); others are skipped and counted. "
+                 "For a recording of one device that names none (apple-dma-csv, the real device's QEMU log): its "
+                 "name (default 0000:01:00.0)")
+      ->check(CLI::Validator(
+          [](const std::string& name) -> std::string {
+            if (trace::binary::valid_device_name(name)) return {};
+            return "'" + trace::printable(name) + "' is not a device name: letters, digits and ':._-', 1 to " +
+                   std::to_string(trace::binary::kMaxDeviceNameBytes) + " bytes (a PCI BDF such as 0000:01:00.0)";
+          },
+          "DEVICE"));
+  app.add_option("--level", level,
+                 "a QEMU log of the real apple-dma-pci device: replay the guest's map and unmap entries (guest), or "
+                 "the host mappings QEMU registered, apple_dext_* (host)")
+      ->check(CLI::IsMember({"guest", "host"}))
+      ->default_val("guest");
 }
 
 sim::InputOptions InputFlags::options() const {
-  return {.format = trace::parse_trace_format(format).value_or(trace::TraceFormat::Auto), .device = device};
+  return {.format = trace::parse_trace_format(format).value_or(trace::TraceFormat::Auto),
+          .device = device,
+          .level = trace::parse_log_level(level).value_or(trace::LogLevel::Guest)};
+}
+
+int check_inputs(const std::vector<std::string>& paths, const std::string& prefix) {
+  if (std::count(paths.begin(), paths.end(), "-") > 1) {
+    fmt::print(stderr, "{}: standard input ('-') can be read only once\n", prefix);
+    return kExitUsage;
+  }
+  for (const std::string& path : paths) {
+    if (path == "-") continue;
+    // Only a regular file is opened to try it: opening a FIFO would take its writer's reader away.
+    struct stat st {};
+    std::string why;
+    if (::stat(path.c_str(), &st) != 0) {
+      why = std::strerror(errno);
+    } else if (S_ISDIR(st.st_mode)) {
+      why = "is a directory, not a trace";
+    } else if (S_ISREG(st.st_mode)) {
+      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) why = std::strerror(errno);
+      else ::close(fd);
+    }
+    if (!why.empty()) {
+      fmt::print(stderr, "{}: {}: cannot open: {}\n", prefix, trace::printable(path), why);
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
 }
 
 void OutputFlags::add_to(CLI::App& app) {
@@ -160,13 +211,16 @@ int write_trace(const std::string& path, const OutputFlags& flags, const std::st
   }
   int rc;
   bool written;
+  std::string why;
   {  // writers flush when they finish: before the file is closed
     auto writer = trace::make_trace_writer(out.stream(), format, flags.options());
     rc = produce(*writer);
     written = writer->finish();
+    why = writer->failure();
   }
   if (rc != kExitOk) return rc;  // never committed: the old file, if any, stays as it was
-  const std::string err = written ? out.commit() : "cannot write " + path + ": " + std::strerror(errno);
+  // A record the output format cannot hold (a writer's failure()) is said as such, not as errno.
+  const std::string err = written ? out.commit() : "cannot write " + path + ": " + (why.empty() ? std::strerror(errno) : why);
   if (!err.empty()) {
     fmt::print(stderr, "{}: {}\n", prefix, err);
     return kExitUsage;

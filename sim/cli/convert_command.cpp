@@ -20,8 +20,9 @@ struct ConvertArgs {
 };
 
 int run_convert(const ConvertArgs& args) {
+  if (const int rc = check_inputs({args.in}, "dartlab convert"); rc != kExitOk) return rc;
   const sim::InputOptions in = args.input.options();
-  auto reader = trace::open_trace(args.in, trace::ReaderOptions{.lenient = args.lenient, .device = in.device}, in.format);
+  auto reader = trace::open_trace(args.in, in.reader_options(args.lenient), in.format);
   ProgressLine progress(!args.quiet && args.out != "-");
   std::uint64_t events = 0;
   const int rc = write_trace(args.out, args.output, "dartlab convert", [&](trace::TraceWriter& writer) {

@@ -29,6 +29,7 @@ struct ReplayArgs {
 int run_replay(const ReplayArgs& args) {
   if (const int rc = check_outputs("dartlab replay", {{"--json", args.json_path}, {"--csv", args.csv_path}}); rc != kExitOk)
     return rc;
+  if (const int rc = check_inputs(args.traces, "dartlab replay"); rc != kExitOk) return rc;
   if (args.timed.timed) {
     if (!args.csv_path.empty()) {
       fmt::print(stderr, "dartlab replay: --csv is not available with --timed (use --json)\n");
@@ -102,8 +103,9 @@ Command add_replay_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "replay", "Replay traces under every policy (and DART config) and report mappings, bytes and failures");
   cmd->add_option("traces", args->traces,
-                  "traces: dartlab text (v1) or binary, or Linux ftrace text or a QEMU log of apple_dma_* trace "
-                  "events, imported on the fly; '-' reads standard input")
+                  "traces: dartlab text (v1) or binary, or imported on the fly: Linux ftrace text, a QEMU log of "
+                  "apple-dma-pci trace events, the apple_dma module's debugfs CSV (gzip or zstd files too); '-' "
+                  "reads standard input")
       ->required();
   cmd->add_option("-p,--policy", args->policies, "clustering policy, repeatable (see below)")
       ->default_val(std::vector<std::string>{"window:256K"});
@@ -129,7 +131,8 @@ Command add_replay_command(CLI::App& app) {
               "                      request's power of two, as Linux's iova.c (2M -> 2M-aligned)\n"
               "  base=ADDR           first bus address used (16K: a null-DMA catch page, a guess)\n"
               "  variant=t8110|t8020 input address width 42 or 32 bits\n"
-              "\nExit codes: 0 ok; 1 bad usage or output error; 2 malformed or inconsistent trace.\n"
+              "\nExit codes: 0 ok; 1 bad usage, a missing input, or an output error; 2 a malformed or inconsistent\n"
+              "trace, or one that yields no event because everything in it was skipped (the message says what).\n"
               "A map the DART refuses is a result, not an error: it is counted by reason.\n" +
               sim::timed::timed_help());
   return {cmd, [args] { return run_replay(*args); }};

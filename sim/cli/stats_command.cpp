@@ -23,12 +23,13 @@ struct StatsArgs {
 
 int run_stats(const StatsArgs& args) {
   if (const int rc = check_outputs("dartlab stats", {{"--json", args.json_path}}); rc != kExitOk) return rc;
+  if (const int rc = check_inputs(args.traces, "dartlab stats"); rc != kExitOk) return rc;
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   const bool json_to_stdout = args.json_path == "-";
   ProgressLine progress(!args.quiet);
   for (const std::string& path : args.traces) {
     const sim::InputOptions in = args.input.options();
-    auto reader = trace::open_trace(path, trace::ReaderOptions{.device = in.device}, in.format);
+    auto reader = trace::open_trace(path, in.reader_options(false), in.format);
     sim::TraceStatsBuilder builder(args.page_bytes);
     trace::Event ev;
     trace::TraceReader::Status status;
@@ -47,6 +48,11 @@ int run_stats(const StatsArgs& args) {
       fmt::print("{} ({} trace, {} device{})\n", path, reader->format_name(), reader->devices().size(),
                  reader->devices().size() == 1 ? "" : "s");
       fmt::print("{}", sim::stats_text(stats));
+      if (const auto own = reader->recorded_peaks()) {
+        // The recording counts what was live before its first row; the events above cannot.
+        fmt::print("recording's own  {} requests, {} at their peak (its active_maps, active_bytes columns)\n",
+                   own->live_requests, sim::human_bytes(own->live_bytes));
+      }
       sim::print_notes(stdout, reader->notes(), "");
       fmt::print("\n");
     }
@@ -55,6 +61,8 @@ int run_stats(const StatsArgs& args) {
     j["format"] = reader->format_name();
     j["devices"] = reader->devices();
     j.update(sim::stats_json(stats));
+    if (const auto own = reader->recorded_peaks())
+      j["recorded_peaks"] = {{"live_requests", own->live_requests}, {"live_bytes", own->live_bytes}};
     j["notes"] = sim::notes_json(reader->notes());
     all.push_back(std::move(j));
   }
@@ -93,7 +101,9 @@ Command add_stats_command(CLI::App& app) {
       "that fit in one S-aligned window share it, others are direct mappings of their 16 KiB pages; bytes\n"
       "are counted as a DART with --page pages maps them (each mapping rounded out to whole pages).\n"
       "'cut' = peak live ranges / peak live mappings. Releases of ids that are not live, and maps of ids\n"
-      "still live, are counted, not fatal (replay is strict about them).\n");
+      "still live, are counted, not fatal (replay is strict about them).\n"
+      "A recording that counts its own live requests (the apple_dma debugfs CSV) shows its own peaks too:\n"
+      "they include requests live before it began, which its events cannot show.\n");
   return {cmd, [args] { return run_stats(*args); }};
 }
 

@@ -118,6 +118,7 @@ std::string reproduce_command(const StressArgs& a, const std::string& policy, co
                        a.leftovers);
     if (a.input.format != "auto") cmd += " --format " + a.input.format;
     if (!a.input.device.empty()) cmd += " --device " + shell_word(a.input.device);
+    if (a.input.level != "guest") cmd += " --level " + a.input.level;
   }
   cmd += fmt::format(" --seed {} --max-events {}", a.seed, events);
   if (a.limits.max_bytes != 0) cmd += " --max-bytes " + format_size(a.limits.max_bytes);
@@ -229,7 +230,7 @@ int run_stress(StressArgs& a) {
       return kExitUsage;
     }
   } else {
-    for (const char* flag : {"--jitter", "--leftovers", "--format", "--device"})
+    for (const char* flag : {"--jitter", "--leftovers", "--format", "--device", "--level"})
       if (given(a, flag)) {
         fmt::print(stderr, "dartlab stress: {} applies to --trace only\n", flag);
         return kExitUsage;

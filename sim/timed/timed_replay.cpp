@@ -54,9 +54,11 @@ LatencySummary summary(const LatencyHistogram& h) {
 // records found through a flat id table; both are recycled, so steady state allocates nothing.
 class Engine {
  public:
+  // position_unit: what the positions given with events count, "line" or "event" (binary traces).
   Engine(const TimedConfig& config, const TimedOptions& options, GpuDma& gpu, MappingPath& path,
-         mapper::Mapper& mapper, std::uint32_t streams)
-      : config_(config), options_(options), gpu_(gpu), path_(path), mapper_(mapper), streams_(streams) {}
+         mapper::Mapper& mapper, std::uint32_t streams, std::string_view position_unit)
+      : config_(config), options_(options), gpu_(gpu), path_(path), mapper_(mapper), streams_(streams),
+        position_unit_(position_unit) {}
 
   // False when an inconsistency stops the replay; issue() says what.
   bool apply(const trace::Event& ev, std::uint64_t line) {
@@ -133,8 +135,8 @@ class Engine {
   bool on_map(const trace::Event& ev, std::uint64_t line) {
     if (ev.id == kNoId) return report(fmt::format("id {} is reserved", ev.id));
     if (const std::uint32_t* live = by_id_.find(ev.id))
-      return report(fmt::format("{} of id {} which is still live (mapped at line {})", trace::to_string(ev.kind), ev.id,
-                                requests_[*live].line));
+      return report(fmt::format("{} of id {} which is still live (mapped at {} {})", trace::to_string(ev.kind), ev.id,
+                                position_unit_, requests_[*live].line));
     const bool sg = ev.kind == trace::EventKind::MapSg;
     const std::size_t count = sg ? ev.segments.size() : 1;
     if (count == 0 || count > kMaxSegments) return report(fmt::format("map_sg with {} segments", count));
@@ -188,8 +190,9 @@ class Engine {
     const std::uint32_t slot = *found;
     Request& r = requests_[slot];
     if (unmap_kind_for(r.kind) != ev.kind)
-      return report(fmt::format("{} of id {}, which was created by {} at line {} (expected {})", trace::to_string(ev.kind),
-                                ev.id, trace::to_string(r.kind), r.line, trace::to_string(unmap_kind_for(r.kind))));
+      return report(fmt::format("{} of id {}, which was created by {} at {} {} (expected {})", trace::to_string(ev.kind),
+                                ev.id, trace::to_string(r.kind), position_unit_, r.line,
+                                trace::to_string(unmap_kind_for(r.kind))));
     if (r.refused) {
       ++result_.dropped_unmaps;  // a driver never unmaps an address it never got
     } else {
@@ -236,6 +239,7 @@ class Engine {
   MappingPath& path_;
   mapper::Mapper& mapper_;
   std::uint32_t streams_;
+  std::string_view position_unit_;
   mapper::FlatMap<std::uint64_t, std::uint32_t, mapper::FlatHash<std::uint64_t>, kNoId> by_id_{1024};
   std::vector<Request> requests_;
   std::vector<std::uint32_t> free_;
@@ -262,8 +266,8 @@ nlohmann::ordered_json latency_json(const LatencySummary& s) {
 // stays, and the engine makes synthetic transfers until the first access event shows up.
 AccessSource resolve_access(const std::string& path, const TimedOptions& options, AccessSource requested) {
   if (requested != AccessSource::Auto || path == "-") return requested;
-  const trace::ReaderOptions reader_options{.lenient = options.lenient, .device = options.input.device};
-  const std::unique_ptr<trace::TraceReader> reader = trace::open_trace(path, reader_options, options.input.format);
+  const std::unique_ptr<trace::TraceReader> reader =
+      trace::open_trace(path, options.input.reader_options(options.lenient), options.input.format);
   trace::Event ev;
   for (std::uint64_t i = 0; i < kAutoScanEvents; ++i) {
     if (reader->next(ev) != trace::TraceReader::Status::Event) break;  // errors surface in the replay itself
@@ -282,8 +286,8 @@ double TimedResult::gib_per_s(dart::DmaDir dir) const {
 std::variant<TimedResult, std::string> timed_replay_file(const std::string& path, const TimedConfig& config,
                                                          const TimedOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  const trace::ReaderOptions reader_options{.lenient = options.lenient, .device = options.input.device};
-  const std::unique_ptr<trace::TraceReader> reader = trace::open_trace(path, reader_options, options.input.format);
+  const std::unique_ptr<trace::TraceReader> reader =
+      trace::open_trace(path, options.input.reader_options(options.lenient), options.input.format);
 
   auto prepared = prepare_run(config.platform(), config.dart.functional);
   if (auto* e = std::get_if<std::string>(&prepared)) return std::move(*e);
@@ -294,7 +298,7 @@ std::variant<TimedResult, std::string> timed_replay_file(const std::string& path
   TimedConfig resolved = config;
   resolved.access = resolve_access(path, options, config.access);
   Engine engine(resolved, options, platform.gpu(), mapping, mapper,
-                std::max<std::uint32_t>(1, config.dart.functional.variant.max_streams));
+                std::max<std::uint32_t>(1, config.dart.functional.variant.max_streams), reader->position_unit());
 
   std::string failure;
   std::uint64_t simulated_ps = 0;

@@ -115,7 +115,7 @@ expect "a trace on standard input" 0 '"events": 11,' -- sh -c "\"$dartlab\" repl
 printf 'dartlab-trace v1\nmap 1 d 0x4000 4096 to_dev\nmap 2 d 0x8000 4096 to_dev\nunmap 1\nunmap 2\nbogus line\n' >"$work/late-error.trace"
 expect "an error after good events names its line" 2 "late-error.trace:6:1: error: unknown event 'bogus'" -- \
   "$dartlab" replay "$work/late-error.trace"
-expect "missing file" 2 "nope.trace.*(No such file|cannot open)" -- "$dartlab" replay "$work/nope.trace"
+expect "missing file is a usage error (exit 1)" 1 "dartlab replay: .*nope.trace: cannot open: No such file" -- "$dartlab" replay "$work/nope.trace"
 printf 'map 1 d 0x4000 4096 to_dev\n' >"$work/noheader.trace"
 expect "missing header" 2 "noheader.trace:1" -- "$dartlab" replay "$work/noheader.trace"
 
@@ -143,7 +143,7 @@ printf 'dartlab-trace v1\nmap 1 gpu 0x4000 4096 to_dev\nmap 2 hda 0x8000 4096 to
 expect "replay --device keeps one device" 0 '"events": 2,' -- "$dartlab" replay "$work/two.trace" --device gpu --json -
 expect "replay --device counts the others" 0 '"what": "event of another device than gpu"' -- \
   "$dartlab" replay "$work/two.trace" --device gpu --json -
-expect "a device that is not there is named" 0 "no event of device 0000:09:00.0 \\(the trace has: gpu, hda\\)" -- \
+expect "a device that is not there is an error naming the devices there" 2 "no event of device 0000:09:00.0 \\(the trace has: gpu, hda\\)" -- \
   "$dartlab" stats "$work/two.trace" --device 0000:09:00.0
 expect "unknown --format" 1 "format" -- "$dartlab" replay "$work/two.trace" --format xml
 
@@ -217,12 +217,84 @@ expect "a QEMU log without stamps replays" 0 '"format": "qemu-log"' -- \
 expect "--device keeps one function of the device" 0 "event of another device than 0000:01:00.1" -- \
   "$dartlab" stats "$qlog" --device 0000:01:00.1
 expect "a QEMU log read from stdin" 0 '"format": "qemu-log"' -- sh -c "\"$dartlab\" replay - --json - <\"$qlog\""
-printf 'qemu-system-aarch64: info\napple_dma_map bdf=0000:01:00.0 gpa=0x1000 len=0xqq dir=to_device dma=0x0 handle=0x1 status=0\n' >"$work/bad-qemu.log"
+printf 'qemu-system-aarch64: info\napple_dma_map bdf=0000:01:00.0 gpa=0x1000 len=0xqq dir=to_device dma=0x0 handle=0x1 status=0\napple_dma_map bdf=0000:01:00.0 gpa=0x1000 len=0x1000 dir=to_device dma=0x0 handle=0x1 status=0\n' >"$work/bad-qemu.log"
 expect "a malformed apple_dma_map names its line and column" 2 "bad-qemu.log:2:47: error: apple_dma_map: len must be a hex number" -- \
   "$dartlab" replay "$work/bad-qemu.log"
 expect "--lenient skips it" 0 "bad-qemu.log:2:47: warning" -- "$dartlab" replay "$work/bad-qemu.log" --lenient
 expect "--format qemu-log is accepted" 0 '"format": "qemu-log"' -- "$dartlab" replay "$qlog" --format qemu-log --json -
 expect "--format lists qemu-log" 0 "qemu-log" -- "$dartlab" convert --help
+
+# The real seed system's own recordings: the apple_dma module's debugfs CSV, the real device's QEMU log
+csv="$src/traces/samples/apple-dma-debugfs.csv"
+wrapped="$src/traces/samples/apple-dma-debugfs-wrapped.csv"
+real_log="$src/traces/samples/qemu-apple-dma-real.log"
+expect "an apple_dma CSV is sniffed and replays" 0 '"format": "apple-dma-csv"' -- "$dartlab" replay "$csv" -p direct --json -
+expect "--format apple-dma-csv is accepted" 0 '"format": "apple-dma-csv"' -- "$dartlab" replay "$csv" --format apple-dma-csv --json -
+expect "a CSV's rolled-back map_sg is noted" 0 "map_sg rolled back" -- "$dartlab" stats "$csv"
+expect "a wrapped ring says what was live before it" 0 "requests live before the first row" -- "$dartlab" stats "$wrapped"
+peak_col=$(awk -F, 'NR > 1 && $5 > m { m = $5 } END { print m }' "$wrapped")
+expect "stats shows the recording's own peak beside dartlab's" 0 "recording's own +$peak_col requests" -- "$dartlab" stats "$wrapped"
+expect "stats json has the recording's own peaks" 0 "\"recorded_peaks\": \\{" -- "$dartlab" stats "$wrapped" --json -
+expect "--device names the CSV's device" 0 '"devices":\["0000:65:00.0"\]' -- sh -c "\"$dartlab\" stats \"$csv\" --device 0000:65:00.0 --json - | tr -d ' \n'"
+expect "a real device's QEMU log replays at the guest level" 0 "read at --level guest" -- "$dartlab" stats "$real_log"
+registered=$(grep -c 'apple_dext_register_dma.*kr=0x0$' "$real_log")
+peak_registered=$(awk '/apple_dext_register_dma.*kr=0x0$/ { n++ } /apple_dext_unregister_dma.*kr=0x0$/ { n-- } n > m { m = n } END { print m }' "$real_log")
+"$dartlab" replay "$real_log" -p direct --json "$work/real-guest.json" -q
+"$dartlab" replay "$real_log" -p direct --level host --json "$work/real-host.json" -q
+expect "guest-level entries under direct make exactly the host's registrations" 0 "\"host_map_calls\": $registered," -- cat "$work/real-guest.json"
+expect "... and peak at the host's own peak of live registrations" 0 "\"peak_mappings\": $peak_registered," -- cat "$work/real-guest.json"
+expect "--level host replays the registrations themselves" 0 "\"requests\": $registered," -- cat "$work/real-host.json"
+expect "an unknown --level" 1 "level" -- "$dartlab" replay "$real_log" --level hypervisor
+expect "the stderr form replays too" 0 '"format": "qemu-log"' -- "$dartlab" replay "$src/traces/samples/qemu-apple-dma-real-stderr.log" --json -
+for rec in "$src"/traces/samples/real/*.trace; do
+  expect "real recording $(basename "$rec") replays with no error" 0 '"format": "ftrace"' -- "$dartlab" replay "$rec" -p direct --json -
+done
+expect "iommu events name no device, and --device says it cannot pick them" 2 "cannot tell this device's from others'" -- \
+  "$dartlab" replay "$src/traces/samples/real/real-iommu.trace" --device 0000:00:01.0
+
+# Inputs as a newcomer gives them: sniffing, compression, empty results, exit codes, escaped bytes
+{ echo '$ cat /sys/kernel/tracing/trace'; cat "$src/traces/samples/ftrace-trace-flags.txt"; } >"$work/junk-first.txt"
+expect "a junk line before ftrace content is sniffed past" 0 '"format": "ftrace"' -- "$dartlab" replay "$work/junk-first.txt" --json -
+printf 'hello\nworld\n' >"$work/mystery.txt"
+expect "an unknown format names the formats tried and --format" 2 "Tried: text, binary, ftrace, qemu-log, apple-dma-csv; .*--format" -- \
+  "$dartlab" replay "$work/mystery.txt"
+gzip -c "$work/g.trace" >"$work/g.trace.gz"
+"$dartlab" replay "$work/g.trace.gz" -p direct -p window:256K -q --json "$work/g-gz.json"
+expect "a gzip trace replays as the trace it holds" 0 "" -- \
+  diff <(grep -E '"(events|peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-text.json") \
+       <(grep -E '"(events|peak_mappings|peak_mapped_bytes|host_map_calls|requests)"' "$work/g-gz.json")
+expect "a gzip QEMU log read from standard input" 0 '"format": "qemu-log"' -- sh -c "gzip -c \"$qlog\" | \"$dartlab\" replay - --json -"
+expect "a wrong --format is an error naming what was skipped" 2 "no events: the ftrace reader skipped all of the input: [0-9]+ x line is not an ftrace event line" -- \
+  "$dartlab" replay "$qlog" --format ftrace
+expect "a --device that is not there is an error" 2 "no event of device 0000:09:00.0" -- "$dartlab" replay "$qlog" --device 0000:09:00.0
+expect "a --device name no trace can hold is a usage error" 1 "is not a device name" -- "$dartlab" replay "$qlog" --device 'gpu 0'
+expect "a missing file: stats exits 1" 1 "dartlab stats: .*nope.trace: cannot open" -- "$dartlab" stats "$work/nope.trace"
+expect "a missing file: convert exits 1" 1 "dartlab convert: .*nope.trace: cannot open" -- "$dartlab" convert "$work/nope.trace" "$work/x.trace"
+expect "a directory is no trace" 1 "is a directory" -- "$dartlab" replay "$work"
+expect "a trace read from a FIFO" 0 '"events": 11,' -- sh -c "mkfifo \"$work/in.fifo\" && (cat \"$work/ok.trace\" >\"$work/in.fifo\" &) && \"$dartlab\" replay \"$work/in.fifo\" --json -"
+expect "standard input twice is a usage error" 1 "standard input \\('-'\\) can be read only once" -- "$dartlab" replay - -
+printf 'dartlab-trace v1\nmap 1 d 0x4000 4096 to_dev\nmap 1 d 0x8000 4096 to_dev\n' >"$work/twice.trace"
+"$dartlab" convert -q "$work/twice.trace" "$work/twice.dlt"
+expect "a binary trace's messages count events, not lines" 2 "twice.dlt: event 2: error: map of id 1 which is still live \\(mapped at event 1\\)" -- \
+  "$dartlab" replay "$work/twice.dlt"
+"$dartlab" convert -q "$work/two.trace" "$work/two.dlt"
+expect "a binary trace's notes count events, not lines" 0 "event of another device than gpu \\(events 2, 3\\)" -- \
+  "$dartlab" replay "$work/two.dlt" --device gpu
+expect "... and the text trace's still lines" 2 "twice.trace:3: error: map of id 1 which is still live \\(mapped at line 2\\)" -- \
+  "$dartlab" replay "$work/twice.trace"
+{ printf 'dartlab-trace v1\nmap 1 '; head -c 5000 /dev/zero | tr '\0' a; printf ' 0x4000 4096 to_dev\nunmap 1\n'; } >"$work/longdev.trace"
+expect "a device name past the binary format's limit says the limit" 1 "is 5000 bytes long: the binary format's limit is 4096 bytes" -- \
+  "$dartlab" convert "$work/longdev.trace" "$work/longdev.dlt"
+test ! -e "$work/longdev.dlt" && passed=$((passed + 1)) || { echo "FAIL: a refused conversion left a file"; failed=$((failed + 1)); }
+printf 'dartlab-trace v1\nmap 1 gpu 0x1000 4\033[2J to_dev\n' >"$work/esc.trace"
+expect "bytes of a trace are escaped in errors" 2 "'4\\\\x1b\\[2J'" -- "$dartlab" replay "$work/esc.trace"
+if "$dartlab" replay "$work/esc.trace" 2>&1 | grep -q $'\033'; then
+  echo "FAIL: a raw ESC reached the terminal"; failed=$((failed + 1))
+else
+  passed=$((passed + 1))
+fi
+printf '# tracer: nop\n  x-1 [000] ...1. 1.000001: dma_\033]0;t\007: y\n%s\n' "$(sed -n 2p "$src/traces/samples/ftrace-trace-pipe.txt")" >"$work/esc.ftrace"
+expect "bytes of a trace are escaped in notes, and JSON stays valid" 0 '"what": "unknown event .*\\\\x1b' -- "$dartlab" stats "$work/esc.ftrace" --json -
 
 # Timed mode: bandwidth and timed replay (SystemC)
 expect "bandwidth help lists the presets" 0 "tb3" -- "$dartlab" bandwidth --help
@@ -304,6 +376,9 @@ expect "stress: a bad looped trace exits 2 with its line" 2 "never.trace:2: erro
 expect "stress: knobs mean nothing with --trace" 1 "--churn-live sets a generator knob" -- \
   "$dartlab" stress --trace "$work/loop.trace" --churn-live 64M
 expect "stress: --jitter needs --trace" 1 "--jitter applies to --trace only" -- "$dartlab" stress --jitter 1M
+expect "stress: --level needs --trace" 1 "--level applies to --trace only" -- "$dartlab" stress --level host
+expect "stress: a looped real-device log's reproduce line keeps its level" 0 "reproduce: dartlab stress .*--trace .*qemu-apple-dma-real.log .*--level host" -- \
+  "$dartlab" stress --trace "$src/traces/samples/qemu-apple-dma-real.log" --level host --max-events 500
 expect "stress: standard input cannot be looped" 1 "cannot be looped" -- "$dartlab" stress --trace -
 expect "stress: bad policy" 1 "--policy" -- "$dartlab" stress --policy window:3K
 expect "stress: bad knob" 1 "churn" -- "$dartlab" stress --churn-max 3M

@@ -42,13 +42,15 @@ inline void drain(TraceReader& reader, std::size_t input_bytes) {
 
 // One input read as a file of `format` through open_trace, so that the device filter is fuzzed
 // too. The input's length picks the options, so that an input is read the same way every time:
-// lenient or strict, 7-byte blocks (seams inside every line) or the default, one device or all.
+// lenient or strict, 7-byte blocks (seams inside every line) or the default, one device or all,
+// and (a QEMU log of the real device) the guest or the host level.
 inline void read_as(TraceFormat format, const std::uint8_t* data, std::size_t size) {
   static testing::MemoryFile file;
   ReaderOptions options;
   options.lenient = (size & 1) != 0;
   options.block_bytes = (size & 2) != 0 ? 7 : 0;
   if ((size & 4) != 0) options.device = "0000:01:00.0";
+  options.level = (size & 8) != 0 ? LogLevel::Host : LogLevel::Guest;
   const auto reader = open_trace(file.hold(std::string_view(reinterpret_cast<const char*>(data), size)), options, format);
   drain(*reader, size);
 }

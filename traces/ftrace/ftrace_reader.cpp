@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "traces/device_filter.hpp"
 #include "traces/ftrace/iommu_events.hpp"
 #include "traces/ftrace/scan.hpp"
+#include "traces/printable.hpp"
 #include "traces/text_format.hpp"
 
 namespace dartlab::trace {
@@ -33,49 +35,15 @@ FtraceReader::FtraceReader(const std::string& path, ReaderOptions options)
     : FtraceReader(ByteSource(path), std::move(options)) {}
 
 FtraceReader::FtraceReader(ByteSource source, ReaderOptions options)
-    : source_(std::move(source)),
-      options_(std::move(options)),
-      lines_(source_, options_.block_bytes != 0 ? options_.block_bytes : text::kBlockBytes, text::kMaxLineBytes) {
-  error_.file = source_.name();
-  if (!source_.open_error().empty()) stop(source_.open_error());
-}
+    : LineImporter(std::move(source), std::move(options), static_cast<std::size_t>(Note::Count)) {}
 
 FtraceReader::~FtraceReader() = default;
 
-std::string FtraceReader::locate(std::uint64_t line) const { return source_.name() + ':' + std::to_string(line); }
-
-TraceReader::Status FtraceReader::next(Event& ev) {
-  for (;;) {
-    if (pending_at_ < pending_.size()) {
-      ev = pending_[pending_at_++];
-      event_line_ = pending_line_;
-      return Status::Event;
-    }
-    if (state_ == State::Error) return Status::Error;
-    if (state_ == State::End) return Status::End;
-    pending_.clear();
-    pending_at_ = 0;
-    std::string_view line;
-    switch (lines_.next(line)) {
-      case ftrace::LineBuffer::Status::Line:
-        pending_line_ = lines_.line_number();
-        handle_line(line);
-        break;
-      case ftrace::LineBuffer::Status::TooLong:
-        pending_line_ = lines_.line_number();
-        note(Note::TooLong);
-        break;
-      case ftrace::LineBuffer::Status::End:
-        state_ = State::End;
-        if (!options_.device.empty() && devices_.empty()) no_device_note();
-        break;
-      case ftrace::LineBuffer::Status::Error: stop(lines_.error()); break;
-    }
-  }
+void FtraceReader::at_end() {
+  if (!options_.device.empty() && devices_.empty()) no_device_note();
 }
 
 void FtraceReader::handle_line(std::string_view line) {
-  line_ = line;
   ftrace::FtraceLine fl;
   switch (ftrace::split_line(line, fl)) {
     case ftrace::LineKind::Event: break;
@@ -157,14 +125,18 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
     case ftrace::IommuParse::NotIommu: return named_note(unknown_events_, "unknown event", fl.event);
     case ftrace::IommuParse::Error: return malformed(error);
   }
+  // The events name no device, and every device has an IOMMU domain of its own: --device cannot
+  // pick one device's mappings out of them.
+  if (!options_.device.empty() && options_.device != kIommuDevice) {
+    remember_other_device(kIommuDevice);
+    return note(Note::IommuNotFiltered);
+  }
+  note(Note::IommuNoDevice);
   std::uint16_t dev = 0;
   if (!device(kIommuDevice, dev)) return;
   if (type == EventType::IommuMap) {
-    // An IOMMU maps an IOVA once; a second map means the recording lost the unmap between.
-    if (auto old = live_.take({r.iova, dev, Family::Iommu})) {
-      queue_end(EventKind::Unmap, dev, old->id);
-      note(Note::IommuRemap);
-    }
+    // A map of a live IOVA is another domain's (two devices' first allocations sit at the same
+    // IOVA): a second live mapping, stacked on the first (open() counts it).
     Event ev;
     ev.kind = EventKind::Map;
     ev.gpa = r.paddr;
@@ -191,9 +163,7 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
 
 bool FtraceReader::device(std::string_view name, std::uint16_t& index) {
   if (!options_.device.empty() && name != options_.device) {
-    if (other_devices_.size() < kOtherDevicesNamed && std::find(other_devices_.begin(), other_devices_.end(), name) == other_devices_.end()) {
-      other_devices_.emplace_back(name);
-    }
+    remember_other_device(name);
     note(Note::OtherDevice);
     return false;
   }
@@ -209,15 +179,19 @@ bool FtraceReader::device(std::string_view name, std::uint16_t& index) {
   return new_device(name, index);
 }
 
+void FtraceReader::remember_other_device(std::string_view name) {
+  if (other_devices_.size() < kOtherDevicesNamed && std::find(other_devices_.begin(), other_devices_.end(), name) == other_devices_.end())
+    other_devices_.emplace_back(name);
+}
+
 bool FtraceReader::new_device(std::string_view name, std::uint16_t& index) {
   if (devices_.size() >= text::kMaxDevices) {
-    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices");
-    error_.line = lines_.line_number();
+    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
     return false;
   }
   index = last_device_ = static_cast<std::uint16_t>(devices_.size());
-  devices_.emplace_back(name);
-  device_index_.emplace(devices_.back(), index);
+  devices_.push_back(printable(name));  // a hostile name never reaches a terminal or JSON raw
+  device_index_.emplace(std::string(name), index);
   return true;
 }
 
@@ -226,8 +200,8 @@ void FtraceReader::open(Family family, std::uint16_t device, std::uint64_t key, 
   ev.has_time = true;
   ev.time_ns = time_ns_;
   ev.id = next_id_++;
-  if (live_.add({key, device, family}, {ev.id, ev.len_bytes})) note(Note::DuplicateMap);
-  pending_.push_back(ev);
+  if (live_.add({key, device, family}, {ev.id, ev.len_bytes})) note(family == Family::Iommu ? Note::IommuRemap : Note::DuplicateMap);
+  queue(ev);
 }
 
 void FtraceReader::close(Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never) {
@@ -243,7 +217,7 @@ void FtraceReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t
   ev.has_time = true;
   ev.time_ns = time_ns_;
   ev.id = id;
-  pending_.push_back(ev);
+  queue(ev);
 }
 
 std::string FtraceReader::note_text(Note n) const {
@@ -271,7 +245,14 @@ std::string FtraceReader::note_text(Note n) const {
     case Note::FreeNeverMade: return "free of an allocation never made in this recording";
     case Note::UnmapSgNeverMapped: return "dma_unmap_sg of a scatterlist never mapped in this recording";
     case Note::FreeSgtNeverMade: return "dma_free_sgt of an allocation never made in this recording";
-    case Note::IommuRemap: return "iommu map of a live IOVA: the earlier mapping is ended first (its unmap was lost)";
+    case Note::IommuRemap:
+      return "iommu map of a live IOVA: a second live mapping (another device's IOMMU domain); an unmap ends the latest first";
+    case Note::IommuNoDevice:
+      return "iommu map and unmap events name no device: all are given to the device 'iommu' (each device has its own "
+             "IOMMU domain, so one IOVA may be live in several)";
+    case Note::IommuNotFiltered:
+      return "iommu event skipped: iommu events name no device, so --device " + options_.device +
+             " cannot tell this device's from others' (--device iommu keeps them all)";
     case Note::IommuUnmapNothing: return "iommu unmap that unmapped nothing (unmapped_size=0)";
     case Note::IommuNeverMapped: return "iommu unmap of an IOVA never mapped in this recording";
     case Note::IommuUnmapPartial:
@@ -282,60 +263,46 @@ std::string FtraceReader::note_text(Note n) const {
 }
 
 void FtraceReader::no_device_note() {
-  std::string known;
-  for (const std::string& d : other_devices_) known += (known.empty() ? "" : ", ") + d;
-  if (other_devices_.size() == kOtherDevicesNamed) known += ", ...";
-  notes_.add({"no event of device " + options_.device + " (the trace has: " + (known.empty() ? "none" : known) + ")", 1, {}});
+  notes_.add({no_event_of_device(options_.device, other_devices_, other_devices_.size() == kOtherDevicesNamed), 1, {}});
 }
 
 void FtraceReader::note(Note n) {
-  notes_.count(static_cast<std::size_t>(n), lines_.line_number(), [&] { return note_text(n); });
+  notes_.count(static_cast<std::size_t>(n), line_number(), [&] { return note_text(n); }, skips(n));
+}
+
+// Notes that come with the line's events, saying how they were read: nothing was left out.
+bool FtraceReader::skips(Note n) {
+  switch (n) {
+    case Note::RawClock:
+    case Note::AllocNoPhys:
+    case Note::AllocPagesNoPhys:
+    case Note::DuplicateMap:
+    case Note::SgTruncated:
+    case Note::SgShares:
+    case Note::SgtShares:
+    case Note::SgTooMany:
+    case Note::IommuRemap:
+    case Note::IommuUnmapPartial:
+    case Note::IommuNoDevice: return false;
+    default: return true;
+  }
 }
 
 void FtraceReader::named_note(ImportNotes::Group& group, std::string_view what, std::string_view name) {
-  if (!notes_.count_named(group, what, name, lines_.line_number())) note(Note::UnknownOther);
+  if (!notes_.count_named(group, what, name, line_number())) note(Note::UnknownOther);
 }
 
 void FtraceReader::malformed(const ftrace::PayloadError& error) {
   // The kernel cut this event short; it said so at the end of the line.
-  if (ends_with(line_, "[LINE TOO BIG]")) return note(Note::LineTooBig);
-  ParseError e;
-  e.file = source_.name();
-  e.line = lines_.line_number();
-  e.column = error.at != nullptr ? static_cast<std::uint32_t>(error.at - line_.data() + 1) : 0;
-  e.message = error.message;
-  if (!warnings_.stops(e, options_.lenient)) return;
-  pending_.clear();
-  state_ = State::Error;
-  error_ = std::move(e);
+  if (ends_with(current_line(), "[LINE TOO BIG]")) return note(Note::LineTooBig);
+  LineImporter::malformed(error.at, error.message);
 }
 
-void FtraceReader::stop(std::string message) {
-  pending_.clear();
-  state_ = State::Error;
-  error_.line = 0;
-  error_.column = 0;
-  error_.message = std::move(message);
-}
-
-bool looks_like_ftrace(std::string_view first_bytes) {
-  std::string_view s = first_bytes;
-  while (!s.empty()) {
-    const std::size_t nl = s.find('\n');
-    std::string_view line = s.substr(0, nl);
-    s.remove_prefix(nl == std::string_view::npos ? s.size() : nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const std::size_t start = line.find_first_not_of(" \t");
-    if (start == std::string_view::npos) continue;
-    line.remove_prefix(start);
-    if (line.starts_with("# tracer:")) return true;
-    if (line.front() == '#') continue;  // a comment, in ftrace and in dartlab's text format alike
-    ftrace::FtraceLine fl;
-    const ftrace::LineKind kind = ftrace::split_line(line, fl);
-    return kind == ftrace::LineKind::Event || kind == ftrace::LineKind::NoEventName ||
-           kind == ftrace::LineKind::Header || kind == ftrace::LineKind::LostEvents;
-  }
-  return false;
+bool looks_like_ftrace_line(std::string_view line) {
+  ftrace::FtraceLine fl;
+  const ftrace::LineKind kind = ftrace::split_line(line, fl);
+  return kind == ftrace::LineKind::Event || kind == ftrace::LineKind::NoEventName || kind == ftrace::LineKind::Header ||
+         kind == ftrace::LineKind::LostEvents;
 }
 
 }  // namespace dartlab::trace

@@ -14,7 +14,7 @@ LineBuffer::LineBuffer(ByteSource& source, std::size_t block_bytes, std::size_t 
 }
 
 std::uint64_t LineBuffer::bytes_consumed() const {
-  return std::min(buf_file_offset_ + static_cast<std::uint64_t>(cur_ - buf_.get()), source_.bytes_read());
+  return source_.consumed(buf_file_offset_ + static_cast<std::uint64_t>(cur_ - buf_.get()));
 }
 
 bool LineBuffer::fill() {
@@ -27,7 +27,7 @@ bool LineBuffer::fill() {
   end_ = base + rest;
   const long n = source_.read(end_, block_bytes_);
   if (n < 0) {
-    error_ = std::string("read failed: ") + std::strerror(errno);
+    error_ = source_.read_error();
     return false;
   }
   if (n == 0) eof_ = true;

@@ -8,7 +8,8 @@ namespace {
 constexpr std::size_t kInitialSlots = 1024;
 
 std::size_t hash(const LiveKey& k) {
-  std::uint64_t x = k.addr ^ (std::uint64_t{k.device} << 48) ^ (std::uint64_t{static_cast<std::uint8_t>(k.family)} << 40);
+  std::uint64_t x = k.addr ^ (std::uint64_t{k.device} << 48) ^ (std::uint64_t{static_cast<std::uint8_t>(k.family)} << 40) ^
+                    (k.len * 0x9e3779b97f4a7c15ULL);
   x ^= x >> 33;  // murmur3's finaliser: page-aligned addresses differ only in their high bits
   x *= 0xff51afd7ed558ccdULL;
   x ^= x >> 33;
@@ -21,10 +22,12 @@ std::size_t hash(const LiveKey& k) {
 
 LiveRequests::LiveRequests() : slots_(kInitialSlots), mask_(kInitialSlots - 1) {}
 
+LiveKey LiveRequests::key_of(const Slot& s) { return {s.addr, s.device, s.family, s.key_len}; }
+
 std::size_t LiveRequests::find(const LiveKey& key) const {
   for (std::size_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
-    if (!s.used || (s.addr == key.addr && s.device == key.device && s.family == key.family)) return i;
+    if (!s.used || (s.addr == key.addr && s.device == key.device && s.family == key.family && s.key_len == key.len)) return i;
   }
 }
 
@@ -47,7 +50,7 @@ bool LiveRequests::add(const LiveKey& key, const LiveRequest& request) {
     s.behind = at + 1;
     return true;
   }
-  s = Slot{key.addr, request.id, request.len_bytes, 0, key.device, key.family, true};
+  s = Slot{key.addr, request.id, request.len_bytes, key.len, 0, key.device, key.family, true};
   ++used_;
   return false;
 }
@@ -75,10 +78,10 @@ void LiveRequests::take_device(std::uint16_t device, Family family, std::vector<
   // Keys first, then take() each: erasing moves slots, so the table cannot be walked meanwhile.
   device_keys_.clear();
   for (const Slot& s : slots_) {
-    if (s.used && s.device == device && s.family == family) device_keys_.push_back(s.addr);
+    if (s.used && s.device == device && s.family == family) device_keys_.push_back({s.addr, device, family, s.key_len});
   }
-  for (const std::uint64_t addr : device_keys_) {
-    while (const auto r = take({addr, device, family})) out.push_back(*r);
+  for (const LiveKey& key : device_keys_) {
+    while (const auto r = take(key)) out.push_back(*r);
   }
 }
 
@@ -87,7 +90,7 @@ void LiveRequests::erase(std::size_t hole) {
   slots_[hole].used = false;
   --used_;
   for (std::size_t i = (hole + 1) & mask_; slots_[i].used; i = (i + 1) & mask_) {
-    const std::size_t home = hash({slots_[i].addr, slots_[i].device, slots_[i].family}) & mask_;
+    const std::size_t home = hash(key_of(slots_[i])) & mask_;
     // Move slot i into the hole unless its home lies cyclically in (hole, i].
     const bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
     if (stays) continue;
@@ -102,7 +105,7 @@ void LiveRequests::grow() {
   std::swap(old, slots_);
   mask_ = slots_.size() - 1;
   for (const Slot& s : old) {
-    if (s.used) slots_[find({s.addr, s.device, s.family})] = s;
+    if (s.used) slots_[find(key_of(s))] = s;
   }
 }
 

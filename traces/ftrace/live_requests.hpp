@@ -1,6 +1,7 @@
-// The requests an ftrace recording has mapped and not yet unmapped, found again by what their
-// unmap prints: (device, DMA address), (device, scatterlist) or (IOMMU, IOVA). An open-addressing
-// table: no allocation per request once it has grown to the recording's peak of live requests.
+// The requests a recording has mapped and not yet unmapped, found again by what their unmap
+// prints: (device, DMA address), (device, scatterlist), (IOMMU, IOVA), (device, handle) or, in the
+// apple_dma CSV, (gpa, size). An open-addressing table: no allocation per request once it has grown
+// to the recording's peak of live requests.
 #pragma once
 
 #include <cstdint>
@@ -17,12 +18,17 @@ enum class Family : std::uint8_t {
   Sgt,     // dma_alloc_sgt / dma_free_sgt, by DMA address
   Iommu,   // iommu:map / iommu:unmap, by IOVA
   Handle,  // QEMU apple_dma_map / apple_dma_unmap, by the device's handle (traces/qemu_log)
+  EntryId,   // the real apple-dma-pci device's map / unmap entries, by id (= gpa) (traces/qemu_log)
+  HostIova,  // apple_dext_register_dma / unregister_dma, by iova (traces/qemu_log)
+  CsvMap,    // apple_dma CSV M rows, ended by U or F rows, by (gpa, size) (traces/apple_dma_csv)
+  CsvSg,     // apple_dma CSV S rows, ended by T rows, by (gpa, size)
 };
 
 struct LiveKey {
   std::uint64_t addr = 0;
   std::uint16_t device = 0;
   Family family = Family::Single;
+  std::uint64_t len = 0;  // a second word of the key: the size, for (gpa, size) keys; else 0
 };
 
 struct LiveRequest {
@@ -50,6 +56,7 @@ class LiveRequests {
     std::uint64_t addr = 0;
     std::uint64_t id = 0;
     std::uint64_t len_bytes = 0;
+    std::uint64_t key_len = 0;  // LiveKey::len
     std::uint32_t behind = 0;  // 1 + index into behind_ of the request this one hides; 0: none
     std::uint16_t device = 0;
     Family family = Family::Single;
@@ -60,6 +67,7 @@ class LiveRequests {
     std::uint32_t behind = 0;  // as Slot::behind; for the free list, 1 + the next free index
   };
 
+  static LiveKey key_of(const Slot& s);
   std::size_t find(const LiveKey& key) const;  // the slot holding key, or the empty slot where it goes
   void grow();
   void erase(std::size_t slot);
@@ -70,7 +78,7 @@ class LiveRequests {
   std::size_t live_ = 0;
   std::vector<Behind> behind_;
   std::uint32_t free_behind_ = 0;  // 1 + first free index of behind_; 0: none
-  std::vector<std::uint64_t> device_keys_;  // take_device's scratch, kept to reuse its memory
+  std::vector<LiveKey> device_keys_;  // take_device's scratch, kept to reuse its memory
 };
 
 }  // namespace dartlab::trace::ftrace

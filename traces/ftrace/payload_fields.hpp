@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "traces/ftrace/scan.hpp"
+#include "traces/printable.hpp"
 
 namespace dartlab::trace::ftrace {
 
@@ -165,15 +166,8 @@ class Cursor {
   const char* e_;
 };
 
-// For messages: the text in quotes, cut if long (a garbage field can be a megabyte).
-inline std::string quoted(std::string_view s) {
-  constexpr std::size_t kShown = 60;
-  std::string q = "'";
-  q += s.substr(0, kShown);
-  if (s.size() > kShown) q += "...";
-  q += '\'';
-  return q;
-}
+// For messages: the text escaped and in quotes, cut if long (traces/printable.hpp).
+using dartlab::trace::quoted;
 
 inline std::string hex(std::uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";

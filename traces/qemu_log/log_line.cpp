@@ -1,5 +1,7 @@
 #include "traces/qemu_log/log_line.hpp"
 
+#include <iterator>
+#include <span>
 #include <string>
 
 #include "traces/text_format.hpp"
@@ -47,8 +49,19 @@ const char* read_stamp(const char* p, const char* e, LogLine& out) {
   return q + 1;
 }
 
-std::string missing(std::string_view event, std::string_view key) {
-  return std::string(event) + ": " + std::string(key) + "= is missing (the line may be cut short)";
+// The error of a format's parser: what and where; false, for the parser to return.
+bool fail(PayloadError& error, const char* at, std::string message) {
+  error.at = at;
+  error.message = std::move(message);
+  return false;
+}
+
+// A field the format prints is not in the line: the first one of `lacking` (bits by `names`).
+bool missing(PayloadError& error, std::string_view event, unsigned lacking, std::span<const std::string_view> names,
+             const char* end) {
+  unsigned bit = 0;
+  while ((lacking & (1u << bit)) == 0) ++bit;
+  return fail(error, end, std::string(event) + ": " + std::string(names[bit]) + "= is missing (the line may be cut short)");
 }
 
 }  // namespace
@@ -73,11 +86,107 @@ LineKind split_line(std::string_view line, LogLine& out) {
   return LineKind::Event;
 }
 
+namespace {
+
+// Names by EventType, in the enum's order.
+constexpr std::string_view kEventNames[] = {
+    "apple_dma_map", "apple_dma_unmap", "apple_dma_reset",
+    "apple_dma_doorbell", "apple_dma_handle_map_entry", "apple_dma_handle_unmap_entry",
+    "apple_dma_backend_map_fail", "apple_dext_register_dma", "apple_dext_unregister_dma",
+};
+static_assert(std::size(kEventNames) == static_cast<std::size_t>(EventType::Other));
+
+}  // namespace
+
 EventType find_event(std::string_view name) {
-  if (name == "apple_dma_map") return EventType::Map;
-  if (name == "apple_dma_unmap") return EventType::Unmap;
-  if (name == "apple_dma_reset") return EventType::Reset;
+  // Every name starts "apple_d": one compare turns away the other events of a busy log.
+  if (name.size() < 13 || name.substr(0, 7) != "apple_d") return EventType::Other;
+  for (std::size_t i = 0; i < std::size(kEventNames); ++i)
+    if (name == kEventNames[i]) return static_cast<EventType>(i);
   return EventType::Other;
+}
+
+std::string_view event_name(EventType type) {
+  return type == EventType::Other ? "other" : kEventNames[static_cast<std::size_t>(type)];
+}
+
+bool parse_real_device(EventType type, std::string_view args, RealDeviceRecord& r, PayloadError& error) {
+  const std::string event(event_name(type));
+  // The fields each format prints (REAL-SYSTEM facts, traces/qemu_log/IMPORT.md), by bit.
+  enum : unsigned {
+    kIdx = 1, kGpa = 2, kReqLen = 4, kBus = 8, kLen = 16, kOk = 32, kId = 64, kStatus = 128, kSize = 256,
+    kReason = 512, kIova = 1024, kClientVa = 2048, kKr = 4096, kCmdGpa = 8192, kType = 16384, kCount = 32768,
+    kReq = 65536, kResp = 131072,
+  };
+  static constexpr std::string_view kNames[] = {"idx", "gpa", "req_len", "bus", "len", "ok", "id", "status", "size",
+                                                "reason", "iova", "client_va", "kr", "cmd_gpa", "type", "count",
+                                                "req", "resp"};
+  unsigned wanted = 0;
+  switch (type) {
+    case EventType::Doorbell: wanted = kCmdGpa | kType | kCount | kReq | kResp; break;
+    case EventType::MapEntry: wanted = kIdx | kGpa | kReqLen | kBus | kLen | kOk; break;
+    case EventType::UnmapEntry: wanted = kIdx | kId | kStatus; break;
+    case EventType::BackendMapFail: wanted = kGpa | kSize | kReason; break;
+    case EventType::RegisterDma: wanted = kIova | kClientVa | kSize | kBus | kLen | kKr; break;
+    case EventType::UnregisterDma: wanted = kIova | kKr; break;
+    default: break;
+  }
+  auto fail = [&error](const char* at, std::string message) { return qemu_log::fail(error, at, std::move(message)); };
+  r = {};
+  unsigned seen = 0;
+  Cursor c(args);
+  while (c.more()) {
+    const char* at = c.pos();
+    if (c.literal("->")) continue;  // between a call's arguments and what it returned
+    std::string_view key;
+    if (!c.key(key)) return fail(at, event + ": expected KEY=VALUE, got " + quoted(c.token()));
+    const char* value = c.pos();
+    std::uint64_t scratch = 0;
+    auto number = [&](std::uint64_t& v, unsigned bit, bool is_hex, std::uint64_t max) {
+      const Num n = is_hex ? c.hex(v) : c.dec(v);
+      if (n == Num::Bad)
+        return fail(value, event + ": " + std::string(key) + " must be a " + (is_hex ? "hex" : "decimal") + " number, got " +
+                               quoted(c.token()));
+      if (n == Num::Overflow || v > max)
+        return fail(value, event + ": " + std::string(key) + " does not fit in " + (max == UINT32_MAX ? "32" : "64") +
+                               " bits: " + quoted(c.token()));
+      seen |= bit;
+      return true;
+    };
+    constexpr std::uint64_t k32 = UINT32_MAX, k64 = UINT64_MAX;
+    bool ok = true;
+    if (key == "idx") ok = number(scratch, kIdx, false, k32);
+    else if (key == "gpa") ok = number(r.gpa, kGpa, true, k64);
+    else if (key == "req_len") ok = number(r.len_bytes, kReqLen, false, k64);
+    else if (key == "bus") ok = number(scratch, kBus, true, k64);
+    else if (key == "len") ok = number(r.bus_len_bytes, kLen, false, k64);
+    else if (key == "id") ok = number(r.id, kId, true, k64);
+    else if (key == "status") ok = number(r.status, kStatus, false, k32);
+    else if (key == "size") ok = number(r.len_bytes, kSize, false, k64);
+    else if (key == "iova") ok = number(r.iova, kIova, true, k64);
+    else if (key == "client_va") ok = number(scratch, kClientVa, true, k64);
+    else if (key == "kr") ok = number(r.kr, kKr, true, k32);
+    else if (key == "cmd_gpa") ok = number(scratch, kCmdGpa, true, k64);
+    else if (key == "type") ok = number(scratch, kType, false, k32);
+    else if (key == "count") ok = number(scratch, kCount, false, k32);
+    else if (key == "req") ok = number(scratch, kReq, true, k64);
+    else if (key == "resp") ok = number(scratch, kResp, true, k64);
+    else if (key == "ok") {
+      // "%d" of a bool: 0 or 1; any other int is taken as true, as C would.
+      const bool negative = c.expect("-");
+      ok = number(scratch, kOk, false, negative ? std::uint64_t{1} << 31 : (std::uint64_t{1} << 31) - 1);
+      r.ok = scratch != 0;
+    } else if (key == "reason" && type == EventType::BackendMapFail) {
+      r.reason = {value, static_cast<std::size_t>(c.end() - value)};  // "%s", the last field: may hold spaces
+      seen |= kReason;
+      break;
+    } else {
+      c.word();  // a field this importer does not know: skipped
+    }
+    if (!ok) return false;
+  }
+  if (const unsigned lacking = wanted & ~seen; lacking != 0) return missing(error, event, lacking, kNames, c.end());
+  return true;
 }
 
 bool parse_apple_dma(EventType type, std::string_view args, AppleDmaRecord& r, PayloadError& error) {
@@ -87,11 +196,7 @@ bool parse_apple_dma(EventType type, std::string_view args, AppleDmaRecord& r, P
   const unsigned wanted = type == EventType::Map     ? kBdf | kGpa | kLen | kDir | kDma | kHandle | kStatus
                           : type == EventType::Unmap ? kBdf | kHandle | kLen | kStatus
                                                      : kBdf | kLive;
-  auto fail = [&error](const char* at, std::string message) {
-    error.at = at;
-    error.message = std::move(message);
-    return false;
-  };
+  auto fail = [&error](const char* at, std::string message) { return qemu_log::fail(error, at, std::move(message)); };
   r = {};
   unsigned seen = 0;
   Cursor c(args);
@@ -145,12 +250,8 @@ bool parse_apple_dma(EventType type, std::string_view args, AppleDmaRecord& r, P
       c.word();  // a field this importer does not know: skipped
     }
   }
-  if (const unsigned lacking = wanted & ~seen; lacking != 0) {
-    static constexpr std::string_view kNames[] = {"bdf", "gpa", "len", "dir", "dma", "handle", "status", "live"};
-    unsigned bit = 0;
-    while ((lacking & (1u << bit)) == 0) ++bit;
-    return fail(c.end(), missing(event, kNames[bit]));
-  }
+  static constexpr std::string_view kNames[] = {"bdf", "gpa", "len", "dir", "dma", "handle", "status", "live"};
+  if (const unsigned lacking = wanted & ~seen; lacking != 0) return missing(error, event, lacking, kNames, c.end());
   return true;
 }
 

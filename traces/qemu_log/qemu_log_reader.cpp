@@ -17,43 +17,13 @@ QemuLogReader::QemuLogReader(const std::string& path, ReaderOptions options)
     : QemuLogReader(ByteSource(path), std::move(options)) {}
 
 QemuLogReader::QemuLogReader(ByteSource source, ReaderOptions options)
-    : source_(std::move(source)),
-      options_(std::move(options)),
-      lines_(source_, options_.block_bytes != 0 ? options_.block_bytes : text::kBlockBytes, text::kMaxLineBytes) {
-  error_.file = source_.name();
-  if (!source_.open_error().empty()) stop(source_.open_error());
+    : LineImporter(std::move(source), std::move(options), static_cast<std::size_t>(Note::Count)) {
+  real_device_ = options_.device.empty() ? std::string(ReaderOptions::kDefaultDevice) : options_.device;
 }
 
 QemuLogReader::~QemuLogReader() = default;
 
-std::string QemuLogReader::locate(std::uint64_t line) const { return source_.name() + ':' + std::to_string(line); }
-
-TraceReader::Status QemuLogReader::next(Event& ev) {
-  for (;;) {
-    if (pending_at_ < pending_.size()) {
-      ev = pending_[pending_at_++];
-      event_line_ = pending_line_;
-      return Status::Event;
-    }
-    if (state_ == State::Error) return Status::Error;
-    if (state_ == State::End) return Status::End;
-    pending_.clear();
-    pending_at_ = 0;
-    std::string_view line;
-    switch (lines_.next(line)) {
-      case ftrace::LineBuffer::Status::Line:
-        pending_line_ = lines_.line_number();
-        handle_line(line);
-        break;
-      case ftrace::LineBuffer::Status::TooLong: note(Note::TooLong); break;
-      case ftrace::LineBuffer::Status::End: state_ = State::End; break;
-      case ftrace::LineBuffer::Status::Error: stop(lines_.error()); break;
-    }
-  }
-}
-
 void QemuLogReader::handle_line(std::string_view line) {
-  line_ = line;
   switch (qemu_log::split_line(line, log_line_)) {
     case qemu_log::LineKind::Event: break;
     case qemu_log::LineKind::Blank: return;
@@ -64,10 +34,79 @@ void QemuLogReader::handle_line(std::string_view line) {
   if (log_line_.bad_time != nullptr) {
     return malformed(log_line_.bad_time, "the PID@SEC.USEC: stamp must have six digits of microseconds and fit in 64 bits of nanoseconds");
   }
-  qemu_log::AppleDmaRecord r;
   qemu_log::PayloadError error;
+  if (qemu_log::is_real_device_event(type)) {
+    qemu_log::RealDeviceRecord r;
+    if (!qemu_log::parse_real_device(type, log_line_.args, r, error)) return malformed(error.at, std::move(error.message));
+    return handle_real(type, r);
+  }
+  qemu_log::AppleDmaRecord r;
   if (!qemu_log::parse_apple_dma(type, log_line_.args, r, error)) return malformed(error.at, std::move(error.message));
   handle_event(type, r);
+}
+
+void QemuLogReader::handle_real(EventType type, const qemu_log::RealDeviceRecord& r) {
+  if (type == EventType::Doorbell) return note(Note::Doorbell);
+  if (type == EventType::BackendMapFail) {
+    if (!notes_.count_named(backend_failures_, "apple_dma_backend_map_fail, reason", r.reason, line_number()))
+      note(Note::BackendFailBeyond);
+    return;
+  }
+  const bool host_event = type == EventType::RegisterDma || type == EventType::UnregisterDma;
+  if (host_event != (options_.level == LogLevel::Host)) return note(Note::OtherLevel);
+  note(Note::Level);
+  std::uint16_t dev = 0;
+  if (!device(real_device_, dev, true)) return;
+  switch (type) {
+    case EventType::MapEntry:
+      if (!r.ok) return note(Note::FailedEntry);
+      // The guest module undoes a map the host made shorter than asked; it unmaps it later.
+      if (r.bus_len_bytes < r.len_bytes) note(Note::ShortEntry);
+      map_range({r.gpa, dev, Family::EntryId}, r.gpa, r.len_bytes, Note::EntryLive);
+      return;
+    case EventType::UnmapEntry:
+      if (r.status != 0) return note(Note::FailedUnmapEntry);
+      return unmap_key({r.id, dev, Family::EntryId}, Note::EntryNeverMapped);
+    case EventType::RegisterDma:
+      if (r.kr != 0) return note(Note::RegisterFailed);
+      map_range({r.iova, dev, Family::HostIova}, r.iova, r.len_bytes, Note::IovaLive);  // iova is the gpa
+      return;
+    case EventType::UnregisterDma:
+      if (r.kr != 0) return note(Note::UnregisterFailed);
+      return unmap_key({r.iova, dev, Family::HostIova}, Note::UnregisterNeverRegistered);
+    default: return;
+  }
+}
+
+bool QemuLogReader::map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked) {
+  const char* args_end = log_line_.args.data() + log_line_.args.size();
+  const std::string name(log_line_.name);
+  if (len_bytes == 0) {
+    malformed(args_end, name + ": a successful map of 0 bytes");
+    return false;
+  }
+  if (len_bytes - 1 > ~gpa) {
+    malformed(args_end, name + ": gpa + size passes 2^64");
+    return false;
+  }
+  Event ev;
+  ev.kind = EventKind::Map;
+  ev.dir = Direction::Bidirectional;  // the real device's requests carry no direction
+  ev.gpa = gpa;
+  ev.len_bytes = len_bytes;
+  ev.device = key.device;
+  ev.has_time = log_line_.has_time;
+  ev.time_ns = log_line_.time_ns;
+  ev.id = next_id_++;
+  if (live_.add(key, {ev.id, len_bytes})) note(stacked);
+  queue(ev);
+  return true;
+}
+
+void QemuLogReader::unmap_key(const ftrace::LiveKey& key, Note never) {
+  const auto m = live_.take(key);
+  if (!m) return note(never);
+  queue_end(EventKind::Unmap, key.device, m->id);
 }
 
 void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord& r) {
@@ -81,7 +120,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       if (!device(r.bdf, dev, true)) return;
       // The device hands out a handle once until its unmap: a second map means the unmap is missing.
       if (const auto old = live_.take({r.handle, dev, Family::Handle})) {
-        queue(EventKind::Unmap, dev, old->id);
+        queue_end(EventKind::Unmap, dev, old->id);
         note(Note::LiveHandleMapped);
       }
       Event ev;
@@ -94,7 +133,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       ev.time_ns = log_line_.time_ns;
       ev.id = next_id_++;
       live_.add({r.handle, dev, Family::Handle}, {ev.id, ev.len_bytes});
-      pending_.push_back(ev);
+      queue(ev);
       return;
     }
     case EventType::Unmap: {
@@ -102,7 +141,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       const auto m = device(r.bdf, dev, false) ? live_.take({r.handle, dev, Family::Handle}) : std::nullopt;
       if (!m) return note(Note::UnmapNeverMapped);
       if (m->len_bytes != r.len_bytes) note(Note::UnmapLenDiffers);
-      return queue(EventKind::Unmap, dev, m->id);
+      return queue_end(EventKind::Unmap, dev, m->id);
     }
     case EventType::Reset: {
       ended_.clear();
@@ -111,10 +150,10 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       if (ended_.empty()) return;
       note(Note::ResetEnded);
       std::sort(ended_.begin(), ended_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-      for (const auto& m : ended_) queue(EventKind::Unmap, dev, m.id);
+      for (const auto& m : ended_) queue_end(EventKind::Unmap, dev, m.id);
       return;
     }
-    case EventType::Other: return;
+    default: return;  // the real device's events: handle_real
   }
 }
 
@@ -129,8 +168,7 @@ bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add)
   }
   if (!add) return false;
   if (devices_.size() >= text::kMaxDevices) {
-    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices");
-    error_.line = lines_.line_number();
+    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
     return false;
   }
   index = last_device_ = static_cast<std::uint16_t>(devices_.size());
@@ -139,17 +177,18 @@ bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add)
   return true;
 }
 
-void QemuLogReader::queue(EventKind kind, std::uint16_t device, std::uint64_t id) {
+void QemuLogReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t id) {
   Event ev;
   ev.kind = kind;
   ev.device = device;
   ev.has_time = log_line_.has_time;
   ev.time_ns = log_line_.time_ns;
   ev.id = id;
-  pending_.push_back(ev);
+  queue(ev);
 }
 
-std::string_view QemuLogReader::note_text(Note n) {
+std::string QemuLogReader::note_text(Note n) const {
+  const bool host = options_.level == LogLevel::Host;
   switch (n) {
     case Note::Other: return "line is not a trace event (other QEMU or console output)";
     case Note::TooLong: return "line longer than 1048576 bytes";
@@ -161,50 +200,49 @@ std::string_view QemuLogReader::note_text(Note n) {
     case Note::ResetEnded: return "apple_dma_reset with mappings live: each is unmapped";
     case Note::ResetLiveDiffers: return "apple_dma_reset whose live= differs from the mappings live in this log";
     case Note::OtherEventsBeyond: return "other trace event (more than 64 different names)";
+    case Note::Level:
+      return std::string(host ? "read at --level host: the host mappings QEMU registered (apple_dext_register_dma / "
+                                "unregister_dma) are replayed"
+                              : "read at --level guest: the guest's map and unmap entries (apple_dma_handle_map_entry / "
+                                "unmap_entry) are replayed") +
+             ", as device " + real_device_ + " (the real device's events name none; --device names it)";
+    case Note::Doorbell: return "apple_dma_doorbell: a command; its entries are the lines that follow";
+    case Note::OtherLevel:
+      return host ? "map or unmap entry of the guest level, not replayed at --level host (--level guest replays them)"
+                  : "apple_dext_* line of the host level, not replayed at --level guest (--level host replays them)";
+    case Note::FailedEntry: return "failed map entry (ok=0): nothing mapped";
+    case Note::ShortEntry: return "map entry with a bus len shorter than req_len (the guest module undoes such a map)";
+    case Note::EntryLive: return "map entry of an id (gpa) still live: a second live mapping; an unmap ends the latest first";
+    case Note::EntryNeverMapped: return "unmap entry of an id not mapped in this log (mapped before it began?)";
+    case Note::FailedUnmapEntry: return "failed unmap entry (status != 0): the mapping stays live";
+    case Note::RegisterFailed: return "apple_dext_register_dma refused by the host (kr != 0): nothing mapped";
+    case Note::IovaLive: return "apple_dext_register_dma of an iova still live: a second live mapping";
+    case Note::UnregisterFailed: return "apple_dext_unregister_dma refused by the host (kr != 0): the mapping stays live";
+    case Note::UnregisterNeverRegistered: return "apple_dext_unregister_dma of an iova not registered in this log";
+    case Note::BackendFailBeyond: return "apple_dma_backend_map_fail (more than 64 different reasons)";
     case Note::Count: break;
   }
   return {};
 }
 
+// Notes that say how lines were read, not what was left out of the replay.
+bool QemuLogReader::skips(Note n) {
+  return n != Note::Level && n != Note::Doorbell && n != Note::ShortEntry && n != Note::EntryLive && n != Note::IovaLive &&
+         n != Note::LiveHandleMapped && n != Note::UnmapLenDiffers && n != Note::ResetEnded;
+}
+
 void QemuLogReader::note(Note n) {
-  notes_.count(static_cast<std::size_t>(n), lines_.line_number(), [n] { return std::string(note_text(n)); });
+  notes_.count(static_cast<std::size_t>(n), line_number(), [&] { return note_text(n); }, skips(n));
 }
 
 // A log of `-trace '*'` has a few thousand event names: the first 64 are counted by name.
 void QemuLogReader::other_event(std::string_view name) {
-  if (!notes_.count_named(other_events_, "other trace event", name, lines_.line_number())) note(Note::OtherEventsBeyond);
+  if (!notes_.count_named(other_events_, "other trace event", name, line_number())) note(Note::OtherEventsBeyond);
 }
 
-void QemuLogReader::malformed(const char* at, std::string message) {
-  ParseError e;
-  e.file = source_.name();
-  e.line = lines_.line_number();
-  e.column = static_cast<std::uint32_t>(at - line_.data() + 1);
-  e.message = std::move(message);
-  if (!warnings_.stops(e, options_.lenient)) return;
-  pending_.clear();
-  state_ = State::Error;
-  error_ = std::move(e);
-}
-
-void QemuLogReader::stop(std::string message) {
-  pending_.clear();
-  state_ = State::Error;
-  error_.line = 0;
-  error_.column = 0;
-  error_.message = std::move(message);
-}
-
-bool looks_like_qemu_log(std::string_view first_bytes) {
-  std::string_view s = first_bytes;
-  while (!s.empty()) {
-    const std::size_t nl = s.find('\n');
-    std::string_view line = s.substr(0, nl);
-    s.remove_prefix(nl == std::string_view::npos ? s.size() : nl + 1);
-    qemu_log::LogLine ll;
-    if (qemu_log::split_line(line, ll) == qemu_log::LineKind::Event && qemu_log::find_event(ll.name) != EventType::Other) return true;
-  }
-  return false;
+bool looks_like_qemu_log_line(std::string_view line) {
+  qemu_log::LogLine ll;
+  return qemu_log::split_line(line, ll) == qemu_log::LineKind::Event && qemu_log::find_event(ll.name) != EventType::Other;
 }
 
 }  // namespace dartlab::trace

@@ -1,8 +1,10 @@
 // Imports the apple-dma-pci device's trace events from a QEMU log (the `log` trace backend:
-// `-trace apple_dma_*`, to stderr or `-D FILE`) as dartlab trace events, streaming: each
-// successful apple_dma_map becomes a Map with a fresh id, its apple_dma_unmap (same device, same
-// handle) the Unmap of that id, and an apple_dma_reset the Unmaps of every mapping its device still
-// had. Other lines are counted, not fatal. What is accepted and counted: traces/qemu_log/IMPORT.md.
+// `-trace apple_dma_*`, to stderr or `-D FILE`) as dartlab trace events, streaming. dartlab's own
+// device: each successful apple_dma_map becomes a Map with a fresh id, its apple_dma_unmap (same
+// device, same handle) the Unmap of that id, and an apple_dma_reset the Unmaps of every mapping its
+// device still had. The real device (the seed system's QEMU): at ReaderOptions::level Guest its map
+// and unmap entries, at Host the host mappings QEMU registered (apple_dext_*). Other lines are
+// counted, not fatal. What is accepted and counted: traces/qemu_log/IMPORT.md.
 #pragma once
 
 #include <cstddef>
@@ -16,15 +18,15 @@
 
 #include "traces/byte_source.hpp"
 #include "traces/event.hpp"
-#include "traces/ftrace/line_buffer.hpp"
 #include "traces/ftrace/live_requests.hpp"
 #include "traces/import_notes.hpp"
+#include "traces/line_importer.hpp"
 #include "traces/qemu_log/log_line.hpp"
 #include "traces/trace_reader.hpp"
 
 namespace dartlab::trace {
 
-class QemuLogReader final : public TraceReader {
+class QemuLogReader final : public LineImporter {
  public:
   // "-" reads stdin. An open failure is reported by the first next(). ReaderOptions::device is
   // not applied here: open_trace wraps this reader in a DeviceFilterReader, as for text traces.
@@ -34,18 +36,9 @@ class QemuLogReader final : public TraceReader {
   QemuLogReader(const QemuLogReader&) = delete;
   QemuLogReader& operator=(const QemuLogReader&) = delete;
 
-  Status next(Event& ev) override;
 
-  const ParseError& error() const override { return error_; }
   // Device names (the events' bdf=), in order of first appearance.
   const std::vector<std::string>& devices() const override { return devices_; }
-  std::uint64_t position() const override { return event_line_; }  // line of the last event
-  std::string locate(std::uint64_t line) const override;
-  std::uint64_t bytes_consumed() const override { return lines_.bytes_consumed(); }
-  std::uint64_t file_bytes() const override { return source_.file_bytes(); }
-  std::uint64_t warnings() const override { return warnings_.count(); }
-  const std::vector<std::string>& warning_samples() const override { return warnings_.samples(); }
-  std::span<const ReaderNote> notes() const override { return notes_.all(); }
   std::string_view format_name() const override { return "qemu-log"; }
   // Mappings made and not yet unmapped so far, over every device.
   std::size_t live_mappings() const { return live_.size(); }
@@ -53,36 +46,30 @@ class QemuLogReader final : public TraceReader {
  private:
   enum class Note : std::uint8_t {
     Other, TooLong, FailedMap, FailedUnmap, UnmapNeverMapped, LiveHandleMapped, UnmapLenDiffers,
-    ResetEnded, ResetLiveDiffers, OtherEventsBeyond, Count,
+    ResetEnded, ResetLiveDiffers, OtherEventsBeyond,
+    // The real device's events.
+    Level, Doorbell, OtherLevel, FailedEntry, ShortEntry, EntryLive, EntryNeverMapped, FailedUnmapEntry,
+    RegisterFailed, IovaLive, UnregisterFailed, UnregisterNeverRegistered, BackendFailBeyond,
+    Count,
   };
 
-  void handle_line(std::string_view line);
+  void handle_line(std::string_view line) override;
+  void line_too_long() override { note(Note::TooLong); }
   void handle_event(qemu_log::EventType type, const qemu_log::AppleDmaRecord& r);
+  void handle_real(qemu_log::EventType type, const qemu_log::RealDeviceRecord& r);
+  // A map of [gpa, +len) under `key`, with a fresh id; false (and the line reported) when the
+  // range is empty or passes 2^64.
+  bool map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked);
+  void unmap_key(const ftrace::LiveKey& key, Note never);
   // The device's index; a new one is added only when `add` (a map), else false for a new name.
   bool device(std::string_view bdf, std::uint16_t& index, bool add);
-  void queue(EventKind kind, std::uint16_t device, std::uint64_t id);
+  void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
   void note(Note n);
   void other_event(std::string_view name);
-  static std::string_view note_text(Note n);
-  // A known event that is none of its formats (`at`: where, in the line): an error, or in lenient
-  // mode a warning and the line skipped.
-  [[gnu::cold]] void malformed(const char* at, std::string message);
-  [[gnu::cold]] void stop(std::string message);
+  std::string note_text(Note n) const;
+  static bool skips(Note n);
 
-  ByteSource source_;
-  ReaderOptions options_;
-  ftrace::LineBuffer lines_;
-
-  enum class State { Reading, End, Error } state_ = State::Reading;
-  ParseError error_;
-  std::string_view line_;  // the line being handled
-  qemu_log::LogLine log_line_;
-  std::uint64_t event_line_ = 0;
-
-  std::vector<Event> pending_;  // events of the current line not yet returned (a reset: many)
-  std::size_t pending_at_ = 0;
-  std::uint64_t pending_line_ = 0;
-
+  qemu_log::LogLine log_line_;  // the line being handled, split
   std::vector<std::string> devices_;
   std::unordered_map<std::string, std::uint16_t, ImportNotes::NameHash, std::equal_to<>> device_index_;
   std::uint16_t last_device_ = 0;
@@ -91,14 +78,14 @@ class QemuLogReader final : public TraceReader {
   std::vector<ftrace::LiveRequest> ended_;  // a reset's mappings, reused
   std::uint64_t next_id_ = 1;
 
-  ImportWarnings warnings_;
-  ImportNotes notes_{static_cast<std::size_t>(Note::Count)};
   ImportNotes::Group other_events_;
+  ImportNotes::Group backend_failures_;  // apple_dma_backend_map_fail, by reason
+  std::string real_device_;  // the device the real device's events are given (they name none)
 };
 
-// True when a line among `first_bytes` (the first few KiB of a file) is an apple_dma_* event of
-// QEMU's log backend, with or without its PID@SEC.USEC: stamp. Lines before it may be anything
-// QEMU logs; a dartlab text header or an ftrace line never looks like one.
-bool looks_like_qemu_log(std::string_view first_bytes);
+// True when `line` is an apple-dma-pci event (dartlab's or the real device's, apple_dext_*
+// included) of QEMU's log backend, with or without its PID@SEC.USEC: stamp. A dartlab text
+// header, an apple_dma CSV row or an ftrace line never looks like one.
+bool looks_like_qemu_log_line(std::string_view line);
 
 }  // namespace dartlab::trace

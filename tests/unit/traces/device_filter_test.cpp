@@ -12,18 +12,19 @@ namespace {
 struct Read {
   std::vector<Event> events;
   std::vector<ReaderNote> notes;
+  TraceReader::Status status = TraceReader::Status::End;
+  std::string error;
 };
 
 Read read_device(const std::string& path, const std::string& device) {
   auto reader = open_trace(path, ReaderOptions{.device = device});
   Read r;
   Event ev;
-  TraceReader::Status status;
-  while ((status = reader->next(ev)) == TraceReader::Status::Event) {
+  while ((r.status = reader->next(ev)) == TraceReader::Status::Event) {
     ev.segments = {};
     r.events.push_back(ev);
   }
-  REQUIRE(status == TraceReader::Status::End);
+  if (r.status == TraceReader::Status::Error) r.error = reader->error().to_string();
   r.notes.assign(reader->notes().begin(), reader->notes().end());
   return r;
 }
@@ -47,6 +48,7 @@ TEST_CASE("Filtering by device keeps the named device's requests and their unmap
   TempDir dir;
   const std::string path = dir.write("two.trace", kTwoDevices);
   Read gpu = read_device(path, "gpu");
+  REQUIRE(gpu.status == TraceReader::Status::End);
   REQUIRE(gpu.events.size() == 5);
   for (const Event& ev : gpu.events) CHECK((ev.id == 1 || ev.id == 4));
   REQUIRE(gpu.notes.size() == 1);
@@ -60,10 +62,18 @@ TEST_CASE("Filtering by device keeps the named device's requests and their unmap
   CHECK(audio.notes.at(0).first_lines == std::vector<std::uint64_t>{2, 6, 9, 10, 11});
 }
 
-TEST_CASE("Filtering by a device the trace does not have says which devices it has", "[traces][device]") {
+TEST_CASE("Filtering by a device the trace does not have is an error that says which devices it has", "[traces][device]") {
   TempDir dir;
   Read none = read_device(dir.write("two.trace", kTwoDevices), "0000:09:00.0");
   CHECK(none.events.empty());
   REQUIRE(none.notes.size() == 2);
   CHECK(none.notes[1].what == "no event of device 0000:09:00.0 (the trace has: gpu, audio)");
+  // An empty result from a trace that has events is no success: the error names what was skipped.
+  CHECK(none.status == TraceReader::Status::Error);
+  CHECK_THAT(none.error, Catch::Matchers::Contains("two.trace: error: no events: the text reader skipped all of the input: "
+                                                   "1 x no event of device 0000:09:00.0 (the trace has: gpu, audio); "
+                                                   "10 x event of another device than 0000:09:00.0 (lines 2, 3, 4, 5, 6, ...)"));
+  // A name that is no PCI address is pointed out: a common slip is naming a device as something else calls it.
+  Read named = read_device(dir.write("two.trace", kTwoDevices), "GPU");
+  CHECK_THAT(named.error, Catch::Matchers::Contains("no event of device GPU (the trace has: gpu, audio; GPU is not a PCI address such as 0000:01:00.0)"));
 }

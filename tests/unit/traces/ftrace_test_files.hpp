@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "open_trace_read.hpp"
 #include "text_test_files.hpp"
 #include "traces/event.hpp"
 #include "traces/ftrace/ftrace_reader.hpp"
@@ -20,7 +21,7 @@ using Segs = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 struct FtraceRead {
   std::vector<Event> events;
   std::vector<Segs> segments;  // per event; empty unless map_sg
-  std::vector<std::uint64_t> lines;            // reader.line() after each event
+  std::vector<std::uint64_t> lines;            // reader.position() after each event
   std::vector<std::string> devices;
   TraceReader::Status status = TraceReader::Status::End;
   ParseError error;
@@ -29,17 +30,8 @@ struct FtraceRead {
   std::vector<ReaderNote> notes;
   std::size_t live = 0;
 
-  // The note whose text contains `what`, or nullptr.
-  const ReaderNote* note(std::string_view what) const {
-    for (const ReaderNote& n : notes) {
-      if (n.what.find(what) != std::string::npos) return &n;
-    }
-    return nullptr;
-  }
-  std::uint64_t count(std::string_view what) const {
-    const ReaderNote* n = note(what);
-    return n != nullptr ? n->count : 0;
-  }
+  const ReaderNote* note(std::string_view what) const { return find_note(notes, what); }
+  std::uint64_t count(std::string_view what) const { return note_count(notes, what); }
   std::size_t kinds(EventKind kind) const {
     std::size_t n = 0;
     for (const Event& e : events) n += e.kind == kind;
@@ -56,7 +48,7 @@ inline FtraceRead read_ftrace(const std::string& path, ReaderOptions options = {
     for (const Segment& s : ev.segments) segs.emplace_back(s.gpa, s.len_bytes);
     ev.segments = {};
     r.events.push_back(ev);
-    r.lines.push_back(reader.line());
+    r.lines.push_back(reader.position());
   }
   r.error = reader.error();
   r.devices = reader.devices();

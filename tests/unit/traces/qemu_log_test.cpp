@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "open_trace_read.hpp"
 #include "text_test_files.hpp"
 #include "traces/qemu_log/log_line.hpp"
 #include "traces/qemu_log/qemu_log_reader.hpp"
@@ -38,56 +39,18 @@ std::string stamped(std::string_view stamp, const std::string& line) { return st
 constexpr std::string_view kGpu = "0000:01:00.0";
 constexpr std::string_view kAudio = "0000:01:00.1";
 
-struct Read {
-  std::vector<Event> events;
-  std::vector<std::uint64_t> lines;
-  std::vector<std::string> devices;
-  TraceReader::Status status = TraceReader::Status::End;
-  ParseError error;
-  std::uint64_t warnings = 0;
-  std::vector<std::string> warning_samples;
-  std::vector<ReaderNote> notes;
-  std::string format;
-
-  std::uint64_t count(std::string_view what) const {
-    for (const ReaderNote& n : notes) {
-      if (n.what.find(what) != std::string::npos) return n.count;
-    }
-    return 0;
-  }
-  std::vector<std::uint64_t> first_lines(std::string_view what) const {
-    for (const ReaderNote& n : notes) {
-      if (n.what.find(what) != std::string::npos) return n.first_lines;
-    }
-    return {};
-  }
-};
+using Read = dartlab::trace::testing::OpenRead;
 
 // Reads `path` through open_trace, as the command line does: sniffed unless `format` says.
 Read read_path(const std::string& path, ReaderOptions options = {}, TraceFormat format = TraceFormat::Auto) {
-  Read r;
-  const auto reader = open_trace(path, options, format);
-  Event ev;
-  while ((r.status = reader->next(ev)) == TraceReader::Status::Event) {
-    r.events.push_back(ev);
-    r.lines.push_back(reader->position());
-  }
-  r.error = reader->error();
-  r.devices = reader->devices();
-  r.warnings = reader->warnings();
-  r.warning_samples = reader->warning_samples();
-  r.notes.assign(reader->notes().begin(), reader->notes().end());
-  r.format = std::string(reader->format_name());
-  return r;
+  return dartlab::trace::testing::read_open(path, options, format);
 }
 
 Read read_log(const TempDir& dir, std::string_view text, ReaderOptions options = {}) {
   return read_path(dir.write("qemu.log", text), options, TraceFormat::QemuLog);
 }
 
-std::filesystem::path samples_dir() {
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / "traces" / "samples";
-}
+std::filesystem::path samples_dir() { return dartlab::trace::testing::samples_path(); }
 
 }  // namespace
 
@@ -211,7 +174,7 @@ TEST_CASE("A QEMU log imports as maps with ids from 1 and unmaps of those ids; s
   CHECK(r.events[2].id == 1);
   CHECK(r.events[3].kind == EventKind::Unmap);
   CHECK(r.events[3].id == 2);
-  CHECK(r.lines == std::vector<std::uint64_t>{2, 3, 5, 6});
+  CHECK(r.positions == std::vector<std::uint64_t>{2, 3, 5, 6});
   CHECK(r.count("line is not a trace event") == 1);
   CHECK(r.first_lines("line is not a trace event") == std::vector<std::uint64_t>{1});
   CHECK(r.count("other trace event 'vfio_region_write'") == 1);
@@ -253,7 +216,7 @@ TEST_CASE("Failed maps and unmaps, unknown handles and a live handle mapped agai
   CHECK(r.events[2].id == 2);
   CHECK(r.events[3].kind == EventKind::Unmap);
   CHECK(r.events[3].id == 2);
-  CHECK(r.lines == std::vector<std::uint64_t>{3, 5, 5, 6});
+  CHECK(r.positions == std::vector<std::uint64_t>{3, 5, 5, 6});
   CHECK(r.count("failed apple_dma_map") == 1);
   CHECK(r.first_lines("failed apple_dma_map") == std::vector<std::uint64_t>{2});
   CHECK(r.count("failed apple_dma_unmap") == 1);
@@ -278,7 +241,7 @@ TEST_CASE("A reset unmaps every live mapping of its device, in map order, and on
   REQUIRE(r.status == TraceReader::Status::End);
   std::vector<std::uint64_t> reset_ids;
   for (std::size_t i = 0; i < r.events.size(); ++i) {
-    if (r.lines[i] == 43) {
+    if (r.positions[i] == 43) {
       CHECK(r.events[i].kind == EventKind::Unmap);
       reset_ids.push_back(r.events[i].id);
     }
@@ -387,12 +350,13 @@ TEST_CASE("the device filter keeps one device's mappings and its unmaps and rese
 }
 
 TEST_CASE("open_trace tells a QEMU log from text, ftrace and other logs by its apple_dma_* lines", "[traces][qemu-log]") {
-  CHECK(looks_like_qemu_log("qemu-system-aarch64: warning: x\nvfio_region_write (a, 0x1, 4)\n" +
-                            map_line(kGpu, "0x1000", "0x1000", "0x1")));
-  CHECK(looks_like_qemu_log(stamped("9@1.000000", reset_line(kGpu, "0"))));
-  CHECK_FALSE(looks_like_qemu_log("dartlab-trace v1\nmap 1 0000:01:00.0 0x1000 4096 to_dev\n"));
-  CHECK_FALSE(looks_like_qemu_log("   kworker/u16:2-56      [001] d..1.  1234.567890: dma_map_page: 0000:01:00.0 dir=TO_DEVICE\n"));
-  CHECK_FALSE(looks_like_qemu_log("vfio_region_write (a, 0x1, 4)\nqemu-system-aarch64: terminating\n"));
+  CHECK(sniff_format("qemu-system-aarch64: warning: x\nvfio_region_write (a, 0x1, 4)\n" +
+                     map_line(kGpu, "0x1000", "0x1000", "0x1")) == TraceFormat::QemuLog);
+  CHECK(sniff_format(stamped("9@1.000000", reset_line(kGpu, "0"))) == TraceFormat::QemuLog);
+  CHECK(sniff_format("dartlab-trace v1\nmap 1 0000:01:00.0 0x1000 4096 to_dev\n") == TraceFormat::Text);
+  CHECK(sniff_format("   kworker/u16:2-56      [001] d..1.  1234.567890: dma_map_page: 0000:01:00.0 dir=TO_DEVICE\n") ==
+        TraceFormat::Ftrace);
+  CHECK(sniff_format("vfio_region_write (a, 0x1, 4)\nqemu-system-aarch64: terminating\n") != TraceFormat::QemuLog);
   TempDir dir;
   const Read r = read_path(dir.write("q.log", "qemu-system-aarch64: info\n" + map_line(kGpu, "0x1000", "0x1000", "0x1")));
   CHECK(r.format == "qemu-log");

@@ -90,8 +90,8 @@ TEST_CASE("Each syntax rule broken is reported at its token", "[traces][text]") 
       Case{"map_sg 1 d bidi 0x1000:4K:1", 24, "length must be a decimal or 0x-hex number with optional K/M/G suffix, got '4K:1'"},
       Case{"map_sg 1 d bidi 0x1000:4Q", 24, "got '4Q'"},
       Case{"map_sg 1 d bidi zz:4K", 17, "GPA must be a decimal or 0x-hex number, got 'zz'"},
-      Case{"map 1 d 0 1 bidi\r\r", 13, "direction must be to_dev, from_dev or bidi, got 'bidi\r'"},
-      Case{"unmap 1\r2", 7, "ID must be a decimal number, got '1\r2'"});
+      Case{"map 1 d 0 1 bidi\r\r", 13, "direction must be to_dev, from_dev or bidi, got 'bidi\\x0d'"},  // a stray byte is escaped in the message
+      Case{"unmap 1\r2", 7, "ID must be a decimal number, got '1\\x0d2'"});
   // A '\r' ends a line only right before its '\n'.
   auto r = failing(dir, std::string(c.line) + "\n");
   INFO(r.error.to_string());
