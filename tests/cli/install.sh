@@ -52,7 +52,7 @@ complete_words() {  # complete_words WORD...: what the completion offers for the
 expect "completion: every subcommand" 0 "^$(echo $subcommands | tr ' ' '\n' | sort | tr '\n' ' ')\$" -- complete_words ""
 expect "completion: a subcommand by its start" 0 "^replay report \$" -- complete_words rep
 expect "completion: a flag of the subcommand" 0 "^--policy \$" -- complete_words replay --pol
-expect "completion: a flag's choices" 0 "^auto binary ftrace qemu-log text \$" -- complete_words stats --format ""
+expect "completion: a flag's choices" 0 "^apple-dma-csv auto binary ftrace qemu-log text \$" -- complete_words stats --format ""
 expect "completion: a flag's value is a file" 0 "out.json" -- sh -c "touch out.json; $(declare -f complete_words); completion='$completion' dartlab='$dartlab' complete_words replay --json o"
 expect "completion: a flag takes no value, the next word is a file" 0 "ok.trace" -- \
   sh -c "touch ok.trace; $(declare -f complete_words); completion='$completion' dartlab='$dartlab' complete_words replay --lenient ok"
