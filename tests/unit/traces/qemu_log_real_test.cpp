@@ -82,6 +82,18 @@ TEST_CASE("The real device's map and unmap entries are the guest level, in both 
   CHECK(r.count("apple_dma_doorbell") == 4);
 }
 
+TEST_CASE("dartlab's device's own apple_dma_doorbell lines, another form under the same name, are read too",
+          "[traces][qemu-log][real]") {
+  TempDir dir;
+  const OpenRead r = read_log(dir,
+                              "apple_dma_doorbell bdf=0000:00:04.0 type=3 count=1 status=0\n"
+                              "apple_dma_map bdf=0000:00:04.0 gpa=0x1000000 len=0x1000 dir=to_device dma=0x4000 "
+                              "handle=0x1 status=0\n");
+  REQUIRE(r.status == TraceReader::Status::End);
+  CHECK(r.events.size() == 1);
+  CHECK(r.count("apple_dma_doorbell") == 1);
+}
+
 TEST_CASE("The host level replays what QEMU registered with the host service", "[traces][qemu-log][real]") {
   TempDir dir;
   const OpenRead r = read_log(dir, kSession, LogLevel::Host, "0000:03:00.0");
