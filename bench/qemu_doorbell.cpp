@@ -111,7 +111,7 @@ Numbers bench_core(int iterations) {
   dartlab::test::FakeGuest guest;
   guest.record = false;
   const AdmaHostOps ops = guest.ops();
-  const AdmaConfig config{3, "direct", "", 0};
+  const AdmaConfig config{3, "direct", "", 0, ADMA_COMPAT_DEFAULT, ADMA_RESET_DEFAULT};
   AdmaDevice* dev = adma_create(&config, &ops, &guest, nullptr, 0);
   Target t{[&](std::uint64_t reg, std::uint32_t v) { adma_mmio_write(dev, reg, v, 4); },
            [&](std::uint64_t gpa, const std::vector<std::uint8_t>& bytes) {

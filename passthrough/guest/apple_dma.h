@@ -38,7 +38,7 @@
 #define ADMA_REG_DOORBELL 0x18
 #define ADMA_REG_LAST_ERROR_REASON 0x1c /* dartlab's device (interface 3) only */
 #define ADMA_STATS_BASE 0x100		/* dartlab's device only: 64-bit counters */
-#define ADMA_STATS_COUNT 24
+#define ADMA_STATS_COUNT 26
 
 /* Statistics window indices the module reads (dartlab's device). */
 #define ADMA_STAT_LIVE_MAPPINGS 0
@@ -55,18 +55,21 @@
 #define ADMA_STATUS_IO_ERROR 1
 #define ADMA_STATUS_INVALID 3
 
-/* Refusal reasons as interface 3 reports them; the module adds its own below. */
+/* Refusal reasons: the device's (LAST_ERROR_REASON, interface 3 responses), then the module's own. */
 enum adma_reason {
 	ADMA_REASON_NONE = 0,
-	ADMA_REASON_INVALID = 1,    /* the device called the request invalid */
-	ADMA_REASON_SLOTS = 2,	    /* the host's mapping table is full */
-	ADMA_REASON_APERTURE = 3,   /* not enough free bus-address bytes */
-	ADMA_REASON_FRAGMENTED = 4, /* enough bytes, no contiguous run */
-	ADMA_REASON_IO = 5,	    /* interface 2: status 1 (no reason on that wire) */
-	ADMA_REASON_SHORT = 6,	    /* interface 2: dma_len shorter than asked */
-	ADMA_REASON_MASK = 7,	    /* bus address beyond the managed device's DMA mask */
-	ADMA_REASON_NOMEM = 8,	    /* no memory for the module's own bookkeeping */
-	ADMA_REASON_BAD_REQUEST = 9, /* the caller's request makes no sense (length 0, wraps, too long) */
+	ADMA_REASON_INVALID = 1,     /* the device called the request invalid */
+	ADMA_REASON_SLOTS = 2,	     /* the host's mapping table is full */
+	ADMA_REASON_APERTURE = 3,    /* not enough free bus-address bytes */
+	ADMA_REASON_FRAGMENTED = 4,  /* enough bytes, no contiguous run */
+	ADMA_REASON_STILL_OPEN = 5,  /* interface 2 (RFC): the gpa is already registered */
+	ADMA_REASON_NOT_FOUND = 6,   /* interface 2 (RFC): no registration with that id */
+	ADMA_DEVICE_REASONS = 7,     /* reasons above this one are the module's */
+	ADMA_REASON_IO = 7,	     /* status 1 with no reason told (the seed's device) */
+	ADMA_REASON_SHORT = 8,	     /* interface 2: dma_len shorter than asked */
+	ADMA_REASON_MASK = 9,	     /* bus address beyond the managed device's DMA mask */
+	ADMA_REASON_NOMEM = 10,	     /* no memory for the module's own bookkeeping */
+	ADMA_REASON_BAD_REQUEST = 11, /* the caller's request makes no sense (length 0, wraps, too long) */
 	ADMA_REASON_COUNT
 };
 
@@ -218,6 +221,7 @@ struct adma {
 	u32 window_shift;
 	bool refusal_fails; /* refusal=fail: a host refusal of a scatterlist is final (-EREMOTEIO) */
 	u64 aperture_bytes; /* from the statistics window, for the fault-injection hook; 0 unknown */
+	bool dartlab_device; /* the device has dartlab's registers (LAST_ERROR_REASON, statistics) */
 
 	spinlock_t lock; /* everything below, and the doorbell */
 	struct adma_cmd *cmd;
@@ -245,6 +249,7 @@ extern bool adma_fault_inject;
 /* apple_dma_wire.c: doorbells. Called with adma->lock held. */
 u32 adma_doorbell(struct adma *a, u32 type, u32 count);
 u64 adma_read_stat(struct adma *a, unsigned int index);
+u8 adma_device_reason(u32 reason);
 
 /* apple_dma_track.c: requests and interface 2 windows. Called with adma->lock held. */
 void adma_track_init(struct adma *a);

@@ -160,6 +160,7 @@ static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	a->batch_entries = min(a->max_entries, ADMA_BATCH_MAX);
 	/* dartlab's device tells its aperture (the fault-injection hook aims past it); 0 elsewhere. */
 	a->aperture_bytes = adma_read_stat(a, ADMA_STAT_APERTURE_BYTES);
+	a->dartlab_device = a->aperture_bytes != 0;
 
 	bdf = readl(a->regs + ADMA_REG_MANAGED_BDF);
 	a->managed = pci_get_domain_bus_and_slot(pci_domain_nr(pdev->bus), bdf >> 8 & 0xff, bdf & 0xff);

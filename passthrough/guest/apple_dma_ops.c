@@ -25,7 +25,8 @@
 static const char *const reason_names[ADMA_REASON_COUNT] = {
 	[ADMA_REASON_NONE] = "none",		[ADMA_REASON_INVALID] = "invalid",
 	[ADMA_REASON_SLOTS] = "slots",		[ADMA_REASON_APERTURE] = "aperture",
-	[ADMA_REASON_FRAGMENTED] = "fragmented", [ADMA_REASON_IO] = "io",
+	[ADMA_REASON_FRAGMENTED] = "fragmented", [ADMA_REASON_STILL_OPEN] = "still-open",
+	[ADMA_REASON_NOT_FOUND] = "not-found",	[ADMA_REASON_IO] = "io",
 	[ADMA_REASON_SHORT] = "short",		[ADMA_REASON_MASK] = "mask",
 	[ADMA_REASON_NOMEM] = "nomem",		[ADMA_REASON_BAD_REQUEST] = "bad-request",
 };
@@ -79,14 +80,13 @@ static void v3_put_map(struct adma *a, u32 i, const struct adma_request *r)
 static u8 v3_get_map(struct adma *a, u32 i, struct adma_request *r)
 {
 	const struct adma_v3_map_resp *e = (const struct adma_v3_map_resp *)a->resp + i;
-	u32 reason = le32_to_cpu(e->reason);
 
 	if (le32_to_cpu(e->status) == ADMA_STATUS_OK) {
 		r->handle = le64_to_cpu(e->handle);
 		r->dma_addr = le64_to_cpu(e->dma_addr);
 		return ADMA_REASON_NONE;
 	}
-	return reason >= ADMA_REASON_INVALID && reason <= ADMA_REASON_FRAGMENTED ? reason : ADMA_REASON_IO;
+	return adma_device_reason(le32_to_cpu(e->reason));
 }
 
 static void v3_put_unmap(struct adma *a, u32 i, const struct adma_request *r)

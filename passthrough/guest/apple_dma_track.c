@@ -135,10 +135,9 @@ int adma_v2_map(struct adma *a, struct adma_request *r, u8 *reason)
 		req->flags = 0; /* windows are shared by every direction: bidirectional */
 		status = adma_doorbell(a, ADMA_CMD_MAP, 1);
 		if (status != ADMA_STATUS_OK || le32_to_cpu(resp->status) != ADMA_STATUS_OK) {
-			/* Interface 2 has no reason on the wire; dartlab's device offers one. */
-			u32 why = a->version >= 3 ? readl(a->regs + ADMA_REG_LAST_ERROR_REASON) : 0;
-
-			*reason = why >= ADMA_REASON_INVALID && why <= ADMA_REASON_FRAGMENTED ? why : ADMA_REASON_IO;
+			/* Interface 2 has no reason on the wire; dartlab's device keeps one in a register. */
+			*reason = a->dartlab_device ? adma_device_reason(readl(a->regs + ADMA_REG_LAST_ERROR_REASON))
+						    : ADMA_REASON_IO;
 			kmem_cache_free(a->window_cache, w);
 			return -ENOMEM;
 		}

@@ -34,3 +34,9 @@ u64 adma_read_stat(struct adma *a, unsigned int index)
 {
 	return lo_hi_readq(a->regs + ADMA_STATS_BASE + 8 * index);
 }
+
+/* A reason the device reported, or ADMA_REASON_IO when it is none the module knows. */
+u8 adma_device_reason(u32 reason)
+{
+	return reason >= ADMA_REASON_INVALID && reason < ADMA_DEVICE_REASONS ? reason : ADMA_REASON_IO;
+}

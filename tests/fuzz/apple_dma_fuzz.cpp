@@ -50,8 +50,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dartlab::test::FakeGuest guest(0x100000, 1u << 20);
   guest.record = false;
   const AdmaHostOps ops = guest.ops();
-  const AdmaConfig config{(config_byte & 1) ? 3 : 2, kPolicies[(config_byte >> 1) & 3], kDarts[(config_byte >> 3) & 3],
-                          1u + ((config_byte >> 5) & 7) * 9};
+  // Bit 7 swaps the interface's default compat (rfc under 2, strict under 3) for the other one.
+  const int interface_version = (config_byte & 1) ? 3 : 2;
+  const bool swapped = (config_byte >> 7) & 1;
+  const int compat = (interface_version == 2) != swapped ? ADMA_COMPAT_RFC : ADMA_COMPAT_STRICT;
+  const AdmaConfig config{interface_version, kPolicies[(config_byte >> 1) & 3], kDarts[(config_byte >> 3) & 3],
+                          1u + ((config_byte >> 5) & 3) * 9, compat, ADMA_RESET_DEFAULT};
   std::unique_ptr<AdmaDevice, void (*)(AdmaDevice*)> dev(adma_create(&config, &ops, &guest, nullptr, 0), &adma_destroy);
   check(dev != nullptr);
   const std::uint64_t base = guest.ram_base;

@@ -158,7 +158,9 @@ TEST_CASE("both limits in one dart spec (commas escaped on QEMU's command line)"
 TEST_CASE("bad properties stop QEMU with a message naming them", "[qemu]") {
   const auto row = GENERATE(table<std::string, std::string>({{"interface=5", "interface=5"},
                                                              {"interface=3,policy=window:3K", "policy=window:3K"},
-                                                             {"dart=slots=none", "dart=slots=none"}}));
+                                                             {"dart=slots=none", "dart=slots=none"},
+                                                             {"compat=loose", "compat=loose"},
+                                                             {"reset-releases=maybe", "reset-releases"}}));
   const auto r = run_expecting_refusal(std::get<0>(row));
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.stderr_text, Catch::Contains(std::get<1>(row)));
@@ -247,7 +249,7 @@ TEST_CASE("hostile: unmap of an unknown handle", "[qemu][hostile]") {
 }
 
 TEST_CASE("hostile: unmap of an already-freed handle", "[qemu][hostile]") {
-  Qemu q(with("interface=2"));
+  Qemu q(with("interface=2,compat=strict"));
   Guest g(q);
   g.put_map(ADMA_CMD_MAP, 0, kGpa, 0x1000, 0);
   REQUIRE(g.ring(ADMA_CMD_MAP, 1) == ADMA_STATUS_OK);
@@ -403,4 +405,87 @@ TEST_CASE("a run recorded with -trace converts with dartlab convert and replays 
   CHECK(std::regex_search(results, std::regex("\"requests\": ?8[,}]")));
   CHECK(std::regex_search(results, std::regex("\"peak_mappings\": ?1[,}]")));
   CHECK(std::regex_search(results, std::regex("\"final_live_mappings\": ?0[,}]")));
+}
+
+namespace {
+
+// The seed guest module's map of one window: one entry per doorbell, the window's gpa and size,
+// flags 0. Returns the response's status and, on success, its dma_addr.
+std::uint32_t seed_map(Guest& g, std::uint64_t gpa, std::uint64_t size, std::uint64_t* dma = nullptr) {
+  g.put_map(ADMA_CMD_MAP, 0, gpa, size, 0);
+  const std::uint32_t status = g.ring(ADMA_CMD_MAP, 1);
+  CHECK(g.resp_status(ADMA_CMD_MAP, 0) == status);
+  if (status == ADMA_STATUS_OK) {
+    CHECK(g.resp_handle(ADMA_CMD_MAP, 0) == gpa);  // the id is the gpa
+    CHECK(g.resp_word(ADMA_CMD_MAP, 0, 16) == size);
+    if (dma != nullptr) *dma = g.resp_dma(ADMA_CMD_MAP, 0);
+  }
+  return status;
+}
+
+// The seed module's unmap: the id it got (the gpa) and the window's size.
+std::uint32_t seed_unmap(Guest& g, std::uint64_t gpa, std::uint64_t size) {
+  g.put_unmap(ADMA_CMD_UNMAP, 0, gpa, size);
+  const std::uint32_t status = g.ring(ADMA_CMD_UNMAP, 1);
+  CHECK(g.resp_status(ADMA_CMD_UNMAP, 0) == status);
+  CHECK(g.resp_handle(ADMA_CMD_UNMAP, 0) == gpa);
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("compat=rfc takes the seed module's command sequence as the real device does, status by status",
+          "[qemu][rfc]") {
+  Qemu q(with("interface=2"));  // rfc is interface 2's default
+  Guest g(q);
+  constexpr std::uint64_t kWindow = 256 * 1024;
+  std::uint64_t dma = 0;
+  // Three windows, one doorbell each; the managed device's DMA reaches the first through the DART.
+  REQUIRE(seed_map(g, kGpa, kWindow, &dma) == ADMA_STATUS_OK);
+  REQUIRE(seed_map(g, kGpa + kWindow, kWindow) == ADMA_STATUS_OK);
+  REQUIRE(seed_map(g, kGpa + 2 * kWindow, kWindow) == ADMA_STATUS_OK);
+  q.enable(kManagedEduSlot, kManagedEduBar, true);
+  const auto data = pattern(kDmaBytes, 3);
+  q.write(kGpa + 0x100, data);
+  edu_dma(q, kManagedEduBar, dma + 0x100, kEduBuffer, kDmaBytes, false);
+  edu_dma(q, kManagedEduBar, kEduBuffer, dma + 0x10000, kDmaBytes, true);
+  CHECK(q.read(kGpa + 0x10000, kDmaBytes) == data);
+  CHECK(g.stat(ADMA_STAT_DART_FAULTS) == 0);
+
+  // The host's rules: a gpa registered twice (another size, same key) and an unknown id are
+  // status 1, the device goes on.
+  CHECK(seed_map(g, kGpa, 2 * kWindow) == ADMA_STATUS_IO_ERROR);
+  CHECK(g.reg(ADMA_REG_LAST_ERROR_REASON) == ADMA_REASON_STILL_OPEN);
+  CHECK(seed_unmap(g, kGpa + 0x4000, kWindow) == ADMA_STATUS_IO_ERROR);
+  CHECK(g.reg(ADMA_REG_LAST_ERROR_REASON) == ADMA_REASON_NOT_FOUND);
+  CHECK(g.stat(ADMA_STAT_FAIL_STILL_OPEN) == 1);
+  CHECK(g.stat(ADMA_STAT_FAIL_NOT_FOUND) == 1);
+  CHECK_THAT(q.log(), Catch::Contains("still registered"));
+
+  // Unmap by id with the window's size; then the gpa can be registered again.
+  for (std::uint64_t w = 0; w < 3; ++w) CHECK(seed_unmap(g, kGpa + w * kWindow, kWindow) == ADMA_STATUS_OK);
+  CHECK(g.stat(ADMA_STAT_LIVE_MAPPINGS) == 0);
+  CHECK(seed_map(g, kGpa, kWindow) == ADMA_STATUS_OK);
+  CHECK(g.stat(ADMA_STAT_HOST_MAP_CALLS) == 4);
+  CHECK(g.stat(ADMA_STAT_DOORBELLS) == 9);
+
+  // The register file: no register at 0x80 reads 0, a write is ignored, STATUS keeps its value.
+  CHECK(q.readl(kAppleDmaBar + 0x80) == 0);
+  q.writel(kAppleDmaBar + 0x84, 1);
+  CHECK(g.reg(ADMA_REG_STATUS) == ADMA_STATUS_OK);
+  CHECK(g.stat(ADMA_STAT_INVALID_COMMANDS) == 0);
+  REQUIRE(q.alive());
+}
+
+TEST_CASE("compat=rfc keeps its registrations over a guest reset unless reset-releases=on", "[qemu][rfc][reset]") {
+  const auto [props, kept] = GENERATE(table<std::string, bool>({{"interface=2", true},
+                                                                {"interface=2,reset-releases=on", false}}));
+  Qemu q(with(props));
+  Guest g(q);
+  REQUIRE(seed_map(g, kGpa, 0x40000) == ADMA_STATUS_OK);
+  q.outb(0xcf9, 0x06);  // PIIX reset control: hard reset of the machine
+  Guest after(q);
+  CHECK(after.stat(ADMA_STAT_LIVE_MAPPINGS) == (kept ? 1u : 0u));
+  // The rebooted guest maps the same window again: the host still holds it.
+  CHECK(seed_map(after, kGpa, 0x40000) == (kept ? ADMA_STATUS_IO_ERROR : ADMA_STATUS_OK));
 }

@@ -65,6 +65,9 @@ struct Guest {
   std::uint32_t resp_reason(std::uint32_t type, std::uint32_t i) {  // interface 3 layouts only
     return apple_dma::load_u32(response(type, i).data() + apple_dma::response_reason_offset(type));
   }
+  std::uint32_t resp_word(std::uint32_t type, std::uint32_t i, std::uint64_t offset) {
+    return apple_dma::load_u32(response(type, i).data() + offset);
+  }
   std::uint32_t command_status() { return q.readl(kCommandGpa + apple_dma::kCommandStatusOffset); }
 };
 

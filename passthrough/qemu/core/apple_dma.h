@@ -73,7 +73,9 @@ enum {
   ADMA_STAT_HOST_MAP_CALLS = 21,    /* host (DART) mappings made */
   ADMA_STAT_HOST_UNMAP_CALLS = 22,  /* host (DART) mappings released */
   ADMA_STAT_PEAK_MAPPED_BYTES = 23, /* most bytes the host mappings covered at once */
-  ADMA_STAT_COUNT = 24
+  ADMA_STAT_FAIL_STILL_OPEN = 24,   /* compat=rfc maps refused: the gpa is already registered */
+  ADMA_STAT_FAIL_NOT_FOUND = 25,    /* compat=rfc unmaps refused: no such id */
+  ADMA_STAT_COUNT = 26
 };
 
 /* Command types (first word of the command page). 1 and 2: interface 2; 3 and 4: interface 3. */
@@ -87,14 +89,29 @@ enum {
 /* Statuses in STATUS, the command page and each response entry (the RFC's codes). */
 enum { ADMA_STATUS_OK = 0, ADMA_STATUS_IO_ERROR = 1, ADMA_STATUS_INVALID = 3 };
 
-/* Reasons: the mapper's DlMapStatus values, shown in LAST_ERROR_REASON and v3 responses. */
+/* Reasons: the mapper's DlMapStatus values, shown in LAST_ERROR_REASON and v3 responses; the
+ * last two come from compat=rfc's interface 2 (the host service's kIOReturnStillOpen and
+ * kIOReturnNotFound). */
 enum {
   ADMA_REASON_NONE = 0,
   ADMA_REASON_INVALID = 1,
   ADMA_REASON_SLOTS = 2,
   ADMA_REASON_APERTURE = 3,
-  ADMA_REASON_FRAGMENTED = 4
+  ADMA_REASON_FRAGMENTED = 4,
+  ADMA_REASON_STILL_OPEN = 5, /* a map of a gpa that is already registered */
+  ADMA_REASON_NOT_FOUND = 6   /* an unmap of an id that is not */
 };
+
+/* How interface 2 commands and the register file behave (AdmaConfig.compat).
+ * RFC: exactly as the RFC device the seed guest module drives: id = the gpa, unmap size, flags
+ * and reserved ignored, a duplicate gpa or an unknown id is status 1, a region longer than the
+ * host's chunk comes back cut (dma_len < len, status 0), offsets without a register read 0 and
+ * ignore writes. STRICT: dartlab's checked interface 2 (handles, lengths checked, status 3 for
+ * the guest's mistakes). Interface 3 commands are the same under both. */
+enum { ADMA_COMPAT_DEFAULT = 0, ADMA_COMPAT_STRICT = 1, ADMA_COMPAT_RFC = 2 };
+/* Whether a device (or guest) reset releases every mapping (AdmaConfig.reset_releases). The RFC
+ * device has no reset handler: its host mappings live until QEMU exits. */
+enum { ADMA_RESET_DEFAULT = 0, ADMA_RESET_RELEASE = 1, ADMA_RESET_KEEP = 2 };
 
 /* Why the last ADMA_STATUS_INVALID was given (INVALID_CAUSE register). */
 enum {
@@ -144,6 +161,8 @@ typedef struct AdmaConfig {
   const char *policy;    /* mapper policy spec for interface 3 requests; NULL = "direct" */
   const char *dart;      /* DART spec; NULL or "" = defaults */
   uint32_t max_entries;  /* 1..ADMA_MAX_MAX_ENTRIES; 0 = ADMA_DEFAULT_MAX_ENTRIES */
+  int compat;            /* ADMA_COMPAT_*; DEFAULT = RFC under interface 2, STRICT under 3 */
+  int reset_releases;    /* ADMA_RESET_*; DEFAULT = RELEASE under strict, KEEP under rfc */
 } AdmaConfig;
 
 typedef struct AdmaDevice AdmaDevice;

@@ -22,6 +22,10 @@ std::uint32_t reason_of(int map_status) {
 
 bool is_v3(std::uint32_t type) { return type == ADMA_CMD_MAP_REQ || type == ADMA_CMD_UNMAP_REQ; }
 
+// The host service prepares a region in chunks of at most 1.5 GiB and answers with the first
+// chunk only (docs/REAL-SYSTEM.md, "The host mapping service"): compat=rfc cuts a map there.
+constexpr std::uint64_t kHostChunkBytes = 1536ull << 20;
+
 }  // namespace
 
 std::variant<std::unique_ptr<Device>, std::string> Device::create(const AdmaConfig& config, const AdmaHostOps& ops,
@@ -31,6 +35,12 @@ std::variant<std::unique_ptr<Device>, std::string> Device::create(const AdmaConf
   }
   if (config.interface_version != 2 && config.interface_version != 3) {
     return "apple-dma: interface=" + std::to_string(config.interface_version) + ": must be 2 or 3";
+  }
+  if (config.compat < ADMA_COMPAT_DEFAULT || config.compat > ADMA_COMPAT_RFC) {
+    return "apple-dma: compat=" + std::to_string(config.compat) + ": must be rfc or strict";
+  }
+  if (config.reset_releases < ADMA_RESET_DEFAULT || config.reset_releases > ADMA_RESET_KEEP) {
+    return "apple-dma: reset-releases=" + std::to_string(config.reset_releases) + ": must be on or off";
   }
   if (config.max_entries > ADMA_MAX_MAX_ENTRIES) {
     return "apple-dma: max-entries=" + std::to_string(config.max_entries) + ": at most " +
@@ -55,7 +65,12 @@ Device::Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque)
     : ops_(ops),
       opaque_(opaque),
       interface_version_(config.interface_version),
-      max_entries_(config.max_entries == 0 ? ADMA_DEFAULT_MAX_ENTRIES : config.max_entries) {}
+      max_entries_(config.max_entries == 0 ? ADMA_DEFAULT_MAX_ENTRIES : config.max_entries),
+      compat_(config.compat != ADMA_COMPAT_DEFAULT ? config.compat
+              : config.interface_version == 2 ? ADMA_COMPAT_RFC
+                                              : ADMA_COMPAT_STRICT),
+      reset_releases_(config.reset_releases != ADMA_RESET_DEFAULT ? config.reset_releases == ADMA_RESET_RELEASE
+                                                                  : compat_ == ADMA_COMPAT_STRICT) {}
 
 Device::~Device() {
   // The mappers unmap through the DART on destruction: they go first.
@@ -119,6 +134,29 @@ Device::Outcome Device::refuse(std::uint32_t cause, const char* fmt, ...) {
   return Outcome{ADMA_STATUS_INVALID, ADMA_REASON_INVALID, cause};
 }
 
+Device::Outcome Device::host_refusal(std::uint32_t reason, const char* fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  ++counters_[ADMA_STAT_GUEST_ERRORS];
+  if (ops_.guest_error != nullptr) ops_.guest_error(opaque_, msg);
+  return Outcome{ADMA_STATUS_IO_ERROR, reason, ADMA_CAUSE_NONE};
+}
+
+void Device::count_refusal(std::uint32_t reason) {
+  switch (reason) {
+    case ADMA_REASON_INVALID: ++counters_[ADMA_STAT_FAIL_INVALID]; break;
+    case ADMA_REASON_SLOTS: ++counters_[ADMA_STAT_FAIL_SLOTS]; break;
+    case ADMA_REASON_APERTURE: ++counters_[ADMA_STAT_FAIL_APERTURE]; break;
+    case ADMA_REASON_FRAGMENTED: ++counters_[ADMA_STAT_FAIL_FRAGMENTED]; break;
+    case ADMA_REASON_STILL_OPEN: ++counters_[ADMA_STAT_FAIL_STILL_OPEN]; break;
+    case ADMA_REASON_NOT_FOUND: ++counters_[ADMA_STAT_FAIL_NOT_FOUND]; break;
+    default: break;
+  }
+}
+
 void Device::note(const Outcome& o) {
   if (o.status == ADMA_STATUS_OK) return;
   last_error_reason_ = o.reason;
@@ -128,6 +166,9 @@ void Device::note(const Outcome& o) {
 void Device::bad_access(std::uint32_t cause, const char* what, std::uint64_t offset, unsigned size) {
   const Outcome o = refuse(cause, "apple-dma: %s at BAR0 offset 0x%llx, size %u", what,
                            static_cast<unsigned long long>(offset), size);
+  // The RFC device reads 0 and ignores writes there, and says nothing to the guest: only the
+  // log has it. Strict answers invalid.
+  if (rfc()) return;
   note(o);
   status_ = ADMA_STATUS_INVALID;
   ++counters_[ADMA_STAT_INVALID_COMMANDS];
@@ -235,13 +276,18 @@ Device::Outcome Device::run(const Command& c) {
     return refuse(ADMA_CAUSE_BAD_TYPE, "apple-dma: command type %u unknown under interface %d", c.type,
                   interface_version_);
   }
-  if (c.reserved != 0) return refuse(ADMA_CAUSE_RESERVED_NONZERO, "apple-dma: command reserved word 0x%x is not 0", c.reserved);
+  if (c.reserved != 0 && !rfc()) {
+    return refuse(ADMA_CAUSE_RESERVED_NONZERO, "apple-dma: command reserved word 0x%x is not 0", c.reserved);
+  }
   if (c.count == 0) return refuse(ADMA_CAUSE_COUNT_ZERO, "apple-dma: command with count 0");
   if (c.count > max_entries_) {
     return refuse(ADMA_CAUSE_COUNT_TOO_LARGE, "apple-dma: command count %u exceeds MAX_ENTRIES %u", c.count,
                   max_entries_);
   }
   const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  // The RFC device takes an array address of 0 for "none given".
+  if (rfc() && c.req_gpa == 0) return refuse(ADMA_CAUSE_REQUEST_NOT_RAM, "apple-dma: request array address is 0");
+  if (rfc() && c.resp_gpa == 0) return refuse(ADMA_CAUSE_RESPONSE_NOT_RAM, "apple-dma: response array address is 0");
   const std::uint64_t req_bytes = c.count * layout.request_bytes;
   const std::uint64_t resp_bytes = c.count * layout.response_bytes;
   if (c.req_gpa > max - req_bytes || ops_.is_ram(opaque_, c.req_gpa, req_bytes) == 0) {
@@ -253,10 +299,11 @@ Device::Outcome Device::run(const Command& c) {
                   static_cast<unsigned long long>(c.resp_gpa), static_cast<unsigned long long>(resp_bytes));
   }
   // Responses written over the requests still to be read, or over the command page, would let
-  // one entry rewrite the next: refused outright.
-  if (ranges_overlap(c.req_gpa, req_bytes, cmd_gpa_, kCommandBytes) ||
+  // one entry rewrite the next: refused outright (the RFC device does not look: the guest's
+  // business, and guest RAM either way).
+  if (!rfc() && (ranges_overlap(c.req_gpa, req_bytes, cmd_gpa_, kCommandBytes) ||
       ranges_overlap(c.resp_gpa, resp_bytes, cmd_gpa_, kCommandBytes) ||
-      ranges_overlap(c.req_gpa, req_bytes, c.resp_gpa, resp_bytes)) {
+      ranges_overlap(c.req_gpa, req_bytes, c.resp_gpa, resp_bytes))) {
     return refuse(ADMA_CAUSE_OVERLAP, "apple-dma: request, response and command buffers overlap");
   }
 
@@ -268,7 +315,9 @@ Device::Outcome Device::run(const Command& c) {
     if (ops_.read(opaque_, c.req_gpa + i * layout.request_bytes, request.data(), layout.request_bytes) != 0) {
       return refuse(ADMA_CAUSE_REQUEST_NOT_RAM, "apple-dma: request entry %u unreadable", i);
     }
-    const Outcome o = is_map ? map_entry(c.type, request, response) : unmap_entry(c.type, request, response);
+    const bool rfc_entry = rfc() && !is_v3(c.type);
+    const Outcome o = is_map ? (rfc_entry ? map_entry_rfc(request, response) : map_entry(c.type, request, response))
+                             : (rfc_entry ? unmap_entry_rfc(request, response) : unmap_entry(c.type, request, response));
     ops_.write(opaque_, c.resp_gpa + i * layout.response_bytes, response.data(), layout.response_bytes);
     note(o);
     // Invalid outranks an I/O error: the guest has a bug to fix, not a limit to live with.
@@ -306,13 +355,7 @@ Device::Outcome Device::map_entry(std::uint32_t type, const EntryBytes& bytes, E
       o = Outcome{ADMA_STATUS_IO_ERROR, reason_of(st), ADMA_CAUSE_NONE};
     }
   }
-  switch (o.reason) {
-    case ADMA_REASON_INVALID: ++counters_[ADMA_STAT_FAIL_INVALID]; break;
-    case ADMA_REASON_SLOTS: ++counters_[ADMA_STAT_FAIL_SLOTS]; break;
-    case ADMA_REASON_APERTURE: ++counters_[ADMA_STAT_FAIL_APERTURE]; break;
-    case ADMA_REASON_FRAGMENTED: ++counters_[ADMA_STAT_FAIL_FRAGMENTED]; break;
-    default: break;
-  }
+  count_refusal(o.reason);
   if (o.status != ADMA_STATUS_OK) dma_addr = handle = 0;
   const auto dma_len = static_cast<std::uint32_t>(o.status == ADMA_STATUS_OK && v2 ? r.len : 0);
   encode_map_response(type, handle, dma_addr, dma_len, o.status, o.reason, response);
@@ -336,8 +379,64 @@ Device::Outcome Device::unmap_entry(std::uint32_t type, const EntryBytes& bytes,
   return o;
 }
 
+Device::Outcome Device::map_entry_rfc(const EntryBytes& bytes, EntryBytes& response) {
+  ++counters_[ADMA_STAT_MAP_ENTRIES];
+  const MapRequest r = decode_map_request(ADMA_CMD_MAP, bytes);  // flags: ignored, as the RFC device
+  Outcome o;
+  std::uint64_t dma_addr = 0;
+  std::uint64_t mapped = 0;
+  if (r.len == 0 || r.gpa > std::numeric_limits<std::uint64_t>::max() - r.len || ops_.is_ram(opaque_, r.gpa, r.len) == 0) {
+    o = host_refusal(ADMA_REASON_INVALID, "apple-dma: map [0x%llx, +0x%llx) is not guest RAM",
+                     static_cast<unsigned long long>(r.gpa), static_cast<unsigned long long>(r.len));
+  } else if (registrations_.count(r.gpa) != 0) {
+    // The host service keys registrations by iova = gpa and refuses a second (kIOReturnStillOpen).
+    o = host_refusal(ADMA_REASON_STILL_OPEN, "apple-dma: map of gpa 0x%llx, which is still registered",
+                     static_cast<unsigned long long>(r.gpa));
+  } else {
+    mapped = std::min(r.len, kHostChunkBytes);
+    std::uint64_t handle = 0;
+    const int st = backend_map(this, r.gpa, mapped, DL_DIR_BIDIRECTIONAL, &dma_addr, &handle);
+    if (st == DL_MAP_OK) {
+      registrations_.emplace(r.gpa, Registration{handle, mapped});
+      registered_bytes_ += mapped;
+    } else {
+      o = Outcome{ADMA_STATUS_IO_ERROR, reason_of(st), ADMA_CAUSE_NONE};
+    }
+  }
+  count_refusal(o.reason);
+  if (o.status != ADMA_STATUS_OK) dma_addr = mapped = 0;
+  // id = the gpa; dma_len = what the host mapped: shorter than asked past one chunk.
+  encode_map_response(ADMA_CMD_MAP, r.gpa, dma_addr, static_cast<std::uint32_t>(mapped), o.status, o.reason,
+                      response);
+  if (ops_.trace_map != nullptr) {
+    ops_.trace_map(opaque_, r.gpa, r.len, DL_DIR_BIDIRECTIONAL, dma_addr, r.gpa, static_cast<int>(o.status));
+  }
+  return o;
+}
+
+Device::Outcome Device::unmap_entry_rfc(const EntryBytes& bytes, EntryBytes& response) {
+  ++counters_[ADMA_STAT_UNMAP_ENTRIES];
+  const UnmapRequest r = decode_unmap_request(bytes);  // size: ignored, as the RFC device
+  Outcome o;
+  const auto it = registrations_.find(r.handle);
+  std::uint64_t len = 0;
+  if (it == registrations_.end()) {
+    o = host_refusal(ADMA_REASON_NOT_FOUND, "apple-dma: unmap of id 0x%llx, which is not registered",
+                     static_cast<unsigned long long>(r.handle));
+  } else {
+    len = it->second.len;
+    backend_unmap(this, it->second.handle);
+    registered_bytes_ -= it->second.len;
+    registrations_.erase(it);
+  }
+  count_refusal(o.reason);
+  encode_unmap_response(ADMA_CMD_UNMAP, r.handle, o.status, o.reason, response);
+  if (ops_.trace_unmap != nullptr) ops_.trace_unmap(opaque_, r.handle, len, static_cast<int>(o.status));
+  return o;
+}
+
 Device::RequestTotals Device::request_totals() const {
-  RequestTotals t;
+  RequestTotals t{registrations_.size(), registered_bytes_};
   DlMapperStats s{};
   for (const DlMapper* m : {direct_, policy_}) {
     if (m == nullptr) continue;
@@ -349,9 +448,14 @@ Device::RequestTotals Device::request_totals() const {
 }
 
 void Device::reset() {
+  // The RFC device has no reset handler: its registrations live until QEMU exits (a rebooted
+  // guest that maps the same gpa again is refused: still open).
+  if (!reset_releases_) return;
   const std::uint64_t live = request_totals().live;
   if (policy_ != nullptr) dl_mapper_release_all(policy_);
   dl_mapper_release_all(direct_);
+  registrations_.clear();
+  registered_bytes_ = 0;
   dl_dart_reset(dart_);  // nothing is mapped any more; clears the fault latch and its counters
   host_live_ = 0;
   status_ = ADMA_STATUS_OK;

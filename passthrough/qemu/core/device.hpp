@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <variant>
 
 #include "models/dart/dartlab_dart.h"
@@ -47,6 +48,13 @@ class Device {
   Outcome run(const Command& c);
   Outcome map_entry(std::uint32_t type, const EntryBytes& request, EntryBytes& response);
   Outcome unmap_entry(std::uint32_t type, const EntryBytes& request, EntryBytes& response);
+  // Interface 2 under compat=rfc: one host registration per entry, named by its gpa.
+  Outcome map_entry_rfc(const EntryBytes& request, EntryBytes& response);
+  Outcome unmap_entry_rfc(const EntryBytes& request, EntryBytes& response);
+  // A host refusal the guest sees as status 1 (compat=rfc's answer to what strict calls invalid).
+  Outcome host_refusal(std::uint32_t reason, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+  void count_refusal(std::uint32_t reason);
+  bool rfc() const { return compat_ == ADMA_COMPAT_RFC; }
   Outcome refuse(std::uint32_t cause, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void note(const Outcome& o);
   void bad_access(std::uint32_t cause, const char* what, std::uint64_t offset, unsigned size);
@@ -69,6 +77,8 @@ class Device {
   void* opaque_;
   int interface_version_;
   std::uint32_t max_entries_;
+  int compat_;           // ADMA_COMPAT_STRICT or ADMA_COMPAT_RFC
+  bool reset_releases_;  // a reset releases every mapping (strict) or keeps them (the RFC device)
 
   DlDart* dart_ = nullptr;
   DlMapper* direct_ = nullptr;  // interface 2 commands
@@ -81,6 +91,14 @@ class Device {
   bool cmd_gpa_written_ = false;
   std::uint32_t last_error_reason_ = ADMA_REASON_NONE;
   std::uint32_t invalid_cause_ = ADMA_CAUSE_NONE;
+
+  // compat=rfc interface 2 registrations by their id, the gpa (as the host service keys them).
+  struct Registration {
+    std::uint64_t handle = 0;  // the DART's
+    std::uint64_t len = 0;     // what was mapped (at most one chunk)
+  };
+  std::unordered_map<std::uint64_t, Registration> registrations_;
+  std::uint64_t registered_bytes_ = 0;
 
   std::uint64_t host_live_ = 0;
   std::array<std::uint64_t, ADMA_STAT_COUNT> counters_{};

@@ -20,13 +20,14 @@ static void hostile_calls(struct device *dev)
 {
 	struct page *page = alloc_page(GFP_KERNEL);
 	struct page *pages = alloc_pages(GFP_KERNEL, 1);
+	struct page *big = alloc_pages(GFP_KERNEL, 7); /* 512 KiB, so aligned: it starts a 256 KiB window */
 	struct scatterlist sg[3];
 	unsigned long flags;
 	dma_addr_t a, b;
 	void *cpu;
 	int n;
 
-	if (!page || !pages) {
+	if (!page || !pages || !big) {
 		report("setup", false);
 		goto out;
 	}
@@ -91,11 +92,25 @@ static void hostile_calls(struct device *dev)
 	report("alloc_coherent_atomic", cpu != NULL);
 	if (cpu)
 		dma_free_coherent(dev, 12288, cpu, a);
+
+	/* Two live requests whose host mappings would start at the same gpa: under interface 2 a
+	 * 256 KiB window and the 512 KiB direct range from the same base. The real host refuses the
+	 * second (still open): the driver must see a refusal, never an address. */
+	a = dma_map_page(dev, big, 0, 4096, DMA_TO_DEVICE);
+	b = dma_map_page(dev, big, 0, 512 * 1024, DMA_TO_DEVICE);
+	report("same_base_first", !dma_mapping_error(dev, a));
+	pr_info("adma_hostile: same_base_second mapped=%d\n", !dma_mapping_error(dev, b));
+	if (!dma_mapping_error(dev, b))
+		dma_unmap_page(dev, b, 512 * 1024, DMA_TO_DEVICE);
+	if (!dma_mapping_error(dev, a))
+		dma_unmap_page(dev, a, 4096, DMA_TO_DEVICE);
 out:
 	if (page)
 		__free_page(page);
 	if (pages)
 		__free_pages(pages, 1);
+	if (big)
+		__free_pages(big, 7);
 }
 
 static int __init adma_hostile_init(void)

@@ -231,23 +231,33 @@ TEST_CASE("a bad configuration is refused with a message naming the property", "
   const AdmaHostOps ops = g.ops();
   char err[256] = {};
   SECTION("interface") {
-    AdmaConfig c{4, nullptr, nullptr, 0};
+    AdmaConfig c{4, nullptr, nullptr, 0, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("interface=4"));
   }
   SECTION("policy") {
-    AdmaConfig c{3, "window:3K", nullptr, 0};
+    AdmaConfig c{3, "window:3K", nullptr, 0, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("policy=window:3K"));
   }
   SECTION("dart") {
-    AdmaConfig c{3, nullptr, "slots=lots", 0};
+    AdmaConfig c{3, nullptr, "slots=lots", 0, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("dart=slots=lots"));
   }
   SECTION("max-entries") {
-    AdmaConfig c{3, nullptr, nullptr, ADMA_MAX_MAX_ENTRIES + 1};
+    AdmaConfig c{3, nullptr, nullptr, ADMA_MAX_MAX_ENTRIES + 1, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("max-entries"));
+  }
+  SECTION("compat") {
+    AdmaConfig c{2, nullptr, nullptr, 0, 3, 0};
+    CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
+    CHECK_THAT(err, Catch::Contains("compat=3"));
+  }
+  SECTION("reset-releases") {
+    AdmaConfig c{2, nullptr, nullptr, 0, 0, -1};
+    CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
+    CHECK_THAT(err, Catch::Contains("reset-releases"));
   }
 }

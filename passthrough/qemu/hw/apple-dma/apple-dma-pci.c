@@ -72,6 +72,8 @@ struct AppleDmaState {
     char *dart;
     char *managed;
     uint32_t max_entries;
+    char *compat;               /* "rfc" or "strict"; unset: rfc under interface 2, strict under 3 */
+    OnOffAuto reset_releases;   /* auto: on under strict, off under rfc (the RFC device keeps them) */
 };
 
 /* Guest memory for the core: RAM only, never MMIO (a command aimed at this very BAR must not
@@ -259,8 +261,21 @@ static void apple_dma_realize(PCIDevice *pdev, Error **errp)
         .policy = s->policy,
         .dart = s->dart,
         .max_entries = s->max_entries,
+        .compat = ADMA_COMPAT_DEFAULT,
+        .reset_releases = s->reset_releases == ON_OFF_AUTO_ON    ? ADMA_RESET_RELEASE
+                          : s->reset_releases == ON_OFF_AUTO_OFF ? ADMA_RESET_KEEP
+                                                                 : ADMA_RESET_DEFAULT,
     };
     char err[256] = "";
+
+    if (s->compat && strcmp(s->compat, "rfc") == 0) {
+        config.compat = ADMA_COMPAT_RFC;
+    } else if (s->compat && strcmp(s->compat, "strict") == 0) {
+        config.compat = ADMA_COMPAT_STRICT;
+    } else if (s->compat) {
+        error_setg(errp, "apple-dma-pci: compat=%s: must be rfc or strict", s->compat);
+        return;
+    }
 
     if (!s->managed || !*s->managed) {
         error_setg(errp, "apple-dma-pci: managed=<device id> is required");
@@ -324,6 +339,8 @@ static Property apple_dma_properties[] = {
     DEFINE_PROP_STRING("dart", AppleDmaState, dart),
     DEFINE_PROP_STRING("managed", AppleDmaState, managed),
     DEFINE_PROP_UINT32("max-entries", AppleDmaState, max_entries, ADMA_DEFAULT_MAX_ENTRIES),
+    DEFINE_PROP_STRING("compat", AppleDmaState, compat),
+    DEFINE_PROP_ON_OFF_AUTO("reset-releases", AppleDmaState, reset_releases, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_END_OF_LIST(),
 };
 
