@@ -295,3 +295,13 @@ TEST_CASE("against the RFC device a second registration of a gpa is a refusal th
   CHECK(after.at("refused_still-open") - before.at("refused_still-open") == 1);
   CHECK(g.counters("after.device").at("fail_still_open") == 1);
 }
+
+TEST_CASE("against the RFC device a full host is an I/O error too, and the closed loop still holds",
+          "[guest][pressure][rfc]") {
+  const GuestRun g({"pressure-rfc",
+                    "pressure.sh",
+                    "interface=2",
+                    "slots=32",
+                    {{"ADMA_PARAMS", "interface=2 window_shift=0"}, {"NVME_PARAMS", "sgl_threshold=0"}}});
+  require_pressure(g, "slots=32", "slots", false);
+}
