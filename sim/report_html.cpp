@@ -190,7 +190,7 @@ std::vector<svg::RefLine> limit_lines(const Page& page, const std::vector<std::s
   return refs;
 }
 
-enum class Column { Live, Mapped, Frag };
+enum class Column { Live, Mapped, Frag, Waiting };
 
 std::string line_chart(const Page& page, const std::vector<std::size_t>& shown, Column column) {
   svg::LineChart chart;
@@ -211,12 +211,19 @@ std::string line_chart(const Page& page, const std::vector<std::size_t>& shown, 
       chart.title = "Aperture fragmentation";
       chart.y = {"1 - largest free / free", svg::Unit::Fraction, svg::Scale::Linear};
       break;
+    case Column::Waiting:
+      chart.title = "Requests waiting for room (cap)";
+      chart.y = {"requests waiting", svg::Unit::Count, svg::Scale::Linear};
+      break;
   }
   for (std::size_t i : shown) {
     const Series& s = *page.data.results[i].series;
     const Drawn& d = page.drawn[i];
-    const std::vector<double>& y =
-        column == Column::Live ? s.live_mappings : column == Column::Mapped ? s.mapped_bytes : s.frag_index;
+    if (column == Column::Waiting && s.waiting.empty()) continue;  // never waited: nothing to draw
+    const std::vector<double>& y = column == Column::Live     ? s.live_mappings
+                                   : column == Column::Mapped ? s.mapped_bytes
+                                   : column == Column::Frag   ? s.frag_index
+                                                              : s.waiting;
     chart.lines.push_back({d.label, d.style, std::to_string(i), s.event, y});
   }
   if (column == Column::Mapped && !shown.empty()) {
@@ -283,13 +290,20 @@ std::string first_failure_text(const Result& r) {
 std::string results_table(const Page& page, const Group& g) {
   // One DART for the whole trace: said once above the charts, not on every row.
   const bool dart_column = g.darts.size() > 1;
+  // Waits only where a result waited (cap): an empty column for every other policy says nothing.
+  const bool waits_column = std::any_of(g.results.begin(), g.results.end(), [&](std::size_t i) {
+    return page.data.results[i].waits && page.data.results[i].waits->count != 0;
+  });
   std::string out = fmt::format(
       "<div class=\"scroll\"><table class=\"results\"><thead><tr><th></th><th>policy</th>{}"
       "<th class=\"n\">peak mappings</th><th class=\"n\">peak mapped</th><th class=\"n\">peak asked</th>"
       "<th class=\"n\">refused</th><th>by reason</th><th>first refusal</th><th class=\"n\">exposure peak / mean</th>"
       "<th class=\"n\">reuse hits</th><th class=\"n\">align. viol.</th>"
-      "<th class=\"n\">frag. peak / final</th><th title=\"on the Pareto frontier\">Pareto</th></tr></thead><tbody>\n",
-      dart_column ? "<th title=\"the DART configuration, as in the legend above the charts\">DART</th>" : "");
+      "<th class=\"n\">frag. peak / final</th>{}<th title=\"on the Pareto frontier\">Pareto</th></tr></thead><tbody>\n",
+      dart_column ? "<th title=\"the DART configuration, as in the legend above the charts\">DART</th>" : "",
+      waits_column ? "<th class=\"n\" title=\"cap: requests that waited for room; the longest wait, in trace events; "
+                     "waits an unmap cancelled\">waits / longest / cancelled</th>"
+                   : "");
   for (std::size_t i : g.results) {
     const Result& r = page.data.results[i];
     const Drawn& d = page.drawn[i];
@@ -316,7 +330,12 @@ std::string results_table(const Page& page, const Group& g) {
                        r.exposure_mean_bytes ? human_bytes(static_cast<std::uint64_t>(*r.exposure_mean_bytes)) : "&ndash;");
     out += optional_count_cell(r.reuse_hits);
     out += optional_count_cell(r.alignment_violations);
-    out += fmt::format("<td class=\"n\">{}</td><td class=\"c\">{}</td></tr>\n", frag, d.frontier ? "&#9670;" : "");
+    out += fmt::format("<td class=\"n\">{}</td>", frag);
+    if (waits_column)
+      out += r.waits ? fmt::format("<td class=\"n\">{} / {} / {}</td>", commas(r.waits->count),
+                                   commas(r.waits->longest_events), commas(r.waits->cancelled))
+                     : "<td class=\"n na\" title=\"not in this input\">&ndash;</td>";
+    out += fmt::format("<td class=\"c\">{}</td></tr>\n", d.frontier ? "&#9670;" : "");
   }
   return out + "</tbody></table></div>\n";
 }
@@ -369,6 +388,9 @@ std::string trace_section(const Page& page, const Group& g, std::size_t index) {
     out += "<figure>" + line_chart(page, shown, Column::Live) + "</figure>\n";
     out += "<figure>" + line_chart(page, shown, Column::Mapped) + "</figure>\n";
     out += "<figure>" + line_chart(page, shown, Column::Frag) + "</figure>\n";
+    // Waits over the trace, when a shown run waited (cap policies).
+    if (std::any_of(shown.begin(), shown.end(), [&](std::size_t i) { return !results[i].series->waiting.empty(); }))
+      out += "<figure>" + line_chart(page, shown, Column::Waiting) + "</figure>\n";
   }
   out += "<figure>" + pareto_chart(page, g) + "</figure>\n</div>\n";
   const std::size_t with_series = g.results.size() - without_series;
