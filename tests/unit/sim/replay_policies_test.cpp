@@ -174,6 +174,40 @@ TEST_CASE("under cap an unmap of a request still waiting cancels it, and the que
   CHECK(replay.result(0).final_live_mappings == 0);
 }
 
+TEST_CASE("under cap waits cancelled behind waiting requests leave the rest in their order", "[replay][cap]") {
+  // Every tenth request keeps waiting; the others are cancelled while it waits ahead of them,
+  // so the queue closes its gaps again and again under them.
+  const sim::RunConfig runs[] = {config("cap:window:64K,windows=1")};
+  sim::Replay replay(runs);
+  REQUIRE(replay.apply(window_map(1)));
+  for (std::uint64_t id = 2; id <= 2000; ++id) {
+    REQUIRE(replay.apply(window_map(id)));
+    if (id % 10 != 0) REQUIRE(replay.apply(release(id)));
+  }
+  CHECK(replay.result(0).waiting_at_end == 200);  // 10, 20, ..., 2000
+  // Each release serves the next in trace order, and only it.
+  std::uint64_t holder = 1;
+  for (std::uint64_t next = 10; next <= 2000; next += 10) {
+    REQUIRE(replay.apply(release(holder)));
+    const std::uint64_t checks = replay.result(0).access_checks;
+    REQUIRE(replay.apply(access(next, 0x4000'0000 + next * 64 * K, 4 * K)));
+    REQUIRE(replay.result(0).access_checks > checks);  // served: its access was translated
+    if (next + 10 <= 2000) {
+      const std::uint64_t skipped = replay.result(0).waiting_accesses;
+      REQUIRE(replay.apply(access(next + 10, 0x4000'0000 + (next + 10) * 64 * K, 4 * K)));
+      REQUIRE(replay.result(0).waiting_accesses == skipped + 1);  // the one behind it still waits
+    }
+    holder = next;
+  }
+  REQUIRE(replay.apply(release(holder)));
+  const auto r = replay.result(0);
+  CHECK(r.waits == 1999);
+  CHECK(r.cancelled_waits == 1999 - 200);
+  CHECK(r.waiting_at_end == 0);
+  CHECK(r.access_faults == 0);
+  CHECK(r.final_live_mappings == 0);
+}
+
 TEST_CASE("under cap a waiting request the host refuses when its turn comes is the run's refusal",
           "[replay][cap]") {
   // The cap lets a third request in once one of two is released, but a 4M aperture with 1M
