@@ -99,6 +99,22 @@ bool split_param(std::string_view item, std::string_view& key, std::string_view&
   return true;
 }
 
+// The policy a wrapper (lazy, cap) wraps: `items` once the wrapper's own trailing parameters are
+// taken off, as written (they may hold commas: multi:64K,256K). Neither wraps itself or bounce,
+// whose one pool stays mapped and is one host mapping.
+std::variant<Policy, std::string> parse_wrapped(std::string_view spec, std::string_view wrapper,
+                                                const std::vector<std::string_view>& items) {
+  const std::string_view inner_text(items.front().data(),
+                                    static_cast<std::size_t>(items.back().data() + items.back().size() - items.front().data()));
+  if (inner_text.starts_with(wrapper) && inner_text.substr(wrapper.size()).starts_with(":"))
+    return policy_error(spec, {wrapper, " cannot wrap a ", wrapper, " policy"});
+  auto inner = parse_policy(inner_text);
+  if (auto* e = std::get_if<std::string>(&inner)) return policy_error(spec, {"inside ", wrapper, ": ", *e});
+  if (std::get<Policy>(inner).kind == PolicyKind::Bounce)
+    return policy_error(spec, {wrapper, " cannot wrap bounce: its pool is one host mapping, mapped once"});
+  return inner;
+}
+
 std::variant<Policy, std::string> parse_multi(std::string_view spec, std::string_view args) {
   Policy p{PolicyKind::Multi, 0};
   if (args.empty()) return policy_error(spec, {"multi needs window sizes, as in multi:64K,256K,1M"});
@@ -184,15 +200,9 @@ std::variant<Policy, std::string> parse_lazy(std::string_view spec, std::string_
     return policy_error(spec, {"lazy needs a policy to wrap, as in lazy:window:256K,keep=1024"});
   if (!have_bound)
     return policy_error(spec, {"lazy needs a bound: keep=N (host mappings kept) and/or bytes=B (bytes kept)"});
-  const std::string_view inner_text(items.front().data(),
-                                    static_cast<std::size_t>(items.back().data() + items.back().size() - items.front().data()));
-  if (inner_text.starts_with("lazy:")) return policy_error(spec, {"lazy cannot wrap a lazy policy"});
-  auto inner = parse_policy(inner_text);
-  if (auto* e = std::get_if<std::string>(&inner)) return policy_error(spec, {"inside lazy: ", *e});
+  auto inner = parse_wrapped(spec, "lazy", items);
+  if (auto* e = std::get_if<std::string>(&inner)) return std::move(*e);
   Policy p = std::get<Policy>(inner);
-  if (p.lazy) return policy_error(spec, {"lazy cannot wrap a lazy policy"});
-  if (p.kind == PolicyKind::Bounce)
-    return policy_error(spec, {"lazy cannot wrap bounce: its pool stays mapped already"});
   if (p.cap_windows != 0)
     return policy_error(spec, {"cap goes outside lazy, as in cap:lazy:window:256K,keep=64,windows=5600"});
   p.lazy = true;
@@ -246,14 +256,9 @@ std::variant<Policy, std::string> parse_cap(std::string_view spec, std::string_v
   if (windows == 0 || windows > Policy::kMaxCapWindows)
     return policy_error(spec, {"windows must be 1..", std::to_string(Policy::kMaxCapWindows), ", got ", value});
   items.pop_back();
-  const std::string_view inner_text(items.front().data(),
-                                    static_cast<std::size_t>(items.back().data() + items.back().size() - items.front().data()));
-  if (inner_text.starts_with("cap:")) return policy_error(spec, {"cap cannot wrap a cap policy"});
-  auto inner = parse_policy(inner_text);
-  if (auto* e = std::get_if<std::string>(&inner)) return policy_error(spec, {"inside cap: ", *e});
+  auto inner = parse_wrapped(spec, "cap", items);
+  if (auto* e = std::get_if<std::string>(&inner)) return std::move(*e);
   Policy p = std::get<Policy>(inner);
-  if (p.kind == PolicyKind::Bounce)
-    return policy_error(spec, {"cap cannot wrap bounce: its pool is one host mapping, there is nothing to cap"});
   p.cap_windows = windows;
   return p;
 }

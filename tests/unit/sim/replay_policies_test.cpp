@@ -8,43 +8,23 @@
 #include "sim/replay_file.hpp"
 #include "sim/results_output.hpp"
 #include "support/random_requests.hpp"
+#include "support/trace_events.hpp"
 
 using namespace dartlab;
 using trace::Event;
 using trace::EventKind;
+using test::config;
+using test::map;
+using test::release;
 
 namespace {
 
 constexpr std::uint64_t K = 1024;
 constexpr std::uint64_t M = 1024 * K;
 
-sim::RunConfig config(std::string_view policy, std::string_view dart_spec = "") {
-  return {std::get<mapper::Policy>(mapper::parse_policy(policy)),
-          std::get<dart::DartConfig>(dart::parse_dart_spec(dart_spec))};
-}
-
-Event map(std::uint64_t id, std::uint64_t gpa, std::uint64_t len) {
-  Event ev;
-  ev.kind = EventKind::Map;
-  ev.id = id;
-  ev.gpa = gpa;
-  ev.len_bytes = len;
-  ev.dir = trace::Direction::ToDevice;
-  return ev;
-}
-
-Event release(std::uint64_t id, EventKind kind = EventKind::Unmap) {
-  Event ev;
-  ev.kind = kind;
-  ev.id = id;
-  return ev;
-}
-
+// An access the device writes.
 Event access(std::uint64_t id, std::uint64_t gpa, std::uint64_t len) {
-  Event ev = map(id, gpa, len);
-  ev.kind = EventKind::Access;
-  ev.dir = trace::Direction::FromDevice;
-  return ev;
+  return test::access(id, gpa, len, trace::Direction::FromDevice);
 }
 
 // A 64 KiB window per request id: requests 1..n each need their own window.
