@@ -143,7 +143,8 @@ void find_frontiers(Page& page) {
     }
     std::vector<ParetoPoint> points;
     for (std::size_t i : g.results)
-      points.push_back({results[i].peak_mappings, results[i].peak_mapped_bytes, results[i].failed_maps});
+      points.push_back({results[i].peak_mappings, results[i].peak_mapped_bytes, results[i].failed_maps,
+                        results[i].waits ? results[i].waits->count : 0});
     const std::vector<bool> on = pareto_frontier(points);
     for (std::size_t k = 0; k < g.results.size(); ++k) page.drawn[g.results[k]].frontier = on[k];
   }
@@ -405,8 +406,8 @@ std::string trace_section(const Page& page, const Group& g, std::size_t index) {
   out += fmt::format("<p class=\"note\">Pareto frontier (&#9670;): {}. Hover over a row, a line or a point to pick it "
                      "out.</p>\n",
                      g.frontier_given ? "as the sweep says"
-                                      : "computed here: no other result is as good on peak mappings, peak mapped bytes "
-                                        "and refused maps at once and better on one");
+                                      : "computed here: no other result is as good on peak mappings, peak mapped bytes, "
+                                        "refused maps and (cap) waits at once and better on one");
   out += results_table(page, g);
   return out + "</section>\n";
 }
@@ -625,8 +626,8 @@ std::vector<bool> pareto_frontier(std::span<const ParetoPoint> points) {
   std::vector<std::size_t> order(points.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return std::tie(points[a].mappings, points[a].bytes, points[a].failed) <
-           std::tie(points[b].mappings, points[b].bytes, points[b].failed);
+    return std::tie(points[a].mappings, points[a].bytes, points[a].failed, points[a].waits) <
+           std::tie(points[b].mappings, points[b].bytes, points[b].failed, points[b].waits);
   });
   std::vector<bool> on(points.size(), true);
   std::vector<std::size_t> kept;  // frontier so far: only these can dominate later points
@@ -634,8 +635,8 @@ std::vector<bool> pareto_frontier(std::span<const ParetoPoint> points) {
     const ParetoPoint& p = points[i];
     for (std::size_t j : kept) {
       const ParetoPoint& q = points[j];
-      const bool no_worse = q.mappings <= p.mappings && q.bytes <= p.bytes && q.failed <= p.failed;
-      const bool better = q.mappings < p.mappings || q.bytes < p.bytes || q.failed < p.failed;
+      const bool no_worse = q.mappings <= p.mappings && q.bytes <= p.bytes && q.failed <= p.failed && q.waits <= p.waits;
+      const bool better = q.mappings < p.mappings || q.bytes < p.bytes || q.failed < p.failed || q.waits < p.waits;
       if (no_worse && better) {
         on[i] = false;
         break;

@@ -238,6 +238,9 @@ TEST_CASE("the Pareto frontier keeps exactly the undominated points", "[report][
   };
   CHECK(report::pareto_frontier(points) == std::vector<bool>{true, true, false, true, true, false});
   CHECK(report::pareto_frontier({}).empty());
+  // A cap's waits are a cost: its fewer mappings do not push the uncapped run off the frontier.
+  const std::vector<report::ParetoPoint> capped = {{100, 1000, 0, 0}, {10, 100, 0, 900}, {10, 100, 0, 901}};
+  CHECK(report::pareto_frontier(capped) == std::vector<bool>{true, true, false});
 }
 
 TEST_CASE("the page from hand-made results has its plots, tables and refusals, escaped, offline", "[report][html]") {
