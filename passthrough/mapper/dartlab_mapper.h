@@ -25,8 +25,9 @@ typedef enum DlMapStatus {
     DL_MAP_SLOTS = 2,      /* host mapping table full */
     DL_MAP_APERTURE = 3,   /* not enough free bus-address bytes */
     DL_MAP_FRAGMENTED = 4, /* enough free bytes, no contiguous range */
-    DL_MAP_POOL = 5,       /* bounce: no free run in the pool holds the request */
-    DL_MAP_CAP = 6,        /* cap: the live host mappings are at the policy's cap; nothing was mapped:
+    /* 5..15: left for the host service's own refusals (still open, not found, ...). */
+    DL_MAP_POOL = 16,      /* bounce: no free run in the pool holds the request */
+    DL_MAP_CAP = 17,       /* cap: the live host mappings are at the policy's cap; nothing was mapped:
                             * a guest should try again after one of its releases */
 } DlMapStatus;
 
