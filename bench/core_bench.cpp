@@ -139,9 +139,11 @@ void BM_CoreDirect(benchmark::State& s) { run_core(s, "direct", "alloc=first-fit
 void BM_CoreDirectBestFit(benchmark::State& s) { run_core(s, "direct", "alloc=best-fit"); }
 void BM_CoreDirectBuddy(benchmark::State& s) { run_core(s, "direct", "alloc=buddy"); }
 void BM_CoreDirectLinux(benchmark::State& s) { run_core(s, "direct", "alloc=linux"); }
+// One pool, every request carved from it first-fit: 1G holds the calibrated game's peak (581 MiB).
+void BM_CoreBounce1G(benchmark::State& s) { run_core(s, "bounce:1G", "alloc=first-fit"); }
 
 // The whole replay engine (id table, trace checks, peaks) on in-memory events.
-void BM_ReplayEngine(benchmark::State& state) {
+void run_replay_engine(benchmark::State& state, const char* policy_spec) {
   trace::gen::GenParams params;
   params.events = event_count() / 10;
   std::vector<trace::Event> events;
@@ -160,8 +162,9 @@ void BM_ReplayEngine(benchmark::State& state) {
       events.push_back(ev);
     }
   }
-  const sim::RunConfig runs[] = {{std::get<mapper::Policy>(mapper::parse_policy("window:256K")),
+  const sim::RunConfig runs[] = {{std::get<mapper::Policy>(mapper::parse_policy(policy_spec)),
                                   std::get<dart::DartConfig>(dart::parse_dart_spec(""))}};
+  std::uint64_t waits = 0;
   for (auto _ : state) {
     state.PauseTiming();
     auto replay = std::make_unique<sim::Replay>(runs);
@@ -169,12 +172,17 @@ void BM_ReplayEngine(benchmark::State& state) {
     for (std::size_t i = 0; i < events.size(); i += 32)
       replay->apply_batch(std::span(events).subspan(i, std::min<std::size_t>(32, events.size() - i)), {});
     state.PauseTiming();
-    benchmark::DoNotOptimize(replay->result(0));
+    waits = replay->result(0).waits;
     replay.reset();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));
+  state.counters["waits"] = static_cast<double>(waits);
 }
+
+void BM_ReplayEngine(benchmark::State& s) { run_replay_engine(s, "window:256K"); }
+// The downstream build's cap: requests wait, and every release tries the queue's head.
+void BM_ReplayEngineCap5600(benchmark::State& s) { run_replay_engine(s, "cap:window:128K,windows=5600"); }
 
 // One request served by a live window: the path the issue says must not allocate.
 void BM_WindowHit(benchmark::State& state) {
@@ -191,6 +199,23 @@ void BM_WindowHit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2);
 }
 
+// One request carved from a bounce pool already a third full in scattered runs, and given back.
+void BM_BounceHit(benchmark::State& state) {
+  dart::Dart d(std::get<dart::DartConfig>(dart::parse_dart_spec("")));
+  dart::DartBackend backend(d);
+  mapper::Mapper m(backend, std::get<mapper::Policy>(mapper::parse_policy("bounce:64M")));
+  std::vector<mapper::Mapping> held;
+  for (std::uint64_t i = 0; i < 3 * 4096; ++i) held.push_back(m.map(i << 12, 4096, mapper::Direction::ToDevice).value);
+  for (std::uint64_t i = 0; i < held.size(); i += 3) m.unmap(held[i].token, 4096);  // holes of 4 KiB
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    const std::uint64_t len = 4096 << (i++ & 3);  // 4K fits a hole; 8K..32K go past them
+    const auto r = m.map(0x4000'0000, len, mapper::Direction::ToDevice);
+    m.unmap(r.value.token, len);
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
 }  // namespace
 
 BENCHMARK(BM_CoreWindow256K)->Unit(benchmark::kMillisecond)->Iterations(3);
@@ -200,7 +225,10 @@ BENCHMARK(BM_CoreDirect)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_CoreDirectBestFit)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_CoreDirectBuddy)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_CoreDirectLinux)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_CoreBounce1G)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ReplayEngine)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ReplayEngineCap5600)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_WindowHit);
+BENCHMARK(BM_BounceHit);
 
 BENCHMARK_MAIN();

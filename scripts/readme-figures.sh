@@ -49,6 +49,14 @@ block_policies() {
   echo '```'
 }
 
+block_realworld() {
+  echo '```'
+  echo '$ dartlab gen game | dartlab replay - -p window:128K -p cap:window:128K,windows=5600 -p bounce -p bounce:768M'
+  "$dartlab" gen game -q | "$dartlab" replay - -p window:128K -p cap:window:128K,windows=5600 -p bounce -p bounce:768M |
+    untimed | grep -v '^-:' | grep -v '^  dart:'
+  echo '```'
+}
+
 block_calibration() {
   echo '```'
   echo '$ dartlab gen game | dartlab replay - -p direct -p window:256K --dart aperture=max,slots=unlimited --dart ""'
@@ -115,7 +123,7 @@ block_timed() {
   awk -v a="$tb3_gb" -v d="$dp_gb" 'BEGIN { printf "| typical eGPU host-to-device writes 19-22 Gb/s (a comparison, not a calibration) | observed | tb3: %.1f Gb/s with no display tunnelled, %.1f Gb/s with one HBR2 x4 display reserved (`dp=17280`) |\n", a * 8, d * 8 }'
 }
 
-blocks=(demo policies calibration stress shrink timed)
+blocks=(demo policies realworld calibration stress shrink timed)
 for b in "${blocks[@]}"; do "block_$b" >"$work/$b"; done
 
 case $mode in

@@ -12,6 +12,9 @@ namespace {
 
 constexpr std::size_t kReleasedRing = 1 << 16;  // how many released ids are remembered
 constexpr std::size_t kWarningSamples = 5;
+// A waiting request's mapping cell holds {its place in the run's wait queue, this}: a packed token
+// of generation 0, which never names a live mapping (a refused request's cell holds {0, 0}).
+constexpr std::uint64_t kWaitingTag = 1;
 
 mapper::Direction to_mapper(trace::Direction d) {
   switch (d) {
@@ -20,6 +23,10 @@ mapper::Direction to_mapper(trace::Direction d) {
     case trace::Direction::Bidirectional: return mapper::Direction::Bidirectional;
   }
   return mapper::Direction::Bidirectional;
+}
+
+std::uint32_t sg_count(const trace::Event& ev) {
+  return ev.kind == trace::EventKind::MapSg ? static_cast<std::uint32_t>(ev.segments.size()) : 1;
 }
 
 // The unmap kind that ends a request of each map kind.
@@ -61,6 +68,33 @@ struct Replay::Run {
   Series series;
   bool keep_series;
 
+  // cap: the requests waiting for room, in trace order, in a ring indexed by sequence number; a
+  // waiting request's mapping cell holds its number, so that an unmap cancels it in place.
+  struct Waiter {
+    std::uint64_t since_event = 0;  // 0: no longer waiting (served, refused or cancelled)
+    std::uint64_t align_bytes = 0;
+    std::uint32_t block = 0;
+    std::uint16_t seg_count = 0;
+    trace::EventKind kind = trace::EventKind::Map;
+    mapper::Direction dir = mapper::Direction::Bidirectional;
+  };
+  std::vector<Waiter> waiters;  // a power of two long
+  std::uint64_t wait_head = 0;  // sequence numbers: [wait_head, wait_tail) are in the ring
+  std::uint64_t wait_tail = 0;
+  std::uint64_t waiting = 0;    // of which still waiting
+  std::uint64_t waiting_segments = 0;
+  std::uint64_t cancelled_segments = 0;
+  std::uint64_t waits = 0;
+  std::uint64_t longest_wait_events = 0;
+  std::uint64_t cancelled_waits = 0;
+  std::uint64_t waiting_accesses = 0;
+
+  Waiter& waiter(std::uint64_t seq) { return waiters[seq & (waiters.size() - 1)]; }
+  const Waiter& waiter(std::uint64_t seq) const { return waiters[seq & (waiters.size() - 1)]; }
+  void pop_ended() {
+    while (wait_head != wait_tail && waiter(wait_head).since_event == 0) ++wait_head;
+  }
+
   // After every event: the metrics that are integrals or peaks over events. Mapped bytes are the
   // DART's, in its own pages (the mapper's keys are 16 KiB-rounded; a 64 KiB-page DART maps more).
   void observe() {
@@ -72,7 +106,7 @@ struct Replay::Run {
     frag_index = d.free_bytes == 0 ? 0.0
                                    : 1.0 - static_cast<double>(d.largest_free_bytes) / static_cast<double>(d.free_bytes);
     frag_index_peak = std::max(frag_index_peak, frag_index);
-    if (keep_series) series.add(SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag_index});
+    if (keep_series) series.add(SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag_index, waiting});
   }
 };
 
@@ -173,12 +207,7 @@ bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
   const auto n = static_cast<std::uint32_t>(count);
   const std::uint32_t offset = alloc_block(n);  // the block; its header is written below
   if (sg) {
-    sg_in_.assign(ev.segments.size(), {});
-    if (sg_out_.size() < count) sg_out_.resize(count);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      sg_in_[i] = {ev.segments[i].gpa, ev.segments[i].len_bytes};
-      set_segment(offset, i, ev.segments[i].gpa, ev.segments[i].len_bytes);
-    }
+    for (std::uint32_t i = 0; i < n; ++i) set_segment(offset, i, ev.segments[i].gpa, ev.segments[i].len_bytes);
   } else {
     set_segment(offset, 0, ev.gpa, ev.len_bytes);
   }
@@ -187,38 +216,123 @@ bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
 
   std::uint64_t failed = 0;
   for (std::size_t r = 0; r < runs_.size(); ++r) {
-    Run& run = *runs_[r];
-    mapper::MapError error{};
-    bool ok = true;
-    if (sg) {
-      const auto res = run.mapper.map_sg(sg_in_, dir, std::span<mapper::Mapping>(sg_out_.data(), count));
-      ok = res.ok;
-      error = res.error;
-      if (ok)
-        for (std::uint32_t i = 0; i < n; ++i) set_mapping(offset, i, r, sg_out_[i]);
-    } else {
-      const auto res = run.mapper.map(ev.gpa, ev.len_bytes, dir);
-      ok = res.ok;
-      error = res.error;
-      set_mapping(offset, 0, r, res.value);
+    const mapper::Result<bool> mapped = map_request(r, offset, n, sg, dir);
+    if (!mapped) failed |= std::uint64_t{1} << r;  // a waiting request holds no mapping either
+    if (!mapped && mapped.error == mapper::MapError::Cap) {
+      wait(r, offset, ev, dir);
+      continue;
     }
-    // The driver wanted the bus address aligned (UVM's 2 MiB pages); the host chose it.
-    if (ok && ev.align_bytes != 0) {
-      const std::uint64_t dma = sg ? sg_out_[0].dma_addr : mapping(offset, 0, r).dma_addr;
-      if ((dma & (ev.align_bytes - 1)) != 0) ++run.alignment_violations;
-    }
-    if (!ok) {
-      failed |= std::uint64_t{1} << r;
-      if (!run.first_failure.happened) run.first_failure = FirstFailure{true, events_, line, error};
-    }
-    const auto& ds = run.dart.stats();
-    run.peak_tables = std::max(run.peak_tables, ds.tables_live);
-    run.min_largest_free_bytes = std::min(run.min_largest_free_bytes, ds.largest_free_bytes);
+    after_map(r, offset, n, ev.kind, mapped, ev.align_bytes, line);
   }
 
   arena_[offset] = Cell{failed, line};
   by_id_.insert(ev.id, Record{offset, static_cast<std::uint16_t>(count), ev.kind});
   return true;
+}
+
+mapper::Result<bool> Replay::map_request(std::size_t r, std::uint32_t block, std::uint32_t segments, bool sg,
+                                         mapper::Direction dir) {
+  mapper::Mapper& m = runs_[r]->mapper;
+  if (!sg) {
+    const mapper::MapSegment s = segment(block, 0);
+    const auto res = m.map(s.gpa, s.len_bytes, dir);
+    set_mapping(block, 0, r, res.value);  // {0, 0} when refused
+    return res ? mapper::Result<bool>::success(true) : mapper::Result<bool>::failure(res.error);
+  }
+  // Scratch grown to the longest list seen, never shrunk.
+  if (sg_in_.size() < segments) sg_in_.resize(segments);
+  if (sg_out_.size() < segments) sg_out_.resize(segments);
+  for (std::uint32_t i = 0; i < segments; ++i) sg_in_[i] = segment(block, i);
+  const auto res = m.map_sg(std::span<const mapper::MapSegment>(sg_in_.data(), segments), dir,
+                            std::span<mapper::Mapping>(sg_out_.data(), segments));
+  if (!res) {
+    set_mapping(block, 0, r, mapper::Mapping{});
+    return res;
+  }
+  for (std::uint32_t i = 0; i < segments; ++i) set_mapping(block, i, r, sg_out_[i]);
+  return res;
+}
+
+void Replay::after_map(std::size_t r, std::uint32_t block, std::uint32_t segments, trace::EventKind kind,
+                       const mapper::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line) {
+  Run& run = *runs_[r];
+  // The driver wanted the bus address aligned (UVM's 2 MiB pages); the host chose it.
+  if (mapped && align_bytes != 0 && (mapping(block, 0, r).dma_addr & (align_bytes - 1)) != 0)
+    ++run.alignment_violations;
+  if (!mapped && !run.first_failure.happened) {
+    std::uint64_t bytes = 0;
+    for (std::uint32_t i = 0; i < segments; ++i) bytes += segment(block, i).len_bytes;
+    run.first_failure = FirstFailure{true, events_, line, mapped.error, kind, segment(block, 0).gpa, bytes, segments};
+  }
+  const auto& ds = run.dart.stats();
+  run.peak_tables = std::max(run.peak_tables, ds.tables_live);
+  run.min_largest_free_bytes = std::min(run.min_largest_free_bytes, ds.largest_free_bytes);
+}
+
+void Replay::wait(std::size_t r, std::uint32_t block, const trace::Event& ev, mapper::Direction dir) {
+  Run& run = *runs_[r];
+  if (run.wait_tail - run.wait_head == run.waiters.size()) {
+    const std::uint64_t in_ring = run.wait_tail - run.wait_head;
+    if (in_ring != 0 && run.waiting <= in_ring / 2) {
+      // Half the ring ended behind a request still waiting: close the gaps (renumbering the
+      // waiting requests' cells), so the ring follows the requests waiting, not those that did.
+      std::uint64_t to = run.wait_head;
+      for (std::uint64_t from = run.wait_head; from != run.wait_tail; ++from) {
+        const Run::Waiter w = run.waiter(from);
+        if (w.since_event == 0) continue;
+        run.waiter(to) = w;
+        set_mapping(w.block, 0, r, mapper::Mapping{to, mapper::MapToken::unpack(kWaitingTag)});
+        ++to;
+      }
+      run.wait_tail = to;
+    } else {
+      std::vector<Run::Waiter> grown(std::max<std::size_t>(64, 2 * run.waiters.size()));
+      for (std::uint64_t seq = run.wait_head; seq != run.wait_tail; ++seq) grown[seq & (grown.size() - 1)] = run.waiter(seq);
+      run.waiters = std::move(grown);
+    }
+  }
+  const std::uint64_t seq = run.wait_tail++;
+  run.waiter(seq) = Run::Waiter{events_, ev.align_bytes, block, static_cast<std::uint16_t>(sg_count(ev)), ev.kind, dir};
+  set_mapping(block, 0, r, mapper::Mapping{seq, mapper::MapToken::unpack(kWaitingTag)});
+  ++run.waits;
+  ++run.waiting;
+  run.waiting_segments += sg_count(ev);
+}
+
+bool Replay::waiting(std::uint32_t block, std::size_t r) const {
+  return (failed_runs(block) & (std::uint64_t{1} << r)) != 0 && mapping(block, 0, r).token.pack() == kWaitingTag;
+}
+
+void Replay::end_wait(std::size_t r, std::uint32_t block) {
+  Run& run = *runs_[r];
+  Run::Waiter& w = run.waiter(mapping(block, 0, r).dma_addr);
+  run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
+  w.since_event = 0;
+  --run.waiting;
+  run.waiting_segments -= w.seg_count;
+  run.cancelled_segments += w.seg_count;
+  ++run.cancelled_waits;
+  run.pop_ended();
+}
+
+void Replay::serve_waiting(std::size_t r) {
+  Run& run = *runs_[r];
+  for (run.pop_ended(); run.wait_head != run.wait_tail; run.pop_ended()) {
+    const std::uint64_t seq = run.wait_head;
+    Run::Waiter& w = run.waiter(seq);
+    const mapper::Result<bool> mapped = map_request(r, w.block, w.seg_count, w.kind == trace::EventKind::MapSg, w.dir);
+    if (!mapped && mapped.error == mapper::MapError::Cap) {
+      // Still no room: the head keeps its place, and those behind it theirs (trace order).
+      set_mapping(w.block, 0, r, mapper::Mapping{seq, mapper::MapToken::unpack(kWaitingTag)});
+      return;
+    }
+    run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
+    w.since_event = 0;
+    --run.waiting;
+    run.waiting_segments -= w.seg_count;
+    if (mapped) arena_[w.block].a &= ~(std::uint64_t{1} << r);
+    after_map(r, w.block, w.seg_count, w.kind, mapped, w.align_bytes, line_of(w.block));
+  }
 }
 
 bool Replay::on_unmap(const trace::Event& ev) {
@@ -244,13 +358,18 @@ bool Replay::on_unmap(const trace::Event& ev) {
   for (std::size_t r = 0; r < runs_.size(); ++r) {
     Run& run = *runs_[r];
     if (failed & (std::uint64_t{1} << r)) {
-      ++run.dropped_unmaps;  // a driver never unmaps an address it never got
+      if (waiting(rec.block, r)) {
+        end_wait(r, rec.block);  // released before it was ever served: the wait is cancelled
+      } else {
+        ++run.dropped_unmaps;  // a driver never unmaps an address it never got
+      }
       continue;
     }
     for (std::uint32_t i = 0; i < rec.seg_count; ++i) {
       const auto res = run.mapper.unmap(mapping(rec.block, i, r).token, segment(rec.block, i).len_bytes);
       if (!res) throw std::logic_error("replay: the mapper refused to release a token it handed out");
     }
+    if (run.waiting != 0) serve_waiting(r);
   }
   free_block(rec.block, rec.seg_count);
   by_id_.erase(ev.id);
@@ -279,16 +398,20 @@ bool Replay::on_access(const trace::Event& ev) {
   const dart::Access access = ev.dir == trace::Direction::FromDevice ? dart::Access::Write : dart::Access::Read;
   const std::uint64_t failed = failed_runs(rec.block);
   for (std::size_t r = 0; r < runs_.size(); ++r) {
-    if (failed & (std::uint64_t{1} << r)) continue;
     Run& run = *runs_[r];
+    if (failed & (std::uint64_t{1} << r)) {
+      if (waiting(rec.block, r)) ++run.waiting_accesses;
+      continue;
+    }
     const std::uint64_t dma = mapping(rec.block, seg, r).dma_addr + (ev.gpa - s.gpa);
-    // Every probed byte must reach its own gpa.
+    // Every probed byte must reach its own gpa (bounce: its copy in the pool).
+    const std::uint64_t target = run.mapper.target_gpa(dma, ev.gpa);
     const std::uint64_t page = run.dart.config().page_bytes;
     // Probes one page apart from the first byte, then the last byte: every page touched is seen.
     const auto probe = [&](std::uint64_t off) {
       ++run.access_checks;
       const dart::Translation t = run.dart.translate(dma + off, access);
-      if (!t || t.pa != ev.gpa + off) ++run.access_faults;
+      if (!t || t.pa != target + off) ++run.access_faults;
     };
     const std::uint64_t last = ev.len_bytes - 1;
     std::uint64_t off = 0;
@@ -311,7 +434,8 @@ RunResult Replay::result(std::size_t r) const {
   RunResult out;
   out.policy = run.mapper.policy().spec();
   out.dart = run.dart_spec;
-  out.requests = s.map_requests;
+  // Requests that waited count once: when served, or, cancelled or still waiting, here.
+  out.requests = s.map_requests + run.waiting_segments + run.cancelled_segments;
   out.peak_mappings = s.peak_mappings;
   out.peak_mapped_bytes = run.dart.stats().peak_mapped_bytes;
   out.peak_requested_bytes = s.peak_requested_bytes;
@@ -338,6 +462,17 @@ RunResult Replay::result(std::size_t r) const {
   out.aperture_bytes = run.dart.stats().aperture_bytes;
   out.page_bytes = dc.page_bytes;
   out.series = run.series.points();
+  out.waits = run.waits;
+  out.longest_wait_events = run.longest_wait_events;
+  for (std::uint64_t seq = run.wait_head; seq != run.wait_tail; ++seq) {
+    const Run::Waiter& w = run.waiter(seq);
+    if (w.since_event == 0) continue;
+    out.longest_wait_events = std::max(out.longest_wait_events, events_ - w.since_event);  // the oldest open wait
+    break;
+  }
+  out.cancelled_waits = run.cancelled_waits;
+  out.waiting_at_end = run.waiting;
+  out.waiting_accesses = run.waiting_accesses;
   return out;
 }
 

@@ -35,6 +35,12 @@ struct FirstFailure {
   std::uint64_t event = 0;  // 1-based position of the event in the trace
   std::uint64_t line = 0;   // the trace line, when the source has lines
   mapper::MapError reason = mapper::MapError::Invalid;
+  // The refused request: under cap: it may have waited, and been refused at a later event (a
+  // release that let it try); `line` is then its own map's line.
+  trace::EventKind kind = trace::EventKind::Map;
+  std::uint64_t gpa = 0;            // its first segment's
+  std::uint64_t request_bytes = 0;  // every segment's
+  std::uint32_t segments = 1;
 };
 
 struct RunResult {
@@ -69,6 +75,15 @@ struct RunResult {
   std::uint64_t aperture_bytes = 0;
   std::uint64_t page_bytes = 0;  // the DART's page, the unit of every mapped byte count
   std::vector<SeriesPoint> series;  // empty unless ReplayOptions::series_points
+  // cap: requests that waited for room; the longest wait, in events from the map to the event
+  // that served or cancelled it (a wait still open counts to the last event); waits an unmap
+  // cancelled; requests still waiting at the end; and accesses the trace made to a request while
+  // it waited (skipped: the real driver would still be blocked in its map).
+  std::uint64_t waits = 0;
+  std::uint64_t longest_wait_events = 0;
+  std::uint64_t cancelled_waits = 0;
+  std::uint64_t waiting_at_end = 0;
+  std::uint64_t waiting_accesses = 0;
 };
 
 struct ReplayOptions {
@@ -137,6 +152,19 @@ class Replay {
   bool on_map(const trace::Event& ev, std::uint64_t line);
   bool on_unmap(const trace::Event& ev);
   bool on_access(const trace::Event& ev);
+  // Maps a request's segments, kept in its block, in one run: one map, or an all-or-nothing
+  // list. The mappings go into the block; the result says whether and why not.
+  mapper::Result<bool> map_request(std::size_t run, std::uint32_t block, std::uint32_t segments,
+                                   bool sg, mapper::Direction dir);
+  // What a run records after a map: alignment, its first refusal, the DART's peaks.
+  void after_map(std::size_t run, std::uint32_t block, std::uint32_t segments, trace::EventKind kind,
+                 const mapper::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line);
+  // cap: a request turned away at the cap waits in its run's queue, in trace order; every
+  // release in that run serves the queue's head until one is turned away again.
+  void wait(std::size_t run, std::uint32_t block, const trace::Event& ev, mapper::Direction dir);
+  void serve_waiting(std::size_t run);
+  bool waiting(std::uint32_t block, std::size_t run) const;
+  void end_wait(std::size_t run, std::uint32_t block);  // an unmap cancels it
   bool report(std::string message);  // records an issue; true (go on) when lenient
 
   // The arena: a request of n segments takes a block of 1 + n * stride_ cells, a power of two

@@ -143,7 +143,8 @@ void find_frontiers(Page& page) {
     }
     std::vector<ParetoPoint> points;
     for (std::size_t i : g.results)
-      points.push_back({results[i].peak_mappings, results[i].peak_mapped_bytes, results[i].failed_maps});
+      points.push_back({results[i].peak_mappings, results[i].peak_mapped_bytes, results[i].failed_maps,
+                        results[i].waits ? results[i].waits->count : 0});
     const std::vector<bool> on = pareto_frontier(points);
     for (std::size_t k = 0; k < g.results.size(); ++k) page.drawn[g.results[k]].frontier = on[k];
   }
@@ -190,7 +191,7 @@ std::vector<svg::RefLine> limit_lines(const Page& page, const std::vector<std::s
   return refs;
 }
 
-enum class Column { Live, Mapped, Frag };
+enum class Column { Live, Mapped, Frag, Waiting };
 
 std::string line_chart(const Page& page, const std::vector<std::size_t>& shown, Column column) {
   svg::LineChart chart;
@@ -211,12 +212,19 @@ std::string line_chart(const Page& page, const std::vector<std::size_t>& shown, 
       chart.title = "Aperture fragmentation";
       chart.y = {"1 - largest free / free", svg::Unit::Fraction, svg::Scale::Linear};
       break;
+    case Column::Waiting:
+      chart.title = "Requests waiting for room (cap)";
+      chart.y = {"requests waiting", svg::Unit::Count, svg::Scale::Linear};
+      break;
   }
   for (std::size_t i : shown) {
     const Series& s = *page.data.results[i].series;
     const Drawn& d = page.drawn[i];
-    const std::vector<double>& y =
-        column == Column::Live ? s.live_mappings : column == Column::Mapped ? s.mapped_bytes : s.frag_index;
+    if (column == Column::Waiting && s.waiting.empty()) continue;  // never waited: nothing to draw
+    const std::vector<double>& y = column == Column::Live     ? s.live_mappings
+                                   : column == Column::Mapped ? s.mapped_bytes
+                                   : column == Column::Frag   ? s.frag_index
+                                                              : s.waiting;
     chart.lines.push_back({d.label, d.style, std::to_string(i), s.event, y});
   }
   if (column == Column::Mapped && !shown.empty()) {
@@ -283,13 +291,20 @@ std::string first_failure_text(const Result& r) {
 std::string results_table(const Page& page, const Group& g) {
   // One DART for the whole trace: said once above the charts, not on every row.
   const bool dart_column = g.darts.size() > 1;
+  // Waits only where a result waited (cap): an empty column for every other policy says nothing.
+  const bool waits_column = std::any_of(g.results.begin(), g.results.end(), [&](std::size_t i) {
+    return page.data.results[i].waits && page.data.results[i].waits->count != 0;
+  });
   std::string out = fmt::format(
       "<div class=\"scroll\"><table class=\"results\"><thead><tr><th></th><th>policy</th>{}"
       "<th class=\"n\">peak mappings</th><th class=\"n\">peak mapped</th><th class=\"n\">peak asked</th>"
       "<th class=\"n\">refused</th><th>by reason</th><th>first refusal</th><th class=\"n\">exposure peak / mean</th>"
       "<th class=\"n\">reuse hits</th><th class=\"n\">align. viol.</th>"
-      "<th class=\"n\">frag. peak / final</th><th title=\"on the Pareto frontier\">Pareto</th></tr></thead><tbody>\n",
-      dart_column ? "<th title=\"the DART configuration, as in the legend above the charts\">DART</th>" : "");
+      "<th class=\"n\">frag. peak / final</th>{}<th title=\"on the Pareto frontier\">Pareto</th></tr></thead><tbody>\n",
+      dart_column ? "<th title=\"the DART configuration, as in the legend above the charts\">DART</th>" : "",
+      waits_column ? "<th class=\"n\" title=\"cap: requests that waited for room; the longest wait, in trace events; "
+                     "waits an unmap cancelled\">waits / longest / cancelled</th>"
+                   : "");
   for (std::size_t i : g.results) {
     const Result& r = page.data.results[i];
     const Drawn& d = page.drawn[i];
@@ -316,7 +331,12 @@ std::string results_table(const Page& page, const Group& g) {
                        r.exposure_mean_bytes ? human_bytes(static_cast<std::uint64_t>(*r.exposure_mean_bytes)) : "&ndash;");
     out += optional_count_cell(r.reuse_hits);
     out += optional_count_cell(r.alignment_violations);
-    out += fmt::format("<td class=\"n\">{}</td><td class=\"c\">{}</td></tr>\n", frag, d.frontier ? "&#9670;" : "");
+    out += fmt::format("<td class=\"n\">{}</td>", frag);
+    if (waits_column)
+      out += r.waits ? fmt::format("<td class=\"n\">{} / {} / {}</td>", commas(r.waits->count),
+                                   commas(r.waits->longest_events), commas(r.waits->cancelled))
+                     : "<td class=\"n na\" title=\"not in this input\">&ndash;</td>";
+    out += fmt::format("<td class=\"c\">{}</td></tr>\n", d.frontier ? "&#9670;" : "");
   }
   return out + "</tbody></table></div>\n";
 }
@@ -369,6 +389,9 @@ std::string trace_section(const Page& page, const Group& g, std::size_t index) {
     out += "<figure>" + line_chart(page, shown, Column::Live) + "</figure>\n";
     out += "<figure>" + line_chart(page, shown, Column::Mapped) + "</figure>\n";
     out += "<figure>" + line_chart(page, shown, Column::Frag) + "</figure>\n";
+    // Waits over the trace, when a shown run waited (cap policies).
+    if (std::any_of(shown.begin(), shown.end(), [&](std::size_t i) { return !results[i].series->waiting.empty(); }))
+      out += "<figure>" + line_chart(page, shown, Column::Waiting) + "</figure>\n";
   }
   out += "<figure>" + pareto_chart(page, g) + "</figure>\n</div>\n";
   const std::size_t with_series = g.results.size() - without_series;
@@ -383,8 +406,8 @@ std::string trace_section(const Page& page, const Group& g, std::size_t index) {
   out += fmt::format("<p class=\"note\">Pareto frontier (&#9670;): {}. Hover over a row, a line or a point to pick it "
                      "out.</p>\n",
                      g.frontier_given ? "as the sweep says"
-                                      : "computed here: no other result is as good on peak mappings, peak mapped bytes "
-                                        "and refused maps at once and better on one");
+                                      : "computed here: no other result is as good on peak mappings, peak mapped bytes, "
+                                        "refused maps and (cap) waits at once and better on one");
   out += results_table(page, g);
   return out + "</section>\n";
 }
@@ -603,8 +626,8 @@ std::vector<bool> pareto_frontier(std::span<const ParetoPoint> points) {
   std::vector<std::size_t> order(points.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return std::tie(points[a].mappings, points[a].bytes, points[a].failed) <
-           std::tie(points[b].mappings, points[b].bytes, points[b].failed);
+    return std::tie(points[a].mappings, points[a].bytes, points[a].failed, points[a].waits) <
+           std::tie(points[b].mappings, points[b].bytes, points[b].failed, points[b].waits);
   });
   std::vector<bool> on(points.size(), true);
   std::vector<std::size_t> kept;  // frontier so far: only these can dominate later points
@@ -612,8 +635,8 @@ std::vector<bool> pareto_frontier(std::span<const ParetoPoint> points) {
     const ParetoPoint& p = points[i];
     for (std::size_t j : kept) {
       const ParetoPoint& q = points[j];
-      const bool no_worse = q.mappings <= p.mappings && q.bytes <= p.bytes && q.failed <= p.failed;
-      const bool better = q.mappings < p.mappings || q.bytes < p.bytes || q.failed < p.failed;
+      const bool no_worse = q.mappings <= p.mappings && q.bytes <= p.bytes && q.failed <= p.failed && q.waits <= p.waits;
+      const bool better = q.mappings < p.mappings || q.bytes < p.bytes || q.failed < p.failed || q.waits < p.waits;
       if (no_worse && better) {
         on[i] = false;
         break;

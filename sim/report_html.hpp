@@ -21,14 +21,15 @@ struct Options {
   std::size_t max_lines = 12;
 };
 
-// What the frontier minimises, all three at once.
+// What the frontier minimises, all at once.
 struct ParetoPoint {
   std::uint64_t mappings = 0;
   std::uint64_t bytes = 0;
   std::uint64_t failed = 0;
+  std::uint64_t waits = 0;  // cap: requests that waited for room
 };
 
-// True for each point no other point dominates (no worse in all three, better in one). Equal
+// True for each point no other point dominates (no worse in all four, better in one). Equal
 // points are all on the frontier.
 std::vector<bool> pareto_frontier(std::span<const ParetoPoint> points);
 

@@ -136,6 +136,7 @@ Series parse_series(const Json& v, const std::string& where) {
   s.mapped_bytes = series_column(v, "mapped_bytes", where, events.size(), false);
   s.requested_bytes = series_column(v, "requested_bytes", where, events.size(), false);
   s.frag_index = series_column(v, "frag_index", where, events.size(), true);
+  if (find(v, "waiting") != nullptr) s.waiting = series_column(v, "waiting", where, events.size(), false);
   return s;
 }
 
@@ -195,6 +196,15 @@ Result parse_result(const Json& v, const std::string& where) {
       if (!std::has_single_bit(*page)) throw BadField{at + ".page_bytes", fmt::format("{} is not a power of two", *page)};
       r.limits->page_bytes = *page;
     }
+  }
+  if (const Json* w = find(v, "waits")) {
+    const std::string at = where + ".waits";
+    as_object(*w, at);
+    r.waits = Waits{to_u64(need(*w, "count", at), at + ".count"), to_u64(need(*w, "longest_events", at), at + ".longest_events"),
+                    to_u64(need(*w, "cancelled", at), at + ".cancelled"), to_u64(need(*w, "still_waiting", at), at + ".still_waiting")};
+    if (r.waits->cancelled > r.waits->count || r.waits->still_waiting > r.waits->count - r.waits->cancelled)
+      throw BadField{at, fmt::format("{} cancelled and {} still waiting, of {} waits", r.waits->cancelled,
+                                     r.waits->still_waiting, r.waits->count)};
   }
   if (const Json* s = find(v, "series")) r.series = parse_series(*s, where + ".series");
   r.point = optional_u64(v, "point", where);

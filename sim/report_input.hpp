@@ -20,6 +20,15 @@ struct Series {
   std::vector<double> mapped_bytes;
   std::vector<double> requested_bytes;
   std::vector<double> frag_index;  // 0..1
+  std::vector<double> waiting;     // cap: requests waiting for room; empty when the run never waited
+};
+
+// cap: what waiting for room cost a run.
+struct Waits {
+  std::uint64_t count = 0;
+  std::uint64_t longest_events = 0;
+  std::uint64_t cancelled = 0;
+  std::uint64_t still_waiting = 0;
 };
 
 struct FirstFailure {
@@ -57,6 +66,7 @@ struct Result {
   std::optional<double> frag_index_peak;
   std::optional<double> frag_index_final;
   std::optional<Limits> limits;
+  std::optional<Waits> waits;
   std::optional<Series> series;
   std::optional<std::uint64_t> point;  // the sweep point it came from
   std::optional<bool> pareto;          // on the frontier, as the sweep says; empty: not said

@@ -26,7 +26,9 @@ std::uint64_t peak_rss_bytes() {
 nlohmann::ordered_json series_json(std::span<const SeriesPoint> points) {
   nlohmann::ordered_json event = nlohmann::ordered_json::array(), live = nlohmann::ordered_json::array(),
                          mapped = nlohmann::ordered_json::array(), requested = nlohmann::ordered_json::array(),
-                         frag = nlohmann::ordered_json::array();
+                         frag = nlohmann::ordered_json::array(), waiting = nlohmann::ordered_json::array();
+  // Only a run that waited (cap) carries its waits: the others would carry a column of zeros.
+  const bool waited = std::any_of(points.begin(), points.end(), [](const SeriesPoint& p) { return p.max.waiting != 0; });
   for (const SeriesPoint& p : points) {
     event.push_back(p.event);
     live.push_back(p.max.live_mappings);
@@ -34,6 +36,7 @@ nlohmann::ordered_json series_json(std::span<const SeriesPoint> points) {
     requested.push_back(p.max.requested_bytes);
     // Four decimals are plenty for a plot and keep the file small.
     frag.push_back(static_cast<double>(static_cast<std::int64_t>(p.max.frag_index * 1e4 + 0.5)) / 1e4);
+    if (waited) waiting.push_back(p.max.waiting);
   }
   nlohmann::ordered_json j;
   j["event"] = std::move(event);
@@ -41,6 +44,7 @@ nlohmann::ordered_json series_json(std::span<const SeriesPoint> points) {
   j["mapped_bytes"] = std::move(mapped);
   j["requested_bytes"] = std::move(requested);
   j["frag_index"] = std::move(frag);
+  if (waited) j["waiting"] = std::move(waiting);
   return j;
 }
 
@@ -88,7 +92,9 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       j["host_unmap_calls"] = r.host_unmap_calls;
       j["failed_maps"] = r.failed_maps;
       nlohmann::ordered_json reasons;
-      for (int i = 0; i < mapper::kMapErrorCount; ++i) reasons[reason_name(i)] = r.failures_by_reason[static_cast<std::size_t>(i)];
+      for (int i = 0; i < mapper::kMapErrorCount; ++i)
+        if (static_cast<mapper::MapError>(i) != mapper::MapError::Cap)  // a replay's cap waits (see "waits")
+          reasons[reason_name(i)] = r.failures_by_reason[static_cast<std::size_t>(i)];
       j["failures_by_reason"] = reasons;
       if (r.first_failure.happened) {
         nlohmann::ordered_json ff;
@@ -118,6 +124,13 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       limits["aperture_bytes"] = r.aperture_bytes;
       limits["page_bytes"] = r.page_bytes;
       j["limits"] = std::move(limits);
+      nlohmann::ordered_json waits;
+      waits["count"] = r.waits;
+      waits["longest_events"] = r.longest_wait_events;
+      waits["cancelled"] = r.cancelled_waits;
+      waits["still_waiting"] = r.waiting_at_end;
+      waits["accesses"] = r.waiting_accesses;
+      j["waits"] = std::move(waits);
       if (!r.series.empty()) j["series"] = series_json(r.series);
       j["warnings"] = t.warnings;
       j["wall_seconds"] = t.wall_seconds;
@@ -155,12 +168,14 @@ constexpr CsvColumn kResultCsvColumns[] = {
     {"trace", ""}, {"policy", ""}, {"dart", ""}, {"events", ""}, {"requests", ""}, {"peak_mappings", ""},
     {"peak_mapped_bytes", ""}, {"peak_requested_bytes", ""}, {"host_map_calls", ""}, {"host_unmap_calls", ""},
     {"failed_maps", ""}, {"failures_by_reason", "invalid"}, {"failures_by_reason", "slots"},
-    {"failures_by_reason", "aperture"}, {"failures_by_reason", "fragmented"}, {"first_failure", "event"},
+    {"failures_by_reason", "aperture"}, {"failures_by_reason", "fragmented"}, {"failures_by_reason", "pool"},
+    {"first_failure", "event"},
     {"first_failure", "reason"}, {"first_failure", "line"}, {"dropped_unmaps", ""}, {"access_checks", ""},
     {"access_faults", ""}, {"final_live_mappings", ""}, {"final_mapped_bytes", ""}, {"peak_page_tables", ""},
     {"min_largest_free_bytes", ""}, {"reuse_hits", ""}, {"alignment_violations", ""}, {"exposure_peak_bytes", ""},
     {"exposure_mean_bytes", ""}, {"frag_index_peak", ""}, {"frag_index_final", ""}, {"limits", "slots"},
-    {"limits", "aperture_bytes"}, {"limits", "page_bytes"}, {"warnings", ""},
+    {"limits", "aperture_bytes"}, {"limits", "page_bytes"}, {"waits", "count"}, {"waits", "longest_events"},
+    {"waits", "cancelled"}, {"waits", "still_waiting"}, {"waits", "accesses"}, {"warnings", ""},
 };
 
 std::string column_name(const CsvColumn& c) {
@@ -245,6 +260,12 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
                  human_bytes(r.peak_requested_bytes), r.host_map_calls, human_bytes(r.exposure_peak_bytes), r.reuse_hits,
                  r.failed_maps, first);
     }
+    // cap: what the waits cost, under the table (a column would be empty for every other policy).
+    for (const RunResult& r : t.results)
+      if (r.waits != 0)
+        fmt::print(out, "  {}{}: {} waits, the longest {} events; {} cancelled by an unmap, {} still waiting at the end\n",
+                   r.policy, lettered ? " (dart " + letter(r.dart) + ")" : "", r.waits, r.longest_wait_events,
+                   r.cancelled_waits, r.waiting_at_end);
     if (lettered)
       for (const std::string& d : darts) fmt::print(out, "  dart {}: {}\n", letter(d), d);
     else if (!darts.empty())

@@ -16,6 +16,7 @@ struct SeriesSample {
   std::uint64_t mapped_bytes = 0;
   std::uint64_t requested_bytes = 0;
   double frag_index = 0;
+  std::uint64_t waiting = 0;  // cap: requests waiting for room
 };
 
 struct SeriesPoint {
@@ -58,6 +59,7 @@ class Series {
     into.mapped_bytes = std::max(into.mapped_bytes, s.mapped_bytes);
     into.requested_bytes = std::max(into.requested_bytes, s.requested_bytes);
     into.frag_index = std::max(into.frag_index, s.frag_index);
+    into.waiting = std::max(into.waiting, s.waiting);
   }
 
   void flush() {

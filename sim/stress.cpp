@@ -62,19 +62,16 @@ std::variant<StressResult, std::string> run_stress(StressSource& source, const R
     if (options.history != nullptr) options.history->record(ev);
     if (!replay.apply(ev)) return fmt::format("{}: error: {}", source.locate(), replay.issue().message);
     ++result.events;
-    if (!trace::is_map_kind(ev.kind)) continue;
+    // Checked after every event: under cap a request that waited is refused when a release lets
+    // it try, so the refused request is the replay's to name, not this event.
     const FirstFailure& failure = replay.first_failure(0);
     if (failure.happened) {
-      result.failure = StressFailure{failure.event,
-                                     failure.reason,
-                                     ev.kind,
-                                     ev.kind == trace::EventKind::MapSg ? ev.segments.front().gpa : ev.gpa,
-                                     request_bytes(ev),
-                                     static_cast<std::uint32_t>(ev.kind == trace::EventKind::MapSg ? ev.segments.size() : 1),
-                                     snapshot(replay.dart_stats(0))};
+      result.failure = StressFailure{failure.event,         failure.reason,   failure.kind, failure.gpa,
+                                     failure.request_bytes, failure.segments, snapshot(replay.dart_stats(0))};
       result.stop = StressStop::Failure;
       break;
     }
+    if (!trace::is_map_kind(ev.kind)) continue;
     result.bytes_moved += request_bytes(ev);
     ++result.maps;
   }

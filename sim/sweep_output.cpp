@@ -91,12 +91,12 @@ Json timing_run(Shard shard, const SweepOutcome& outcome, std::size_t group, dou
 }
 
 std::vector<bool> pareto_front(std::span<const ParetoObjectives> points) {
-  // Sorted by the three objectives in turn, a point can only be dominated by one before it, and
-  // if it is, by one already on the frontier (domination is transitive): compare with those.
+  // Sorted by the objectives in turn, a point can only be dominated by one before it, and if it
+  // is, by one already on the frontier (domination is transitive): compare with those.
   std::vector<std::size_t> order(points.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   const auto key = [&](std::size_t i) {
-    return std::tuple(points[i].peak_mappings, points[i].peak_mapped_bytes, points[i].failed_maps);
+    return std::tuple(points[i].peak_mappings, points[i].peak_mapped_bytes, points[i].failed_maps, points[i].waits);
   };
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
   std::vector<bool> on(points.size(), false);
@@ -106,7 +106,7 @@ std::vector<bool> pareto_front(std::span<const ParetoObjectives> points) {
     const bool dominated = std::any_of(front.begin(), front.end(), [&](std::size_t f) {
       const ParetoObjectives& q = points[f];
       return q.peak_mappings <= p.peak_mappings && q.peak_mapped_bytes <= p.peak_mapped_bytes &&
-             q.failed_maps <= p.failed_maps && !(q == p);
+             q.failed_maps <= p.failed_maps && q.waits <= p.waits && !(q == p);
     });
     if (!dominated) {
       on[i] = true;
@@ -141,7 +141,9 @@ Json sweep_document(SweepParts parts) {
       std::vector<ParetoObjectives> objectives;
       for (std::size_t i : members[trace]) {
         const Json& r = parts.results[i];
-        objectives.push_back({field_u64(r, "peak_mappings"), field_u64(r, "peak_mapped_bytes"), field_u64(r, "failed_maps")});
+        const auto waits = r.find("waits");
+        objectives.push_back({field_u64(r, "peak_mappings"), field_u64(r, "peak_mapped_bytes"), field_u64(r, "failed_maps"),
+                              waits != r.end() && waits->is_object() ? field_u64(*waits, "count") : 0});
       }
       const std::vector<bool> on = pareto_front(objectives);
       Json points = Json::array();

@@ -68,10 +68,11 @@ struct ParetoObjectives {
   std::uint64_t peak_mappings = 0;
   std::uint64_t peak_mapped_bytes = 0;
   std::uint64_t failed_maps = 0;
+  std::uint64_t waits = 0;  // cap: requests that waited for room (a cost like a refusal, milder)
   friend bool operator==(const ParetoObjectives&, const ParetoObjectives&) = default;
 };
 
-// True for each point no other point dominates (as good in all three and better in one).
+// True for each point no other point dominates (as good in all four and better in one).
 // Points with equal objectives do not dominate each other: all of them are on the frontier.
 std::vector<bool> pareto_front(std::span<const ParetoObjectives> points);
 

@@ -19,6 +19,8 @@ int status_of(MapError e) {
     case MapError::Slots: return DL_MAP_SLOTS;
     case MapError::Aperture: return DL_MAP_APERTURE;
     case MapError::Fragmented: return DL_MAP_FRAGMENTED;
+    case MapError::Pool: return DL_MAP_POOL;
+    case MapError::Cap: return DL_MAP_CAP;
   }
   return DL_MAP_INVALID;
 }
@@ -28,6 +30,8 @@ MapError error_of(int status) {
     case DL_MAP_SLOTS: return MapError::Slots;
     case DL_MAP_APERTURE: return MapError::Aperture;
     case DL_MAP_FRAGMENTED: return MapError::Fragmented;
+    case DL_MAP_POOL: return MapError::Pool;
+    case DL_MAP_CAP: return MapError::Cap;
     default: return MapError::Invalid;
   }
 }
@@ -153,7 +157,9 @@ void dl_mapper_stats(const DlMapper* m, DlMapperStats* out) {
                        s.failures[static_cast<int>(MapError::Aperture)],
                        s.failures[static_cast<int>(MapError::Fragmented)],
                        s.reuse_hits, s.cached_mappings, s.cached_bytes, s.evictions, s.promotions,
-                       s.adaptations, s.window_bytes_now};
+                       s.adaptations, s.window_bytes_now,
+                       s.failures[static_cast<int>(MapError::Pool)],
+                       s.pool_bytes_taken, s.peak_pool_bytes_taken, s.cap_refusals};
 }
 
 const char* dl_mapper_policy(const DlMapper* m) { return m == nullptr ? "" : m->spec.c_str(); }
@@ -165,8 +171,25 @@ const char* dl_map_status_name(int status) {
     case DL_MAP_SLOTS: return "slots";
     case DL_MAP_APERTURE: return "aperture";
     case DL_MAP_FRAGMENTED: return "fragmented";
+    case DL_MAP_POOL: return "pool";
+    case DL_MAP_CAP: return "cap";
     default: return "unknown";
   }
+}
+
+int dl_mapper_bounce_pool(const DlMapper* m, uint64_t* gpa, uint64_t* bytes) {
+  if (m == nullptr || gpa == nullptr || bytes == nullptr || !m->mapper.bounce()) return DL_MAP_INVALID;
+  *gpa = m->mapper.policy().bounce_pool_gpa;
+  *bytes = m->mapper.policy().bounce_pool_bytes;
+  return DL_MAP_OK;
+}
+
+int dl_mapper_bounce_slot(const DlMapper* m, uint64_t handle, DlBounceSlot* out) {
+  if (m == nullptr || out == nullptr || !m->mapper.bounce()) return DL_MAP_INVALID;
+  LiveRequest r;
+  if (!m->requests.find(handle, r)) return DL_MAP_INVALID;
+  *out = DlBounceSlot{r.gpa, r.len_bytes, r.target_gpa, dir_code(r.dir)};
+  return DL_MAP_OK;
 }
 
 }  // extern "C"

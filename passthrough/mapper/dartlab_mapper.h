@@ -25,6 +25,10 @@ typedef enum DlMapStatus {
     DL_MAP_SLOTS = 2,      /* host mapping table full */
     DL_MAP_APERTURE = 3,   /* not enough free bus-address bytes */
     DL_MAP_FRAGMENTED = 4, /* enough free bytes, no contiguous range */
+    /* 5..15: left for the host service's own refusals (still open, not found, ...). */
+    DL_MAP_POOL = 16,      /* bounce: no free run in the pool holds the request */
+    DL_MAP_CAP = 17,       /* cap: the live host mappings are at the policy's cap; nothing was mapped:
+                            * a guest should try again after one of its releases */
 } DlMapStatus;
 
 typedef enum DlDirection {
@@ -54,16 +58,20 @@ typedef struct DlMapperStats {
     uint64_t reuse_hits, cached_mappings, cached_bytes, evictions; /* lazy */
     uint64_t promotions;                                          /* multi */
     uint64_t adaptations, window_bytes_now;                        /* adaptive */
+    uint64_t failures_pool, pool_bytes_taken, peak_pool_bytes_taken; /* bounce */
+    uint64_t cap_refusals; /* cap: maps refused with DL_MAP_CAP (not in map_requests or failed_maps) */
 } DlMapperStats;
 
-/* Creates a mapper for a policy spec ("direct", "window:256K", "lazy:multi:64K,1M,keep=512", ...). On error returns NULL and
- * writes a message naming the problem into err (if err is not NULL). */
+/* Creates a mapper for a policy spec ("direct", "window:256K", "lazy:multi:64K,1M,keep=512",
+ * "bounce:64M,at=0x...", "cap:window:128K,windows=5600", ...). On error returns NULL and writes a
+ * message naming the problem into err (if err is not NULL). */
 DlMapper *dl_mapper_create(const char *policy_spec, const DlBackendOps *ops, void *opaque, char *err,
                            size_t errlen);
 void dl_mapper_destroy(DlMapper *m);
 
 /* Maps one request. On DL_MAP_OK fills dma_addr and a handle naming this request (not the
- * host mapping it shares), for dl_mapper_unmap_handle. */
+ * host mapping it shares), for dl_mapper_unmap_handle. DL_MAP_CAP (cap policies) changes nothing:
+ * the same request may be asked again once something is released. */
 int dl_mapper_map(DlMapper *m, uint64_t gpa, uint64_t len, int dir, uint64_t *dma_addr, uint64_t *handle);
 /* Releases one request by handle, or by DMA address (as dma_unmap_page does). Either must name a
  * live request of exactly len bytes, else DL_MAP_INVALID and nothing changes: a released handle,
@@ -76,8 +84,26 @@ void dl_mapper_release_all(DlMapper *m);
 void dl_mapper_stats(const DlMapper *m, DlMapperStats *out);
 /* Canonical spec of the mapper's policy; valid as long as the mapper. */
 const char *dl_mapper_policy(const DlMapper *m);
-/* "ok", "invalid", "slots", "aperture", "fragmented". */
+/* "ok", "invalid", "slots", "aperture", "fragmented", "pool", "cap". */
 const char *dl_map_status_name(int status);
+
+/* Bounce policies. The pool is [gpa, gpa + bytes) of guest-physical memory (the spec's at= and
+ * size); the mapper maps it through the backend once, at the first request, and keeps it until
+ * release_all. The device must back it with memory the guest's own allocations never use (what a
+ * restricted-dma-pool is). Returns DL_MAP_OK, or DL_MAP_INVALID when the policy does not bounce. */
+int dl_mapper_bounce_pool(const DlMapper *m, uint64_t *gpa, uint64_t *bytes);
+
+/* Under bounce, a request's DMA address reaches its slot in the pool, not its own memory, and the
+ * device moves the bytes as swiotlb does: after a map whose dir is not DL_DIR_FROM_DEVICE it
+ * copies [gpa, gpa + len) to slot_gpa; before the unmap of one whose dir is not
+ * DL_DIR_TO_DEVICE it copies slot_gpa back to gpa. Fills `out` for a live request's handle;
+ * DL_MAP_INVALID when the handle names no live request or the policy does not bounce. */
+typedef struct DlBounceSlot {
+    uint64_t gpa, len; /* the request as mapped */
+    uint64_t slot_gpa; /* where its bytes sit in the pool */
+    int dir;           /* DlDirection of the map */
+} DlBounceSlot;
+int dl_mapper_bounce_slot(const DlMapper *m, uint64_t handle, DlBounceSlot *out);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,7 @@ Mapper::Mapper(MappingBackend& backend, const Policy& policy, MapperOptions opti
     window_bytes_ = policy_.window_bytes;
     stats_.window_bytes_now = window_bytes_;
   }
+  if (bounce()) pool_slots_.reset(policy_.bounce_pool_bytes / Policy::kBounceSlotBytes);
 }
 
 Mapper::~Mapper() { release_all(); }
@@ -35,19 +36,27 @@ void Mapper::fail(MapError e) {
 }
 
 Result<Mapping> Mapper::map(std::uint64_t gpa, std::uint64_t len_bytes, Direction /*dir*/) {
-  ++stats_.map_requests;
   if (!valid_request(gpa, len_bytes)) {
+    ++stats_.map_requests;
     fail(MapError::Invalid);
     return Result<Mapping>::failure(MapError::Invalid);
   }
+  if (bounce()) return map_bounce(len_bytes);
   std::uint32_t index = 0;
   if (!find_serving(gpa, len_bytes, index)) {
     const Result<std::uint32_t> made = create(gpa, len_bytes);
+    if (!made && made.error == MapError::Cap) {
+      ++stats_.cap_refusals;  // not a request yet: it will be asked again
+      return Result<Mapping>::failure(MapError::Cap);
+    }
+    ++stats_.map_requests;
     if (!made) {
       fail(made.error);
       return Result<Mapping>::failure(made.error);
     }
     index = made.value;
+  } else {
+    ++stats_.map_requests;
   }
   ++stats_.live_requests;
   stats_.requested_bytes += len_bytes;
@@ -101,7 +110,8 @@ Key Mapper::choose_key(std::uint64_t gpa, std::uint64_t len_bytes, bool& promote
   promoted = false;
   switch (policy_.kind) {
     case PolicyKind::Direct:
-    case PolicyKind::Window: return key_for(policy_, gpa, len_bytes);
+    case PolicyKind::Window:
+    case PolicyKind::Bounce: return key_for(policy_, gpa, len_bytes);  // bounce never gets here: map_bounce
     case PolicyKind::Adaptive: return window_or_direct(window_bytes_, gpa, len_bytes);
     case PolicyKind::Multi: break;
   }
@@ -123,7 +133,57 @@ Key Mapper::choose_key(std::uint64_t gpa, std::uint64_t len_bytes, bool& promote
   return smallest;
 }
 
+Result<Mapping> Mapper::map_bounce(std::uint64_t len_bytes) {
+  ++stats_.map_requests;
+  const std::uint64_t slots = bounce_slots(len_bytes);
+  const std::optional<std::uint64_t> first = pool_slots_.take(slots);
+  if (!first) {
+    fail(MapError::Pool);
+    return Result<Mapping>::failure(MapError::Pool);
+  }
+  if (pool_mapped_) {
+    ++stats_.shared_hits;
+  } else {
+    const Key pool = key_for(policy_, 0, 0);
+    const Result<BackendMapping> host = backend_.map(pool.base, pool.size_bytes, Direction::Bidirectional);
+    if (!host) {
+      pool_slots_.give(*first, slots);
+      fail(host.error);
+      return Result<Mapping>::failure(host.error);
+    }
+    pool_mapped_ = true;
+    pool_bus_addr_ = host.value.bus_addr;
+    pool_handle_ = host.value.handle;
+    ++stats_.host_map_calls;
+    stats_.live_mappings = 1;
+    stats_.mapped_bytes = pool.size_bytes;
+    stats_.peak_mappings = std::max<std::uint64_t>(stats_.peak_mappings, 1);
+    stats_.peak_mapped_bytes = std::max(stats_.peak_mapped_bytes, pool.size_bytes);
+  }
+  ++stats_.live_requests;
+  stats_.requested_bytes += len_bytes;
+  stats_.peak_requested_bytes = std::max(stats_.peak_requested_bytes, stats_.requested_bytes);
+  stats_.pool_bytes_taken += slots * Policy::kBounceSlotBytes;
+  stats_.peak_pool_bytes_taken = std::max(stats_.peak_pool_bytes_taken, stats_.pool_bytes_taken);
+  return Result<Mapping>::success(Mapping{pool_bus_addr_ + *first * Policy::kBounceSlotBytes,
+                                          MapToken{static_cast<std::uint32_t>(*first), pool_generation_}});
+}
+
+bool Mapper::release_bounce(MapToken token, std::uint64_t len_bytes) {
+  const std::uint64_t slots = bounce_slots(len_bytes);
+  if (!pool_mapped_ || token.generation != pool_generation_ || !pool_slots_.give(token.entry, slots)) return false;
+  --stats_.live_requests;
+  stats_.requested_bytes -= std::min(stats_.requested_bytes, len_bytes);
+  stats_.pool_bytes_taken -= slots * Policy::kBounceSlotBytes;
+  return true;
+}
+
 Result<std::uint32_t> Mapper::create(std::uint64_t gpa, std::uint64_t len_bytes) {
+  // Cap: one more host mapping would pass it. A kept one makes room; else the request waits.
+  if (policy_.cap_windows != 0 && stats_.live_mappings >= policy_.cap_windows) {
+    if (lru_oldest_ == kNil) return Result<std::uint32_t>::failure(MapError::Cap);
+    evict_oldest();
+  }
   if (policy_.kind == PolicyKind::Adaptive && ++maps_since_decision_ >= policy_.decide_every) decide();
   bool promoted = false;
   Key key = choose_key(gpa, len_bytes, promoted);
@@ -321,7 +381,16 @@ void Mapper::release(std::uint32_t index, std::uint64_t len_bytes) {
     evict_oldest();
 }
 
+void Mapper::release_request(MapToken token, std::uint64_t len_bytes) {
+  if (bounce()) {
+    release_bounce(token, len_bytes);
+  } else {
+    release(token.entry, len_bytes);
+  }
+}
+
 Result<bool> Mapper::unmap(MapToken token, std::uint64_t len_bytes) {
+  if (bounce()) return release_bounce(token, len_bytes) ? Result<bool>::success(true) : Result<bool>::failure(MapError::Invalid);
   if (live_entry(token) == nullptr) return Result<bool>::failure(MapError::Invalid);
   release(token.entry, len_bytes);
   return Result<bool>::success(true);
@@ -329,6 +398,15 @@ Result<bool> Mapper::unmap(MapToken token, std::uint64_t len_bytes) {
 
 Result<bool> Mapper::unmap(std::uint64_t dma_addr, std::uint64_t len_bytes) {
   if (len_bytes == 0 || dma_addr > kMaxU64 - len_bytes) return Result<bool>::failure(MapError::Invalid);
+  if (bounce()) {
+    // The slot is the address: a request's DMA address is its first slot's.
+    const std::uint64_t offset = dma_addr - pool_bus_addr_;
+    if (!pool_mapped_ || dma_addr < pool_bus_addr_ || offset % Policy::kBounceSlotBytes != 0 ||
+        offset / Policy::kBounceSlotBytes >= pool_slots_.slots())
+      return Result<bool>::failure(MapError::Invalid);
+    const MapToken token{static_cast<std::uint32_t>(offset / Policy::kBounceSlotBytes), pool_generation_};
+    return release_bounce(token, len_bytes) ? Result<bool>::success(true) : Result<bool>::failure(MapError::Invalid);
+  }
   if (!options_.index_by_dma_addr) return Result<bool>::failure(MapError::Invalid);
   // The live host mapping with the highest bus base not above dma_addr.
   auto it = by_bus_.upper_bound(dma_addr);
@@ -347,10 +425,20 @@ Result<bool> Mapper::map_sg(std::span<const MapSegment> segments, Direction dir,
     fail(MapError::Invalid);
     return Result<bool>::failure(MapError::Invalid);
   }
+  const std::uint64_t requests_before = stats_.map_requests;
+  const std::uint64_t shared_before = stats_.shared_hits;
+  const std::uint64_t reuses_before = stats_.reuse_hits;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const Result<Mapping> r = map(segments[i].gpa, segments[i].len_bytes, dir);
     if (!r) {
-      for (std::size_t j = 0; j < i; ++j) release(out[j].token.entry, segments[j].len_bytes);
+      for (std::size_t j = 0; j < i; ++j) release_request(out[j].token, segments[j].len_bytes);
+      if (r.error == MapError::Cap) {
+        // The list will be asked again whole: the segments served and given back here were no
+        // requests (the host calls they made were real, and stay counted).
+        stats_.map_requests = requests_before;
+        stats_.shared_hits = shared_before;
+        stats_.reuse_hits = reuses_before;
+      }
       return Result<bool>::failure(r.error);
     }
     out[i] = r.value;
@@ -359,6 +447,14 @@ Result<bool> Mapper::map_sg(std::span<const MapSegment> segments, Direction dir,
 }
 
 void Mapper::release_all() {
+  if (pool_mapped_) {
+    backend_.unmap(pool_handle_);
+    ++stats_.host_unmap_calls;
+    pool_mapped_ = false;
+    pool_slots_.give_all();
+    if (++pool_generation_ == 0) pool_generation_ = 1;  // tokens from before the reset are stale
+    stats_.pool_bytes_taken = 0;
+  }
   by_bus_.clear();
   by_key_.clear();
   coverage_.clear();

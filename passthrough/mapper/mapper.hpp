@@ -4,6 +4,12 @@
 //
 // Cost per request: one hash probe (O(1) expected); a request served by a live host mapping
 // allocates nothing. Memory follows the number of live host mappings.
+//
+// Two policies break the pattern. bounce maps one pool at the first request and carves every
+// request from it (SlotRuns); the device then reaches the request's slot, not its gpa, and the
+// caller copies the bytes (target_gpa() says where). cap refuses, with MapError::Cap and no
+// change at all, a request that would need a host mapping past its limit: the caller waits and
+// asks again after a release (the replay), or reports it to the guest (the QEMU device).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +23,7 @@
 #include "passthrough/mapper/huge_page_allocator.hpp"
 #include "passthrough/mapper/mapping_backend.hpp"
 #include "passthrough/mapper/policy.hpp"
+#include "passthrough/mapper/slot_runs.hpp"
 #include "passthrough/mapper/types.hpp"
 
 namespace dartlab::mapper {
@@ -63,7 +70,10 @@ struct MapperStats {
   std::uint64_t host_map_calls = 0;        // successful backend map calls
   std::uint64_t host_unmap_calls = 0;
   std::uint64_t failed_maps = 0;
-  std::uint64_t failures[kMapErrorCount] = {};  // indexed by MapError
+  std::uint64_t failures[kMapErrorCount] = {};  // indexed by MapError (Cap never: see cap_refusals)
+  std::uint64_t pool_bytes_taken = 0;       // bounce: bytes of the pool's slots live requests hold
+  std::uint64_t peak_pool_bytes_taken = 0;
+  std::uint64_t cap_refusals = 0;           // cap: maps turned away at the cap (not requests, not failures)
 };
 
 struct MapperOptions {
@@ -79,7 +89,9 @@ class Mapper {
   Mapper(const Mapper&) = delete;
   Mapper& operator=(const Mapper&) = delete;
 
-  // Maps [gpa, gpa + len_bytes). The DMA address is the host mapping's bus base + (gpa - key base).
+  // Maps [gpa, gpa + len_bytes). The DMA address is the host mapping's bus base + (gpa - key base)
+  // (bounce: the bus address of the request's slots). A MapError::Cap refusal changes nothing and
+  // is not counted as a request: the same request may be asked again.
   Result<Mapping> map(std::uint64_t gpa, std::uint64_t len_bytes, Direction dir);
 
   // Releases one request. len_bytes is the length it was mapped with.
@@ -93,6 +105,7 @@ class Mapper {
 
   // Scatter-gather: one request per segment, all or nothing (a failure releases the segments
   // already mapped, as dma_map_sg callers expect). `out` must hold segments.size() entries.
+  // A list turned away at the cap is no request either: it waits whole.
   Result<bool> map_sg(std::span<const MapSegment> segments, Direction dir, std::span<Mapping> out);
 
   // Releases every host mapping (device or guest reset).
@@ -101,11 +114,19 @@ class Mapper {
   // Hints for callers that see requests coming (a replay reading ahead): start the cache misses
   // that map() and unmap() of these would take, so that several overlap. No effect on results.
   void prefetch_map(std::uint64_t gpa, std::uint64_t len_bytes) const {
-    if (len_bytes != 0) by_key_.prefetch(key_for(policy_, gpa, len_bytes));
+    if (len_bytes != 0 && !bounce()) by_key_.prefetch(key_for(policy_, gpa, len_bytes));
   }
   void prefetch_unmap(MapToken token) const {
-    if (token.entry < entries_.size()) __builtin_prefetch(&entries_[token.entry]);
+    if (!bounce() && token.entry < entries_.size()) __builtin_prefetch(&entries_[token.entry]);
   }
+
+  // Where a device access at dma_addr, made for a request of [gpa, ...) served at dma_addr, lands
+  // in guest-physical memory: gpa itself, except under bounce, where the device reaches the
+  // request's slot in the pool and the bytes get to gpa by the caller's copy.
+  std::uint64_t target_gpa(std::uint64_t dma_addr, std::uint64_t gpa) const {
+    return bounce() ? policy_.bounce_pool_gpa + (dma_addr - pool_bus_addr_) : gpa;
+  }
+  bool bounce() const { return policy_.kind == PolicyKind::Bounce; }
 
   const MapperStats& stats() const { return stats_; }
   const Policy& policy() const { return policy_; }
@@ -143,7 +164,15 @@ class Mapper {
 
   Entry* live_entry(MapToken token);
   void release(std::uint32_t index, std::uint64_t len_bytes);
+  void release_request(MapToken token, std::uint64_t len_bytes);  // a request map() served
   void fail(MapError e);
+
+  // Bounce: the pool is mapped at the first request and stays; requests hold runs of its slots.
+  Result<Mapping> map_bounce(std::uint64_t len_bytes);
+  bool release_bounce(MapToken token, std::uint64_t len_bytes);
+  static std::uint64_t bounce_slots(std::uint64_t len_bytes) {
+    return (len_bytes + Policy::kBounceSlotBytes - 1) / Policy::kBounceSlotBytes;
+  }
 
   // A live or kept host mapping that serves the request, taken by one more user; false if none.
   bool find_serving(std::uint64_t gpa, std::uint64_t len_bytes, std::uint32_t& index);
@@ -196,6 +225,12 @@ class Mapper {
 
   std::uint64_t window_bytes_ = 0;  // adaptive: the current size
   std::uint32_t maps_since_decision_ = 0;
+
+  SlotRuns pool_slots_;  // bounce
+  bool pool_mapped_ = false;
+  std::uint64_t pool_bus_addr_ = 0;
+  std::uint64_t pool_handle_ = 0;
+  std::uint32_t pool_generation_ = 1;  // tokens name it; a reset moves it on, so old tokens are stale
 };
 
 }  // namespace dartlab::mapper

@@ -18,6 +18,12 @@ std::string fraction_text(double f) {
   return buf;
 }
 
+std::string hex_text(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 std::string sizes_text(WindowSizes sizes) {
   std::string out;
   for (; sizes != 0; sizes &= sizes - 1) {
@@ -91,6 +97,22 @@ bool split_param(std::string_view item, std::string_view& key, std::string_view&
   key = item.substr(0, eq);
   value = item.substr(eq + 1);
   return true;
+}
+
+// The policy a wrapper (lazy, cap) wraps: `items` once the wrapper's own trailing parameters are
+// taken off, as written (they may hold commas: multi:64K,256K). Neither wraps itself or bounce,
+// whose one pool stays mapped and is one host mapping.
+std::variant<Policy, std::string> parse_wrapped(std::string_view spec, std::string_view wrapper,
+                                                const std::vector<std::string_view>& items) {
+  const std::string_view inner_text(items.front().data(),
+                                    static_cast<std::size_t>(items.back().data() + items.back().size() - items.front().data()));
+  if (inner_text.starts_with(wrapper) && inner_text.substr(wrapper.size()).starts_with(":"))
+    return policy_error(spec, {wrapper, " cannot wrap a ", wrapper, " policy"});
+  auto inner = parse_policy(inner_text);
+  if (auto* e = std::get_if<std::string>(&inner)) return policy_error(spec, {"inside ", wrapper, ": ", *e});
+  if (std::get<Policy>(inner).kind == PolicyKind::Bounce)
+    return policy_error(spec, {wrapper, " cannot wrap bounce: its pool is one host mapping, mapped once"});
+  return inner;
 }
 
 std::variant<Policy, std::string> parse_multi(std::string_view spec, std::string_view args) {
@@ -178,16 +200,66 @@ std::variant<Policy, std::string> parse_lazy(std::string_view spec, std::string_
     return policy_error(spec, {"lazy needs a policy to wrap, as in lazy:window:256K,keep=1024"});
   if (!have_bound)
     return policy_error(spec, {"lazy needs a bound: keep=N (host mappings kept) and/or bytes=B (bytes kept)"});
-  const std::string_view inner_text(items.front().data(),
-                                    static_cast<std::size_t>(items.back().data() + items.back().size() - items.front().data()));
-  if (inner_text.starts_with("lazy:")) return policy_error(spec, {"lazy cannot wrap a lazy policy"});
-  auto inner = parse_policy(inner_text);
-  if (auto* e = std::get_if<std::string>(&inner)) return policy_error(spec, {"inside lazy: ", *e});
+  auto inner = parse_wrapped(spec, "lazy", items);
+  if (auto* e = std::get_if<std::string>(&inner)) return std::move(*e);
   Policy p = std::get<Policy>(inner);
-  if (p.lazy) return policy_error(spec, {"lazy cannot wrap a lazy policy"});
+  if (p.cap_windows != 0)
+    return policy_error(spec, {"cap goes outside lazy, as in cap:lazy:window:256K,keep=64,windows=5600"});
   p.lazy = true;
   p.lazy_keep = bounds.lazy_keep;
   p.lazy_bytes = bounds.lazy_bytes;
+  return p;
+}
+
+std::variant<Policy, std::string> parse_bounce(std::string_view spec, std::string_view args) {
+  Policy p{PolicyKind::Bounce, 0};
+  p.bounce_pool_bytes = Policy::kDefaultBouncePoolBytes;
+  bool have_size = false, have_at = false;
+  if (!args.empty()) {
+    for (const std::string_view item : split_commas(args)) {
+      std::string_view key, value;
+      if (!split_param(item, key, value)) {
+        if (have_size || have_at) return policy_error(spec, {"bounce takes its size first, then at=GPA; got '", item, "'"});
+        if (!parse_size(item, p.bounce_pool_bytes))
+          return policy_error(spec, {"pool size '", item, "' is not a size (decimal or 0x-hex, optional K/M/G suffix)"});
+        have_size = true;
+        continue;
+      }
+      if (key != "at") return policy_error(spec, {"bounce has no parameter '", key, "' (known: at)"});
+      if (have_at) return policy_error(spec, {"at= is given twice"});
+      if (!parse_size(value, p.bounce_pool_gpa))
+        return policy_error(spec, {"at '", value, "' is not an address (decimal or 0x-hex)"});
+      have_at = true;
+    }
+  }
+  const std::uint64_t page_mask = kHostPageBytes - 1;
+  if (p.bounce_pool_bytes < kHostPageBytes || p.bounce_pool_bytes > Policy::kMaxBouncePoolBytes ||
+      (p.bounce_pool_bytes & page_mask) != 0)
+    return policy_error(spec, {"the pool must be a multiple of 16K between 16K and 64G, got ",
+                               format_size(p.bounce_pool_bytes)});
+  if ((p.bounce_pool_gpa & page_mask) != 0)
+    return policy_error(spec, {"at must be 16K-aligned (the host maps whole pages), got ", hex_text(p.bounce_pool_gpa)});
+  if (p.bounce_pool_gpa > ~std::uint64_t{0} - p.bounce_pool_bytes - page_mask)
+    return policy_error(spec, {"the pool at ", hex_text(p.bounce_pool_gpa), " runs past the end of the address space"});
+  return p;
+}
+
+std::variant<Policy, std::string> parse_cap(std::string_view spec, std::string_view args) {
+  // The cap is the trailing windows= item; everything before is the policy it caps, which may
+  // itself hold commas (multi:64K,256K, lazy:...,keep=64).
+  std::vector<std::string_view> items = split_commas(args);
+  std::string_view key, value;
+  if (items.size() < 2 || !split_param(items.back(), key, value) || key != "windows")
+    return policy_error(spec, {"cap needs a policy and its limit, as in cap:window:128K,windows=5600"});
+  std::uint64_t windows = 0;
+  if (std::string e = parse_count(spec, "windows", value, windows); !e.empty()) return e;
+  if (windows == 0 || windows > Policy::kMaxCapWindows)
+    return policy_error(spec, {"windows must be 1..", std::to_string(Policy::kMaxCapWindows), ", got ", value});
+  items.pop_back();
+  auto inner = parse_wrapped(spec, "cap", items);
+  if (auto* e = std::get_if<std::string>(&inner)) return std::move(*e);
+  Policy p = std::get<Policy>(inner);
+  p.cap_windows = windows;
   return p;
 }
 
@@ -211,12 +283,21 @@ std::string Policy::spec() const {
       s.append(",low=").append(fraction_text(low_water));
       s.append(",every=").append(std::to_string(decide_every));
       break;
+    case PolicyKind::Bounce:
+      s = "bounce:" + format_size(bounce_pool_bytes);
+      if (bounce_pool_gpa != 0) s.append(",at=").append(hex_text(bounce_pool_gpa));
+      break;
   }
-  if (!lazy) return s;
-  std::string out = "lazy:" + s;
-  if (lazy_keep != kUnbounded) out += ",keep=" + std::to_string(lazy_keep);
-  if (lazy_bytes != kUnbounded) out += ",bytes=" + format_size(lazy_bytes);
-  return out;
+  if (lazy) {
+    s.insert(0, "lazy:");
+    if (lazy_keep != kUnbounded) s.append(",keep=").append(std::to_string(lazy_keep));
+    if (lazy_bytes != kUnbounded) s.append(",bytes=").append(format_size(lazy_bytes));
+  }
+  if (cap_windows != 0) {
+    s.insert(0, "cap:");
+    s.append(",windows=").append(std::to_string(cap_windows));
+  }
+  return s;
 }
 
 std::variant<Policy, std::string> parse_policy(std::string_view spec) {
@@ -234,8 +315,11 @@ std::variant<Policy, std::string> parse_policy(std::string_view spec) {
   if (name == "multi") return parse_multi(spec, args);
   if (name == "adaptive") return parse_adaptive(spec, args);
   if (name == "lazy") return parse_lazy(spec, args);
+  if (name == "bounce") return parse_bounce(spec, args);
+  if (name == "cap") return parse_cap(spec, args);
   if (name == "direct") return policy_error(spec, {"direct takes no parameters"});
-  return policy_error(spec, {"unknown policy '", name, "' (known: direct, window:SIZE, multi:SIZES, adaptive, lazy:POLICY)"});
+  return policy_error(spec, {"unknown policy '", name,
+                             "' (known: direct, window:SIZE, multi:SIZES, adaptive, lazy:POLICY, bounce:SIZE, cap:POLICY)"});
 }
 
 std::string_view policy_help() {
@@ -271,7 +355,24 @@ std::string_view policy_help() {
          "              Evicted (least recently released first) past a bound, when the host's\n"
          "              slots or bytes pass 95% of its limits, and before a refused map is retried.\n"
          "              Costs exposure: the device can still reach the released memory.\n"
-         "              Use when the driver maps and unmaps the same buffers over and over.\n";
+         "              Use when the driver maps and unmaps the same buffers over and over.\n"
+         "  bounce[:SIZE][,at=GPA]\n"
+         "              the host's bounce-buffer mode (dma-bounce-size): one pool of SIZE (default\n"
+         "              64M, a multiple of 16K) at guest-physical GPA (default 0) is mapped once, at\n"
+         "              the first request, and stays mapped; each request takes the lowest free run\n"
+         "              of 2 KiB slots that holds it (Linux swiotlb's slot) and its bytes are copied\n"
+         "              in and out, as a restricted-dma-pool does. A request no free run holds is\n"
+         "              refused (reason pool). One host mapping ever, and the device reaches the\n"
+         "              whole pool all the time: the baseline windows are judged against. Timed\n"
+         "              replays charge the copies at the host memory's bandwidth.\n"
+         "  cap:POLICY,windows=N\n"
+         "              POLICY with at most N live host mappings (kept ones included), as a\n"
+         "              downstream guest module caps them at 5600. A request that needs one more\n"
+         "              waits: a replay serves waiting requests in trace order at the first release\n"
+         "              that makes room, counts the waits and the longest (in events), and an unmap\n"
+         "              of a request still waiting cancels it. The QEMU device cannot wait inside\n"
+         "              a doorbell: there the request is refused (reason cap) and the guest tries\n"
+         "              again after a release. Use to see what a cap costs a workload in waits.\n";
 }
 
 }  // namespace dartlab::mapper

@@ -25,6 +25,7 @@ enum class PolicyKind : std::uint8_t {
   Window,    // a request inside one aligned window maps the whole window
   Multi,     // several window sizes: the smallest that holds the request, promoted when a region fills
   Adaptive,  // one window size at a time, moved up or down as the host's slots or bytes run short
+  Bounce,    // one pool mapped once; every request is carved from it and its bytes copied (swiotlb)
 };
 
 // Sizes of windows as a set: bit k stands for a window of 2^k bytes.
@@ -54,17 +55,34 @@ struct Policy {
   std::uint64_t lazy_keep = kUnbounded;
   std::uint64_t lazy_bytes = kUnbounded;
 
+  // Bounce: the pool, [bounce_pool_gpa, + bounce_pool_bytes) of guest-physical memory, mapped
+  // through the host once and cut into kBounceSlotBytes slots that requests take first-fit.
+  std::uint64_t bounce_pool_bytes = 0;
+  std::uint64_t bounce_pool_gpa = 0;
+
+  // Cap (any kind but bounce): at most cap_windows live host mappings (0: no cap). A request
+  // that needs one more is refused with MapError::Cap and changes nothing: the caller waits.
+  std::uint64_t cap_windows = 0;
+
   static constexpr std::uint64_t kMinWindowBytes = kHostPageBytes;  // DESIGN.md
   static constexpr std::uint64_t kMaxWindowBytes = 1ULL << 30;      // DESIGN.md
   // Lazy evicts before the host's slots or bytes pass this share (a guess: leave room for a burst).
   static constexpr double kLazyPressure = 0.95;
+  // Linux's swiotlb cuts its pools into 2 KiB slots (include/linux/swiotlb.h, IO_TLB_SHIFT 11); a
+  // restricted-dma-pool is one of its pools.
+  static constexpr std::uint64_t kBounceSlotBytes = 2048;
+  // The real host's bounce buffer: dma-bounce-size, 64 MiB by default (docs/REAL-SYSTEM.md).
+  static constexpr std::uint64_t kDefaultBouncePoolBytes = 64ULL << 20;
+  static constexpr std::uint64_t kMaxBouncePoolBytes = 64ULL << 30;  // a guess: well past any host's buffer
+  static constexpr std::uint64_t kMaxCapWindows = 1ULL << 32;  // a guess: far past any host's 65,536 slots
 
   std::string spec() const;  // canonical spec string, parses back to the same policy
   friend bool operator==(const Policy&, const Policy&) = default;
 };
 
 // Parses a policy spec: "direct", "window:S", "multi:S1,S2,...[,promote=F]",
-// "adaptive[:start=S,min=S,max=S,high=F,low=F,every=N]", "lazy:POLICY[,keep=N][,bytes=B]".
+// "adaptive[:start=S,min=S,max=S,high=F,low=F,every=N]", "lazy:POLICY[,keep=N][,bytes=B]",
+// "bounce[:SIZE][,at=GPA]", "cap:POLICY,windows=N".
 // Sizes take an optional K/M/G binary suffix; fractions are 0.5 or 50%. The error says what is wrong.
 std::variant<Policy, std::string> parse_policy(std::string_view spec);
 
@@ -106,6 +124,7 @@ constexpr Key key_for(const Policy& p, std::uint64_t gpa, std::uint64_t len_byte
     case PolicyKind::Direct: return direct_key(gpa, len_bytes);
     case PolicyKind::Window:
     case PolicyKind::Adaptive: return window_or_direct(p.window_bytes, gpa, len_bytes);
+    case PolicyKind::Bounce: return Key{p.bounce_pool_gpa, p.bounce_pool_bytes};
     case PolicyKind::Multi:
       for (WindowSizes sizes = p.multi_sizes; sizes != 0; sizes &= sizes - 1) {
         const std::uint64_t bytes = std::uint64_t{1} << std::countr_zero(sizes);

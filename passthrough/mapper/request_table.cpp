@@ -21,6 +21,8 @@ Result<RequestMapping> RequestTable::map(std::uint64_t gpa, std::uint64_t len_by
   r.token = m.value.token;
   r.dma_addr = m.value.dma_addr;
   r.len_bytes = len_bytes;
+  r.gpa = gpa;
+  r.dir = dir;
   if (++r.generation == 0) r.generation = 1;
   r.live = true;
   r.next_same_addr = kNone;
@@ -54,14 +56,26 @@ void RequestTable::release(std::uint32_t index) {
   --live_;
 }
 
-Result<bool> RequestTable::unmap_handle(std::uint64_t handle, std::uint64_t len_bytes) {
+const RequestTable::Request* RequestTable::live_request(std::uint64_t handle) const {
   const auto index = static_cast<std::uint32_t>(handle);
   const auto generation = static_cast<std::uint32_t>(handle >> 32);
-  if (index >= requests_.size()) return Result<bool>::failure(MapError::Invalid);
+  if (index >= requests_.size()) return nullptr;
   const Request& r = requests_[index];
-  if (!r.live || r.generation != generation || r.len_bytes != len_bytes) return Result<bool>::failure(MapError::Invalid);
-  release(index);
+  return r.live && r.generation == generation ? &r : nullptr;
+}
+
+Result<bool> RequestTable::unmap_handle(std::uint64_t handle, std::uint64_t len_bytes) {
+  const Request* r = live_request(handle);
+  if (r == nullptr || r->len_bytes != len_bytes) return Result<bool>::failure(MapError::Invalid);
+  release(static_cast<std::uint32_t>(handle));
   return Result<bool>::success(true);
+}
+
+bool RequestTable::find(std::uint64_t handle, LiveRequest& out) const {
+  const Request* r = live_request(handle);
+  if (r == nullptr) return false;
+  out = LiveRequest{r->gpa, r->len_bytes, r->dma_addr, mapper_.target_gpa(r->dma_addr, r->gpa), r->dir};
+  return true;
 }
 
 Result<bool> RequestTable::unmap_dma(std::uint64_t dma_addr, std::uint64_t len_bytes) {

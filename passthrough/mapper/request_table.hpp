@@ -17,6 +17,15 @@ struct RequestMapping {
   std::uint64_t handle = 0;  // (generation << 32) | index; never 0
 };
 
+// A live request as it was asked for, and where the device reaches it.
+struct LiveRequest {
+  std::uint64_t gpa = 0;
+  std::uint64_t len_bytes = 0;
+  std::uint64_t dma_addr = 0;
+  std::uint64_t target_gpa = 0;  // where the device's accesses land: gpa, or its bounce slot
+  Direction dir = Direction::Bidirectional;
+};
+
 class RequestTable {
  public:
   explicit RequestTable(Mapper& mapper) : mapper_(mapper) {}
@@ -28,6 +37,8 @@ class RequestTable {
   Result<bool> unmap_dma(std::uint64_t dma_addr, std::uint64_t len_bytes);
   // Releases every request and so every host mapping (device or guest reset).
   void release_all();
+  // The live request a handle names; false when it names none.
+  bool find(std::uint64_t handle, LiveRequest& out) const;
 
   std::uint64_t live() const { return live_; }
 
@@ -37,10 +48,13 @@ class RequestTable {
     MapToken token;
     std::uint64_t dma_addr = 0;
     std::uint64_t len_bytes = 0;
+    std::uint64_t gpa = 0;
     std::uint32_t generation = 0;
     std::uint32_t next_same_addr = kNone;  // chain of live requests with the same DMA address
+    Direction dir = Direction::Bidirectional;
     bool live = false;
   };
+  const Request* live_request(std::uint64_t handle) const;
 
   void release(std::uint32_t index);
 

@@ -8,6 +8,8 @@ std::string_view to_string(MapError e) {
     case MapError::Slots: return "slots";
     case MapError::Aperture: return "aperture";
     case MapError::Fragmented: return "fragmented";
+    case MapError::Pool: return "pool";
+    case MapError::Cap: return "cap";
   }
   return "?";
 }

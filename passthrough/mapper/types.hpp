@@ -15,8 +15,10 @@ enum class MapError : std::uint8_t {
   Slots,       // the host's mapping table is full
   Aperture,    // not enough free bus-address bytes
   Fragmented,  // enough free bytes, but no single contiguous range
+  Pool,        // bounce: the pool has no free run of slots for the request
+  Cap,         // cap: the live host mappings are at the cap; nothing changed, ask again after a release
 };
-inline constexpr int kMapErrorCount = 4;
+inline constexpr int kMapErrorCount = 6;
 
 std::string_view to_string(MapError e);
 std::string_view to_string(Direction d);

@@ -194,7 +194,7 @@ Execution: each trace's points are replayed in passes of up to --group configura
 read of the trace, passes running on --jobs threads, the longest first.
 
 Output: a table per trace marking the Pareto frontier (*: no other point has as few peak
-mappings, peak mapped bytes and failed maps with one of them fewer); --json: {"sweep":{name,
+mappings, peak mapped bytes, failed maps and waits (cap) with one of them fewer); --json: {"sweep":{name,
 hash, points, shard}, "results":[{point, trace, policy, dart, params, ...replay's fields...,
 pareto}], "pareto":[{trace, points}], "inputs", "timing"}; --csv: a row per point with "point"
 and "pareto" columns. A shard's output has no frontier: `dartlab merge` computes it. Everything

@@ -3,13 +3,14 @@
 namespace dartlab::sim::timed {
 
 MappingPath::MappingPath(dart::Dart& functional, dart::DartTlm& timed, const MappingCostConfig& costs,
-                         const dart::InvalidationConfig& invalidation)
+                         const dart::InvalidationConfig& invalidation, std::uint32_t memory_gbytes_per_s)
     : functional_(functional),
       backend_(functional),
       timed_(timed),
       costs_(costs),
       policy_(invalidation),
-      flush_(dart::flush_cost(invalidation)) {}
+      flush_(dart::flush_cost(invalidation)),
+      memory_gbytes_per_s_(memory_gbytes_per_s == 0 ? 1 : memory_gbytes_per_s) {}
 
 void MappingPath::set_context(std::uint64_t now_ps, std::uint16_t stream) {
   now_ps_ = now_ps;
@@ -29,6 +30,14 @@ void MappingPath::guest_request() {
 void MappingPath::tick(std::uint64_t now_ps) {
   // The flush queue's timer runs on the host; nobody waits for it.
   if (policy_.on_time(now_ps / 1000)) flush(dart::DartRange{}, false);
+}
+
+void MappingPath::bounce_copy(std::uint64_t bytes) {
+  // A copy reads every byte and writes it again: twice its bytes go through host memory, at its
+  // bandwidth (HostMemoryConfig: Apple M4's 120 GB/s by spec). A floor: one CPU's memcpy reaches
+  // only part of the memory system's peak (a guess that it reaches all of it). GB/s = bytes/ns.
+  counts_.bounce_copy_bytes += bytes;
+  charge(&MappingTime::bounce_copy_ps, 2 * bytes * 1000 / memory_gbytes_per_s_);
 }
 
 void MappingPath::flush(const dart::DartRange& range, bool waited_for) {

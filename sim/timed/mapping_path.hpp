@@ -36,7 +36,8 @@ struct MappingTime {
   std::uint64_t service_ps = 0;
   std::uint64_t pte_ps = 0;
   std::uint64_t invalidation_ps = 0;
-  std::uint64_t total() const { return doorbell_ps + mapper_ps + service_ps + pte_ps + invalidation_ps; }
+  std::uint64_t bounce_copy_ps = 0;  // bounce: the guest copying into and out of the pool
+  std::uint64_t total() const { return doorbell_ps + mapper_ps + service_ps + pte_ps + invalidation_ps + bounce_copy_ps; }
 };
 
 struct MappingCounts {
@@ -49,12 +50,14 @@ struct MappingCounts {
   std::uint64_t flush_polls = 0;
   std::uint64_t flush_timeouts = 0;
   std::uint64_t deferred_unmaps = 0;  // batched: unmaps whose flush was put off
+  std::uint64_t bounce_copy_bytes = 0;  // bounce: bytes copied into the pool (map) and out (unmap)
 };
 
 class MappingPath final : public mapper::MappingBackend {
  public:
+  // memory_gbytes_per_s: the host memory's bandwidth, which bounce copies run at.
   MappingPath(dart::Dart& functional, dart::DartTlm& timed, const MappingCostConfig& costs,
-              const dart::InvalidationConfig& invalidation);
+              const dart::InvalidationConfig& invalidation, std::uint32_t memory_gbytes_per_s);
 
   // Before each guest request: the host's clock (for the batch window) and the device's stream.
   void set_context(std::uint64_t now_ps, std::uint16_t stream);
@@ -62,6 +65,9 @@ class MappingPath final : public mapper::MappingBackend {
   void guest_request();
   // Batched mode: the flush queue's timer; a due flush is host time nobody waits for.
   void tick(std::uint64_t now_ps);
+  // Bounce: the guest copies a request's bytes into its pool slot (a map the device reads) or
+  // back out (an unmap of one the device wrote), as swiotlb does; the request waits for it.
+  void bounce_copy(std::uint64_t bytes);
 
   mapper::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, mapper::Direction dir) override;
   bool unmap(std::uint64_t handle) override;
@@ -86,6 +92,7 @@ class MappingPath final : public mapper::MappingBackend {
   MappingCostConfig costs_;
   dart::InvalidationPolicy policy_;
   dart::FlushCost flush_;
+  std::uint32_t memory_gbytes_per_s_;
   std::uint64_t now_ps_ = 0;
   std::uint16_t stream_ = 0;
   std::uint64_t pending_ps_ = 0;

@@ -33,6 +33,10 @@ void TimedFlags::add_to(CLI::App& app, bool replay) {
 }
 
 std::variant<TimedConfig, std::string> TimedFlags::config(const mapper::Policy& policy, std::string_view dart_spec) const {
+  if (policy.cap_windows != 0)
+    return "--policy " + policy.spec() +
+           ": --timed does not replay cap policies: a request that waits for room would stall the simulated "
+           "device, which the timed engine does not model; replay it without --timed";
   TimedConfig c;
   c.policy = policy;
   auto link_config = parse_link_spec(link);

@@ -111,9 +111,12 @@ class Engine {
     return ps;
   }
 
-  void guest_unmap(Request& r, const Segment& s) {
+  // copy_back: bounce copies what the device wrote out of the pool first (not when a refused
+  // list is undone: nothing was transferred).
+  void guest_unmap(Request& r, const Segment& s, bool copy_back) {
     path_.set_context(gpu_.now_ps(), r.stream);
     path_.guest_request();
+    if (copy_back && mapper_.bounce() && r.dir != trace::Direction::ToDevice) path_.bounce_copy(s.len);
     if (!mapper_.unmap(mapper::MapToken::unpack(s.token), s.len))
       throw std::logic_error("timed replay: the mapper refused to release a token it handed out");
     ++result_.unmap_requests;
@@ -163,11 +166,13 @@ class Engine {
       path_.guest_request();
       const auto mapped = mapper_.map(s.gpa, s.len, dir);
       ++result_.map_requests;
+      // Bounce: the device will read the copy in the pool; it is made before the map returns.
+      if (mapped.ok && mapper_.bounce() && r.dir != trace::Direction::FromDevice) path_.bounce_copy(s.len);
       charge_host(map_latency_);
       if (!mapped.ok) {
         ++result_.failed_maps;
         r.refused = true;
-        for (std::size_t j = 0; j < i; ++j) guest_unmap(r, r.segments[j]);
+        for (std::size_t j = 0; j < i; ++j) guest_unmap(r, r.segments[j], false);
         break;
       }
       s.dma = mapped.value.dma_addr;
@@ -196,7 +201,7 @@ class Engine {
     if (r.refused) {
       ++result_.dropped_unmaps;  // a driver never unmaps an address it never got
     } else {
-      for (const Segment& s : r.segments) guest_unmap(r, s);
+      for (const Segment& s : r.segments) guest_unmap(r, s, true);
     }
     by_id_.erase(ev.id);
     free_.push_back(slot);
@@ -293,7 +298,8 @@ std::variant<TimedResult, std::string> timed_replay_file(const std::string& path
   if (auto* e = std::get_if<std::string>(&prepared)) return std::move(*e);
   const std::unique_ptr<dart::Dart> functional = std::move(std::get<std::unique_ptr<dart::Dart>>(prepared));
   Platform& platform = Platform::instance();
-  MappingPath mapping(*functional, platform.dart(), config.host.mapping, config.dart.timing.invalidation);
+  MappingPath mapping(*functional, platform.dart(), config.host.mapping, config.dart.timing.invalidation,
+                      config.host.memory.gbytes_per_s);
   mapper::Mapper mapper(mapping, config.policy);
   TimedConfig resolved = config;
   resolved.access = resolve_access(path, options, config.access);
@@ -389,12 +395,13 @@ nlohmann::ordered_json timed_json(const TimedResult& r) {
       {"unmap_latency_ns", latency_json(r.unmap_latency)},
       {"host_time_ns", {{"doorbell", ns(r.host_time.doorbell_ps)}, {"mapper", ns(r.host_time.mapper_ps)},
                         {"service", ns(r.host_time.service_ps)}, {"pte", ns(r.host_time.pte_ps)},
-                        {"invalidation", ns(r.host_time.invalidation_ps)}}},
+                        {"invalidation", ns(r.host_time.invalidation_ps)}, {"bounce_copy", ns(r.host_time.bounce_copy_ps)}}},
       {"invalidation_ns_per_host_map", host_maps == 0 ? 0.0 : ns(r.host_time.invalidation_ps) / static_cast<double>(host_maps)},
       {"host_calls", {{"maps", r.host_counts.host_maps}, {"unmaps", r.host_counts.host_unmaps}, {"refusals", r.host_counts.host_refusals},
                       {"flushes", r.host_counts.flushes}, {"flush_polls", r.host_counts.flush_polls},
                       {"flush_timeouts", r.host_counts.flush_timeouts}, {"deferred_unmaps", r.host_counts.deferred_unmaps},
-                      {"ptes_written", r.host_counts.ptes_written}, {"tables_created", r.host_counts.tables_created}}},
+                      {"ptes_written", r.host_counts.ptes_written}, {"tables_created", r.host_counts.tables_created},
+                      {"bounce_copy_bytes", r.host_counts.bounce_copy_bytes}}},
       {"faults", {{"total", r.dart_stats.faults}, {"by_code", faults_by_code}}},
       {"link_stats", {{"write_tlps", r.link_stats.write_tlps}, {"read_requests", r.link_stats.read_requests},
                       {"completions", r.link_stats.completions}, {"max_posted_in_flight", r.link_stats.max_posted_in_flight}}},
@@ -424,6 +431,9 @@ std::string timed_summary(const TimedResult& r) {
                      static_cast<double>(r.map_latency.p50_ps) * 1e-6, static_cast<double>(r.map_latency.p99_ps) * 1e-6,
                      r.host_counts.host_maps, r.host_counts.flushes,
                      r.host_counts.flushes == 0 ? 0.0 : static_cast<double>(r.host_time.invalidation_ps) * 1e-6 / static_cast<double>(r.host_counts.flushes));
+  if (r.host_counts.bounce_copy_bytes != 0)
+    out += fmt::format("  bounce copies: {} through the pool, {:.3f} ms of the mapping time\n",
+                       human_bytes(r.host_counts.bounce_copy_bytes), static_cast<double>(r.host_time.bounce_copy_ps) * 1e-9);
   if (r.failed_maps != 0 || r.dart_stats.faults != 0)
     out += fmt::format("  {} maps refused, {} DART faults\n", r.failed_maps, r.dart_stats.faults);
   if (r.host_counts.flush_timeouts != 0)

@@ -169,8 +169,74 @@ static void test_lazy_policy_evicts_under_pressure(void)
     }
 }
 
+/* bounce: the device learns the pool, and for each request where its bytes sit in it. */
+static void test_bounce_tells_the_device_where_to_copy(void)
+{
+    char err[256];
+    DlDart *dart = dl_dart_create("aperture=64M", err, sizeof(err));
+    DlMapper *m = dl_mapper_create("bounce:1M,at=0x80000000", &glue_ops, dart, err, sizeof(err));
+    CHECK(m != NULL);
+    CHECK(strcmp(dl_mapper_policy(m), "bounce:1M,at=0x80000000") == 0);
+    uint64_t gpa = 0, bytes = 0, dma_a = 0, dma_b = 0, h_a = 0, h_b = 0, pa = 0;
+    int fault = 0;
+    CHECK(dl_mapper_bounce_pool(m, &gpa, &bytes) == DL_MAP_OK);
+    CHECK(gpa == 0x80000000u && bytes == 1024 * 1024);
+    CHECK(dl_mapper_map(m, 0x40001000, 4096, DL_DIR_TO_DEVICE, &dma_a, &h_a) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x50000000, 100, DL_DIR_FROM_DEVICE, &dma_b, &h_b) == DL_MAP_OK);
+    DlBounceSlot slot;
+    CHECK(dl_mapper_bounce_slot(m, h_b, &slot) == DL_MAP_OK);
+    CHECK(slot.gpa == 0x50000000u && slot.len == 100 && slot.dir == DL_DIR_FROM_DEVICE);
+    CHECK(slot.slot_gpa == 0x80000000u + 4096); /* after a's two 2 KiB slots */
+    CHECK(dl_dart_translate(dart, dma_b + 10, 1, &pa, &fault) == 0);
+    CHECK(pa == slot.slot_gpa + 10); /* the device reaches the slot */
+    CHECK(dl_mapper_unmap_handle(m, h_b, 100) == DL_MAP_OK);
+    CHECK(dl_mapper_bounce_slot(m, h_b, &slot) == DL_MAP_INVALID); /* released */
+    /* Larger than the pool: refused by reason "pool". */
+    CHECK(dl_mapper_map(m, 0x60000000, 2 * 1024 * 1024, DL_DIR_TO_DEVICE, &dma_b, &h_b) == DL_MAP_POOL);
+    CHECK(strcmp(dl_map_status_name(DL_MAP_POOL), "pool") == 0);
+    CHECK(DL_MAP_POOL == 16 && DL_MAP_CAP == 17); /* guests see these numbers: they never move */
+    DlMapperStats st;
+    dl_mapper_stats(m, &st);
+    CHECK(st.failures_pool == 1 && st.pool_bytes_taken == 4096 && st.host_map_calls == 1);
+    dl_mapper_destroy(m);
+
+    /* Any other policy has no pool and no slots. */
+    m = dl_mapper_create("direct", &glue_ops, dart, err, sizeof(err));
+    CHECK(dl_mapper_bounce_pool(m, &gpa, &bytes) == DL_MAP_INVALID);
+    CHECK(dl_mapper_map(m, 0x40001000, 4096, DL_DIR_TO_DEVICE, &dma_a, &h_a) == DL_MAP_OK);
+    CHECK(dl_mapper_bounce_slot(m, h_a, &slot) == DL_MAP_INVALID);
+    dl_mapper_destroy(m);
+    dl_dart_destroy(dart);
+}
+
+/* cap: past the cap a map is refused as "cap" and changes nothing; a release makes room. */
+static void test_cap_refuses_a_map_past_the_cap_until_a_release(void)
+{
+    char err[256];
+    DlDart *dart = dl_dart_create("aperture=64M", err, sizeof(err));
+    DlMapper *m = dl_mapper_create("cap:window:64K,windows=1", &glue_ops, dart, err, sizeof(err));
+    CHECK(m != NULL);
+    uint64_t dma = 0, h_a = 0, h_b = 0, h_c = 0;
+    CHECK(dl_mapper_map(m, 0x40000000, 4096, DL_DIR_TO_DEVICE, &dma, &h_a) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x40001000, 4096, DL_DIR_TO_DEVICE, &dma, &h_b) == DL_MAP_OK); /* same window */
+    CHECK(dl_mapper_map(m, 0x40100000, 4096, DL_DIR_TO_DEVICE, &dma, &h_c) == DL_MAP_CAP);
+    CHECK(h_c == 0); /* nothing handed out */
+    CHECK(strcmp(dl_map_status_name(DL_MAP_CAP), "cap") == 0);
+    DlMapperStats st;
+    dl_mapper_stats(m, &st);
+    CHECK(st.cap_refusals == 1 && st.failed_maps == 0 && st.map_requests == 2 && st.live_mappings == 1);
+    CHECK(dl_mapper_unmap_handle(m, h_a, 4096) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x40100000, 4096, DL_DIR_TO_DEVICE, &dma, &h_c) == DL_MAP_CAP); /* b holds it */
+    CHECK(dl_mapper_unmap_handle(m, h_b, 4096) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x40100000, 4096, DL_DIR_TO_DEVICE, &dma, &h_c) == DL_MAP_OK);
+    dl_mapper_destroy(m);
+    dl_dart_destroy(dart);
+}
+
 int main(void)
 {
+    test_bounce_tells_the_device_where_to_copy();
+    test_cap_refuses_a_map_past_the_cap_until_a_release();
     test_lazy_policy_evicts_under_pressure();
     test_window_mapping_translates();
     test_limits_come_back_as_status();

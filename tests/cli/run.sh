@@ -83,6 +83,15 @@ expect "json carries the new metrics" 0 '"exposure_peak_bytes": [0-9]' -- "$dart
 expect "json carries a series" 0 '"series": [{]' -- "$dartlab" replay "$work/ok.trace" -p direct --json -
 expect "lazy without a bound" 1 "lazy needs a bound" -- "$dartlab" replay "$work/ok.trace" -p lazy:window:256K
 expect "multi with a bad fraction" 1 "promote '2x' is not a fraction" -- "$dartlab" replay "$work/ok.trace" -p multi:64K,promote=2x
+expect "replay help explains bounce" 0 "bounce\[:SIZE\]\[,at=GPA\]" -- "$dartlab" replay --help
+expect "replay help explains cap" 0 "cap:POLICY,windows=N" -- "$dartlab" replay --help
+expect "bounce and cap replay" 0 "cap:window:64K,windows=1 " -- \
+  "$dartlab" replay "$work/ok.trace" -p bounce -p bounce:1M,at=0x100000000 -p cap:window:64K,windows=1
+expect "json carries the waits" 0 '"waits": [{]' -- "$dartlab" replay "$work/ok.trace" -p cap:direct,windows=2 --json -
+expect "bounce with a bad pool" 1 "multiple of 16K" -- "$dartlab" replay "$work/ok.trace" -p bounce:100K
+expect "cap without a limit" 1 "cap needs a policy and its limit" -- "$dartlab" replay "$work/ok.trace" -p cap:window:64K
+expect "timed replay refuses cap" 1 "does not replay cap policies" -- \
+  "$dartlab" replay "$work/ok.trace" --timed -p cap:window:64K,windows=4
 expect "bad dart spec" 1 "--dart 'slots=lots'" -- "$dartlab" replay "$work/ok.trace" --dart slots=lots
 expect "unwritable json path" 1 "cannot write .*x.json: No such file" -- "$dartlab" replay "$work/ok.trace" --json "$work/no/such/dir/x.json"
 test ! -e "$work/no/such/dir/x.json.tmp" && passed=$((passed + 1)) || { echo "FAIL: temp file left"; failed=$((failed + 1)); }

@@ -116,5 +116,12 @@ render timed "$work/timed.html" $((${#samples[@]} * per_trace + 3))
 grep -c '<rect x=' "$work/timed.html" >/dev/null && pass || fail "timed: no bars"
 screenshot "$work/timed.html"
 
+# 4. The real world's policies: bounce, and cap, whose waits get a fifth plot in the trace's section.
+(cd "$src" && "$dartlab" replay traces/samples/game.trace -p window:64K -p bounce -p cap:window:64K,windows=300 \
+   --json "$work/policies.json" -q) || fail "replay of the game under bounce and cap"
+"$dartlab" report "$work/policies.json" -o "$work/policies.html" -q || fail "report of bounce and cap"
+grep -q 'Requests waiting for room' "$work/policies.html" && pass || fail "policies: no plot of the waits"
+render policies "$work/policies.html" 5
+
 echo "report render: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

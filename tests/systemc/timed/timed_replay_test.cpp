@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <variant>
 
+#include "sim/timed/timed_flags.hpp"
 #include "sim/timed/timed_replay.hpp"
 
 using namespace dartlab;
@@ -182,4 +183,45 @@ TEST_CASE("Trace inconsistencies stop a timed replay with file and line, or coun
   const TimedResult lenient = replay(trace.path(), config(), true);
   CHECK(lenient.warnings == 1);
   CHECK(lenient.unmap_requests == 1);
+}
+
+TEST_CASE("Under bounce the copies into and out of the pool are charged at the host memory's bandwidth",
+          "[timed_replay][bounce]") {
+  // One 64 KiB buffer each way: to_dev is copied in at the map, from_dev out at the unmap.
+  const TempTrace trace("bounce", "dartlab-trace v1\n"
+                                  "map 1 0000:01:00.0 0x40000000 65536 to_dev\n"
+                                  "map 2 0000:01:00.0 0x40100000 65536 from_dev\n"
+                                  "access 1 0x40000000 65536 to_dev\n"
+                                  "access 2 0x40100000 65536 from_dev\n"
+                                  "unmap 1\nunmap 2\n");
+  TimedConfig c = config();
+  c.policy = std::get<mapper::Policy>(mapper::parse_policy("bounce:1M"));
+  c.host.memory.gbytes_per_s = 128;  // divides the copies' picoseconds exactly
+  const TimedResult bounced = replay(trace.path(), c);
+  CHECK(bounced.host_counts.bounce_copy_bytes == 2 * 65536);
+  // Each copy reads and writes its bytes: 2 x 64 KiB at 128 GB/s (bytes/ns).
+  const std::uint64_t gbps = c.host.memory.gbytes_per_s;
+  CHECK(bounced.host_time.bounce_copy_ps == 2 * (2 * 65536 * 1000 / gbps));
+  CHECK(bounced.host_counts.host_maps == 1);
+  CHECK(bounced.dart_stats.faults == 0);
+  CHECK(bounced.faulted_transfers == 0);
+  CHECK(bounced.bytes[static_cast<unsigned>(dart::DmaDir::HostToDevice)] == 65536);
+  CHECK(timed_summary(bounced).find("bounce copies") != std::string::npos);
+  CHECK(timed_json(bounced)["host_time_ns"].contains("bounce_copy"));
+  // Half the bandwidth: the copies take twice as long; nothing else changes.
+  c.host.memory.gbytes_per_s = static_cast<std::uint32_t>(gbps / 2);
+  const TimedResult slower = replay(trace.path(), c);
+  CHECK(slower.host_time.bounce_copy_ps == 2 * bounced.host_time.bounce_copy_ps);
+  // Other policies copy nothing.
+  const TimedResult direct = replay(trace.path(), config());
+  CHECK(direct.host_counts.bounce_copy_bytes == 0);
+  CHECK(direct.host_time.bounce_copy_ps == 0);
+}
+
+TEST_CASE("The timed replay refuses cap policies, whose waits it does not model", "[timed_replay][cap]") {
+  const TimedFlags flags;
+  const auto r = flags.config(std::get<mapper::Policy>(mapper::parse_policy("cap:window:128K,windows=5600")), "");
+  REQUIRE(std::holds_alternative<std::string>(r));
+  CHECK_THAT(std::get<std::string>(r), Contains("does not replay cap policies"));
+  CHECK(std::holds_alternative<TimedConfig>(flags.config(std::get<mapper::Policy>(mapper::parse_policy("bounce")), "")));
 }

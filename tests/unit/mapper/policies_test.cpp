@@ -7,36 +7,31 @@
 #include "passthrough/mapper/mapper.hpp"
 #include "support/alloc_counter.hpp"
 #include "support/fake_backend.hpp"
+#include "support/policy_specs.hpp"
 
 using namespace dartlab::mapper;
 using dartlab::test::FakeBackend;
+using dartlab::test::must_parse;
+using dartlab::test::parse_error;
 
 namespace {
 
 constexpr std::uint64_t K = 1024;
 constexpr std::uint64_t M = 1024 * K;
 
-Policy must_parse(std::string_view spec) {
-  auto p = parse_policy(spec);
-  if (auto* e = std::get_if<std::string>(&p)) FAIL(*e);
-  return std::get<Policy>(p);
-}
-
-std::string parse_error(std::string_view spec) {
-  auto p = parse_policy(spec);
-  if (auto* e = std::get_if<std::string>(&p)) return *e;
-  FAIL("'" << spec << "' parsed, but should not have");
-  return {};
-}
-
 }  // namespace
 
-TEST_CASE("multi, adaptive and lazy specs parse and print back canonically", "[policy]") {
+TEST_CASE("multi, adaptive, lazy, bounce and cap specs parse and print back canonically", "[policy]") {
   const auto spec = GENERATE(as<std::string>{}, "multi:64K,256K,1M", "multi:16K,2M,promote=0.25",
                              "multi:64K,promote=off", "adaptive:start=256K,min=16K,max=4M,high=0.9,low=0.5,every=64",
                              "adaptive:start=64K,min=64K,max=64K,high=1,low=0.1,every=1", "lazy:window:256K,keep=1024",
                              "lazy:direct,bytes=64M", "lazy:multi:64K,1M,keep=0,bytes=1G",
-                             "lazy:adaptive:start=256K,min=16K,max=4M,high=0.9,low=0.5,every=64,keep=10");
+                             "lazy:adaptive:start=256K,min=16K,max=4M,high=0.9,low=0.5,every=64,keep=10",
+                             "bounce:64M", "bounce:16K", "bounce:64G", "bounce:1536M,at=0x4000", "bounce:1M,at=0xfff00000000",
+                             "cap:direct,windows=1", "cap:window:128K,windows=5600",
+                             "cap:multi:64K,256K,1M,promote=0.25,windows=300",
+                             "cap:adaptive:start=256K,min=16K,max=4M,high=0.9,low=0.5,every=64,windows=64",
+                             "cap:lazy:window:256K,keep=64,windows=100", "cap:lazy:multi:64K,1M,keep=32,bytes=8M,windows=9");
   CAPTURE(spec);
   CHECK(must_parse(spec).spec() == spec);
   CHECK(must_parse(must_parse(spec).spec()) == must_parse(spec));

@@ -3,25 +3,12 @@
 #include <variant>
 
 #include "passthrough/mapper/policy.hpp"
+#include "support/policy_specs.hpp"
 
 using namespace dartlab::mapper;
 using Catch::Matchers::Contains;
-
-namespace {
-
-Policy must_parse(std::string_view spec) {
-  auto r = parse_policy(spec);
-  if (auto* err = std::get_if<std::string>(&r)) FAIL("unexpected error: " << *err);
-  return std::get<Policy>(r);
-}
-
-std::string parse_error(std::string_view spec) {
-  auto r = parse_policy(spec);
-  REQUIRE(std::holds_alternative<std::string>(r));
-  return std::get<std::string>(r);
-}
-
-}  // namespace
+using dartlab::test::must_parse;
+using dartlab::test::parse_error;
 
 TEST_CASE("policy specs parse into direct and window policies and print back canonically", "[policy]") {
   CHECK(must_parse("direct").kind == PolicyKind::Direct);

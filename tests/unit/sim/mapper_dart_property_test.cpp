@@ -45,7 +45,9 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
                                     "multi:16K,256K,1M", "multi:64K,2M,promote=0.25", "adaptive",
                                     "adaptive:start=64K,min=16K,max=1M,high=0.5,low=0.1,every=4",
                                     "lazy:window:256K,keep=64", "lazy:multi:64K,1M,keep=32,bytes=8M",
-                                    "lazy:direct,bytes=1M");
+                                    "lazy:direct,bytes=1M", "bounce", "bounce:4M,at=0x10000000000",
+                                    "cap:window:256K,windows=32", "cap:direct,windows=100", "cap:adaptive,windows=64",
+                                    "cap:lazy:multi:64K,1M,keep=32,windows=48");
   // The small hosts make the pressure-driven policies evict and adapt.
   const auto dart_spec = GENERATE(as<std::string>{}, "alloc=first-fit", "alloc=best-fit,variant=t8020",
                                   "alloc=buddy", "alloc=linux", "aperture=64M,slots=256",
@@ -57,17 +59,25 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
   mapper::Mapper m(backend, policy(policy_spec));
   RandomRequests gen(seed);
   std::vector<Held> held;
-  std::uint64_t refused = 0;
+  std::uint64_t refused = 0, turned_away = 0;
+  const std::uint64_t cap = m.policy().cap_windows;
 
   for (int step = 0; step < 4000; ++step) {
     if (held.empty() || gen.coin()) {
       const auto req = gen.next();
       const auto r = m.map(req.gpa, req.len_bytes, mapper::Direction::Bidirectional);
       if (!r) {
-        ++refused;  // the 1.5 GiB aperture can fill with 1M windows; a refusal must leave no trace
+        // The 1.5 GiB aperture can fill with 1M windows, a bounce pool with requests; a refusal
+        // must leave no trace. The cap turns requests away without a refusal.
+        ++(r.error == mapper::MapError::Cap ? turned_away : refused);
         continue;
       }
-      require_translates(d, r.value.dma_addr, req.gpa, req.len_bytes);
+      // The device reaches the request's own memory, or (bounce) its slot in the pool, which no
+      // other live request shares.
+      require_translates(d, r.value.dma_addr, m.target_gpa(r.value.dma_addr, req.gpa), req.len_bytes);
+      if (m.bounce())
+        for (const Held& h : held)
+          REQUIRE((r.value.dma_addr + req.len_bytes <= h.mapping.dma_addr || h.mapping.dma_addr + h.len <= r.value.dma_addr));
       held.push_back({r.value, req.gpa, req.len_bytes});
     } else {
       const std::size_t i = gen.pick(held.size());
@@ -77,17 +87,20 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
       // Whatever is still held still translates after someone else's release.
       if (!held.empty()) {
         const Held& h = held[gen.pick(held.size())];
-        require_translates(d, h.mapping.dma_addr, h.gpa, h.len);
+        require_translates(d, h.mapping.dma_addr, m.target_gpa(h.mapping.dma_addr, h.gpa), h.len);
       }
     }
     REQUIRE(d.stats().live_mappings == m.stats().live_mappings);
     REQUIRE(d.stats().mapped_bytes == m.stats().mapped_bytes);
+    if (cap != 0) REQUIRE(m.stats().live_mappings <= cap);
   }
   for (const Held& h : held) REQUIRE(m.unmap(h.mapping.token, h.len));
-  // What lazy still keeps is all that is mapped; a reset gives it back.
-  CHECK(m.stats().live_mappings == m.stats().cached_mappings);
-  CHECK(m.stats().mapped_bytes == m.stats().cached_bytes);
+  // What lazy still keeps, or bounce's pool, is all that is mapped; a reset gives it back.
+  const bool pool = m.bounce() && m.stats().host_map_calls != 0;
+  CHECK(m.stats().live_mappings == m.stats().cached_mappings + (pool ? 1 : 0));
+  CHECK(m.stats().mapped_bytes == m.stats().cached_bytes + (pool ? m.policy().bounce_pool_bytes : 0));
   CHECK(m.stats().live_requests == 0);
+  CHECK(m.stats().pool_bytes_taken == 0);
   m.release_all();
 
   CHECK(m.stats().live_mappings == 0);
@@ -102,6 +115,8 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
   CHECK(d.stats().largest_free_bytes == dart::Dart(d.config()).stats().largest_free_bytes);
   CHECK(d.stats().tables_live == 0);
   CHECK(m.stats().failed_maps == refused);
+  CHECK(m.stats().cap_refusals == turned_away);
+  if (cap != 0 && cap <= 48) CHECK(turned_away > 0);  // the stream did reach the cap
   // A released mapping no longer translates.
   if (!held.empty()) CHECK_FALSE(d.translate(held.front().mapping.dma_addr, dart::Access::Read).ok);
 }

@@ -6,33 +6,21 @@
 #include <vector>
 
 #include "sim/replay.hpp"
+#include "support/trace_events.hpp"
 
 using namespace dartlab;
 using trace::Event;
 using trace::EventKind;
+using test::config;
+using test::map;
+using test::release;
 
 namespace {
 
-sim::RunConfig config(std::string_view policy, std::string_view dart_spec = "") {
-  return {std::get<mapper::Policy>(mapper::parse_policy(policy)),
-          std::get<dart::DartConfig>(dart::parse_dart_spec(dart_spec))};
-}
-
-Event map_event(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, std::uint64_t align = 0) {
-  Event ev;
-  ev.kind = EventKind::Map;
-  ev.id = id;
-  ev.gpa = gpa;
-  ev.len_bytes = len;
-  ev.dir = trace::Direction::ToDevice;
+// A map whose driver wants its bus address aligned (UVM's 2 MiB pages).
+Event aligned_map(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, std::uint64_t align) {
+  Event ev = map(id, gpa, len);
   ev.align_bytes = align;
-  return ev;
-}
-
-Event unmap_event(std::uint64_t id) {
-  Event ev;
-  ev.kind = EventKind::Unmap;
-  ev.id = id;
   return ev;
 }
 
@@ -42,10 +30,10 @@ TEST_CASE("exposure is the bytes mapped beyond the bytes requested, as a peak an
           "[replay][metrics]") {
   const sim::RunConfig runs[] = {config("direct"), config("window:256K")};
   sim::Replay replay(runs);
-  REQUIRE(replay.apply(map_event(1, 0x100000, 4096)));  // direct: 16K mapped for 4K; window: 256K
-  REQUIRE(replay.apply(map_event(2, 0x104000, 16384)));  // direct: exact; window: same window
-  REQUIRE(replay.apply(unmap_event(1)));
-  REQUIRE(replay.apply(unmap_event(2)));
+  REQUIRE(replay.apply(map(1, 0x100000, 4096)));  // direct: 16K mapped for 4K; window: 256K
+  REQUIRE(replay.apply(map(2, 0x104000, 16384)));  // direct: exact; window: same window
+  REQUIRE(replay.apply(release(1)));
+  REQUIRE(replay.apply(release(2)));
   const auto direct = replay.result(0), window = replay.result(1);
   CHECK(direct.exposure_peak_bytes == 12288);
   // After each event: 12K, 12K, 0, 0.
@@ -60,8 +48,8 @@ TEST_CASE("a request whose DMA address breaks its align= is counted as an alignm
   // The first page of the aperture is kept back (base=16K): a 2M mapping lands at 16K.
   const sim::RunConfig runs[] = {config("direct"), config("direct", "base=2M")};
   sim::Replay replay(runs);
-  REQUIRE(replay.apply(map_event(1, 0x4000'0000, 2 << 20, 2 << 20)));
-  REQUIRE(replay.apply(map_event(2, 0x5000'0000, 4096)));  // asks nothing
+  REQUIRE(replay.apply(aligned_map(1, 0x4000'0000, 2 << 20, 2 << 20)));
+  REQUIRE(replay.apply(map(2, 0x5000'0000, 4096)));  // asks nothing
   CHECK(replay.result(0).alignment_violations == 1);
   CHECK(replay.result(1).alignment_violations == 0);
 }
@@ -70,14 +58,14 @@ TEST_CASE("the fragmentation index follows the aperture's largest free extent", 
   // 4 pages of aperture: map 4 single pages, free the 1st and 3rd: 2 pages free, largest 1.
   const sim::RunConfig runs[] = {config("direct", "aperture=64K,base=16K")};
   sim::Replay replay(runs);
-  for (std::uint64_t i = 0; i < 4; ++i) REQUIRE(replay.apply(map_event(i + 1, 0x100000 + i * 0x10000, 4096)));
+  for (std::uint64_t i = 0; i < 4; ++i) REQUIRE(replay.apply(map(i + 1, 0x100000 + i * 0x10000, 4096)));
   CHECK(replay.result(0).frag_index_peak == 0.0);
-  REQUIRE(replay.apply(unmap_event(1)));
-  REQUIRE(replay.apply(unmap_event(3)));
+  REQUIRE(replay.apply(release(1)));
+  REQUIRE(replay.apply(release(3)));
   CHECK(replay.result(0).frag_index_final == Approx(0.5));
   CHECK(replay.result(0).frag_index_peak == Approx(0.5));
-  REQUIRE(replay.apply(unmap_event(2)));
-  REQUIRE(replay.apply(unmap_event(4)));
+  REQUIRE(replay.apply(release(2)));
+  REQUIRE(replay.apply(release(4)));
   CHECK(replay.result(0).frag_index_final == 0.0);
   CHECK(replay.result(0).frag_index_peak == Approx(0.5));
 }
@@ -86,8 +74,8 @@ TEST_CASE("reuse hits count requests served by mappings lazy kept", "[replay][me
   const sim::RunConfig runs[] = {config("lazy:window:256K,keep=4"), config("window:256K")};
   sim::Replay replay(runs);
   for (std::uint64_t i = 1; i <= 10; ++i) {
-    REQUIRE(replay.apply(map_event(i, 0x100000, 4096)));
-    REQUIRE(replay.apply(unmap_event(i)));
+    REQUIRE(replay.apply(map(i, 0x100000, 4096)));
+    REQUIRE(replay.apply(release(i)));
   }
   CHECK(replay.result(0).reuse_hits == 9);
   CHECK(replay.result(0).host_map_calls == 1);
@@ -103,8 +91,8 @@ TEST_CASE("the time series keeps the peaks of every bucket in a bounded number o
   // A sawtooth: 50 maps, 50 unmaps, twice. Peaks of 50 live mappings at events 50 and 150.
   std::uint64_t id = 0;
   for (int tooth = 0; tooth < 2; ++tooth) {
-    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(replay.apply(map_event(++id, 0x100000 + i * 0x4000, 4096)));
-    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(replay.apply(unmap_event(id - 49 + i)));
+    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(replay.apply(map(++id, 0x100000 + i * 0x4000, 4096)));
+    for (std::uint64_t i = 0; i < 50; ++i) REQUIRE(replay.apply(release(id - 49 + i)));
   }
   const auto series = replay.result(0).series;
   REQUIRE(!series.empty());
@@ -136,15 +124,15 @@ TEST_CASE("a series of fewer events than points has a point per event", "[replay
 TEST_CASE("no series is kept unless asked for", "[replay][series]") {
   const sim::RunConfig runs[] = {config("direct")};
   sim::Replay replay(runs);
-  REQUIRE(replay.apply(map_event(1, 0x100000, 4096)));
+  REQUIRE(replay.apply(map(1, 0x100000, 4096)));
   CHECK(replay.result(0).series.empty());
 }
 
 TEST_CASE("mapped bytes and exposure count the DART's own pages, not 16 KiB ones", "[replay][metrics]") {
   const sim::RunConfig runs[] = {config("direct", "page=64K"), config("window:16K", "page=64K"), config("direct")};
   sim::Replay replay(runs, sim::ReplayOptions{.series_points = 16});
-  REQUIRE(replay.apply(map_event(1, 0x100000, 4096)));
-  REQUIRE(replay.apply(map_event(2, 0x104000, 4096)));  // another 16K key, in the same 64K page
+  REQUIRE(replay.apply(map(1, 0x100000, 4096)));
+  REQUIRE(replay.apply(map(2, 0x104000, 4096)));  // another 16K key, in the same 64K page
   const auto direct64 = replay.result(0), window64 = replay.result(1), direct16 = replay.result(2);
   // Two 16K keys, each mapped by the DART as one whole 64K page.
   CHECK(direct64.peak_mapped_bytes == 2 * 65536);
@@ -156,8 +144,8 @@ TEST_CASE("mapped bytes and exposure count the DART's own pages, not 16 KiB ones
   CHECK(window64.peak_mapped_bytes == 2 * 65536);
   CHECK(direct16.peak_mapped_bytes == 2 * 16384);
   CHECK(direct16.page_bytes == 16384);
-  REQUIRE(replay.apply(unmap_event(1)));
-  REQUIRE(replay.apply(unmap_event(2)));
+  REQUIRE(replay.apply(release(1)));
+  REQUIRE(replay.apply(release(2)));
   CHECK(replay.result(0).final_mapped_bytes == 0);
   CHECK(replay.result(0).peak_mapped_bytes == 2 * 65536);
 }
@@ -170,8 +158,8 @@ TEST_CASE("with 16 KiB pages the DART's mapped bytes are the mapper's, for every
   std::uint64_t gpa = 0x4000'0000;
   for (std::uint64_t id = 1; id <= 400; ++id) {
     gpa += (id * 7919 % 97) * 4096;
-    REQUIRE(replay.apply(map_event(id, gpa, 4096 * (1 + id % 9))));
-    if (id % 3 == 0) REQUIRE(replay.apply(unmap_event(id - 2)));
+    REQUIRE(replay.apply(map(id, gpa, 4096 * (1 + id % 9))));
+    if (id % 3 == 0) REQUIRE(replay.apply(release(id - 2)));
   }
   for (std::size_t r = 0; r < runs.size(); ++r) {
     INFO(policies[r]);

@@ -4,43 +4,16 @@
 #include <vector>
 
 #include "sim/replay.hpp"
+#include "support/trace_events.hpp"
 
 using namespace dartlab;
 using Catch::Matchers::Contains;
 using trace::Event;
 using trace::EventKind;
-
-namespace {
-
-sim::RunConfig config(std::string_view policy, std::string_view dart_spec = "") {
-  return {std::get<mapper::Policy>(mapper::parse_policy(policy)),
-          std::get<dart::DartConfig>(dart::parse_dart_spec(dart_spec))};
-}
-
-Event map(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, EventKind kind = EventKind::Map) {
-  Event ev;
-  ev.kind = kind;
-  ev.id = id;
-  ev.gpa = gpa;
-  ev.len_bytes = len;
-  ev.dir = trace::Direction::ToDevice;
-  return ev;
-}
-
-Event release(std::uint64_t id, EventKind kind = EventKind::Unmap) {
-  Event ev;
-  ev.kind = kind;
-  ev.id = id;
-  return ev;
-}
-
-Event access(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, trace::Direction dir) {
-  Event ev = map(id, gpa, len, EventKind::Access);
-  ev.dir = dir;
-  return ev;
-}
-
-}  // namespace
+using test::access;
+using test::config;
+using test::map;
+using test::release;
 
 TEST_CASE("replay evaluates every configuration on the same events", "[replay]") {
   const sim::RunConfig runs[] = {config("direct"), config("window:256K")};

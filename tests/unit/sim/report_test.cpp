@@ -238,6 +238,9 @@ TEST_CASE("the Pareto frontier keeps exactly the undominated points", "[report][
   };
   CHECK(report::pareto_frontier(points) == std::vector<bool>{true, true, false, true, true, false});
   CHECK(report::pareto_frontier({}).empty());
+  // A cap's waits are a cost: its fewer mappings do not push the uncapped run off the frontier.
+  const std::vector<report::ParetoPoint> capped = {{100, 1000, 0, 0}, {10, 100, 0, 900}, {10, 100, 0, 901}};
+  CHECK(report::pareto_frontier(capped) == std::vector<bool>{true, true, false});
 }
 
 TEST_CASE("the page from hand-made results has its plots, tables and refusals, escaped, offline", "[report][html]") {
@@ -400,4 +403,39 @@ TEST_CASE("the page of timed runs draws where the time went, the host's steps an
   CHECK(html.find("<b>odd</b>") == std::string::npos);
   CHECK_THAT(html, Contains("&lt;b&gt;odd&lt;/b&gt;"));
   CHECK(html.find("http") == std::string::npos);
+}
+
+TEST_CASE("a cap run's waits are read, checked, tabled and plotted over the trace", "[report][input][html]") {
+  Json capped = result("game.trace", "cap:window:128K,windows=5600", 5600, 700 << 20);
+  capped["waits"] = {{"count", 40}, {"longest_events", 900}, {"cancelled", 10}, {"still_waiting", 2}, {"accesses", 3}};
+  for (int i = 0; i < 20; ++i) capped["series"]["waiting"].push_back(i % 5);
+  Json plain = result("game.trace", "window:128K", 9000, 900 << 20);
+  plain["waits"] = {{"count", 0}, {"longest_events", 0}, {"cancelled", 0}, {"still_waiting", 0}, {"accesses", 0}};
+  report::Data data;
+  REQUIRE(report::parse_results_json("cap.json", doc({capped, plain}).dump(), data).empty());
+  REQUIRE(data.results[0].waits);
+  CHECK(data.results[0].waits->count == 40);
+  CHECK(data.results[0].waits->longest_events == 900);
+  REQUIRE(data.results[0].series);
+  CHECK(data.results[0].series->waiting.size() == 20);
+  CHECK(data.results[1].series->waiting.empty());
+  const std::string html = report::render_html(data, {});
+  CHECK(count(html, "<svg class=\"plot\"") == 5);  // live, mapped, fragmentation, waits, Pareto
+  CHECK_THAT(html, Contains("Requests waiting for room (cap)"));
+  CHECK_THAT(html, Contains("40 / 900 / 10"));
+
+  SECTION("no run waited: no plot of waits, no column") {
+    report::Data none;
+    REQUIRE(report::parse_results_json("plain.json", doc({plain}).dump(), none).empty());
+    const std::string page = report::render_html(none, {});
+    CHECK(count(page, "<svg class=\"plot\"") == 4);
+    CHECK(page.find("waits / longest") == std::string::npos);
+  }
+  SECTION("counts that cannot be are refused") {
+    capped["waits"]["cancelled"] = 41;
+    CHECK_THAT(parse_error(doc({capped}).dump()), Contains("results[0].waits: 41 cancelled and 2 still waiting, of 40 waits"));
+    capped["waits"]["cancelled"] = 10;
+    capped["series"]["waiting"].push_back(1);
+    CHECK_THAT(parse_error(doc({capped}).dump()), Contains("series.waiting: 21 points"));
+  }
 }

@@ -224,6 +224,10 @@ TEST_CASE("the Pareto frontier keeps exactly the points nothing dominates", "[sw
     const std::vector<O> points = {{7, 7, 1}, {7, 7, 0}};
     CHECK(sim::pareto_front(points) == std::vector<bool>{false, true});
   }
+  SECTION("a cap's waits are a cost: fewer mappings bought with waits do not dominate") {
+    const std::vector<O> points = {{100, 100, 0, 0}, {10, 10, 0, 500}, {10, 10, 0, 600}, {100, 100, 0, 1}};
+    CHECK(sim::pareto_front(points) == std::vector<bool>{true, true, false, false});
+  }
 }
 
 TEST_CASE("the frontier is per trace and marked on each result", "[sweep][pareto]") {

@@ -6,32 +6,15 @@
 
 #include "sim/replay.hpp"
 #include "sim/trace_stats.hpp"
+#include "support/trace_events.hpp"
 #include "traces/gen/generator.hpp"
 
 using namespace dartlab;
 using trace::Event;
 using trace::EventKind;
 using trace::Segment;
-
-namespace {
-
-Event map(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, EventKind kind = EventKind::Map) {
-  Event ev;
-  ev.kind = kind;
-  ev.id = id;
-  ev.gpa = gpa;
-  ev.len_bytes = len;
-  return ev;
-}
-
-Event release(std::uint64_t id, EventKind kind = EventKind::Unmap) {
-  Event ev;
-  ev.kind = kind;
-  ev.id = id;
-  return ev;
-}
-
-}  // namespace
+using test::map;
+using test::release;
 
 TEST_CASE("stats counts events by kind, ranges by size class and log2 bucket", "[stats]") {
   sim::TraceStatsBuilder b;
