@@ -337,7 +337,8 @@ static const char *const device_stat_names[ADMA_STATS_COUNT] = {
 	"last_fault_code",    "last_fault_addr",  "doorbells",		"invalid_commands",
 	"slot_capacity",      "aperture_bytes",	  "free_bytes",		"largest_free_bytes",
 	"guest_errors",	      "host_map_calls",	  "host_unmap_calls",	"peak_mapped_bytes",
-	"fail_still_open",    "fail_not_found",
+	"fail_still_open",    "fail_not_found",	  "fail_pool",		"fail_cap",
+	"bounce_bytes",
 };
 
 static int device_show(struct seq_file *m, void *v)

@@ -75,7 +75,10 @@ enum {
   ADMA_STAT_PEAK_MAPPED_BYTES = 23, /* most bytes the host mappings covered at once */
   ADMA_STAT_FAIL_STILL_OPEN = 24,   /* compat=rfc maps refused: the gpa is already registered */
   ADMA_STAT_FAIL_NOT_FOUND = 25,    /* compat=rfc unmaps refused: no such id */
-  ADMA_STAT_COUNT = 26
+  ADMA_STAT_FAIL_POOL = 26,         /* bounce policies: no free run in the pool holds the request */
+  ADMA_STAT_FAIL_CAP = 27,          /* cap policies: at the cap of live host mappings, try again */
+  ADMA_STAT_BOUNCE_BYTES = 28,      /* bounce policies: bytes copied to and from the pool */
+  ADMA_STAT_COUNT = 29
 };
 
 /* Command types (first word of the command page). 1 and 2: interface 2; 3 and 4: interface 3. */
@@ -89,9 +92,9 @@ enum {
 /* Statuses in STATUS, the command page and each response entry (the RFC's codes). */
 enum { ADMA_STATUS_OK = 0, ADMA_STATUS_IO_ERROR = 1, ADMA_STATUS_INVALID = 3 };
 
-/* Reasons: the mapper's DlMapStatus values, shown in LAST_ERROR_REASON and v3 responses; the
- * last two come from compat=rfc's interface 2 (the host service's kIOReturnStillOpen and
- * kIOReturnNotFound). */
+/* Reasons, shown in LAST_ERROR_REASON and v3 responses: the mapper's refusals (DlMapStatus),
+ * compat=rfc's interface 2 ones (the host service's kIOReturnStillOpen and kIOReturnNotFound),
+ * and the bounce and cap policies'. */
 enum {
   ADMA_REASON_NONE = 0,
   ADMA_REASON_INVALID = 1,
@@ -99,7 +102,10 @@ enum {
   ADMA_REASON_APERTURE = 3,
   ADMA_REASON_FRAGMENTED = 4,
   ADMA_REASON_STILL_OPEN = 5, /* a map of a gpa that is already registered */
-  ADMA_REASON_NOT_FOUND = 6   /* an unmap of an id that is not */
+  ADMA_REASON_NOT_FOUND = 6,  /* an unmap of an id that is not */
+  ADMA_REASON_POOL = 7,       /* bounce: the pool has no free run that holds the request */
+  ADMA_REASON_CAP = 8         /* cap: the live host mappings are at the cap; nothing was mapped:
+                                 send it again after one of your unmaps */
 };
 
 /* How interface 2 commands and the register file behave (AdmaConfig.compat).

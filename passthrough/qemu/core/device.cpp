@@ -15,6 +15,8 @@ std::uint32_t reason_of(int map_status) {
     case DL_MAP_SLOTS: return ADMA_REASON_SLOTS;
     case DL_MAP_APERTURE: return ADMA_REASON_APERTURE;
     case DL_MAP_FRAGMENTED: return ADMA_REASON_FRAGMENTED;
+    case DL_MAP_POOL: return ADMA_REASON_POOL;
+    case DL_MAP_CAP: return ADMA_REASON_CAP;
     case DL_MAP_OK: return ADMA_REASON_NONE;
     default: return ADMA_REASON_INVALID;
   }
@@ -57,6 +59,18 @@ std::variant<std::unique_ptr<Device>, std::string> Device::create(const AdmaConf
     const char* spec = config.policy != nullptr && config.policy[0] != '\0' ? config.policy : "direct";
     d->policy_ = dl_mapper_create(spec, &backend, d.get(), err, sizeof(err));
     if (d->policy_ == nullptr) return std::string("apple-dma: policy=") + spec + ": " + err;
+    // A bounce pool is guest RAM the guest's own allocations leave alone (a region it reserves,
+    // e.g. with the kernel's memmap=): the device cannot see that, but it can refuse a pool that
+    // is no RAM at all, and the pool at 0 that the spec defaults to, which every guest uses.
+    std::uint64_t pool_gpa = 0, pool_bytes = 0;
+    if (dl_mapper_bounce_pool(d->policy_, &pool_gpa, &pool_bytes) == DL_MAP_OK) {
+      if (pool_gpa == 0 || pool_gpa > std::numeric_limits<std::uint64_t>::max() - pool_bytes ||
+          ops.is_ram(opaque, pool_gpa, pool_bytes) == 0) {
+        return std::string("apple-dma: policy=") + spec +
+               ": the bounce pool must be guest RAM that the guest reserves for it: give its place with at=";
+      }
+      d->bounce_ = true;
+    }
   }
   return d;
 }
@@ -153,6 +167,8 @@ void Device::count_refusal(std::uint32_t reason) {
     case ADMA_REASON_FRAGMENTED: ++counters_[ADMA_STAT_FAIL_FRAGMENTED]; break;
     case ADMA_REASON_STILL_OPEN: ++counters_[ADMA_STAT_FAIL_STILL_OPEN]; break;
     case ADMA_REASON_NOT_FOUND: ++counters_[ADMA_STAT_FAIL_NOT_FOUND]; break;
+    case ADMA_REASON_POOL: ++counters_[ADMA_STAT_FAIL_POOL]; break;
+    case ADMA_REASON_CAP: ++counters_[ADMA_STAT_FAIL_CAP]; break;
     default: break;
   }
 }
@@ -357,6 +373,9 @@ Device::Outcome Device::map_entry(std::uint32_t type, const EntryBytes& bytes, E
   }
   count_refusal(o.reason);
   if (o.status != ADMA_STATUS_OK) dma_addr = handle = 0;
+  // Under bounce the DMA address reaches the request's slot in the pool: the bytes the device
+  // will read go there now (as swiotlb copies at map time).
+  if (o.status == ADMA_STATUS_OK && !v2 && bounce_) bounce_copy(handle, true);
   const auto dma_len = static_cast<std::uint32_t>(o.status == ADMA_STATUS_OK && v2 ? r.len : 0);
   encode_map_response(type, handle, dma_addr, dma_len, o.status, o.reason, response);
   if (ops_.trace_map != nullptr) {
@@ -369,6 +388,8 @@ Device::Outcome Device::unmap_entry(std::uint32_t type, const EntryBytes& bytes,
   ++counters_[ADMA_STAT_UNMAP_ENTRIES];
   const UnmapRequest r = decode_unmap_request(bytes);
   Outcome o;
+  // Under bounce what the device wrote into the slot goes back to the request's own memory first.
+  if (type == ADMA_CMD_UNMAP_REQ && bounce_) bounce_copy(r.handle, false);
   if (dl_mapper_unmap_handle(type == ADMA_CMD_UNMAP ? direct_ : policy_, r.handle, r.len) != DL_MAP_OK) {
     ++counters_[ADMA_STAT_FAIL_INVALID];
     o = refuse(ADMA_CAUSE_UNKNOWN_HANDLE, "apple-dma: unmap of handle 0x%llx, len 0x%llx: not a live mapping",
@@ -433,6 +454,22 @@ Device::Outcome Device::unmap_entry_rfc(const EntryBytes& bytes, EntryBytes& res
   encode_unmap_response(ADMA_CMD_UNMAP, r.handle, o.status, o.reason, response);
   if (ops_.trace_unmap != nullptr) ops_.trace_unmap(opaque_, r.handle, len, static_cast<int>(o.status));
   return o;
+}
+
+void Device::bounce_copy(std::uint64_t handle, bool at_map) {
+  DlBounceSlot slot{};
+  if (dl_mapper_bounce_slot(policy_, handle, &slot) != DL_MAP_OK) return;  // not live: the unmap refuses it
+  if (at_map ? slot.dir == DL_DIR_FROM_DEVICE : slot.dir == DL_DIR_TO_DEVICE) return;
+  const std::uint64_t from = at_map ? slot.gpa : slot.slot_gpa;
+  const std::uint64_t to = at_map ? slot.slot_gpa : slot.gpa;
+  std::uint8_t buf[4096];
+  for (std::uint64_t done = 0; done < slot.len;) {
+    const std::uint64_t n = std::min<std::uint64_t>(sizeof(buf), slot.len - done);
+    // Both ranges were checked as guest RAM (the request at its map, the pool at creation).
+    if (ops_.read(opaque_, from + done, buf, n) != 0 || ops_.write(opaque_, to + done, buf, n) != 0) return;
+    done += n;
+  }
+  counters_[ADMA_STAT_BOUNCE_BYTES] += slot.len;
 }
 
 Device::RequestTotals Device::request_totals() const {

@@ -54,6 +54,9 @@ class Device {
   // A host refusal the guest sees as status 1 (compat=rfc's answer to what strict calls invalid).
   Outcome host_refusal(std::uint32_t reason, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void count_refusal(std::uint32_t reason);
+  // bounce: moves a live request's bytes between its own memory and its slot in the pool (into
+  // the slot at its map unless the device only writes; back at its unmap unless it only reads).
+  void bounce_copy(std::uint64_t handle, bool at_map);
   bool rfc() const { return compat_ == ADMA_COMPAT_RFC; }
   Outcome refuse(std::uint32_t cause, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void note(const Outcome& o);
@@ -83,6 +86,7 @@ class Device {
   DlDart* dart_ = nullptr;
   DlMapper* direct_ = nullptr;  // interface 2 commands
   DlMapper* policy_ = nullptr;  // interface 3 requests (null under interface 2)
+  bool bounce_ = false;         // policy_ bounces through a pool
 
   // Registers.
   std::uint32_t managed_bdf_ = 0;
