@@ -19,6 +19,8 @@ int status_of(MapError e) {
     case MapError::Slots: return DL_MAP_SLOTS;
     case MapError::Aperture: return DL_MAP_APERTURE;
     case MapError::Fragmented: return DL_MAP_FRAGMENTED;
+    case MapError::Duplicate: return DL_MAP_DUPLICATE;
+    case MapError::Truncated: return DL_MAP_TRUNCATED;
   }
   return DL_MAP_INVALID;
 }
@@ -28,6 +30,8 @@ MapError error_of(int status) {
     case DL_MAP_SLOTS: return MapError::Slots;
     case DL_MAP_APERTURE: return MapError::Aperture;
     case DL_MAP_FRAGMENTED: return MapError::Fragmented;
+    case DL_MAP_DUPLICATE: return MapError::Duplicate;
+    case DL_MAP_TRUNCATED: return MapError::Truncated;
     default: return MapError::Invalid;
   }
 }
@@ -58,6 +62,7 @@ class CBackend final : public MappingBackend {
     BackendMapping m;
     const int status = ops_.map(opaque_, gpa, len_bytes, dir_code(dir), &m.bus_addr, &m.handle);
     if (status != DL_MAP_OK) return Result<BackendMapping>::failure(error_of(status));
+    m.len_bytes = len_bytes;  // a C backend maps all of it or refuses (DlBackendOps)
     return Result<BackendMapping>::success(m);
   }
   bool unmap(std::uint64_t handle) override { return ops_.unmap(opaque_, handle) == 0; }
@@ -153,20 +158,17 @@ void dl_mapper_stats(const DlMapper* m, DlMapperStats* out) {
                        s.failures[static_cast<int>(MapError::Aperture)],
                        s.failures[static_cast<int>(MapError::Fragmented)],
                        s.reuse_hits, s.cached_mappings, s.cached_bytes, s.evictions, s.promotions,
-                       s.adaptations, s.window_bytes_now};
+                       s.adaptations, s.window_bytes_now,
+                       s.failures[static_cast<int>(MapError::Duplicate)],
+                       s.failures[static_cast<int>(MapError::Truncated)]};
 }
 
 const char* dl_mapper_policy(const DlMapper* m) { return m == nullptr ? "" : m->spec.c_str(); }
 
 const char* dl_map_status_name(int status) {
-  switch (status) {
-    case DL_MAP_OK: return "ok";
-    case DL_MAP_INVALID: return "invalid";
-    case DL_MAP_SLOTS: return "slots";
-    case DL_MAP_APERTURE: return "aperture";
-    case DL_MAP_FRAGMENTED: return "fragmented";
-    default: return "unknown";
-  }
+  if (status == DL_MAP_OK) return "ok";
+  if (status < DL_MAP_INVALID || status > DL_MAP_TRUNCATED) return "unknown";
+  return to_string(error_of(status)).data();  // the names are string literals: NUL-terminated
 }
 
 }  // extern "C"

@@ -25,6 +25,8 @@ typedef enum DlMapStatus {
     DL_MAP_SLOTS = 2,      /* host mapping table full */
     DL_MAP_APERTURE = 3,   /* not enough free bus-address bytes */
     DL_MAP_FRAGMENTED = 4, /* enough free bytes, no contiguous range */
+    DL_MAP_DUPLICATE = 5,  /* the host holds a mapping registered at this gpa (its duplicate=refuse) */
+    DL_MAP_TRUNCATED = 6,  /* the host mapped less than asked; the mapper undid it */
 } DlMapStatus;
 
 typedef enum DlDirection {
@@ -34,7 +36,7 @@ typedef enum DlDirection {
 } DlDirection;
 
 typedef struct DlBackendOps {
-    /* Map [gpa, gpa+len) as one contiguous bus range; return a DlMapStatus. */
+    /* Map [gpa, gpa+len) as one contiguous bus range, all of it, or refuse; return a DlMapStatus. */
     int (*map)(void *opaque, uint64_t gpa, uint64_t len, int dir, uint64_t *bus_addr, uint64_t *handle);
     /* Release a mapping; return 0, or non-zero when the handle is not live. */
     int (*unmap)(void *opaque, uint64_t handle);
@@ -54,6 +56,7 @@ typedef struct DlMapperStats {
     uint64_t reuse_hits, cached_mappings, cached_bytes, evictions; /* lazy */
     uint64_t promotions;                                          /* multi */
     uint64_t adaptations, window_bytes_now;                        /* adaptive */
+    uint64_t failures_duplicate, failures_truncated;
 } DlMapperStats;
 
 /* Creates a mapper for a policy spec ("direct", "window:256K", "lazy:multi:64K,1M,keep=512", ...). On error returns NULL and
@@ -76,7 +79,7 @@ void dl_mapper_release_all(DlMapper *m);
 void dl_mapper_stats(const DlMapper *m, DlMapperStats *out);
 /* Canonical spec of the mapper's policy; valid as long as the mapper. */
 const char *dl_mapper_policy(const DlMapper *m);
-/* "ok", "invalid", "slots", "aperture", "fragmented". */
+/* "ok", "invalid", "slots", "aperture", "fragmented", "duplicate", "truncated". */
 const char *dl_map_status_name(int status);
 
 #ifdef __cplusplus

@@ -46,10 +46,12 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
                                     "adaptive:start=64K,min=16K,max=1M,high=0.5,low=0.1,every=4",
                                     "lazy:window:256K,keep=64", "lazy:multi:64K,1M,keep=32,bytes=8M",
                                     "lazy:direct,bytes=1M");
-  // The small hosts make the pressure-driven policies evict and adapt.
+  // The small hosts make the pressure-driven policies evict and adapt; the host's own rules
+  // refuse duplicate gpas and cut the large buffers (up to 8 MiB) and 2 MiB windows at 1 MiB.
   const auto dart_spec = GENERATE(as<std::string>{}, "alloc=first-fit", "alloc=best-fit,variant=t8020",
                                   "alloc=buddy", "alloc=linux", "aperture=64M,slots=256",
-                                  "aperture=64M,slots=256,alloc=buddy");
+                                  "aperture=64M,slots=256,alloc=buddy", "duplicate=refuse",
+                                  "aperture=64M,slots=256,chunk=1M,duplicate=refuse");
   CAPTURE(seed, policy_spec, dart_spec);
 
   dart::Dart d(dart_config(dart_spec));
