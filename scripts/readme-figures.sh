@@ -57,6 +57,14 @@ block_realworld() {
   echo '```'
 }
 
+block_host() {
+  echo '```'
+  echo '$ dartlab replay traces/samples/game.trace -p window:256K -p direct -p multi:16K,256K --dart "" --dart duplicate=refuse'
+  "$dartlab" replay traces/samples/game.trace -p window:256K -p direct -p multi:16K,256K --dart "" \
+    --dart duplicate=refuse | untimed
+  echo '```'
+}
+
 block_calibration() {
   echo '```'
   echo '$ dartlab gen game | dartlab replay - -p direct -p window:256K --dart aperture=max,slots=unlimited --dart ""'
@@ -123,7 +131,7 @@ block_timed() {
   awk -v a="$tb3_gb" -v d="$dp_gb" 'BEGIN { printf "| typical eGPU host-to-device writes 19-22 Gb/s (a comparison, not a calibration) | observed | tb3: %.1f Gb/s with no display tunnelled, %.1f Gb/s with one HBR2 x4 display reserved (`dp=17280`) |\n", a * 8, d * 8 }'
 }
 
-blocks=(demo policies realworld calibration stress shrink timed)
+blocks=(demo policies realworld host calibration stress shrink timed)
 for b in "${blocks[@]}"; do "block_$b" >"$work/$b"; done
 
 case $mode in

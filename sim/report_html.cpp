@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "models/dart/dart_config.hpp"
+#include "passthrough/mapper/types.hpp"
 #include "sim/report_svg.hpp"
 #include "sim/results_output.hpp"
 
@@ -273,18 +274,30 @@ std::string optional_count_cell(const std::optional<std::uint64_t>& v) {
   return fmt::format("<td class=\"n\">{}</td>", commas(*v));
 }
 
+// " (kIOReturnNoSpace)": the host's name of a reason dartlab names, when it has one.
+std::string host_code_suffix(std::string_view reason) {
+  for (int i = 0; i < mapper::kMapErrorCount; ++i) {
+    const auto e = static_cast<mapper::MapError>(i);
+    if (mapper::to_string(e) == reason && !mapper::host_return_code(e).empty())
+      return fmt::format(" ({})", mapper::host_return_code(e));
+  }
+  return {};
+}
+
 std::string reasons_text(const Result& r) {
   std::string out;
   for (const auto& [reason, count] : r.failures_by_reason)
-    if (count != 0) out += fmt::format("{}<span class=\"reason\">{} {}</span>", out.empty() ? "" : " ", escape(reason), commas(count));
+    if (count != 0)
+      out += fmt::format("{}<span class=\"reason\">{} {}{}</span>", out.empty() ? "" : " ", escape(reason), commas(count),
+                         host_code_suffix(reason));
   return out;
 }
 
 std::string first_failure_text(const Result& r) {
   if (!r.first_failure) return "&ndash;";
   const FirstFailure& f = *r.first_failure;
-  return fmt::format("<span{}>{} at event {}</span>", f.line ? fmt::format(" title=\"trace line {}\"", commas(*f.line)) : "",
-                     escape(f.reason), commas(f.event));
+  return fmt::format("<span{}>{} at event {}{}</span>", f.line ? fmt::format(" title=\"trace line {}\"", commas(*f.line)) : "",
+                     escape(f.reason), commas(f.event), host_code_suffix(f.reason));
 }
 
 

@@ -13,7 +13,6 @@ namespace dartlab::sim {
 namespace {
 
 std::string reason_name(mapper::MapError reason) { return std::string(mapper::to_string(reason)); }
-std::string reason_name(int reason) { return reason_name(static_cast<mapper::MapError>(reason)); }
 
 }  // namespace
 
@@ -46,6 +45,11 @@ nlohmann::ordered_json series_json(std::span<const SeriesPoint> points) {
   j["frag_index"] = std::move(frag);
   if (waited) j["waiting"] = std::move(waiting);
   return j;
+}
+
+std::string failure_text(std::string_view reason, std::uint64_t event, std::string_view host_code) {
+  if (host_code.empty()) return fmt::format("{} at event {}", reason, event);
+  return fmt::format("{} at event {} ({})", reason, event, host_code);
 }
 
 std::string human_bytes(std::uint64_t bytes) {
@@ -92,16 +96,24 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       j["host_unmap_calls"] = r.host_unmap_calls;
       j["failed_maps"] = r.failed_maps;
       nlohmann::ordered_json reasons;
-      for (int i = 0; i < mapper::kMapErrorCount; ++i)
-        if (static_cast<mapper::MapError>(i) != mapper::MapError::Cap)  // a replay's cap waits (see "waits")
-          reasons[reason_name(i)] = r.failures_by_reason[static_cast<std::size_t>(i)];
+      nlohmann::ordered_json host_codes;  // the same refusals under the host's names, where it has one
+      for (int i = 0; i < mapper::kMapErrorCount; ++i) {
+        const auto reason = static_cast<mapper::MapError>(i);
+        if (reason == mapper::MapError::Cap) continue;  // a replay's cap waits (see "waits")
+        const std::uint64_t count = r.failures_by_reason[static_cast<std::size_t>(i)];
+        reasons[reason_name(reason)] = count;
+        if (const std::string_view code = mapper::host_return_code(reason); !code.empty()) host_codes[std::string(code)] = count;
+      }
       j["failures_by_reason"] = reasons;
+      j["failures_by_host_code"] = host_codes;
       if (r.first_failure.happened) {
         nlohmann::ordered_json ff;
         ff["event"] = r.first_failure.event;
         ff["reason"] = reason_name(r.first_failure.reason);
         // Binary traces have no lines: "event" says where already.
         if (t.format != "binary") ff["line"] = r.first_failure.line;
+        const std::string_view code = mapper::host_return_code(r.first_failure.reason);
+        ff["host_code"] = code.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(code);
         j["first_failure"] = ff;
       } else {
         j["first_failure"] = nullptr;
@@ -169,8 +181,11 @@ constexpr CsvColumn kResultCsvColumns[] = {
     {"peak_mapped_bytes", ""}, {"peak_requested_bytes", ""}, {"host_map_calls", ""}, {"host_unmap_calls", ""},
     {"failed_maps", ""}, {"failures_by_reason", "invalid"}, {"failures_by_reason", "slots"},
     {"failures_by_reason", "aperture"}, {"failures_by_reason", "fragmented"}, {"failures_by_reason", "pool"},
-    {"first_failure", "event"},
-    {"first_failure", "reason"}, {"first_failure", "line"}, {"dropped_unmaps", ""}, {"access_checks", ""},
+    {"failures_by_reason", "duplicate"}, {"failures_by_reason", "truncated"},
+    {"failures_by_host_code", "kIOReturnBadArgument"}, {"failures_by_host_code", "kIOReturnNoSpace"},
+    {"failures_by_host_code", "kIOReturnNotAligned"}, {"failures_by_host_code", "kIOReturnStillOpen"},
+    {"first_failure", "event"}, {"first_failure", "reason"}, {"first_failure", "line"},
+    {"first_failure", "host_code"}, {"dropped_unmaps", ""}, {"access_checks", ""},
     {"access_faults", ""}, {"final_live_mappings", ""}, {"final_mapped_bytes", ""}, {"peak_page_tables", ""},
     {"min_largest_free_bytes", ""}, {"reuse_hits", ""}, {"alignment_violations", ""}, {"exposure_peak_bytes", ""},
     {"exposure_mean_bytes", ""}, {"frag_index_peak", ""}, {"frag_index_final", ""}, {"limits", "slots"},
@@ -254,7 +269,8 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
     for (const RunResult& r : t.results) {
       std::string first = "-";
       if (r.first_failure.happened)
-        first = fmt::format("{} at event {}", reason_name(r.first_failure.reason), r.first_failure.event);
+        first = failure_text(mapper::to_string(r.first_failure.reason), r.first_failure.event,
+                             mapper::host_return_code(r.first_failure.reason));
       fmt::print(out, "  {:<{}} {}{:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", r.policy, width,
                  lettered ? fmt::format("{:<4} ", letter(r.dart)) : "", r.peak_mappings, human_bytes(r.peak_mapped_bytes),
                  human_bytes(r.peak_requested_bytes), r.host_map_calls, human_bytes(r.exposure_peak_bytes), r.reuse_hits,

@@ -43,6 +43,10 @@ void print_notes(std::FILE* out, std::span<const trace::ReaderNote> notes, std::
 // The process's peak resident set so far.
 std::uint64_t peak_rss_bytes();
 
+// A first refusal for people: "slots at event 2839 (kIOReturnNoSpace)", the host's name last
+// when it has one (mapper::host_return_code).
+std::string failure_text(std::string_view reason, std::uint64_t event, std::string_view host_code);
+
 // "1.50 GiB", "256.0 KiB", "812 B".
 std::string human_bytes(std::uint64_t bytes);
 // A rate in the unit that fits it, three significant digits: "2.84 GiB/s", "95.3 KiB/s",

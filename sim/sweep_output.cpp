@@ -195,8 +195,12 @@ void print_sweep_table(std::FILE* out, const Json& document) {
                  dart_width, "peak maps", "peak mapped", "failed", "first failure");
     }
     std::string first = "-";
-    if (r.contains("first_failure") && r["first_failure"].is_object())
-      first = fmt::format("{} at event {}", r["first_failure"].value("reason", "?"), field_u64(r["first_failure"], "event"));
+    if (r.contains("first_failure") && r["first_failure"].is_object()) {
+      const Json& f = r["first_failure"];
+      const auto code = f.find("host_code");  // null, or absent from an older file: none
+      first = failure_text(f.value("reason", "?"), field_u64(f, "event"),
+                           code != f.end() && code->is_string() ? code->get_ref<const std::string&>() : "");
+    }
     fmt::print(out, "{} {:>5} {:<{}} {:<{}} {:>9} {:>11} {:>9}  {}\n", r.value("pareto", false) ? " *" : "  ",
                field_u64(r, "point"), r.value("policy", ""), policy_width, r.value("dart", ""), dart_width,
                field_u64(r, "peak_mappings"), human_bytes(field_u64(r, "peak_mapped_bytes")), field_u64(r, "failed_maps"),

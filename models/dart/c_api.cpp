@@ -30,8 +30,21 @@ int to_c_fault(FaultCode code) { return static_cast<int>(code) + 1; }
 
 static_assert(DL_DART_FAULT_NO_TTBR == static_cast<int>(FaultCode::NoTtbr) + 1);
 static_assert(DL_DART_FAULT_WRITE_PROT == static_cast<int>(FaultCode::WriteProt) + 1);
-static_assert(DL_DART_INVALID == static_cast<int>(dartlab::mapper::MapError::Invalid) + 1);
-static_assert(DL_DART_FRAGMENTED == static_cast<int>(dartlab::mapper::MapError::Fragmented) + 1);
+
+int to_c_status(dartlab::mapper::MapError e) {
+  using dartlab::mapper::MapError;
+  switch (e) {
+    case MapError::Invalid: return DL_DART_INVALID;
+    case MapError::Slots: return DL_DART_SLOTS;
+    case MapError::Aperture: return DL_DART_APERTURE;
+    case MapError::Fragmented: return DL_DART_FRAGMENTED;
+    case MapError::Duplicate: return DL_DART_DUPLICATE;
+    case MapError::Truncated: return DL_DART_TRUNCATED;
+    case MapError::Pool:  // the policies' own refusals: never the DART's
+    case MapError::Cap: return DL_DART_ERROR;
+  }
+  return DL_DART_ERROR;
+}
 
 }  // namespace
 
@@ -55,7 +68,8 @@ DlDart* dl_dart_create(const char* spec, char* err, size_t errlen) {
 
 void dl_dart_destroy(DlDart* dart) { delete dart; }
 
-int dl_dart_map(DlDart* dart, uint64_t pa, uint64_t len, int dir, uint64_t* bus_addr, uint64_t* handle) {
+int dl_dart_map_region(DlDart* dart, uint64_t pa, uint64_t len, int dir, uint64_t* bus_addr, uint64_t* mapped_len,
+                       uint64_t* handle) {
   if (dart == nullptr) return DL_DART_ERROR;
   using dartlab::mapper::Direction;
   Direction direction;
@@ -67,8 +81,9 @@ int dl_dart_map(DlDart* dart, uint64_t pa, uint64_t len, int dir, uint64_t* bus_
   }
   try {
     const auto r = dart->backend.map(pa, len, direction);
-    if (!r.ok) return static_cast<int>(r.error) + 1;
+    if (!r.ok) return to_c_status(r.error);
     if (bus_addr != nullptr) *bus_addr = r.value.bus_addr;
+    if (mapped_len != nullptr) *mapped_len = r.value.len_bytes;
     if (handle != nullptr) *handle = r.value.handle;
     return DL_DART_OK;
   } catch (...) {  // only std::bad_alloc can get here
@@ -76,10 +91,29 @@ int dl_dart_map(DlDart* dart, uint64_t pa, uint64_t len, int dir, uint64_t* bus_
   }
 }
 
+int dl_dart_map(DlDart* dart, uint64_t pa, uint64_t len, int dir, uint64_t* bus_addr, uint64_t* handle) {
+  uint64_t bus = 0;
+  uint64_t mapped_len = 0;
+  uint64_t region = 0;
+  const int status = dl_dart_map_region(dart, pa, len, dir, &bus, &mapped_len, &region);
+  if (status != DL_DART_OK) return status;
+  if (mapped_len < len) {  // a caller that cannot hear of a cut must not get a mapping short of its range
+    try {
+      dart->backend.unmap(region);
+    } catch (...) {
+      return DL_DART_ERROR;
+    }
+    return DL_DART_TRUNCATED;
+  }
+  if (bus_addr != nullptr) *bus_addr = bus;
+  if (handle != nullptr) *handle = region;
+  return DL_DART_OK;
+}
+
 int dl_dart_unmap(DlDart* dart, uint64_t handle) {
   if (dart == nullptr) return DL_DART_ERROR;
   try {
-    return dart->dart.unmap(handle) ? DL_DART_OK : DL_DART_INVALID;
+    return dart->backend.unmap(handle) ? DL_DART_OK : DL_DART_INVALID;
   } catch (...) {
     return DL_DART_ERROR;
   }
@@ -126,7 +160,7 @@ void dl_dart_stats(const DlDart* dart, DlDartStats* out) {
 void dl_dart_reset(DlDart* dart) {
   if (dart == nullptr) return;
   try {
-    dart->dart.reset();
+    dart->backend.reset();
   } catch (...) {  // reset only frees memory; nothing to report
   }
 }

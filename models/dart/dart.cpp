@@ -24,7 +24,7 @@ const DartConfig& checked(const DartConfig& c) {
       c.base_bus_addr % c.page_bytes != 0 || c.variant.va_bits >= 64 ||
       c.base_bus_addr >= (std::uint64_t{1} << c.variant.va_bits) ||
       c.aperture_bytes > (std::uint64_t{1} << c.variant.va_bits) - c.base_bus_addr ||
-      (!c.unlimited_slots && c.slots == 0)) {
+      (!c.unlimited_slots && c.slots == 0) || c.chunk_bytes % c.page_bytes != 0) {
     throw std::invalid_argument("bad DART config: " + to_spec(c));
   }
   return c;

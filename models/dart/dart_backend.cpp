@@ -1,5 +1,7 @@
 #include "models/dart/dart_backend.hpp"
 
+#include <algorithm>
+
 namespace dartlab::dart {
 
 Perms perms_for(mapper::Direction dir) {
@@ -22,6 +24,8 @@ mapper::MapError to_map_error(MapFailure failure) {
 }
 
 namespace {
+std::size_t slot_of(std::uint64_t handle) { return static_cast<std::uint32_t>(handle); }  // slots.hpp
+
 // [gpa, gpa + len_bytes) rounded out to whole pages; ok is false when it is empty or wraps.
 struct PageRange {
   std::uint64_t pa = 0;
@@ -42,11 +46,48 @@ PageRange round_out(std::uint64_t gpa, std::uint64_t len_bytes, std::uint64_t pa
 mapper::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std::uint64_t len_bytes,
                                                         mapper::Direction dir) {
   using R = mapper::Result<mapper::BackendMapping>;
-  const PageRange range = round_out(gpa, len_bytes, dart_.config().page_bytes);
+  const DartConfig& config = dart_.config();
+  const PageRange range = round_out(gpa, len_bytes, config.page_bytes);
+  std::uint64_t map_bytes = range.len_bytes;
+  if (range.ok) {
+    // The host searches its table for the gpa before it looks for a free slot.
+    if (config.duplicate == DuplicateRule::Refuse && handle_by_gpa_.find(gpa) != nullptr) {
+      return R::failure(mapper::MapError::Duplicate);
+    }
+    if (config.chunk_bytes != 0 && map_bytes > config.chunk_bytes) {
+      if ((map_bytes - 1) / config.chunk_bytes >= kMaxChunks) return R::failure(mapper::MapError::Slots);
+      // The real host prepares every chunk but answers the first only; dartlab maps that one
+      // (docs/REAL-SYSTEM.md, "The host's answers").
+      map_bytes = config.chunk_bytes;
+    }
+  }
   // An empty or wrapping range still goes to the DART, as zero bytes, so that its stats count the refusal.
-  const DartMapResult r = dart_.map(range.pa, range.len_bytes, perms_for(dir));
+  const DartMapResult r = dart_.map(range.pa, map_bytes, perms_for(dir));
   if (!r.ok) return R::failure(to_map_error(r.failure));
-  return R::success(mapper::BackendMapping{r.mapping.handle, r.mapping.bus_addr + (gpa - range.pa)});
+  if (config.duplicate == DuplicateRule::Refuse) {
+    handle_by_gpa_.insert(gpa, r.mapping.handle);
+    const std::size_t slot = slot_of(r.mapping.handle);
+    if (slot >= gpa_by_slot_.size()) gpa_by_slot_.resize(slot + 1);
+    gpa_by_slot_[slot] = gpa;
+  }
+  const std::uint64_t covered_bytes = std::min(len_bytes, range.pa + map_bytes - gpa);
+  return R::success(mapper::BackendMapping{r.mapping.handle, r.mapping.bus_addr + (gpa - range.pa), covered_bytes});
+}
+
+bool DartBackend::unmap(std::uint64_t handle) {
+  if (!dart_.unmap(handle)) return false;
+  if (dart_.config().duplicate != DuplicateRule::Refuse || slot_of(handle) >= gpa_by_slot_.size()) return true;
+  // The slot's gpa is this mapping's only if this backend registered it (not a map made on the DART itself).
+  const std::uint64_t gpa = gpa_by_slot_[slot_of(handle)];
+  if (const std::uint64_t* registered = handle_by_gpa_.find(gpa); registered != nullptr && *registered == handle) {
+    handle_by_gpa_.erase(gpa);
+  }
+  return true;
+}
+
+void DartBackend::reset() {
+  dart_.reset();
+  handle_by_gpa_.clear();
 }
 
 }  // namespace dartlab::dart

@@ -1,10 +1,14 @@
-// The emulated DART as the mapper's host mapping service. Guest-physical addresses are taken as
-// host-physical (identity), ranges are rounded out to DART pages.
+// The host mapping service over the emulated DART, as the mapper's backend. Guest-physical
+// addresses are taken as host-physical (identity), ranges are rounded out to DART pages. The
+// service's own rules come from the DART's config: what a second map at a registered gpa gets
+// (duplicate=) and how long one region may be before it is cut (chunk=).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "models/dart/dart.hpp"
+#include "passthrough/mapper/flat_map.hpp"
 #include "passthrough/mapper/mapping_backend.hpp"
 
 namespace dartlab::dart {
@@ -15,19 +19,36 @@ mapper::MapError to_map_error(MapFailure failure);
 
 class DartBackend final : public mapper::MappingBackend {
  public:
+  // observed: the host extension keeps at most this many chunks per region
+  // (VFIO_USER_MAX_CLIENT_DMA_CHUNKS; 64 in an earlier version) and answers kIOReturnNoSpace beyond.
+  static constexpr std::uint64_t kMaxChunks = 128;
+
   explicit DartBackend(Dart& dart) : dart_(dart) {}
 
   // The bus address returned is that of gpa itself: mapping base + (gpa - rounded-down gpa).
+  // In order: Invalid (the DART's checks come first for an empty or wrapping range); Duplicate
+  // under duplicate=refuse when gpa is registered; Slots when the range needs more than
+  // kMaxChunks chunks; then the DART's refusals. A range longer than a chunk maps its first chunk
+  // only, and len_bytes says how much of [gpa, gpa + len_bytes) that covers.
   mapper::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes,
                                              mapper::Direction dir) override;
-  bool unmap(std::uint64_t handle) override { return dart_.unmap(handle); }
+  // False when the handle is not live: the host's kIOReturnNotFound.
+  bool unmap(std::uint64_t handle) override;
   mapper::BackendPressure pressure() const override {
     const DartStats& s = dart_.stats();
     return {s.live_mappings, s.slot_capacity, s.mapped_bytes, s.aperture_bytes};
   }
+  // Resets the DART (Dart::reset) and forgets every registered gpa with it.
+  void reset();
 
  private:
+  static constexpr std::uint64_t kNoGpa = ~std::uint64_t{0};  // never a mapped gpa: its range wraps
+
   Dart& dart_;
+  // duplicate=refuse only: the gpas registered now, and the gpa of each live mapping by its slot
+  // index (a handle's low 32 bits, slots.hpp). Memory follows live mappings.
+  mapper::FlatMap<std::uint64_t, std::uint64_t, mapper::FlatHash<std::uint64_t>, kNoGpa> handle_by_gpa_;
+  std::vector<std::uint64_t> gpa_by_slot_;
 };
 
 }  // namespace dartlab::dart

@@ -10,8 +10,9 @@ namespace dartlab::dart {
 
 namespace {
 
-enum Key : unsigned { kAperture, kSlots, kPage, kAlloc, kBase, kVariant, kKeyCount };
-constexpr std::array<std::string_view, kKeyCount> kKeyNames{"aperture", "slots", "page", "alloc", "base", "variant"};
+enum Key : unsigned { kAperture, kSlots, kPage, kAlloc, kBase, kVariant, kChunk, kDuplicate, kKeyCount };
+constexpr std::array<std::string_view, kKeyCount> kKeyNames{
+    "aperture", "slots", "page", "alloc", "base", "variant", "chunk", "duplicate"};
 constexpr std::uint64_t kMinPageBytes = 4096;   // smallest page the table format can hold (pte.hpp)
 constexpr std::uint64_t kMaxPageBytes = 65536;  // largest: 8192-entry tables, 16 bits of offset
 
@@ -131,6 +132,27 @@ std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec) {
       config.aperture_bytes = *n;
     }
   }
+  if (const auto& v = values[kChunk]) {
+    if (*v == "unlimited") {
+      config.chunk_bytes = 0;
+    } else {
+      const std::optional<std::uint64_t> n = parse_size(*v);
+      if (!n) return bad_size(kChunk, *v) + ", or unlimited";
+      if (*n == 0 || *n % config.page_bytes != 0) {
+        return item(kChunk, *v) + ": not a whole number of " + page_text + " pages (or chunk=unlimited)";
+      }
+      config.chunk_bytes = *n;
+    }
+  }
+  if (const auto& v = values[kDuplicate]) {
+    if (*v == "share") {
+      config.duplicate = DuplicateRule::Share;
+    } else if (*v == "refuse") {
+      config.duplicate = DuplicateRule::Refuse;
+    } else {
+      return item(kDuplicate, *v) + ": refuse (as the real host: still open) or share";
+    }
+  }
   const std::string aperture_text = values[kAperture] ? item(kAperture, *values[kAperture])
                                                       : "aperture=" + format_size(config.aperture_bytes);
   if (config.aperture_bytes == 0) return aperture_text + ": the aperture must hold at least one page";
@@ -151,7 +173,11 @@ std::string to_spec(const DartConfig& config) {
   out += ",alloc=" + std::string(to_string(config.alloc));
   out += ",base=" + format_size(config.base_bus_addr);
   out += ",variant=" + std::string(config.variant.name);
+  out += ",chunk=" + (config.chunk_bytes == 0 ? std::string("unlimited") : format_size(config.chunk_bytes));
+  out += config.duplicate == DuplicateRule::Refuse ? ",duplicate=refuse" : ",duplicate=share";
   return out;
 }
+
+std::span<const std::string_view> dart_spec_keys() { return kKeyNames; }
 
 }  // namespace dartlab::dart

@@ -12,14 +12,18 @@ extern "C" {
 
 typedef struct DlDart DlDart;
 
-/* Results of dl_dart_map / dl_dart_unmap; the map refusals follow the DART's check order. */
+/* Results of dl_dart_map / dl_dart_unmap; the map refusals follow the DART's check order. The
+ * host's own name of each (its IOKit return code) is in docs/REAL-SYSTEM.md, "The host's answers". */
 enum {
   DL_DART_OK = 0,
-  DL_DART_INVALID = 1,    /* zero length, wrapping range, bad direction, unknown handle */
-  DL_DART_SLOTS = 2,      /* the mapping table is full */
+  DL_DART_INVALID = 1,    /* zero length, wrapping range, bad direction; unmap: unknown handle
+                             (the host's not found) */
+  DL_DART_SLOTS = 2,      /* the mapping table is full, or a region of too many chunks */
   DL_DART_APERTURE = 3,   /* fewer free bus-address bytes than asked */
   DL_DART_FRAGMENTED = 4, /* enough free bytes, no contiguous run */
-  DL_DART_ERROR = 5       /* null argument or internal error */
+  DL_DART_ERROR = 5,      /* null argument or internal error */
+  DL_DART_DUPLICATE = 6,  /* duplicate=refuse: a live mapping was registered at this pa */
+  DL_DART_TRUNCATED = 7   /* dl_dart_map only: longer than a chunk (the host would answer its first) */
 };
 
 /* Directions for dl_dart_map (Linux dma_data_direction order). */
@@ -50,13 +54,20 @@ typedef struct DlDartStats {
 } DlDartStats;
 
 /* spec: a DART spec string ("" or NULL = defaults), e.g. "aperture=1536M,slots=65536,alloc=linux"
- * (alloc=first-fit, best-fit, buddy or linux: see dart_config.hpp).
+ * (alloc=first-fit, best-fit, buddy or linux; the host's rules chunk=SIZE|unlimited and
+ * duplicate=share|refuse: see dart_config.hpp).
  * On failure returns NULL and writes a NUL-terminated reason into err (if err && errlen). */
 DlDart *dl_dart_create(const char *spec, char *err, size_t errlen);
 void dl_dart_destroy(DlDart *dart);
 
-/* Maps [pa, pa + len) rounded out to DART pages; *bus_addr is the bus address of pa itself. */
+/* Maps [pa, pa + len) rounded out to DART pages, all of it or nothing; *bus_addr is the bus
+ * address of pa itself. A range longer than the host's chunk is refused (DL_DART_TRUNCATED). */
 int dl_dart_map(DlDart *dart, uint64_t pa, uint64_t len, int dir, uint64_t *bus_addr, uint64_t *handle);
+/* The host service's own answer, as the real one gives it: a range longer than a chunk is mapped
+ * cut to its first chunk and DL_DART_OK returned; *mapped_len says how much of [pa, pa + len) is
+ * mapped (len when whole). The mapping is live either way: unmap it by *handle. */
+int dl_dart_map_region(DlDart *dart, uint64_t pa, uint64_t len, int dir, uint64_t *bus_addr, uint64_t *mapped_len,
+                       uint64_t *handle);
 int dl_dart_unmap(DlDart *dart, uint64_t handle);
 
 /* Returns 0 and writes *pa on a hit; else returns 1 and writes *fault_code (DL_DART_FAULT_*),
@@ -68,6 +79,7 @@ int dl_dart_last_fault(const DlDart *dart, uint64_t *bus_addr);
 void dl_dart_clear_fault(DlDart *dart);
 
 void dl_dart_stats(const DlDart *dart, DlDartStats *out);
+/* Releases every mapping and forgets every registered pa (a device reset). */
 void dl_dart_reset(DlDart *dart);
 
 #ifdef __cplusplus

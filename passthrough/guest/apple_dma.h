@@ -38,7 +38,7 @@
 #define ADMA_REG_DOORBELL 0x18
 #define ADMA_REG_LAST_ERROR_REASON 0x1c /* dartlab's device (interface 3) only */
 #define ADMA_STATS_BASE 0x100		/* dartlab's device only: 64-bit counters */
-#define ADMA_STATS_COUNT 29
+#define ADMA_STATS_COUNT 30
 
 /* Statistics window indices the module reads (dartlab's device). */
 #define ADMA_STAT_LIVE_MAPPINGS 0
@@ -66,12 +66,13 @@ enum adma_reason {
 	ADMA_REASON_NOT_FOUND = 6,   /* interface 2 (RFC): no registration with that id */
 	ADMA_REASON_POOL = 7,	     /* the device's bounce pool is full */
 	ADMA_REASON_CAP = 8,	     /* the device's cap on live host mappings: try again after an unmap */
-	ADMA_DEVICE_REASONS = 9,     /* reasons from here on are the module's */
-	ADMA_REASON_IO = 9,	     /* status 1 with no reason told (the seed's device) */
-	ADMA_REASON_SHORT = 10,	     /* interface 2: dma_len shorter than asked */
-	ADMA_REASON_MASK = 11,	     /* bus address beyond the managed device's DMA mask */
-	ADMA_REASON_NOMEM = 12,	     /* no memory for the module's own bookkeeping */
-	ADMA_REASON_BAD_REQUEST = 13, /* the caller's request makes no sense (length 0, wraps, too long) */
+	ADMA_REASON_TRUNCATED = 9,   /* longer than the host's chunk */
+	ADMA_DEVICE_REASONS = 10,    /* reasons from here on are the module's */
+	ADMA_REASON_IO = 10,	     /* status 1 with no reason told (the seed's device) */
+	ADMA_REASON_SHORT = 11,	     /* interface 2: dma_len shorter than asked */
+	ADMA_REASON_MASK = 12,	     /* bus address beyond the managed device's DMA mask */
+	ADMA_REASON_NOMEM = 13,	     /* no memory for the module's own bookkeeping */
+	ADMA_REASON_BAD_REQUEST = 14, /* the caller's request makes no sense (length 0, wraps, too long) */
 	ADMA_REASON_COUNT
 };
 

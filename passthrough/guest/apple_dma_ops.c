@@ -27,7 +27,8 @@ static const char *const reason_names[ADMA_REASON_COUNT] = {
 	[ADMA_REASON_SLOTS] = "slots",		[ADMA_REASON_APERTURE] = "aperture",
 	[ADMA_REASON_FRAGMENTED] = "fragmented", [ADMA_REASON_STILL_OPEN] = "still-open",
 	[ADMA_REASON_NOT_FOUND] = "not-found",	[ADMA_REASON_POOL] = "pool",
-	[ADMA_REASON_CAP] = "cap",		[ADMA_REASON_IO] = "io",
+	[ADMA_REASON_CAP] = "cap",		[ADMA_REASON_TRUNCATED] = "truncated",
+	[ADMA_REASON_IO] = "io",
 	[ADMA_REASON_SHORT] = "short",		[ADMA_REASON_MASK] = "mask",
 	[ADMA_REASON_NOMEM] = "nomem",		[ADMA_REASON_BAD_REQUEST] = "bad-request",
 };

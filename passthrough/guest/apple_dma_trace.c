@@ -338,7 +338,7 @@ static const char *const device_stat_names[ADMA_STATS_COUNT] = {
 	"slot_capacity",      "aperture_bytes",	  "free_bytes",		"largest_free_bytes",
 	"guest_errors",	      "host_map_calls",	  "host_unmap_calls",	"peak_mapped_bytes",
 	"fail_still_open",    "fail_not_found",	  "fail_pool",		"fail_cap",
-	"bounce_bytes",
+	"bounce_bytes",	      "fail_truncated",
 };
 
 static int device_show(struct seq_file *m, void *v)

@@ -21,6 +21,8 @@ int status_of(MapError e) {
     case MapError::Fragmented: return DL_MAP_FRAGMENTED;
     case MapError::Pool: return DL_MAP_POOL;
     case MapError::Cap: return DL_MAP_CAP;
+    case MapError::Duplicate: return DL_MAP_DUPLICATE;
+    case MapError::Truncated: return DL_MAP_TRUNCATED;
   }
   return DL_MAP_INVALID;
 }
@@ -32,6 +34,8 @@ MapError error_of(int status) {
     case DL_MAP_FRAGMENTED: return MapError::Fragmented;
     case DL_MAP_POOL: return MapError::Pool;
     case DL_MAP_CAP: return MapError::Cap;
+    case DL_MAP_DUPLICATE: return MapError::Duplicate;
+    case DL_MAP_TRUNCATED: return MapError::Truncated;
     default: return MapError::Invalid;
   }
 }
@@ -62,6 +66,7 @@ class CBackend final : public MappingBackend {
     BackendMapping m;
     const int status = ops_.map(opaque_, gpa, len_bytes, dir_code(dir), &m.bus_addr, &m.handle);
     if (status != DL_MAP_OK) return Result<BackendMapping>::failure(error_of(status));
+    m.len_bytes = len_bytes;  // a C backend maps all of it or refuses (DlBackendOps)
     return Result<BackendMapping>::success(m);
   }
   bool unmap(std::uint64_t handle) override { return ops_.unmap(opaque_, handle) == 0; }
@@ -159,7 +164,9 @@ void dl_mapper_stats(const DlMapper* m, DlMapperStats* out) {
                        s.reuse_hits, s.cached_mappings, s.cached_bytes, s.evictions, s.promotions,
                        s.adaptations, s.window_bytes_now,
                        s.failures[static_cast<int>(MapError::Pool)],
-                       s.pool_bytes_taken, s.peak_pool_bytes_taken, s.cap_refusals};
+                       s.pool_bytes_taken, s.peak_pool_bytes_taken, s.cap_refusals,
+                       s.failures[static_cast<int>(MapError::Duplicate)],
+                       s.failures[static_cast<int>(MapError::Truncated)]};
 }
 
 const char* dl_mapper_policy(const DlMapper* m) { return m == nullptr ? "" : m->spec.c_str(); }
@@ -167,12 +174,14 @@ const char* dl_mapper_policy(const DlMapper* m) { return m == nullptr ? "" : m->
 const char* dl_map_status_name(int status) {
   switch (status) {
     case DL_MAP_OK: return "ok";
-    case DL_MAP_INVALID: return "invalid";
-    case DL_MAP_SLOTS: return "slots";
-    case DL_MAP_APERTURE: return "aperture";
-    case DL_MAP_FRAGMENTED: return "fragmented";
-    case DL_MAP_POOL: return "pool";
-    case DL_MAP_CAP: return "cap";
+    case DL_MAP_INVALID:
+    case DL_MAP_SLOTS:
+    case DL_MAP_APERTURE:
+    case DL_MAP_FRAGMENTED:
+    case DL_MAP_DUPLICATE:
+    case DL_MAP_TRUNCATED:
+    case DL_MAP_POOL:
+    case DL_MAP_CAP: return to_string(error_of(status)).data();  // string literals: NUL-terminated
     default: return "unknown";
   }
 }

@@ -25,7 +25,9 @@ typedef enum DlMapStatus {
     DL_MAP_SLOTS = 2,      /* host mapping table full */
     DL_MAP_APERTURE = 3,   /* not enough free bus-address bytes */
     DL_MAP_FRAGMENTED = 4, /* enough free bytes, no contiguous range */
-    /* 5..15: left for the host service's own refusals (still open, not found, ...). */
+    DL_MAP_DUPLICATE = 5,  /* the host holds a mapping registered at this gpa (its duplicate=refuse) */
+    DL_MAP_TRUNCATED = 6,  /* the host mapped less than asked; the mapper undid it */
+    /* 7..15: left for more of the host's refusals. */
     DL_MAP_POOL = 16,      /* bounce: no free run in the pool holds the request */
     DL_MAP_CAP = 17,       /* cap: the live host mappings are at the policy's cap; nothing was mapped:
                             * a guest should try again after one of its releases */
@@ -38,7 +40,7 @@ typedef enum DlDirection {
 } DlDirection;
 
 typedef struct DlBackendOps {
-    /* Map [gpa, gpa+len) as one contiguous bus range; return a DlMapStatus. */
+    /* Map [gpa, gpa+len) as one contiguous bus range, all of it, or refuse; return a DlMapStatus. */
     int (*map)(void *opaque, uint64_t gpa, uint64_t len, int dir, uint64_t *bus_addr, uint64_t *handle);
     /* Release a mapping; return 0, or non-zero when the handle is not live. */
     int (*unmap)(void *opaque, uint64_t handle);
@@ -60,6 +62,7 @@ typedef struct DlMapperStats {
     uint64_t adaptations, window_bytes_now;                        /* adaptive */
     uint64_t failures_pool, pool_bytes_taken, peak_pool_bytes_taken; /* bounce */
     uint64_t cap_refusals; /* cap: maps refused with DL_MAP_CAP (not in map_requests or failed_maps) */
+    uint64_t failures_duplicate, failures_truncated;
 } DlMapperStats;
 
 /* Creates a mapper for a policy spec ("direct", "window:256K", "lazy:multi:64K,1M,keep=512",
@@ -84,7 +87,7 @@ void dl_mapper_release_all(DlMapper *m);
 void dl_mapper_stats(const DlMapper *m, DlMapperStats *out);
 /* Canonical spec of the mapper's policy; valid as long as the mapper. */
 const char *dl_mapper_policy(const DlMapper *m);
-/* "ok", "invalid", "slots", "aperture", "fragmented", "pool", "cap". */
+/* "ok", "invalid", "slots", "aperture", "fragmented", "duplicate", "truncated", "pool", "cap". */
 const char *dl_map_status_name(int status);
 
 /* Bounce policies. The pool is [gpa, gpa + bytes) of guest-physical memory (the spec's at= and

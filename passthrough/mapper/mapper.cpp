@@ -145,7 +145,7 @@ Result<Mapping> Mapper::map_bounce(std::uint64_t len_bytes) {
     ++stats_.shared_hits;
   } else {
     const Key pool = key_for(policy_, 0, 0);
-    const Result<BackendMapping> host = backend_.map(pool.base, pool.size_bytes, Direction::Bidirectional);
+    const Result<BackendMapping> host = map_on_host(pool);  // a pool the host cuts is no pool
     if (!host) {
       pool_slots_.give(*first, slots);
       fail(host.error);
@@ -188,25 +188,24 @@ Result<std::uint32_t> Mapper::create(std::uint64_t gpa, std::uint64_t len_bytes)
   bool promoted = false;
   Key key = choose_key(gpa, len_bytes, promoted);
   if (policy_.lazy) relieve_pressure(key.size_bytes);
-  // A host mapping is shared by requests of every direction, so it is made bidirectional
-  // (as the seed guest module does); per-direction keys would multiply slots.
-  Result<BackendMapping> host = backend_.map(key.base, key.size_bytes, Direction::Bidirectional);
-  // Lazy: what it keeps is the first thing to give back when the host refuses: enough for this
-  // mapping (one slot for a slot refusal), then ask again.
-  while (!host && host.error != MapError::Invalid && lru_oldest_ != kNil) {
+  Result<BackendMapping> host = map_on_host(key);
+  // Lazy: what it keeps is the first thing to give back when the host refuses for want of room:
+  // enough for this mapping (one slot for a slot refusal), then ask again.
+  while (!host && for_lack_of_room(host.error) && lru_oldest_ != kNil) {
     std::uint64_t freed = 0;
     do {
       freed += entries_[lru_oldest_].key.size_bytes;
       evict_oldest();
     } while (lru_oldest_ != kNil && host.error != MapError::Slots && freed < key.size_bytes);
-    host = backend_.map(key.base, key.size_bytes, Direction::Bidirectional);
+    host = map_on_host(key);
   }
-  // Adaptive: a refusal moves the window size at once, and the request is tried once more.
-  if (!host && policy_.kind == PolicyKind::Adaptive && host.error != MapError::Invalid && adapt_to(host.error)) {
+  // Adaptive: a refusal for want of room moves the window size at once, and the request is tried
+  // once more.
+  if (!host && policy_.kind == PolicyKind::Adaptive && for_lack_of_room(host.error) && adapt_to(host.error)) {
     const Key retry = choose_key(gpa, len_bytes, promoted);
     if (!(retry == key)) {
       key = retry;
-      host = backend_.map(key.base, key.size_bytes, Direction::Bidirectional);
+      host = map_on_host(key);
     }
   }
   if (!host) return Result<std::uint32_t>::failure(host.error);
@@ -243,6 +242,18 @@ Result<std::uint32_t> Mapper::create(std::uint64_t gpa, std::uint64_t len_bytes)
   stats_.peak_mappings = std::max(stats_.peak_mappings, stats_.live_mappings);
   stats_.peak_mapped_bytes = std::max(stats_.peak_mapped_bytes, stats_.mapped_bytes);
   return Result<std::uint32_t>::success(index);
+}
+
+Result<BackendMapping> Mapper::map_on_host(const Key& key) {
+  // A host mapping is shared by requests of every direction, so it is made bidirectional
+  // (as the seed guest module does); per-direction keys would multiply slots.
+  const Result<BackendMapping> host = backend_.map(key.base, key.size_bytes, Direction::Bidirectional);
+  if (!host || host.value.len_bytes >= key.size_bytes) return host;
+  // Two round trips to the host that leave nothing mapped: both are counted.
+  backend_.unmap(host.value.handle);
+  ++stats_.host_map_calls;
+  ++stats_.host_unmap_calls;
+  return Result<BackendMapping>::failure(MapError::Truncated);
 }
 
 void Mapper::track(const Key& key, bool added) {

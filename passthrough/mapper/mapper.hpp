@@ -179,6 +179,9 @@ class Mapper {
   void take(std::uint32_t index);
   // Maps a new host mapping for the request; the entry's index, or the reason there is none.
   Result<std::uint32_t> create(std::uint64_t gpa, std::uint64_t len_bytes);
+  // One backend call for a key. A mapping the host cut short is unmapped again and refused as
+  // Truncated, as the seed guest module does: a key is whole or absent.
+  Result<BackendMapping> map_on_host(const Key& key);
   Key choose_key(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted);
   void drop_host_mapping(std::uint32_t index);  // unmaps and frees an entry with no users
   void track(const Key& key, bool added);         // window-shape counts and multi's region coverage

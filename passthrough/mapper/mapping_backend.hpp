@@ -10,8 +10,10 @@
 namespace dartlab::mapper {
 
 struct BackendMapping {
-  std::uint64_t handle = 0;    // opaque to the mapper; given back to unmap()
-  std::uint64_t bus_addr = 0;  // bus address of gpa (the host picks it)
+  std::uint64_t handle = 0;     // opaque to the mapper; given back to unmap()
+  std::uint64_t bus_addr = 0;   // bus address of gpa (the host picks it)
+  std::uint64_t len_bytes = 0;  // mapped from gpa on: the length asked, or less when the host cut
+                                // the region (the real one answers only its first chunk)
 };
 
 // How full the host is, for policies that act before it refuses. A limit of 0 means unknown or
@@ -26,7 +28,8 @@ struct BackendPressure {
 class MappingBackend {
  public:
   virtual ~MappingBackend() = default;
-  // Maps [gpa, gpa + len_bytes) as one contiguous bus range, or says why not.
+  // Maps [gpa, gpa + len_bytes) as one contiguous bus range, or says why not. A host that maps
+  // only the start says so in len_bytes; the mapping is live all the same (unmap it).
   virtual Result<BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, Direction dir) = 0;
   // Releases a mapping made by map(). Returns false when the handle is not live.
   virtual bool unmap(std::uint64_t handle) = 0;

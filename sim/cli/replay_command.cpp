@@ -131,6 +131,10 @@ Command add_replay_command(CLI::App& app) {
               "                      request's power of two, as Linux's iova.c (2M -> 2M-aligned)\n"
               "  base=ADDR           first bus address used (16K: a null-DMA catch page, a guess)\n"
               "  variant=t8110|t8020 input address width 42 or 32 bits\n"
+              "  chunk=SIZE|unlimited  the host answers a region's first chunk only (1536M, observed):\n"
+              "                      a longer map comes back cut and is refused as truncated\n"
+              "  duplicate=share|refuse  a map at a gpa already registered: share maps it again\n"
+              "                      (default); refuse is the real host (still open)\n"
               "\nExit codes: 0 ok; 1 bad usage, a missing input, or an output error; 2 a malformed or inconsistent\n"
               "trace, or one that yields no event because everything in it was skipped (the message says what).\n"
               "A map the DART refuses is a result, not an error: it is counted by reason.\n" +

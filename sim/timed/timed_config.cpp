@@ -90,7 +90,7 @@ std::string apply_items(std::span<const Param> table, std::string_view rest, voi
 }
 
 bool is_functional_dart_key(std::string_view key) {
-  for (const std::string_view k : {"aperture", "slots", "page", "alloc", "base", "variant"})
+  for (const std::string_view k : dart::dart_spec_keys())
     if (k == key) return true;
   return false;
 }
@@ -154,7 +154,8 @@ std::variant<TimedDart, std::string> parse_timed_dart_spec(std::string_view spec
     } else if (find_param(kDartParams, key) != nullptr) {
       timed += (timed.empty() ? "" : ",") + std::string(item);
     } else {
-      std::string known = "aperture, slots, page, alloc, base, variant";
+      std::string known;
+      for (const std::string_view k : dart::dart_spec_keys()) known += (known.empty() ? "" : ", ") + std::string(k);
       for (const Param& p : kDartParams) known += ", " + std::string(p.key);
       return "unknown DART key '" + std::string(key) + "' (known: " + known + ")";
     }

@@ -29,6 +29,8 @@ static int glue_map(void *opaque, uint64_t gpa, uint64_t len, int dir, uint64_t 
     case DL_DART_SLOTS: return DL_MAP_SLOTS;
     case DL_DART_APERTURE: return DL_MAP_APERTURE;
     case DL_DART_FRAGMENTED: return DL_MAP_FRAGMENTED;
+    case DL_DART_DUPLICATE: return DL_MAP_DUPLICATE;
+    case DL_DART_TRUNCATED: return DL_MAP_TRUNCATED;
     default: return DL_MAP_INVALID;
     }
 }
@@ -112,6 +114,32 @@ static void test_limits_come_back_as_status(void)
     DlDartStats ds;
     dl_dart_stats(dart, &ds);
     CHECK(ds.live_mappings == 0);
+    dl_mapper_destroy(m);
+    dl_dart_destroy(dart);
+}
+
+/* The host's own rules (duplicate=refuse, chunk=) reach the mapper as statuses of their own. */
+static void test_host_rules_come_back_as_status(void)
+{
+    char err[256];
+    DlDart *dart = dl_dart_create("duplicate=refuse,chunk=1M", err, sizeof(err));
+    DlMapper *m = dl_mapper_create("window:256K", &glue_ops, dart, err, sizeof(err));
+    uint64_t dma, h;
+    CHECK(dl_mapper_map(m, 0x40001000, 4096, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_OK);
+    CHECK(dl_mapper_map(m, 0x40000000, 512 * 1024, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_DUPLICATE);
+    CHECK(dl_mapper_map(m, 0x80000000, 2 * 1024 * 1024, DL_DIR_TO_DEVICE, &dma, &h) == DL_MAP_TRUNCATED);
+    CHECK(strcmp(dl_map_status_name(DL_MAP_DUPLICATE), "duplicate") == 0);
+    CHECK(strcmp(dl_map_status_name(DL_MAP_TRUNCATED), "truncated") == 0);
+    CHECK(strcmp(dl_map_status_name(DL_MAP_OK), "ok") == 0);
+    CHECK(strcmp(dl_map_status_name(DL_MAP_TRUNCATED + 1), "unknown") == 0);
+    CHECK(strcmp(dl_map_status_name(-1), "unknown") == 0);
+
+    DlMapperStats ms;
+    dl_mapper_stats(m, &ms);
+    CHECK(ms.failures_duplicate == 1 && ms.failures_truncated == 1 && ms.failed_maps == 2);
+    DlDartStats ds;
+    dl_dart_stats(dart, &ds);
+    CHECK(ds.live_mappings == 1 && ms.live_mappings == 1);
     dl_mapper_destroy(m);
     dl_dart_destroy(dart);
 }
@@ -240,6 +268,7 @@ int main(void)
     test_lazy_policy_evicts_under_pressure();
     test_window_mapping_translates();
     test_limits_come_back_as_status();
+    test_host_rules_come_back_as_status();
     test_bad_specs_are_refused_with_a_message();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

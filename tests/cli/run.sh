@@ -71,6 +71,49 @@ expect "first-fit: UVM's align=2M requests do not" 0 '"alignment_violations": [1
 expect "unknown allocator lists the known ones" 1 "first-fit, best-fit, buddy or linux" -- \
   "$dartlab" replay "$work/whole.trace" --dart alloc=worst-fit
 
+# The host service's rules: a second map at a registered gpa refused as still open, a region
+# longer than a chunk answered cut and refused as truncated; each named by the host's code too
+cat >"$work/host.trace" <<'T'
+dartlab-trace v1
+map 1 0000:01:00.0 0x40001000 4096 to_dev
+map 2 0000:01:00.0 0x40000000 512K to_dev
+map 3 0000:01:00.0 0x41000000 2M to_dev
+unmap 1
+unmap 2
+unmap 3
+T
+expect "replay help lists the host's rules" 0 "duplicate=share[|]refuse" -- "$dartlab" replay --help
+expect "replay help lists the chunk" 0 "chunk=SIZE[|]unlimited" -- "$dartlab" replay --help
+expect "duplicate=refuse: a range at a live window's gpa is refused" 0 '"duplicate": 1,' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --dart duplicate=refuse --json -
+expect "duplicate=refuse: counted under the host's code" 0 '"kIOReturnStillOpen": 1' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --dart duplicate=refuse --json -
+expect "duplicate=refuse: the first failure names the host's code" 0 '"host_code": "kIOReturnStillOpen"' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --dart duplicate=refuse --json -
+expect "duplicate=refuse: the table names it" 0 'duplicate at event 2 [(]kIOReturnStillOpen[)]' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --dart duplicate=refuse
+expect "duplicate=share, the default, maps it again" 0 '"failed_maps": 0,' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --json -
+expect "chunk=1M: the 2 MiB range comes back cut and is refused" 0 '"truncated": 1' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --dart chunk=1M --json -
+expect "chunk=1M: a cut range is a host map (and unmap) all the same" 0 '"host_map_calls": 3,' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --dart chunk=1M --json -
+expect "chunk=1M: ...undone at once, so nothing is left" 0 '"host_unmap_calls": 3,' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --dart chunk=1M --json -
+expect "the CSV has the host's codes" 0 'failures_by_reason_truncated,failures_by_host_code_kIOReturnBadArgument' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --csv -
+expect "the spec echoes the host's rules" 0 '"dart": ".*,chunk=1M,duplicate=refuse"' -- \
+  "$dartlab" replay "$work/host.trace" --dart duplicate=refuse,chunk=1M --json -
+expect "an unknown duplicate rule names both" 1 "duplicate=maybe: refuse .* or share" -- \
+  "$dartlab" replay "$work/host.trace" --dart duplicate=maybe
+expect "a chunk must be whole pages" 1 "chunk=24K: not a whole number of 16K pages" -- \
+  "$dartlab" replay "$work/host.trace" --dart chunk=24K
+expect "the timed replay knows the host's rules" 0 '"failed_maps": 1,' -- \
+  "$dartlab" replay "$work/host.trace" -p window:256K --timed --dart t8110,duplicate=refuse --json -
+printf 'traces = ["host.trace"]\npolicies = ["window:256K"]\ndarts = ["duplicate={rule}"]\n[params]\nrule = ["share", "refuse"]\n' \
+  >"$work/host.toml"
+expect "a sweep varies the host's rules" 0 'duplicate=refuse' -- "$dartlab" sweep "$work/host.toml" --list
+
 # Bad flags: exit 1 with the reason
 expect "window size not a power of two" 1 "not a power of two" -- "$dartlab" replay "$work/ok.trace" -p window:100K
 expect "unknown policy" 1 "unknown policy 'lru'" -- "$dartlab" replay "$work/ok.trace" -p lru

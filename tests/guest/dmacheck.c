@@ -14,6 +14,9 @@
  * (EIO) is counted and the run goes on: the tests want to see errors under host pressure.
  * read only reads (a throughput figure, nothing compared); write --no-pattern writes the first
  * block's pattern everywhere (the same, for writes: the pattern costs CPU under emulation).
+ * write --failed FILE appends the offset of every block whose write failed, one per line; verify
+ * --skip FILE leaves those blocks out (counted as skipped_4k): a block whose write failed holds
+ * old data by right, and only a block written and read back without an error can be corrupt.
  * canary reads with O_DIRECT into a buffer filled with 0xa5 and reports whether the read failed
  * and whether any byte of the buffer changed (a DMA that faulted must write nothing).
  * Static, no dependencies beyond libc: it runs in a busybox initramfs.
@@ -42,6 +45,8 @@ struct opts {
 	uint64_t seed;
 	int direct;
 	int no_pattern;
+	const char *failed; /* write: where to list failed blocks */
+	const char *skip;   /* verify: blocks not to judge */
 };
 
 static void usage(void)
@@ -107,7 +112,11 @@ static struct opts parse(int argc, char **argv)
 		}
 		if (!v)
 			usage();
-		if (!strcmp(a, "--offset"))
+		if (!strcmp(a, "--failed"))
+			o.failed = v;
+		else if (!strcmp(a, "--skip"))
+			o.skip = v;
+		else if (!strcmp(a, "--offset"))
 			o.offset = parse_bytes(a, v);
 		else if (!strcmp(a, "--size"))
 			o.size = parse_bytes(a, v);
@@ -173,6 +182,50 @@ static int transfer(int fd, void *buf, uint64_t len, uint64_t off, int is_write)
 	return (uint64_t)n == len ? 0 : -EIO;
 }
 
+/* The block offsets in a --failed list, sorted by the writer (ascending offsets). */
+struct offsets {
+	uint64_t *v;
+	size_t n;
+};
+
+static struct offsets read_offsets(const char *path)
+{
+	struct offsets o = { NULL, 0 };
+	size_t cap = 0;
+	unsigned long long x;
+	FILE *f;
+
+	if (!path)
+		return o;
+	f = fopen(path, "r");
+	if (!f)
+		return o; /* no list: nothing failed */
+	while (fscanf(f, "%llu", &x) == 1) {
+		if (o.n == cap) {
+			cap = cap ? 2 * cap : 64;
+			o.v = realloc(o.v, cap * sizeof(*o.v));
+			if (!o.v) {
+				fprintf(stderr, "dmacheck: out of memory reading %s\n", path);
+				exit(1);
+			}
+		}
+		o.v[o.n++] = x;
+	}
+	fclose(f);
+	return o;
+}
+
+/* Whether [off, off + len) overlaps a failed block of size bs. */
+static int skipped(const struct offsets *f, uint64_t off, uint64_t len, uint64_t bs)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->v[i] < off + len && off < f->v[i] + bs)
+			return 1;
+	return 0;
+}
+
 /* is_write 1: write; 0: read and compare; -1: read only. */
 static int run_rw(const struct opts *o, int is_write)
 {
@@ -180,7 +233,21 @@ static int run_rw(const struct opts *o, int is_write)
 	int fd = open_dev(o, is_write > 0 ? O_WRONLY : O_RDONLY);
 	int compare = is_write == 0;
 	int first_err = 0, fsync_err = 0;
+	struct offsets skip = read_offsets(is_write == 0 ? o->skip : NULL);
+	uint64_t skipped_4k = 0, skip_bs = 0;
+	FILE *failed = is_write > 0 && o->failed ? fopen(o->failed, "a") : NULL;
 	double t0, secs;
+
+	if (is_write > 0 && o->failed && !failed) {
+		fprintf(stderr, "dmacheck: %s: %s\n", o->failed, strerror(errno));
+		return 1;
+	}
+	/* The writer puts its block size first in a --failed list, then the failed blocks. */
+	if (skip.n) {
+		skip_bs = skip.v[0];
+		memmove(skip.v, skip.v + 1, (skip.n - 1) * sizeof(*skip.v));
+		skip.n--;
+	}
 
 	if (posix_memalign((void **)&buf, ALIGN, o->bs) || (compare && posix_memalign((void **)&expect, ALIGN, o->bs))) {
 		fprintf(stderr, "dmacheck: out of memory for --bs %" PRIu64 "\n", o->bs);
@@ -200,6 +267,11 @@ static int run_rw(const struct opts *o, int is_write)
 			errors++;
 			if (!first_err)
 				first_err = -r;
+			if (failed) {
+				if (ftell(failed) == 0)
+					fprintf(failed, "%llu\n", (unsigned long long)o->bs); /* the block size, first */
+				fprintf(failed, "%llu\n", (unsigned long long)off);
+			}
 			continue;
 		}
 		if (compare) {
@@ -207,6 +279,10 @@ static int run_rw(const struct opts *o, int is_write)
 
 			fill(expect, off, o->bs, o->seed);
 			for (c = 0; c < o->bs; c += CHECK_BLOCK) {
+				if (skip.n && skipped(&skip, off + c, CHECK_BLOCK, skip_bs)) {
+					skipped_4k++;
+					continue;
+				}
 				if (memcmp((char *)buf + c, (char *)expect + c, CHECK_BLOCK)) {
 					bad++;
 					if (first_bad == UINT64_MAX)
@@ -219,6 +295,8 @@ static int run_rw(const struct opts *o, int is_write)
 		fsync_err = errno;
 	secs = now() - t0;
 	close(fd);
+	if (failed)
+		fclose(failed);
 	printf("dmacheck %s dev=%s offset=%" PRIu64 " bytes=%" PRIu64 " bs=%" PRIu64 " direct=%d blocks=%" PRIu64
 	       " errors=%" PRIu64 " bad_4k=%" PRIu64 " fsync_error=%d seconds=%.3f mib_s=%.1f",
 	       o->op, o->dev, o->offset, o->size, o->bs, o->direct, blocks, errors, bad, fsync_err, secs,
@@ -227,9 +305,12 @@ static int run_rw(const struct opts *o, int is_write)
 		printf(" first_errno=%d", first_err); /* a number: strerror's words would split the line */
 	if (first_bad != UINT64_MAX)
 		printf(" first_bad_offset=%" PRIu64, first_bad);
+	if (is_write == 0)
+		printf(" skipped_4k=%" PRIu64, skipped_4k);
 	printf("\n");
 	free(buf);
 	free(expect);
+	free(skip.v);
 	return errors || bad || fsync_err ? 1 : 0;
 }
 

@@ -3,6 +3,7 @@
 // remembers every live mapping so tests can check what the mapper did.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 
@@ -20,6 +21,7 @@ class FakeBackend final : public mapper::MappingBackend {
   std::uint64_t bytes_limit = ~0ULL;
   bool report_pressure = false;
   bool fail_next_with_fragmented = false;
+  std::uint64_t chunk_bytes = 0;  // non-zero: a longer mapping is made and answered cut to this length
   std::uint64_t live_bytes = 0;
   std::uint64_t next_bus = 0x100000;
   std::map<std::uint64_t, Live> live;  // by handle
@@ -36,7 +38,7 @@ class FakeBackend final : public mapper::MappingBackend {
     const std::uint64_t handle = ++handle_counter_;
     live[handle] = Live{gpa, len_bytes, next_bus};
     live_bytes += len_bytes;
-    const mapper::BackendMapping m{handle, next_bus};
+    const mapper::BackendMapping m{handle, next_bus, chunk_bytes != 0 ? std::min(len_bytes, chunk_bytes) : len_bytes};
     next_bus += len_bytes + 0x4000;  // a guard page between mappings
     ++maps;
     return mapper::Result<mapper::BackendMapping>::success(m);

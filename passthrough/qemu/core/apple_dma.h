@@ -78,7 +78,8 @@ enum {
   ADMA_STAT_FAIL_POOL = 26,         /* bounce policies: no free run in the pool holds the request */
   ADMA_STAT_FAIL_CAP = 27,          /* cap policies: at the cap of live host mappings, try again */
   ADMA_STAT_BOUNCE_BYTES = 28,      /* bounce policies: bytes copied to and from the pool */
-  ADMA_STAT_COUNT = 29
+  ADMA_STAT_FAIL_TRUNCATED = 29,    /* maps refused: longer than the host's chunk (strict and interface 3) */
+  ADMA_STAT_COUNT = 30
 };
 
 /* Command types (first word of the command page). 1 and 2: interface 2; 3 and 4: interface 3. */
@@ -104,8 +105,9 @@ enum {
   ADMA_REASON_STILL_OPEN = 5, /* a map of a gpa that is already registered */
   ADMA_REASON_NOT_FOUND = 6,  /* an unmap of an id that is not */
   ADMA_REASON_POOL = 7,       /* bounce: the pool has no free run that holds the request */
-  ADMA_REASON_CAP = 8         /* cap: the live host mappings are at the cap; nothing was mapped:
+  ADMA_REASON_CAP = 8,        /* cap: the live host mappings are at the cap; nothing was mapped:
                                  send it again after one of your unmaps */
+  ADMA_REASON_TRUNCATED = 9   /* the host would map only its first chunk (the DART's chunk=) */
 };
 
 /* How interface 2 commands and the register file behave (AdmaConfig.compat).

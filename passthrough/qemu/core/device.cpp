@@ -17,16 +17,14 @@ std::uint32_t reason_of(int map_status) {
     case DL_MAP_FRAGMENTED: return ADMA_REASON_FRAGMENTED;
     case DL_MAP_POOL: return ADMA_REASON_POOL;
     case DL_MAP_CAP: return ADMA_REASON_CAP;
+    case DL_MAP_DUPLICATE: return ADMA_REASON_STILL_OPEN;  // the host's duplicate=refuse
+    case DL_MAP_TRUNCATED: return ADMA_REASON_TRUNCATED;
     case DL_MAP_OK: return ADMA_REASON_NONE;
     default: return ADMA_REASON_INVALID;
   }
 }
 
 bool is_v3(std::uint32_t type) { return type == ADMA_CMD_MAP_REQ || type == ADMA_CMD_UNMAP_REQ; }
-
-// The host service prepares a region in chunks of at most 1.5 GiB and answers with the first
-// chunk only (docs/REAL-SYSTEM.md, "The host mapping service"): compat=rfc cuts a map there.
-constexpr std::uint64_t kHostChunkBytes = 1536ull << 20;
 
 }  // namespace
 
@@ -95,22 +93,32 @@ Device::~Device() {
 
 int Device::backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
                         std::uint64_t* handle) {
-  auto* d = static_cast<Device*>(opaque);
-  switch (dl_dart_map(d->dart_, gpa, len, dir, bus_addr, handle)) {
+  return static_cast<Device*>(opaque)->map_on_dart(gpa, len, dir, bus_addr, handle, nullptr);
+}
+
+int Device::map_on_dart(std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr, std::uint64_t* handle,
+                        std::uint64_t* mapped_len) {
+  // With mapped_len, the host service's own answer (a region past its chunk comes back cut);
+  // without, all of it or a refusal (what the mapper's policies build on).
+  const int r = mapped_len != nullptr ? dl_dart_map_region(dart_, gpa, len, dir, bus_addr, mapped_len, handle)
+                                      : dl_dart_map(dart_, gpa, len, dir, bus_addr, handle);
+  switch (r) {
     case DL_DART_OK: {
-      ++d->host_live_;
-      ++d->counters_[ADMA_STAT_HOST_MAP_CALLS];
-      auto& peak = d->counters_[ADMA_STAT_PEAK_MAPPINGS];
-      peak = std::max(peak, d->host_live_);
+      ++host_live_;
+      ++counters_[ADMA_STAT_HOST_MAP_CALLS];
+      auto& peak = counters_[ADMA_STAT_PEAK_MAPPINGS];
+      peak = std::max(peak, host_live_);
       DlDartStats s{};
-      dl_dart_stats(d->dart_, &s);
-      auto& peak_bytes = d->counters_[ADMA_STAT_PEAK_MAPPED_BYTES];
+      dl_dart_stats(dart_, &s);
+      auto& peak_bytes = counters_[ADMA_STAT_PEAK_MAPPED_BYTES];
       peak_bytes = std::max(peak_bytes, s.mapped_bytes);
       return DL_MAP_OK;
     }
     case DL_DART_SLOTS: return DL_MAP_SLOTS;
     case DL_DART_APERTURE: return DL_MAP_APERTURE;
     case DL_DART_FRAGMENTED: return DL_MAP_FRAGMENTED;
+    case DL_DART_DUPLICATE: return DL_MAP_DUPLICATE;
+    case DL_DART_TRUNCATED: return DL_MAP_TRUNCATED;
     default: return DL_MAP_INVALID;
   }
 }
@@ -169,6 +177,7 @@ void Device::count_refusal(std::uint32_t reason) {
     case ADMA_REASON_NOT_FOUND: ++counters_[ADMA_STAT_FAIL_NOT_FOUND]; break;
     case ADMA_REASON_POOL: ++counters_[ADMA_STAT_FAIL_POOL]; break;
     case ADMA_REASON_CAP: ++counters_[ADMA_STAT_FAIL_CAP]; break;
+    case ADMA_REASON_TRUNCATED: ++counters_[ADMA_STAT_FAIL_TRUNCATED]; break;
     default: break;
   }
 }
@@ -414,9 +423,9 @@ Device::Outcome Device::map_entry_rfc(const EntryBytes& bytes, EntryBytes& respo
     o = host_refusal(ADMA_REASON_STILL_OPEN, "apple-dma: map of gpa 0x%llx, which is still registered",
                      static_cast<unsigned long long>(r.gpa));
   } else {
-    mapped = std::min(r.len, kHostChunkBytes);
     std::uint64_t handle = 0;
-    const int st = backend_map(this, r.gpa, mapped, DL_DIR_BIDIRECTIONAL, &dma_addr, &handle);
+    // The host cuts a region past its chunk (the DART spec's chunk=, 1536M by default).
+    const int st = map_on_dart(r.gpa, r.len, DL_DIR_BIDIRECTIONAL, &dma_addr, &handle, &mapped);
     if (st == DL_MAP_OK) {
       registrations_.emplace(r.gpa, Registration{handle, mapped});
       registered_bytes_ += mapped;

@@ -72,6 +72,9 @@ class Device {
   static int backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
                          std::uint64_t* handle);
   static int backend_unmap(void* opaque, std::uint64_t handle);
+  // One host mapping on the DART, counted; with mapped_len the host may cut it (see .cpp).
+  int map_on_dart(std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr, std::uint64_t* handle,
+                  std::uint64_t* mapped_len);
   // How full the DART is, for the policies that adapt to it (lazy, adaptive).
   static void backend_pressure(void* opaque, std::uint64_t* slots_used, std::uint64_t* slots_limit,
                                std::uint64_t* bytes_used, std::uint64_t* bytes_limit);

@@ -85,3 +85,42 @@ TEST_CASE("The C API tolerates null handles and default specs", "[c_api]") {
   CHECK(s.slot_capacity == 65536);
   dl_dart_destroy(d);
 }
+
+TEST_CASE("dl_dart_map_region answers a region cut at the host's chunk; dl_dart_map refuses it and keeps nothing",
+          "[c_api][host]") {
+  char err[128] = "";
+  DlDart* d = dl_dart_create("chunk=64K", err, sizeof err);
+  REQUIRE(d != nullptr);
+  uint64_t bus = 0, len = 0, handle = 0;
+  REQUIRE(dl_dart_map_region(d, 0x100000, 256 * 1024, DL_DART_BIDIRECTIONAL, &bus, &len, &handle) == DL_DART_OK);
+  CHECK(len == 64 * 1024);
+  DlDartStats s{};
+  dl_dart_stats(d, &s);
+  CHECK(s.mapped_bytes == 64 * 1024);
+  CHECK(dl_dart_unmap(d, handle) == DL_DART_OK);
+
+  uint64_t untouched = 7;
+  CHECK(dl_dart_map(d, 0x100000, 256 * 1024, DL_DART_BIDIRECTIONAL, &untouched, &handle) == DL_DART_TRUNCATED);
+  CHECK(untouched == 7);
+  dl_dart_stats(d, &s);
+  CHECK(s.live_mappings == 0);
+  REQUIRE(dl_dart_map_region(d, 0x100000, 4096, DL_DART_BIDIRECTIONAL, &bus, &len, &handle) == DL_DART_OK);
+  CHECK(len == 4096);
+  CHECK(dl_dart_map_region(nullptr, 0, 1, 0, nullptr, nullptr, nullptr) == DL_DART_ERROR);
+  dl_dart_destroy(d);
+}
+
+TEST_CASE("Under duplicate=refuse the C API answers DL_DART_DUPLICATE, and a reset forgets the registrations",
+          "[c_api][host]") {
+  char err[128] = "";
+  DlDart* d = dl_dart_create("duplicate=refuse", err, sizeof err);
+  REQUIRE(d != nullptr);
+  uint64_t handle = 0;
+  REQUIRE(dl_dart_map(d, 0x40000, 16384, DL_DART_BIDIRECTIONAL, nullptr, &handle) == DL_DART_OK);
+  CHECK(dl_dart_map(d, 0x40000, 32768, DL_DART_BIDIRECTIONAL, nullptr, nullptr) == DL_DART_DUPLICATE);
+  dl_dart_reset(d);
+  CHECK(dl_dart_map(d, 0x40000, 32768, DL_DART_BIDIRECTIONAL, nullptr, &handle) == DL_DART_OK);
+  CHECK(dl_dart_unmap(d, handle) == DL_DART_OK);
+  CHECK(dl_dart_map(d, 0x40000, 16384, DL_DART_BIDIRECTIONAL, nullptr, nullptr) == DL_DART_OK);
+  dl_dart_destroy(d);
+}

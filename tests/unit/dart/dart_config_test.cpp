@@ -29,7 +29,20 @@ TEST_CASE("An empty spec gives the observed defaults", "[spec]") {
   CHECK(c.alloc == AllocPolicy::FirstFit);
   CHECK(c.variant.name == "t8110");
   CHECK(c.variant.va_bits == 42);
-  CHECK(to_spec(c) == "aperture=1536M,slots=65536,page=16K,alloc=first-fit,base=16K,variant=t8110");
+  CHECK(c.chunk_bytes == 1536ull << 20);
+  CHECK(c.duplicate == DuplicateRule::Share);
+  CHECK(to_spec(c) ==
+        "aperture=1536M,slots=65536,page=16K,alloc=first-fit,base=16K,variant=t8110,chunk=1536M,duplicate=share");
+}
+
+TEST_CASE("The host's rules are keys of the spec: chunk=SIZE|unlimited and duplicate=share|refuse", "[spec][host]") {
+  CHECK(config_of("chunk=64K").chunk_bytes == 65536);
+  CHECK(config_of("chunk=0x8000,page=4K").chunk_bytes == 32768);
+  CHECK(config_of("chunk=unlimited").chunk_bytes == 0);
+  CHECK(config_of("duplicate=refuse").duplicate == DuplicateRule::Refuse);
+  CHECK(config_of("duplicate=share").duplicate == DuplicateRule::Share);
+  CHECK(to_spec(config_of("chunk=unlimited,duplicate=refuse")).ends_with(",chunk=unlimited,duplicate=refuse"));
+  CHECK(to_spec(config_of("chunk=3G")).ends_with(",chunk=3G,duplicate=share"));
 }
 
 TEST_CASE("Every key is parsed, in any order, with decimal, hex and suffixed sizes", "[spec]") {
@@ -58,7 +71,8 @@ TEST_CASE("aperture=max takes the whole input space above the base", "[spec]") {
 TEST_CASE("A config's spec parses back to the same config", "[spec]") {
   const std::string spec = GENERATE(as<std::string>{}, "", "aperture=max", "slots=unlimited,alloc=best-fit",
                                     "variant=t8020,page=4K,aperture=12K,base=0", "aperture=1536M,slots=3,base=1G",
-                                    "aperture=0x1234000,page=16K", "alloc=buddy", "alloc=linux,aperture=max");
+                                    "aperture=0x1234000,page=16K", "alloc=buddy", "alloc=linux,aperture=max",
+                                    "chunk=unlimited,duplicate=refuse", "page=64K,chunk=192K,duplicate=share");
   CAPTURE(spec);
   const DartConfig c = config_of(spec);
   const std::string canonical = to_spec(c);
@@ -69,7 +83,8 @@ TEST_CASE("A config's spec parses back to the same config", "[spec]") {
 TEST_CASE("Bad specs are refused with a message naming the item and the reason", "[spec]") {
   SECTION("unknown key") {
     const std::string e = error_of("apperture=1G");
-    CHECK_THAT(e, Contains("unknown key 'apperture'") && Contains("aperture, slots, page, alloc, base, variant"));
+    CHECK_THAT(e, Contains("unknown key 'apperture'") &&
+                      Contains("aperture, slots, page, alloc, base, variant, chunk, duplicate"));
   }
   SECTION("bad numbers") {
     CHECK_THAT(error_of("aperture=12Q"), Contains("aperture=12Q") && Contains("not a size"));
@@ -99,6 +114,16 @@ TEST_CASE("Bad specs are refused with a message naming the item and the reason",
       CAPTURE(spec);
       CHECK_THAT(error_of(spec), Contains(spec) && Contains("power of two from 4K to 64K"));
     }
+  }
+  SECTION("the host's rules") {
+    CHECK_THAT(error_of("chunk=0"), Contains("chunk=0") && Contains("not a whole number of 16K pages"));
+    CHECK_THAT(error_of("chunk=24K"), Contains("chunk=24K") && Contains("not a whole number of 16K pages"));
+    CHECK_THAT(error_of("chunk=8K"), Contains("chunk=8K") && Contains("not a whole number of 16K pages"));
+    CHECK_THAT(error_of("page=64K,chunk=96K"), Contains("chunk=96K") && Contains("64K pages"));
+    CHECK_THAT(error_of("chunk=big"), Contains("chunk=big") && Contains("not a size") && Contains("unlimited"));
+    CHECK_THAT(error_of("chunk=-1G"), Contains("chunk=-1G") && Contains("not a size"));
+    CHECK_THAT(error_of("duplicate=maybe"), Contains("duplicate=maybe") && Contains("refuse") && Contains("share"));
+    CHECK_THAT(error_of("duplicate="), Contains("duplicate=:"));
   }
   SECTION("duplicate key") { CHECK_THAT(error_of("page=16K,slots=4,page=16K"), Contains("'page' given twice")); }
   SECTION("other values") {

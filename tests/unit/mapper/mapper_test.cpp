@@ -240,3 +240,26 @@ TEST_CASE("unmap by DMA address is refused when the mapper keeps no address inde
   CHECK(m.unmap(a.value.dma_addr, 4 * K).error == MapError::Invalid);
   CHECK(m.stats().live_requests == 1);
 }
+
+TEST_CASE("a host mapping answered shorter than asked is unmapped again and the request refused as truncated",
+          "[mapper]") {
+  FakeBackend backend;
+  backend.chunk_bytes = 64 * K;
+  Mapper m(backend, kWindow256K);
+  const auto r = m.map(0x40000 + 0x1000, 4 * K, Direction::ToDevice);
+  REQUIRE_FALSE(r);
+  CHECK(r.error == MapError::Truncated);
+  CHECK(backend.maps == 1);
+  CHECK(backend.unmaps == 1);
+  CHECK(backend.live.empty());
+  CHECK(m.stats().host_map_calls == 1);
+  CHECK(m.stats().host_unmap_calls == 1);
+  CHECK(m.stats().failed_maps == 1);
+  CHECK(m.stats().failures[static_cast<int>(MapError::Truncated)] == 1);
+  CHECK(m.stats().live_mappings == 0);
+  CHECK(m.stats().mapped_bytes == 0);
+  CHECK(m.stats().peak_mappings == 0);
+  // A mapping that fits the host's answer is served.
+  Mapper direct(backend, kDirect);
+  CHECK(direct.map(0x90000, 64 * K, Direction::ToDevice));
+}

@@ -48,10 +48,12 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
                                     "lazy:direct,bytes=1M", "bounce", "bounce:4M,at=0x10000000000",
                                     "cap:window:256K,windows=32", "cap:direct,windows=100", "cap:adaptive,windows=64",
                                     "cap:lazy:multi:64K,1M,keep=32,windows=48");
-  // The small hosts make the pressure-driven policies evict and adapt.
+  // The small hosts make the pressure-driven policies evict and adapt; the host's own rules
+  // refuse duplicate gpas and cut the large buffers (up to 8 MiB) and 2 MiB windows at 1 MiB.
   const auto dart_spec = GENERATE(as<std::string>{}, "alloc=first-fit", "alloc=best-fit,variant=t8020",
                                   "alloc=buddy", "alloc=linux", "aperture=64M,slots=256",
-                                  "aperture=64M,slots=256,alloc=buddy");
+                                  "aperture=64M,slots=256,alloc=buddy", "duplicate=refuse",
+                                  "aperture=64M,slots=256,chunk=1M,duplicate=refuse");
   CAPTURE(seed, policy_spec, dart_spec);
 
   dart::Dart d(dart_config(dart_spec));
@@ -96,7 +98,8 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
   }
   for (const Held& h : held) REQUIRE(m.unmap(h.mapping.token, h.len));
   // What lazy still keeps, or bounce's pool, is all that is mapped; a reset gives it back.
-  const bool pool = m.bounce() && m.stats().host_map_calls != 0;
+  // (A pool the host cut, under a small chunk=, was undone at once: mapped and unmapped.)
+  const bool pool = m.bounce() && m.stats().host_map_calls > m.stats().host_unmap_calls;
   CHECK(m.stats().live_mappings == m.stats().cached_mappings + (pool ? 1 : 0));
   CHECK(m.stats().mapped_bytes == m.stats().cached_bytes + (pool ? m.policy().bounce_pool_bytes : 0));
   CHECK(m.stats().live_requests == 0);
@@ -116,7 +119,8 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
   CHECK(d.stats().tables_live == 0);
   CHECK(m.stats().failed_maps == refused);
   CHECK(m.stats().cap_refusals == turned_away);
-  if (cap != 0 && cap <= 48) CHECK(turned_away > 0);  // the stream did reach the cap
+  // The stream did reach the cap (unless the host's own rules refused enough to stay under it).
+  if (cap != 0 && cap <= 48 && dart_spec.find("duplicate=refuse") == std::string::npos) CHECK(turned_away > 0);
   // A released mapping no longer translates.
   if (!held.empty()) CHECK_FALSE(d.translate(held.front().mapping.dma_addr, dart::Access::Read).ok);
 }

@@ -134,3 +134,28 @@ TEST_CASE("too many configurations at once are refused", "[replay]") {
   std::vector<sim::RunConfig> runs(sim::Replay::kMaxRuns + 1, config("direct"));
   CHECK_THROWS_WITH(sim::Replay(runs), Contains("1 to 64 configurations"));
 }
+
+TEST_CASE("the host's rules are replayed: a duplicate gpa and a cut region are refusals of their own", "[replay][host]") {
+  const sim::RunConfig runs[] = {config("window:256K", "duplicate=refuse,chunk=1M"), config("window:256K")};
+  sim::Replay replay(runs);
+  REQUIRE(replay.apply(map(1, 0x40000 + 0x1000, 4096), 10));  // the window (0x40000, 256K)
+  REQUIRE(replay.apply(map(2, 0x40000, 512 * 1024), 11));      // its own range, at the window's gpa
+  REQUIRE(replay.apply(map(3, 0x1000000, 2 << 20), 12));       // two chunks' worth
+  REQUIRE(replay.apply(release(2), 13));
+  REQUIRE(replay.apply(release(3), 14));
+  const auto host = replay.result(0);
+  CHECK(host.failed_maps == 2);
+  CHECK(host.failures_by_reason[static_cast<int>(mapper::MapError::Duplicate)] == 1);
+  CHECK(host.failures_by_reason[static_cast<int>(mapper::MapError::Truncated)] == 1);
+  REQUIRE(host.first_failure.happened);
+  CHECK(host.first_failure.line == 11);
+  CHECK(host.first_failure.reason == mapper::MapError::Duplicate);
+  CHECK(host.dropped_unmaps == 2);
+  CHECK(host.host_map_calls == 2);  // the window, and the cut region mapped and undone
+  CHECK(host.host_unmap_calls == 1);
+  CHECK(host.final_live_mappings == 1);
+  // The same trace on the default host: shared, and whole.
+  const auto share = replay.result(1);
+  CHECK(share.failed_maps == 0);
+  CHECK(share.dropped_unmaps == 0);
+}

@@ -280,8 +280,23 @@ TEST_CASE("the page from hand-made results has its plots, tables and refusals, e
   REQUIRE(direct_row != std::string::npos);
   REQUIRE(window_row != std::string::npos);
   CHECK(direct_row < window_row);
-  CHECK_THAT(html.substr(failures), Contains("slots at event 700"));
+  CHECK_THAT(html.substr(failures), Contains("slots at event 700 (kIOReturnNoSpace)"));
+  CHECK_THAT(html.substr(failures), Contains(">slots 30 (kIOReturnNoSpace)</span>"));
   CHECK_THAT(html, Contains("data-ok"));  // the self-check the rendering test reads
+}
+
+TEST_CASE("the page names a refusal by the host's return code where it has one, and keeps unknown reasons as they are",
+          "[report][html][host]") {
+  report::Data data;
+  Json r = result("t", "window:256K", 300, 84 << 20, 4);
+  r["failures_by_reason"] = {{"slots", 0}, {"aperture", 1}, {"duplicate", 2}, {"from-the-future", 1}};
+  r["first_failure"] = Json{{"event", 9}, {"reason", "duplicate"}};
+  REQUIRE(report::parse_results_json("r.json", doc({r}).dump(), data).empty());
+  const std::string html = report::render_html(data, {});
+  CHECK_THAT(html, Contains(">duplicate 2 (kIOReturnStillOpen)</span>"));
+  CHECK_THAT(html, Contains(">aperture 1</span>"));
+  CHECK_THAT(html, Contains(">from-the-future 1</span>"));
+  CHECK_THAT(html, Contains("duplicate at event 9 (kIOReturnStillOpen)"));
 }
 
 TEST_CASE("results without series get the Pareto plot and a note; many results are capped per chart", "[report][html]") {

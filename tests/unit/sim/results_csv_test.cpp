@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -98,4 +100,46 @@ TEST_CASE("a sharded sweep's CSV keeps the pareto column, empty") {
   const std::string csv = sim::sweep_csv(doc);
   CHECK(first_line(csv).starts_with("point,pareto,trace,policy,dart,events,"));
   CHECK(csv.substr(csv.find('\n') + 1).starts_with("0,,\"t\",,,,"));
+}
+
+TEST_CASE("refusals are reported under the host's return codes too, old reason names kept", "[host]") {
+  sim::TraceOutcome t = outcome_with_a_failure();
+  sim::RunResult& r = t.results.front();
+  r.failed_maps = 6;
+  const auto count = [&r](mapper::MapError e, std::uint64_t n) { r.failures_by_reason[static_cast<int>(e)] = n; };
+  count(mapper::MapError::Slots, 1);
+  count(mapper::MapError::Aperture, 2);
+  count(mapper::MapError::Duplicate, 3);
+  const Json result = sim::results_json(std::span(&t, 1))["results"][0];
+  const Json& reasons = result["failures_by_reason"];
+  CHECK(reasons.size() == 7);  // every reason but cap (a replay's waits): pool, duplicate, truncated added
+  CHECK(reasons["slots"] == 1);
+  CHECK(reasons["aperture"] == 2);
+  CHECK(reasons["duplicate"] == 3);
+  CHECK(reasons["truncated"] == 0);
+  CHECK(result["failures_by_host_code"] == Json::parse(R"({"kIOReturnBadArgument": 0, "kIOReturnNoSpace": 1,
+                                                            "kIOReturnNotAligned": 0, "kIOReturnStillOpen": 3})"));
+  CHECK(result["first_failure"]["host_code"] == "kIOReturnNoSpace");
+  r.first_failure.reason = mapper::MapError::Aperture;  // no code of the host's own
+  CHECK(sim::results_json(std::span(&t, 1))["results"][0]["first_failure"]["host_code"].is_null());
+  const std::string csv = sim::results_csv(std::span(&t, 1));
+  CHECK(csv.find(",failures_by_reason_fragmented,failures_by_reason_pool,failures_by_reason_duplicate,"
+                 "failures_by_reason_truncated,failures_by_host_code_kIOReturnBadArgument,failures_by_host_code_kIOReturnNoSpace,") != std::string::npos);
+  CHECK(csv.find(",first_failure_line,first_failure_host_code,") != std::string::npos);
+}
+
+TEST_CASE("the replay table names the first refusal's host return code beside dartlab's reason", "[host]") {
+  sim::TraceOutcome t = outcome_with_a_failure();
+  char* text = nullptr;
+  std::size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  REQUIRE(out != nullptr);
+  sim::print_results_table(out, std::span(&t, 1));
+  t.results.front().first_failure.reason = mapper::MapError::Truncated;
+  sim::print_results_table(out, std::span(&t, 1));
+  std::fclose(out);
+  const std::string table(text, size);
+  std::free(text);
+  CHECK(table.find("slots at event 7 (kIOReturnNoSpace)") != std::string::npos);
+  CHECK(table.find("truncated at event 7\n") != std::string::npos);
 }

@@ -32,7 +32,7 @@ std::vector<std::string> rows(const sim::SweepConfig& c) {
   return out;
 }
 
-const std::string kDefaultDart = "aperture=1536M,slots=65536,page=16K,alloc=first-fit,base=16K,variant=t8110";
+const std::string kDefaultDart = "aperture=1536M,slots=65536,page=16K,alloc=first-fit,base=16K,variant=t8110,chunk=1536M,duplicate=share";
 
 }  // namespace
 
@@ -50,8 +50,8 @@ slots = [100, 200]
   REQUIRE(c.traces.size() == 2);
   CHECK(c.traces[0].path == "/data/a.trace");
   CHECK(c.traces[1].path == "/data/sub/b.dlt");
-  const std::string s100 = "aperture=1536M,slots=100,page=16K,alloc=first-fit,base=16K,variant=t8110";
-  const std::string s200 = "aperture=1536M,slots=200,page=16K,alloc=first-fit,base=16K,variant=t8110";
+  const std::string s100 = "aperture=1536M,slots=100,page=16K,alloc=first-fit,base=16K,variant=t8110,chunk=1536M,duplicate=share";
+  const std::string s200 = "aperture=1536M,slots=200,page=16K,alloc=first-fit,base=16K,variant=t8110,chunk=1536M,duplicate=share";
   const std::vector<std::string> one_trace = {
       "direct | " + kDefaultDart,      "direct | " + s100,      "direct | " + s200,
       "window:64K | " + kDefaultDart,  "window:64K | " + s100,  "window:64K | " + s200,
