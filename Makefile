@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The two commands a newcomer types: `make demo` and `make test`. Everything else is a helper.
 # Both install missing Debian packages first (scripts/install-deps.sh, a no-op when all is there).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Core rate: the mapper + functional DART over an in-memory stream of generated game-like events,
 // and the full replay engine (id table, consistency checks) over the same stream.
 //

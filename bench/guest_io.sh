@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Sequential I/O of a real Linux guest's NVMe through apple_dma, apple-dma-pci and the DART,
 # against the same guest with no apple-dma-pci at all (its NVMe does plain DMA: without the module
 # no DMA could reach the host behind a DART). Numbers only, never pass/fail.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Read-only rate of a trace in any format (text, binary, ftrace import): reads every event and
 // does nothing with it. Printed beside the replay rate by bench/run.sh, so the replay engine's
 // own cost can be read off, and the formats compared.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // apple-dma-pci doorbell cost (numbers, never assertions): a no-op register write vs a 1-entry map
 // doorbell vs a 64-entry batch (per-entry cost = (t64 - t1) / 63), measured twice:
 //  - in process, on the device core over a fake guest: the device's own work;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Benchmarks (numbers, never pass/fail): core rate, replay vs parse-only, peak RSS vs trace length.
 # Usage: bench/run.sh BUILD_DIR   (make bench)
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Sweep scaling: 20 policy points over a 10 M-event game trace (binary), --jobs 1 against
 # --jobs 2, and the group sizes; wall time and peak RSS from /usr/bin/time. Numbers, not checks.
 # Usage: bench/sweep_bench.sh [BUILD_DIR]   (DARTLAB_BENCH_EVENTS scales the trace)

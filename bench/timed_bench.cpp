@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timed models' speed (numbers, never assertions): DMA transactions a second of wall time
 // through the platform (GPU -> link -> DART -> host memory) in per-TLP mode, beside a bare
 // tlm_quantumkeeper loop of the same count on the same quantum; the timed replay's rate on a

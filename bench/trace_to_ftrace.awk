@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Turns a dartlab text trace into the Linux ftrace trace-file form of the dma:* events (6.12
 # formats, traces/ftrace/IMPORT.md), one line per event, DMA address = GPA (no IOMMU), so that the
 # importer's rate can be measured on any size of trace. For benchmarks only: `make bench`.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Turns a dartlab text trace into the QEMU log of the apple-dma-pci device's trace events
 # (traces/qemu_log/IMPORT.md), with the -msg timestamp=on stamp, one line per map or unmap (a
 # scatter-gather segment is one map of its own), so that the importer's rate can be measured on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # One man page from a command's --help, with help2man (Debian's help2man package): run as
 #   cmake -DHELP2MAN=... -DPROGRAM="/path/dartlab replay" -DTITLE=DARTLAB-REPLAY -DNAME="..." \
 #         -DVERSION=0.1.0 -DOUT=dartlab-replay.1 -P man-page.cmake

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Writes OUT, a header defining DARTLAB_VERSION_TEXT: the project's VERSION and, in a git checkout of
 # SRC, what `git describe --always --dirty` says (a tag, or the commit) in parentheses. Run at every
 # build (cmake -P); the header is rewritten only when the text changes, so nothing rebuilds for nothing.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the Linux guest that scripts/run-guest.sh boots: Debian bookworm's amd64 kernel, the
 # apple_dma module built against that kernel's headers, the static tools from tests/guest/*.c and
 # an initramfs with busybox, the NVMe modules, the module, the tools and tests/guest/init.sh.

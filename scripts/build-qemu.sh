@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds qemu-system-x86_64 from Debian bookworm's QEMU 7.2 source package with the apple-dma-pci
 # device (passthrough/qemu/hw/apple-dma) and dartlab's device core, mapper and DART linked in.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Prints deb-src entries (deb822 form) mirroring the machine's own configured deb sources: the
 # same URIs, suites, components and Signed-By (or trusted=yes), one stanza per configured entry.
 # Both forms of apt source are read: one-line `deb [opts] URI SUITE COMPONENT...` (.list files,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages dartlab builds and tests with; a no-op when all are present.
 #   scripts/install-deps.sh [PACKAGE...]   (default: the list below)
 # Every package comes from Debian's archive (see README "Dependencies" for why each is here).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes a cpio archive in the "newc" format the Linux kernel unpacks as an initramfs.
 
     scripts/mkcpio.py OUT DIR [--node PATH:MODE:MAJOR:MINOR ...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every figure README.md quotes from a dartlab run, made again by running dartlab. The README
 # holds each between markers:
 #   <!-- figures:NAME -->

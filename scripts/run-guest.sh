@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Boots dartlab's Linux guest (scripts/build-guest.sh) in our QEMU (scripts/build-qemu.sh) with an
 # NVMe disk managed by apple-dma-pci, runs a scenario script in it and collects its results; or
 # boots to an interactive shell. Protocol and layout: docs/guest-image.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/atomic_file.hpp"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An output file that readers see either as it was or whole: data goes to PATH.tmp, and commit()
 // flushes it and renames it over PATH; a file never committed is removed, also when the process
 // is interrupted (SIGINT, SIGTERM, SIGHUP: see remove_temp_files_on_signals). "-" is standard

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/flag_numbers.hpp"
 
 #include <charconv>

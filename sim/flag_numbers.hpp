@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Numbers as command-line flags take them, checked: every count, size, seed and duration goes
 // through here, so that "-1" is refused instead of read as 2^64 - 1, and a value past what the
 // flag's variable holds is refused instead of wrapped. Messages name the flag and the value.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `dartlab` command: one binary, subcommands, `--help` on each.
 #include <cerrno>
 #include <cstdio>

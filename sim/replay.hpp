@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The functional replay engine: feeds one trace's events to one or more (policy, DART) pairs
 // at once, checks the trace's own consistency once, and gathers per-pair results.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replays one trace file (streamed) under a set of configurations.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/report_html.hpp"
 
 #include <algorithm>

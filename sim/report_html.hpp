@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab report`'s page: one self-contained HTML file (inline SVG and CSS, a few lines of
 // optional script, no external URL) from replay or sweep results. Per trace: live mappings, mapped
 // bytes and fragmentation over the trace against the host's limits, the Pareto plot, a table per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What `dartlab report` reads: the JSON of `dartlab replay --json` and `dartlab sweep --json`,
 // checked field by field as hostile input. Errors name the file and the field
 // ("a.json: results[3].series.mapped_bytes[17]: ..."), never a half-read result.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Small inline-SVG charts for the HTML report: line charts over events, a scatter plot and stacked
 // bars, with axes, ticks in human units (K/M, KiB/MiB/GiB, ns/us/ms), reference lines (the host's
 // limits) and a legend.

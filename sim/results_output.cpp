@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/results_output.hpp"
 
 #include "sim/atomic_file.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replay results for people (a table) and for programs (JSON, CSV).
 #pragma once
 

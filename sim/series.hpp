@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A time series of a run that fits in a fixed number of points however long the trace is: the
 // events are cut into buckets of equal width, each point keeps the maximum of every column over
 // its bucket (peaks are what limits are about), and when the points run out neighbouring buckets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shrinking a stress failure: from the soak's events up to its first refused map, a small trace
 // that fails the same way (the same reason for its first refused map) under the same policy x
 // DART, by ddmin (shrink_ddmin.hpp) over requests: a map with its unmap is one unit, so every

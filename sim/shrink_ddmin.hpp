@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Delta debugging: Zeller and Hildebrandt's ddmin ("Simplifying and Isolating Failure-Inducing
 // Input", IEEE TSE 2002), complement first. Generic over what the elements stand for; the
 // stress shrinker (shrink.hpp) runs it over a trace's requests.

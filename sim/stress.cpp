@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/stress.hpp"
 
 #include <algorithm>

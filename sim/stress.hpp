@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A stress soak: one policy x DART configuration fed events from a StressSource until the
 // first refused map or a bound, watching the DART's fragmentation on the way.
 //

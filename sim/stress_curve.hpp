@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a stress report shows of the DART: its state at one moment, the fragmentation index, and
 // a terminal sparkline of the curve (the curve itself is the replay's Series, sim/series.hpp).
 #pragma once

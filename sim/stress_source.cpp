@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/stress_source.hpp"
 
 #include <algorithm>

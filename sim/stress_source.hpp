@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where a stress soak's events come from: a workload generator run without a drain, or a trace
 // looped over and over with fresh ids and a page-aligned gpa shift per loop. Both are
 // deterministic per seed and streamed: memory follows the live requests, never the run's length.

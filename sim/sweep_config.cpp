@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/sweep_config.hpp"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A sweep: traces x policy templates x DART templates, expanded over named parameters into a
 // numbered list of points, each one (trace, policy, DART) replay. Read from TOML or JSON.
 //

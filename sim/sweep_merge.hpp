@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Joins the JSON documents of a sweep's shards into the document of the whole sweep, after
 // checking they belong together: one sweep (same hash), every point exactly once, the same
 // trace contents seen by every shard.

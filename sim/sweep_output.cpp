@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/sweep_output.hpp"
 
 #include <sys/resource.h>

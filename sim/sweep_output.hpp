@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A sweep's results for programs (JSON, CSV) and people (a table marking the Pareto frontier).
 //
 // The JSON document:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs a sweep's points (all, or one shard's) on a pool of threads. Points that share a trace go
 // in passes: one read of the trace replays several configurations (sim::Replay), and passes run
 // side by side, one per thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab stats`: what a trace asks of the mapper, before any policy is applied. Counts by
 // event kind and size class, live peaks, a log2 size histogram, and how well the requests would
 // cluster into windows.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/binary_format.hpp"
 
 namespace dartlab::trace::binary {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bytes of the dartlab binary trace, v1 (see traces/BINARY.md): magic, header fields, record
 // tags, limits, and the varint, zigzag and checksum codings. Reader and writer both spell the
 // format from here, so they cannot drift apart.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/binary_reader.hpp"
 
 #include <zstd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Streams events out of a dartlab binary trace (traces/BINARY.md), one chunk at a time.
 #pragma once
 

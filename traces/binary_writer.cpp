@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/binary_writer.hpp"
 
 #include <fcntl.h>

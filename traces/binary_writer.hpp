@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes events as a dartlab binary trace (traces/BINARY.md).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/byte_source.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bytes of one input file or standard input, read in blocks, with a look at the first bytes
 // that does not consume them (so that the format of a pipe can be sniffed before it is read).
 // A gzip or zstd file is decompressed as it is read (zlib, libzstd): every reader sees the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/device_filter.hpp"
 
 namespace dartlab::trace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Keeps one device's events out of any reader: maps, allocs and scatter-gather maps of other
 // devices are skipped, and so are the unmaps, frees and accesses that name them. The ftrace
 // importer filters while it imports; open_trace wraps the other formats in this.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/event.hpp"
 
 #include "traces/text_format.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One trace event, as every reader produces it and every writer consumes it.
 // Traces know nothing of models or policies.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the line-based importers (ftrace, QEMU log, apple_dma CSV) keep besides events: notes of what they skipped
 // or read specially, counted by kind or by name with their first lines (TraceReader::notes()), and
 // the warnings of lenient mode, or the error that stops them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/line_importer.hpp"
 
 #include <utility>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the line-based importers (ftrace, QEMU log, apple_dma CSV) share: the input read line by
 // line in place, the events a line makes queued and handed out one by one, notes of what was
 // skipped, lenient warnings, and the error that stops the reader. An importer says what one line

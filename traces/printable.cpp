@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/printable.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bytes from a trace, made safe to print in a message, a note or JSON: a hostile file may hold
 // terminal escapes (ESC), NULs or bytes that are not UTF-8 (which nlohmann::json refuses to dump).
 #pragma once

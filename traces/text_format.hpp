@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The words and limits of the dartlab text trace, v1 (see traces/FORMAT.md).
 // Reader and writer both spell the format from here, so they cannot drift apart.
 #pragma once

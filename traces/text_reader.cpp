@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/text_reader.hpp"
 
 #include <fcntl.h>

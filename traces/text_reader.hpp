@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Streams events out of a dartlab text trace (traces/FORMAT.md), one line at a time.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/text_writer.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes events as a dartlab text trace (traces/FORMAT.md) in canonical form.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/trace_reader.hpp"
 
 #include <algorithm>

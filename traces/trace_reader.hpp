@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every trace reader offers, whatever the file's format: the dartlab text trace, the binary
 // trace, or a recording imported on the fly (ftrace, QEMU log, apple_dma CSV). `open_trace` picks
 // the reader.

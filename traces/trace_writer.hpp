@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every trace writer offers, whatever the format it writes (text or binary), and the
 // factory that picks one.
 #pragma once

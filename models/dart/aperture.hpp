@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bus-address aperture: which pages of the DART's input space are free, and a pluggable
 // policy that picks where a new mapping goes. Counts pages, never bytes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/buddy_aperture.hpp"
 
 #include <array>

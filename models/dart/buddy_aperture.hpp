@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // alloc=buddy: a binary buddy allocator over the aperture's pages. A run of n pages takes a whole
 // block of bit_ceil(n) pages (the rounding is internal fragmentation: bus space reserved that the
 // DART does not map), blocks are aligned to their size counted from bus address 0, split in

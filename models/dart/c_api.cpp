@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C API over Dart + DartBackend for the QEMU device. Nothing thrown crosses this boundary.
 #include <algorithm>
 #include <cstring>

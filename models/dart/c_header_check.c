@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Compiled as C11 so that dartlab_dart.h stays usable from QEMU's C. */
 #include "models/dart/dartlab_dart.h"
 

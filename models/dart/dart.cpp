@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/dart.hpp"
 
 #include <algorithm>

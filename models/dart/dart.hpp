@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The functional DART as the host mapping service drives it: map a physical range to a bus
 // range (aperture + slot + page tables), unmap it by handle, translate device accesses.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host mapping service over the emulated DART, as the mapper's backend. Guest-physical
 // addresses are taken as host-physical (identity), ranges are rounded out to DART pages. The
 // service's own rules come from the DART's config: what a second map at a registered gpa gets
@@ -36,7 +37,7 @@ class DartBackend final : public mapper::MappingBackend {
   bool unmap(std::uint64_t handle) override;
   mapper::BackendPressure pressure() const override {
     const DartStats& s = dart_.stats();
-    return {s.live_mappings, s.slot_capacity, s.mapped_bytes, s.aperture_bytes};
+    return {s.live_mappings, s.slot_capacity, s.mapped_bytes, s.aperture_bytes, dart_.config().page_bytes};
   }
   // Resets the DART (Dart::reset) and forgets every registered gpa with it.
   void reset();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/dart_config.hpp"
 
 #include <array>

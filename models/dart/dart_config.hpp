@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The DART's configuration and its spec string, e.g. "aperture=1536M,slots=65536,alloc=first-fit".
 #pragma once
 

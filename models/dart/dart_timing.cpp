@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/dart_timing.hpp"
 
 namespace dartlab::dart {

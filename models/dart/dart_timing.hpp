@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The DART's timing per hardware variant, as data (one row each, like dart_variant.hpp and
 // Linux's apple_dart_hw): IOTLB geometry, lookup latency, whether range flush exists, and the
 // invalidation costs. The walk's depth comes from the functional variant (va_bits): t8020 walks

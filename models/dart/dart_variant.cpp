@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/dart_variant.hpp"
 
 namespace dartlab::dart {

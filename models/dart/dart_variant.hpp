@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DART hardware variants as data (one row each), in the manner of Linux's apple_dart_hw.
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The functional DART for the QEMU device, as a C API (C11 and C++). No call throws or aborts
  * on bad input: errors come back as DL_DART_* codes. One DlDart is not thread-safe. */
 #ifndef DARTLAB_DART_H

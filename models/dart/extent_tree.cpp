@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/extent_tree.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The free extents of an aperture. One node pool, two treaps over it: by start address
 // (augmented with the longest extent of each subtree, for first-fit and the largest-free
 // metric) and, for best-fit only, by (length, start). Nodes are indices into a vector reused

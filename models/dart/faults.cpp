@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/faults.hpp"
 
 namespace dartlab::dart {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The DART's error register: the first fault since the last clear stays latched (flag, code,
 // address, level), as on hardware; later faults only count. Counters by code never latch.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/invalidation.hpp"
 
 namespace dartlab::dart {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When and what the host flushes from the DART's IOTLB after it changed the page tables, and what
 // one flush costs the host CPU. Strict mode is Linux apple-dart.c: flush the device's whole
 // stream on every map and every unmap, then busy-poll the command's busy bit (every 1 us, 100 us

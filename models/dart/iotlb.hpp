@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The DART's IOTLB: a set-associative cache of leaf translations keyed by (stream, bus page),
 // with a configurable geometry and replacement. Its size is not published (BACKGROUND: the
 // performance counters exist, the geometry does not), so every figure here is a parameter.

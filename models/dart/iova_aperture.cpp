@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/iova_aperture.hpp"
 
 #include <bit>

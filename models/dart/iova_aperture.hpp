@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // alloc=linux: the aperture allocated the way Linux's drivers/iommu/iova.c does it for the DMA API
 // (alloc_iova with size_aligned): a run of n pages starts on a multiple of bit_ceil(n) pages
 // counted from bus address 0, at the highest place that fits, searching down from a cached start

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Real multi-level page tables in the t8110 format, built lazily in a simulated table memory.
 // Tables are one page each (page_bytes / 8 entries); the leaf level maps page_bytes * entries
 // (32 MiB at 16 KiB); levels are stacked until va_bits are covered. The top table sits at a fixed

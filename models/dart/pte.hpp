@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The t8110 page-table entry format: constants and encode/decode, nothing else.
 // Leaf: PA >> 4 in bits [37:10], bit 0 valid, bit 2 no-write, bit 3 no-read, sub-page protection
 // start in [63:52] and end in [51:40] in 4-byte units (spec: BACKGROUND.md "DART hardware").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host's mapping-slot table: each live mapping holds one slot, and the table has a fixed
 // capacity (the host extension answers "no space" when full). Handles carry a generation, so a
 // stale handle (already unmapped, or from before a reset) is told apart from a live one.

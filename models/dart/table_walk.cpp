@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/table_walk.hpp"
 
 #include <bit>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The DART's table walker: from TTBR down to the leaf, one 8-byte memory read per level, through
 // whatever memory the caller hands it (the host-memory TLM target in the timed model, the table
 // memory itself in unit tests). The table layout (levels, index bits) comes from the functional

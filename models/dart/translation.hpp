@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The vocabulary of a DART translation: access kind, permissions, fault codes, results.
 #pragma once
 

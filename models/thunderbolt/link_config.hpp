@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A PCIe link, native or tunnelled through Thunderbolt / USB4, as data: one struct of parameters,
 // one row per preset, in the manner of Linux's apple_dart_hw tables. Each preset row says where
 // every value came from (spec, observed, inferred, guess); models/thunderbolt/CALIBRATION.md

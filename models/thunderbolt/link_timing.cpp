@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/thunderbolt/link_timing.hpp"
 
 #include <algorithm>

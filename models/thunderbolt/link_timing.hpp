@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The link's timing as plain arithmetic, no SystemC: bytes on the wire for a transfer (TLPs split
 // at MPS, MRRS and the completion size, headers, framing), the rate of each segment (PCIe after
 // 128b/130b, DLLPs and SKP; the tunnel after guard band, DisplayPort and packet headers), one-way

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C API over Mapper. Nothing may escape into C: every entry point catches.
 #include <cstdio>
 #include <cstring>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dartlab mapper, C API for the QEMU apple-dma-pci device.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An open-addressing hash map (linear probing, backward-shift deletion) for the hot paths:
 // no allocation per insert once capacity is reached, no tombstones, memory follows the
 // number of live keys. Keys and values must be trivially copyable. An empty slot holds the key

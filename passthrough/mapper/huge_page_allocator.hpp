@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An allocator for the large tables of the hot paths (hash tables, entry pools, arenas): blocks
 // of 2 MiB and more are 2 MiB-aligned and marked for transparent huge pages, so that random
 // lookups in them stop missing the TLB as well as the cache. Measured on the development VM: a

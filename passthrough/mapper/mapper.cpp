@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "passthrough/mapper/mapper.hpp"
 
 #include <algorithm>
@@ -346,12 +347,17 @@ void Mapper::evict_oldest() {
 void Mapper::relieve_pressure(std::uint64_t new_bytes) {
   if (lru_oldest_ == kNil) return;
   BackendPressure p = backend_.pressure();
-  const auto over = [&p, new_bytes] {
+  // Bytes as the host counts them: whole host pages (a 16K request takes a 64K page under page=64K).
+  const auto host_bytes = [page = p.page_bytes](std::uint64_t bytes) {
+    return page > 1 ? (bytes + page - 1) / page * page : bytes;
+  };
+  const std::uint64_t wanted = host_bytes(new_bytes);
+  const auto over = [&p, wanted] {
     return (p.slots_limit != 0 && static_cast<double>(p.slots_used + 1) > Policy::kLazyPressure * static_cast<double>(p.slots_limit)) ||
-           (p.bytes_limit != 0 && static_cast<double>(p.bytes_used + new_bytes) > Policy::kLazyPressure * static_cast<double>(p.bytes_limit));
+           (p.bytes_limit != 0 && static_cast<double>(p.bytes_used + wanted) > Policy::kLazyPressure * static_cast<double>(p.bytes_limit));
   };
   while (lru_oldest_ != kNil && over()) {
-    const std::uint64_t bytes = entries_[lru_oldest_].key.size_bytes;
+    const std::uint64_t bytes = host_bytes(entries_[lru_oldest_].key.size_bytes);
     evict_oldest();
     --p.slots_used;
     p.bytes_used -= std::min(p.bytes_used, bytes);

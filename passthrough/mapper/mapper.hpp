@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Mapper: serves DMA-API style requests through a clustering policy, asking the host
 // mapping service (a MappingBackend) only when a new host mapping is needed. Host mappings are
 // reference-counted per key; the first user maps, the last release unmaps.

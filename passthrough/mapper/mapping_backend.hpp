@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host mapping service as the mapper sees it. The emulated DART implements it
 // (models/dart/dart_backend.hpp); a macOS DriverKit backend would too. The mapper never
 // includes a model header.
@@ -23,6 +24,9 @@ struct BackendPressure {
   std::uint64_t slots_limit = 0;
   std::uint64_t bytes_used = 0;
   std::uint64_t bytes_limit = 0;
+  // The host's page: it maps whole pages, so bytes_used grows by a request rounded up to it.
+  // 0 = unknown: the mapper's own 16 KiB granule is assumed.
+  std::uint64_t page_bytes = 0;
 };
 
 class MappingBackend {

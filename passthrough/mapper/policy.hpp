@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Clustering policies: which host mapping (a "key") serves a DMA request.
 // Semantics are exactly DESIGN.md's "seed-compatible window policy".
 #pragma once

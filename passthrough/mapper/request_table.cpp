@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "passthrough/mapper/request_table.hpp"
 
 namespace dartlab::mapper {

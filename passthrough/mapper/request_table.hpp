@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Per-request handles over a Mapper, for callers that must not be trusted to release only what
 // they hold (a guest driving the QEMU device). A Mapper's token names a shared host mapping, so
 // releasing a request twice would take another request's reference; here every request has its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "passthrough/mapper/size_text.hpp"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sizes and counts as people write them in spec strings: "1536M", "0x4000", "256K".
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "passthrough/mapper/slot_runs.hpp"
 
 #include <algorithm>

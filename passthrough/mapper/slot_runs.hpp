@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs of slots taken first-fit from a fixed range: the bounce policy's pool. One bit per slot
 // (set: free), and over the 64-slot words a tree that keeps, per subtree, its longest free run and
 // the free runs at its two ends, so the lowest run of n free slots is found in O(log words)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "passthrough/mapper/types.hpp"
 
 namespace dartlab::mapper {

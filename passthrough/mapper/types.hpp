@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Basic vocabulary of the mapper: directions, errors, results. No dependencies beyond the standard library.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab bandwidth`: CUDA's bandwidthTest in the simulated world. A pinned host buffer is mapped
 // once through the DART and copied by the GPU over the link, --iterations times; the figure is
 // bytes over the copies' time, in GiB/s.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The pieces of the `dartlab` command: one function per subcommand that adds it to the CLI11
 // app and returns what runs it, plus what the subcommands share.
 #pragma once

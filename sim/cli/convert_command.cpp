@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab convert`: between the text and binary trace formats, and from ftrace recordings.
 #include <memory>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab gen`: a synthetic, NVIDIA-shaped trace, deterministic per seed.
 #include <sys/stat.h>
 

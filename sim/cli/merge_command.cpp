@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab merge`: joins the --json outputs of a sweep's shards into the whole sweep's results.
 #include <cerrno>
 #include <cstring>

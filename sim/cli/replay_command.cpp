@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab replay`: every policy x DART configuration over each trace, in one streamed pass.
 #include <memory>
 #include <variant>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab report`: replay or sweep results (JSON) as one self-contained HTML page for people.
 #include <memory>
 #include <string>

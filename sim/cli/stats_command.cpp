@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab stats`: what a trace asks of the mapper, before any policy.
 #include <memory>
 #include <vector>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab stress`: soak one policy x DART configuration with a generated workload, or a trace
 // looped with address jitter, until the first refused map or a bound; report when, how and the
 // fragmentation on the way; optionally shrink the failure to a small trace (ddmin).

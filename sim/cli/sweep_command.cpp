@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab sweep`: a config's traces x policies x parameters x DARTs, on every core, or one shard
 // of it for GNU parallel or a Slurm array to spread over machines.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CUDA's bandwidthTest in the simulated world: a pinned host buffer, mapped once through the DART,
 // copied by the GPU's copy engine over the link `iterations` times, one copy after another; the
 // figure is bytes copied over the time the copies took (each from its start to its last byte done).

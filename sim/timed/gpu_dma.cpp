@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/timed/gpu_dma.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The GPU's copy engine as a TLM-2.0 initiator with temporal decoupling: it runs ahead of
 // SystemC time, keeping its local time as integer picoseconds, and hands it to a
 // tlm_quantumkeeper only at quantum boundaries (sync). A transfer goes out as one transaction

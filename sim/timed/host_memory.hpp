@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host memory as the DART and the link see it: a TLM target with a read and a write latency and a
 // bandwidth it serves bytes at. DMA data is timed only (contents are not modelled); reads of the
 // DART's page-table memory (transactions without a DmaExtension: the walker's) return the real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/timed/latency_histogram.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Latencies in fixed memory: log-linear buckets (each power of two split into 32), so a percentile
 // is within about 3% of the true value whatever the spread, and recording never allocates.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/timed/mapping_path.hpp"
 
 namespace dartlab::sim::timed {

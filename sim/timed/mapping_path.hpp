@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a DMA mapping costs on the way the guest asks for it: the guest's doorbell write exits the
 // VM to QEMU, the mapper (the clustering policy) decides, and when a new host mapping is needed
 // QEMU calls the host service, which writes the DART's page tables and invalidates its IOTLB

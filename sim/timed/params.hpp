@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parameters as data: one table row per parameter (its key in a spec string, unit, meaning,
 // accessor), so that a spec like "tb3,mps=256,dp=17280" is parsed, printed back and listed in
 // --help from the same rows. Every numeric parameter of the timed models is reachable this way.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timed platform: GPU copy engine -> PCIe link (Thunderbolt tunnel or native) -> DART -> host
 // memory, TLM-2.0 sockets bound once. SystemC elaborates a design once per process, so there is
 // one platform per process, built on first use and reconfigured for every run: a run hands a job

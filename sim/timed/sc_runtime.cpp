@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/timed/sc_runtime.hpp"
 
 #include <cstdlib>

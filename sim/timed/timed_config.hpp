@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Everything a timed run is configured by, and the spec strings people write for it:
 //   --link  PRESET[,key=value...]        the PCIe link / tunnel (tb3, tb4, usb4v2, pcie-gen4-x16)
 //   --dart  [VARIANT,]key=value...       the functional DART's keys and the timed ones (IOTLB, flushes)

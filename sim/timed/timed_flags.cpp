@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/timed/timed_flags.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timed mode's command-line flags, shared by `dartlab replay --timed` and `dartlab bandwidth`:
 // --link, --dart (given by the caller's own option), --host, --mode, and for replays --timed and
 // --access; plus the help that lists every preset and parameter, and the whole timed replay as

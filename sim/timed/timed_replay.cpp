@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sim/timed/timed_replay.hpp"
 
 #include <chrono>

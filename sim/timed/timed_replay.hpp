@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timed replay: a trace through the platform (GPU copy engine -> link -> DART -> host
 // memory), with the functional mapper and DART deciding every mapping (as sim/replay does) and
 // the timed models charging what it costs: map and unmap requests go through the mapping path

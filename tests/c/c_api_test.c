@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The mapper's and the DART's C APIs wired together in C, the way the QEMU apple-dma-pci device
  * uses them: policy in the mapper, the emulated DART as its backend.

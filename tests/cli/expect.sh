@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the command-line test scripts: `source` it. It makes $work, a scratch directory removed
 # on exit. expect NAME EXIT_CODE PATTERN -- COMMAND...: the command exits with EXIT_CODE and its
 # stdout+stderr match the extended regex PATTERN. `check NAME -- COMMAND...`: the command

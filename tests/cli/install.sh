@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make install's parts (issue 14, item 17): the install into a DESTDIR lays out the command, a man
 # page per subcommand and the bash completion; the installed command runs and says its version;
 # the completion offers what --help lists; gen shows progress on a terminal and a summary line.

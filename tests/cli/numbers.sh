@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every count, size, seed and duration flag refuses a sign and an overflow with a message naming
 # the flag and the value (issue 14, item 1): `gen -n -1` was read as 2^64 - 1, `-n -2` streamed
 # without end. Spec strings' numbers that land in narrower fields are refused, not wrapped.

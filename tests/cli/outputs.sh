@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Output paths (issue 14, item 4): --json through a symbolic link writes its target atomically
 # and keeps the link; two outputs naming one file, or both standard output, are usage errors;
 # output paths are checked before any input is read; a table that does not reach standard

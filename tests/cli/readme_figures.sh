@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README cannot go stale (issue 14, items 15 and 16): every figure it quotes from a dartlab run
 # is made again by scripts/readme-figures.sh and must match; and the README and docs/ stand alone,
 # never pointing outside the repository.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Results as people and programs read them (issue 14): one CSV schema for replay and sweep;
 # each row of a replay table with several DARTs says which; rates in units that fit them;
 # mapped bytes in the DART's own pages; timed-out flushes counted and warned about; stress -q;

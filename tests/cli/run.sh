@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # End-to-end tests of the dartlab command line: exit codes, error messages, output files.
 # Usage: run.sh DARTLAB_BINARY SOURCE_DIR
 set -uo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A small sweep (the bundled samples, 12 points) run whole, then as 3 shards through GNU parallel
 # and merged: the merge must equal the whole run byte for byte (JSON up to "timing", all CSV).
 # Usage: sweep_parallel.sh DARTLAB_BINARY SOURCE_DIR

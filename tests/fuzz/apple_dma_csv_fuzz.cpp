@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the apple_dma debugfs CSV importer (traces/apple_dma_csv/IMPORT.md): the
 // input is a whole trace file, read in small and large blocks, strict and lenient, with the
 // default device name and a given one. Hostile active counts (falls, rises, rollbacks past

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the apple-dma device core: the input is a program of guest actions (RAM
 // writes, structured map/unmap entries, register accesses of any size and offset, doorbells,
 // device DMA translations, resets) against one device over a small fake guest RAM, so that

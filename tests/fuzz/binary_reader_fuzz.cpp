@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the binary trace reader: the input is a whole file. The reader must reach
 // the end or stop with a message, never crash, read out of bounds or allocate without bound.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every reader's fuzz target checks of a reader over a hostile input: it reaches the end or
 // stops with a message, every event it hands out is well formed, and the end or the error sticks.
 // A broken promise aborts, which libFuzzer reports as a crash.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for open_trace's own work (traces/trace_reader.hpp): telling the format from
 // the first lines, and reading gzip and zstd files as what they hold. The input is any file;
 // whatever reader it picks must end or fail with a message. A damaged or truncated compressed

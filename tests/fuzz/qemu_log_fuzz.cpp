@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the QEMU log importer (traces/qemu_log/IMPORT.md): the input is a whole
 // log, read in small and large blocks, strict and lenient, with and without a device filter. The
 // importer must reach the end or stop with FILE:LINE:COL and a message, never crash.

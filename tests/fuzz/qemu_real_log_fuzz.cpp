@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the real apple-dma-pci device's QEMU log (traces/qemu_log/IMPORT.md): the
 // input is a whole log, read at the guest level (map and unmap entries) and at the host level
 // (apple_dext_* registrations), strict and lenient, in small and large blocks. Its seeds are the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every libFuzzer target built in BUILD_DIR (the `fuzz` preset) for a bounded time each.
 # Usage: run.sh BUILD_DIR [SECONDS_PER_TARGET]   (default 30; or DARTLAB_FUZZ_SECONDS)
 #

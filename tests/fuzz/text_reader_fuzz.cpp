@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the text trace reader (traces/FORMAT.md): the input is a whole file, read
 // in small and large blocks, strict and lenient, with and without a device filter. The reader
 // must reach the end or stop with FILE:LINE:COL and a message, never crash or overrun its buffer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The whole path with a real Linux guest: Debian's kernel, its nvme driver doing real DMA, the
 // apple_dma module (passthrough/guest) owning that DMA, apple-dma-pci and the emulated DART in our
 // QEMU. Every byte written is read back and compared; the device's counters are checked against

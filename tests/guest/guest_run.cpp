@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // See guest_run.hpp.
 #include "guest/guest_run.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A booted Linux guest for the end-to-end tests: runs one scenario of tests/guest/scenarios through
 // scripts/run-guest.sh (the real QEMU with apple-dma-pci, the real kernel, nvme and apple_dma) and
 // reads back what it left: the files of its /results, the console and QEMU's trace log.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // apple-dma-pci inside QEMU 7.2, driven over qtest: identity, interface 2 and 3 batches, the
 // statistics window, DART limits, a hostile guest (each case its own test, QEMU answering
 // afterwards), guest reset, the DART IOMMU in front of the managed device, and the trace events

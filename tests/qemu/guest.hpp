@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The guest driver's side of apple-dma-pci over qtest: command page, request and response
 // arrays in guest RAM (layouts from the device core's command.hpp), registers and statistics.
 #pragma once

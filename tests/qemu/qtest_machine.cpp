@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The qtest client behind tests/qemu; see qtest_machine.hpp.
 #include "qemu/qtest_machine.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A QEMU under test: starts qemu-system-x86_64 (path in $DARTLAB_QEMU) with `-accel qtest`,
 // speaks the qtest text protocol over a UNIX socket (QEMU connects to ours, as libqtest does),
 // and offers what the apple-dma tests need: port and memory access, PCI config space through

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # dartlab report in a real browser: makes reports from a replay of the bundled samples and from a
 # sweep fixture, renders each in Debian's headless Chromium, and checks that the page loaded with
 # no script error, that every plot drew (the page's own check with getBBox, read from the dumped

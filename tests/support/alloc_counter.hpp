@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Counts heap allocations made through operator new on this thread while a scope is active.
 // The replacement operators live in alloc_counter.cpp of the test runner that uses them.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A MappingBackend for mapper tests: hands out bus addresses from a bump pointer, enforces an
 // optional slot limit and byte limit (reported as pressure when report_pressure is set), and
 // remembers every live mapping so tests can check what the mapper did.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A guest for the apple-dma device core: RAM as a byte vector at a base address (anything else is
 // "not RAM"), the guest errors and trace events the device reports, and the guest driver's side
 // of the protocol (write a command page and its entries, ring the doorbell, read the responses).

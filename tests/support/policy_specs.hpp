@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Policy specs in tests: one that must parse, or the message of one that must not.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Random trace events over the whole range of every field, for round-trip tests of the trace
 // formats: extremes included, map_sg up to the segment limit, alignments on a quarter of maps.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Random DMA request streams for property tests: a mix of 4 KiB pages clustered in a few
 // regions, odd-sized and straddling requests, and large buffers, with random releases.
 #pragma once

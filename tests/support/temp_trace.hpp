@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Generated traces in temporary files, for tests that read traces from disk.
 #pragma once
 

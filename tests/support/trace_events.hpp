@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Trace events and run configurations built by hand, for the replay's and stats' tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SystemC as the timed models will use it (from the next issues on): a module advancing local
 // time under a TLM-2.0 quantum keeper, synchronising at quantum boundaries. Checks that Debian's
 // SystemC 2.3.4 builds, links and runs here, and that time adds up.

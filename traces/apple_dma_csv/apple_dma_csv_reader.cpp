@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/apple_dma_csv/apple_dma_csv_reader.hpp"
 
 #include <algorithm>

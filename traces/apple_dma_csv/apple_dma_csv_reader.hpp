@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Imports the apple_dma guest module's debugfs `trace` file (a CSV of its ring of the last 2^18
 // DMA operations) as dartlab trace events, streaming. One device per file (ReaderOptions::device
 // names it). M rows become maps, S rows one-range scatter-gather maps (one per segment), and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/apple_dma_csv/csv_row.hpp"
 
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One line of the apple_dma guest module's debugfs `trace` file: the CSV header
 // "timestamp_ns,op,gpa_hex,size,active_maps,active_bytes" or a row "%llu,%c,0x%llx,%u,%u,%llu".
 // Format and sources: traces/apple_dma_csv/IMPORT.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/ftrace/dma_events.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The payloads of the dma:* events (Linux 6.12 and later, include/trace/events/dma.h), every
 // format each has had, read into one record; and the segments a scatter-gather event maps.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ftrace events the importer knows by name, and what each one means for a trace.
 // Formats and kernel versions: traces/ftrace/IMPORT.md.
 #pragma once

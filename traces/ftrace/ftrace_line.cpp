@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/ftrace/ftrace_line.hpp"
 
 #include <array>

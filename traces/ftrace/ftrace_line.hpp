@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Splits one line of Linux ftrace text output, as /sys/kernel/tracing/trace, trace_pipe and
 // `trace-cmd report` print it, into its context (comm, pid, cpu, flags, time) and its event.
 #pragma once

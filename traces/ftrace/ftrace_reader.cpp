@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/ftrace/ftrace_reader.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Imports a Linux ftrace text recording (/sys/kernel/tracing/trace, trace_pipe, trace-cmd report)
 // as dartlab trace events, streaming: dma:* and iommu:* maps become Map, MapSg and Alloc events
 // with fresh ids, and their unmaps are tied back to them. What is accepted, how unmaps are

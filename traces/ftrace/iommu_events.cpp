@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/ftrace/iommu_events.hpp"
 
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The payloads of iommu:map and iommu:unmap (include/trace/events/iommu.h), in both forms:
 //   map:   "IOMMU: iova=0x%016llx paddr=0x%016llx size=%zu"                 (3.13 on)
 //          "IOMMU: iova=0x%016llx - 0x%016llx paddr=0x%016llx size=%zu"     (from about 5.17)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/ftrace/line_buffer.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Whole lines out of a ByteSource, read in blocks and handed out in place (never copied), as the
 // text reader does it: a line is a view into the buffer, valid until the next call.
 #pragma once

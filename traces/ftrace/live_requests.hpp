@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The requests a recording has mapped and not yet unmapped, found again by what their unmap
 // prints: (device, DMA address), (device, scatterlist), (IOMMU, IOVA), (device, handle) or, in the
 // apple_dma CSV, (gpa, size). An open-addressing table: no allocation per request once it has grown

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The pieces TP_printk texts are made of: space-separated "key=value" fields, numbers printed by
 // %llx, %zu and 0x%016llx, and __print_array lists "{0x1000,0x2000}". Shared by the dma:* and
 // iommu:* payload parsers; not part of the importer's interface.

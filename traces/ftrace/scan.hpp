@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Byte scans for the ftrace importer's hot path: eight bytes at a time, never past the end given.
 #pragma once
 

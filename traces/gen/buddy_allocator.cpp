@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/gen/buddy_allocator.hpp"
 
 #include <algorithm>

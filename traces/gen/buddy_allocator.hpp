@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A model of the Linux guest's page allocator (mm/page_alloc.c), the source of every
 // guest-physical address a generator hands the driver.
 //

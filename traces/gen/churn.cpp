@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `churn` profile: long-running map/unmap and alloc/free of mixed sizes around a steady
 // number of live bytes, some requests far longer-lived than the rest: the pattern under which
 // the host's mappings fragment in long sessions until new games fail to start (BACKGROUND.md).

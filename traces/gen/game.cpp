@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `game` profile: a live working set of mostly 4 KiB dma_map_page requests, churned, with
 // level loads; and the resident pool game-large adds. Shapes from BACKGROUND.md, "The guest
 // side today" and "NVIDIA driver DMA shapes"; the calibration of the defaults is in

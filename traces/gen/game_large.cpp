@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `game-large` profile: the game with a resident pool on top, a live set past the host's
 // 1.5 GiB (BACKGROUND.md: Horizon Zero Dawn Remastered needs more than 1.5 GiB mapped at once
 // and does not start).

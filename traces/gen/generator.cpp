@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The profile table behind make_generator, and what every profile shares.
 //
 // Calibration of `game` (tests/unit/sim/gen_calibration_test.cpp holds it to this). Observed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Synthetic DMA workloads shaped by what is known of the NVIDIA driver (BACKGROUND.md):
 // deterministic per seed, streamed one event at a time.
 //

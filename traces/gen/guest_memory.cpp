@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/gen/guest_memory.hpp"
 
 #include <algorithm>

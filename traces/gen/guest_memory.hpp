@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where a generated request lives in guest-physical memory: the driver's allocations, made from
 // the guest's page allocator (buddy_allocator.hpp) while the rest of the guest allocates from it
 // too.

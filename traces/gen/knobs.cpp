@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The generator parameters as the command line names them. Defaults and their sources are in
 // generator.hpp, beside each field; the help here repeats the unit and the source in short.
 #include "traces/gen/generator.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/gen/live_set.hpp"
 
 #include <algorithm>

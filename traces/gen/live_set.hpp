@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The live requests of a churning profile (game, uvm, churn): each a Map or Alloc of one range
 // or a MapSg of a few runs, released in random order. Internal to traces/gen.
 #pragma once

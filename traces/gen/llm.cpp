@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `llm` profile (formerly `buffers`): a few very large pinned buffers set up first (weights
 // staging: the resource manager's dma_map_sg over an allocation's chunks, contiguous runs
 // merged) and coherent allocations, then steady small per-step transfers within the buffers.

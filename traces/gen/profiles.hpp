@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The profiles behind make_generator, and what they share. Internal to traces/gen.
 #pragma once
 

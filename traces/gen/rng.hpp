@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The pseudo-random source and the few draws the workload generators need.
 // Written here rather than taken from <random>: the std distributions differ between standard
 // libraries, and a generated trace must be the same for a seed on every machine.

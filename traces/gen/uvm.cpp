@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `uvm` profile: the NVIDIA UVM driver's CPU chunks, mapped with dma_map_page in sizes of
 // 4 KiB, 64 KiB or 2 MiB and churned as pages migrate, and its 16 MiB system-memory allocations
 // in 2 MiB pages, whose 2 MiB alignment request is recorded (align=2M) so that a replay can

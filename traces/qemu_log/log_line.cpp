@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/qemu_log/log_line.hpp"
 
 #include <iterator>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One line of a QEMU log holding trace events of the `log` backend, and the apple-dma-pci
 // device's events in it: the line's shape ("[PID@SEC.USEC:]NAME ARGS"), the arguments of
 // dartlab's device's apple_dma_map, apple_dma_unmap and apple_dma_reset, and those of the real

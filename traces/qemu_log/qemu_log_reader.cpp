@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "traces/qemu_log/qemu_log_reader.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Imports the apple-dma-pci device's trace events from a QEMU log (the `log` trace backend:
 // `-trace apple_dma_*`, to stderr or `-D FILE`) as dartlab trace events, streaming. dartlab's own
 // device: each successful apple_dma_map becomes a Map with a fresh id, its apple_dma_unmap (same

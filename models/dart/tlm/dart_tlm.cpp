@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/dart/tlm/dart_tlm.hpp"
 
 #include <algorithm>

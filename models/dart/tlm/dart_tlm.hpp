@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The DART as a TLM-2.0 loosely timed module over the functional core: device transactions come
 // in, each page they touch is looked up in the IOTLB (iotlb.hpp) and walked on a miss, one read
 // of host memory per level through the memory socket (table_walk.hpp); translated transactions go

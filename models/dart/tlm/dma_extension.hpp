@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a DMA transaction carries beside the TLM generic payload: the stream the DART knows the
 // requester by, the direction, and the timing of a burst. The command says the same direction
 // (READ: the device reads host memory, h2d; WRITE: the device writes it, d2h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "models/thunderbolt/tlm/link_tlm.hpp"
 
 #include <algorithm>

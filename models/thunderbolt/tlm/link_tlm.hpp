@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The PCIe link (tunnelled through Thunderbolt / USB4 or native) as a TLM-2.0 loosely timed
 // channel between the device and the host: one server per direction (Up: writes and read
 // requests; Down: read completions), the arithmetic from link_timing.hpp, posted-write credits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * apple-dma-pci device logic, C API for the QEMU glue (passthrough/qemu/hw/apple-dma/).
  *

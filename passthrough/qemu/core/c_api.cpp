@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C API over Device for the QEMU glue. Nothing thrown crosses this boundary.
 #include <cstdio>
 #include <exception>

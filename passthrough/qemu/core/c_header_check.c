@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Compiles apple_dma.h as C11 so the QEMU glue can include it. */
 #include "passthrough/qemu/core/apple_dma.h"
 

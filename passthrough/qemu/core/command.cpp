@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Byte layouts of the command page and its entries; see command.hpp and INTERFACE.md.
 #include "passthrough/qemu/core/command.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The command page and its entries as bytes in guest RAM (passthrough/qemu/INTERFACE.md):
 // layouts, little-endian encode/decode, and the checks a command must pass before any entry runs.
 #pragma once

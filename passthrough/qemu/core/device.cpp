@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The apple-dma-pci device logic; see device.hpp and passthrough/qemu/INTERFACE.md.
 #include "passthrough/qemu/core/device.hpp"
 

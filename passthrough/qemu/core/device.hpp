@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The apple-dma-pci device without QEMU: BAR0 registers, the doorbell's command processing, the
 // statistics window, reset, and the DART translation of the managed device's accesses.
 // Interface 2 commands map through a `direct` mapper; interface 3 requests through the mapper

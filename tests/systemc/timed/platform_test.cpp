@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timed platform (GPU -> link -> DART -> host memory) in SystemC: calibration against the
 // published figures, burst vs per-TLP agreement, the link model's own figures, walks counted at
 // host memory, faults, credits, DisplayPort and the guard band.

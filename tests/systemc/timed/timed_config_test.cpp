@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Spec strings and help for the timed mode, and the latency histogram.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timed replay: what its JSON reports, where its transfers come from, strict against batched
 // invalidation, and trace errors.
 #include <catch2/catch.hpp>

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
 #include "models/dart/dart_backend.hpp"
+#include "passthrough/mapper/mapper.hpp"
 #include "test_support.hpp"
 
 using namespace dartlab::dart;
@@ -68,4 +70,22 @@ TEST_CASE("The backend reports each DART refusal as the mapper error of the same
   REQUIRE(backend.map(0, 1, Direction::ToDevice).ok);
   CHECK(backend.map(0, 1, Direction::ToDevice).error == MapError::Slots);
   CHECK(dart.stats().failures[static_cast<unsigned>(MapFailure::Invalid)] == 2);  // the DART counted them
+}
+
+TEST_CASE("lazy's pressure counts bytes in the DART's own pages, so page=64K keeps it under 95% of the aperture",
+          "[backend][lazy]") {
+  // 2 MiB of 64 KiB pages: 95% is 1,945.6 KiB, so at most 30 pages may be mapped. Each request is
+  // 16 KiB but takes a whole 64 KiB page; counted in 16 KiB it would look like room for a 31st.
+  Dart dart(config_of("page=64K,aperture=2M,slots=unlimited"));
+  DartBackend backend(dart);
+  dartlab::mapper::Mapper m(backend, std::get<dartlab::mapper::Policy>(dartlab::mapper::parse_policy("lazy:direct,keep=1000")));
+  const std::uint64_t limit = dart.stats().aperture_bytes;
+  for (std::uint64_t i = 0; i < 64; ++i) {
+    const auto r = m.map(i * 64 * 1024, 16 * 1024, Direction::ToDevice);
+    REQUIRE(r);
+    REQUIRE(m.unmap(r.value.token, 16 * 1024));
+    CHECK(static_cast<double>(dart.stats().mapped_bytes) <= 0.95 * static_cast<double>(limit));
+  }
+  CHECK(m.stats().failed_maps == 0);
+  CHECK(m.stats().evictions > 0);
 }

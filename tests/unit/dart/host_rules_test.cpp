@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host mapping service's own rules on top of the DART (duplicate=, chunk=), in the backend
 // and in the mapper over it.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A device core over a fake guest, for the device tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The apple-dma device core: interface 2 and 3 commands, the statistics window, limits, reset,
 // and translation of the managed device's accesses through the DART.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A hostile guest against the device core: every malformed command or register access is
 // answered "invalid" with its cause, logged as a guest error, changes no mapping, and leaves the
 // device working.

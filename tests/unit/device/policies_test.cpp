@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bounce and cap policies inside the device: bounce copies between a request's memory and its
 // slot in the pool (the managed device's DMA reaches the slot), cap refuses with a reason the
 // guest can act on.

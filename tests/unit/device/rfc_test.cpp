@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // compat=rfc: interface 2 exactly as the RFC device the seed guest module drives (id = the gpa,
 // sizes, flags and reserved ignored, duplicates and unknown ids answered status 1, regions cut
 // at the host's chunk, lenient registers, no reset release), beside today's strict behaviour.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Global operator new/delete replacements that count allocations per thread (see alloc_counter.hpp).
 #include <cstdlib>
 #include <new>

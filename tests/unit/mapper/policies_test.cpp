@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The multi, lazy and adaptive policies: what each does that window and direct do not.
 #include <catch2/catch.hpp>
 

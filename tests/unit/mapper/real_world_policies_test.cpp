@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The real world's policies: bounce (one pool mapped once, requests carved from it first-fit) and
 // cap (at most N live host mappings; past it a request is turned away unchanged).
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SlotRuns: the bounce pool's first-fit over slots, against a slot-by-slot reference.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the size-aligned aperture allocators buy a UVM-shaped workload: the 2 MiB chunks that ask
 // for align=2M get 2 MiB-aligned DMA addresses through the mapper under `direct` with alloc=linux
 // or buddy, where first-fit hands out whatever the last hole was.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Flag numbers are checked, never wrapped: a sign, an overflow or a value past the flag's range
 // is refused with a message naming the flag and the text.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The generators' defaults meet the host limits they are calibrated to (traces/gen/generator.cpp):
 // replayed through the mapper and the DART model, the default game fails under `direct` by slots
 // and fits under `window:256K`; game-large fails under every policy.

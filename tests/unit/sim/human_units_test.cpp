@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Numbers for people keep three significant digits in the unit that fits them: a 1-byte copy's
 // rate is not "0.00 GiB/s".
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Properties of the mapper over the functional DART, on random request streams.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // replay_file reads on one thread and replays on another (or reads inline): results and errors
 // must be exactly those of replaying the same events one by one.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The replay's metrics beyond counts: exposure, alignment violations, fragmentation, reuse, and
 // the time series.
 #include <catch2/catch.hpp>

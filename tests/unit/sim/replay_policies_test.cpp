@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The replay under the real world's policies: bounce (one pool) and cap (requests wait for room).
 #include <catch2/catch.hpp>
 

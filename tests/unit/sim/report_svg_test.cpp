@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The report's SVG plotting: tick labels in human units, axis ranges and scales, where values
 // land in the plot, escaping, empty and one-point series, and thinning of long lines.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // dartlab report: reading replay and sweep JSON as hostile input (errors name file and field,
 // nothing half-read is kept), the Pareto frontier, and the page made from hand-made results.
 #include <catch2/catch.hpp>

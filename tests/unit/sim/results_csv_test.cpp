@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One CSV schema for replay, sweep and merge: the same column names for the same fields.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ddmin on synthetic predicates: it finds the known minimal set, its result is 1-minimal, its
 // predicate calls stay within a bound, and a stop leaves a failing set.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stress soaks and their shrinking: a churn soak fails the way its configuration makes it fail,
 // its shrunk trace fails the same way and is far smaller, both are the same for a seed, looping
 // a trace keeps it consistent, and a bound stops a soak that does not fail.

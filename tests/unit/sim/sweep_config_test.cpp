@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sweep configs: expansion of templates over lists and ranges in the documented order, errors
 // that name the file, line and key, the sweep's identity hash, and shard slices.
 #include <catch2/catch.hpp>

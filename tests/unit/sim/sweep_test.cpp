@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Running sweeps: passes, threads and shards change nothing in the results; a point's result is
 // what `replay` gives for it alone; merge joins shards into the unsharded document and refuses
 // inputs that do not belong together; the Pareto frontier and the CSV.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `dartlab stats` counts what a trace asks for; its clustering potential must be exactly what
 // the window policy makes of the trace when the DART sets no limits.
 #include <catch2/catch.hpp>

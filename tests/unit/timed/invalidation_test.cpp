@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When the host flushes the IOTLB and what one flush costs it: strict (Linux apple-dart) against
 // batched (the flush queue).
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The IOTLB: hits and misses per configured sets x ways, each replacement policy, and
 // invalidation emptying exactly the entries it covers.
 #include <catch2/catch.hpp>

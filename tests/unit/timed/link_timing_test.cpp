@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The link's arithmetic, no SystemC: TLP shapes, rates per segment, credits, the guard band and
 // DisplayPort, and what each preset allows.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The walker reads one table entry per level through the memory it is given, and its results are
 // the functional DART's.
 #include <catch2/catch.hpp>

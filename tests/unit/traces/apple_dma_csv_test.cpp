@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The apple_dma guest module's debugfs trace CSV imports as dartlab trace events: rows verbatim
 // as the module prints them, unmaps matched by (gpa, size) with several live requests per key, a
 // ring that has wrapped, a rolled-back map_sg found from the active counts, lost rows noted, and on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The binary trace's codings: the magic, prefix varints, zigzag deltas, the XXH64 checksum.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bad binary traces stop the reader with a message that says what is wrong and at which byte;
 // truncated, damaged and hostile files never crash it nor make it read out of bounds.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The binary writer and reader: lossless round trips, devices, comments, counts, odd outputs.
 #include <catch2/catch.hpp>
 

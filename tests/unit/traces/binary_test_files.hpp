@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writers, readers and damage for the binary trace tests (and the binary reader's fuzz target).
 #pragma once
 

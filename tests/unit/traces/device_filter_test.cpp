@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // --device keeps one device's requests, whatever the format, and says what it skipped.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One line of ftrace text output splits into its context and its event, whichever tool printed
 // it. Lines are written by hand from kernel/trace/trace_output.c (trace_print_context) and
 // tracecmd/trace-read.c.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The table of live requests finds what it was given, latest first per key, through growth,
 // deletions in the middle of probe runs and keys that differ only by device or kind.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The text of each dma:* and iommu:* event, in every format a kernel has printed, reads into one
 // record; malformed texts are refused with a message and a position. The texts are written by
 // hand from the TP_printk format strings of include/trace/events/dma.h and iommu.h.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An ftrace recording imports as dartlab trace events: fresh ids, unmaps tied to their maps,
 // one device kept on request, everything skipped counted, malformed known events reported where
 // they are. Recordings are written by hand, line by line, from the TP_printk format strings.

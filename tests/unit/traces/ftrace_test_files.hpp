@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Read-everything helpers for the ftrace importer tests (temp files: text_test_files.hpp).
 #pragma once
 

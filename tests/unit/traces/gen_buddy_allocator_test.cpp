@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The model of the guest's buddy page allocator the generators place requests with.
 #include <catch2/catch.hpp>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The driver's allocations among the rest of the guest's (guest_memory.hpp).
 #include <algorithm>
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Choosing a generator: profiles by name, parameter checks, determinism per seed.
 #include <catch2/catch.hpp>
 #include <algorithm>

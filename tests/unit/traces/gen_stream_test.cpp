@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Generated streams replayed against a model of what is live: well-formed, bounded, and shaped as
 // each profile promises.
 #include <algorithm>

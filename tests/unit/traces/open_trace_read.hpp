@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reads a whole input through open_trace, as the command line does, and keeps everything the
 // reader said: events (segments copied out), positions, devices, notes, warnings, the error.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // open_trace as a newcomer meets it: the format told past a few junk lines, a clear message
 // naming the formats tried when none fits, gzip and zstd files read as what they hold, an empty
 // result from input that was all skipped reported as an error, and bytes of a hostile trace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A QEMU log of the real apple-dma-pci device (the seed system's) imports at two levels: the
 // guest's map and unmap entries (--level guest), or the host mappings QEMU registered with the
 // host service (--level host). Lines are written by hand from the real device's trace-events

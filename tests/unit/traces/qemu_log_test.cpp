@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A QEMU log of the apple-dma-pci device's trace events imports as dartlab trace events: lines of
 // both shapes of the log backend, failed maps and unknown unmaps counted, handles reused, resets
 // ending every live mapping of their device, one device kept on request, malformed events

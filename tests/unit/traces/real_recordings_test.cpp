@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Two recordings a real Linux 6.12 kernel made (traces/samples/real/README.md says how) import
 // whole: every unmap finds its map, and the iommu events of two devices' own domains, which name
 // no device, are kept apart as two live mappings of one IOVA rather than one ending the other.

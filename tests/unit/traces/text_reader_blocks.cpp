@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The text reader reads in blocks; lines that straddle them, odd line ends and over-long lines.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bad text traces stop the reader with a message that says what is wrong and where.
 #include <catch2/catch.hpp>
 

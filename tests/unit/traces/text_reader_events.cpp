@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The text reader turns every kind of line into the event it describes.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Temp files and read-everything helpers for the text trace tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The text writer: canonical lines, lossless round trips through the reader, no silent data loss.
 #include <catch2/catch.hpp>
 
