@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "models/dart/dart.hpp"
-#include "models/dart/dart_backend.hpp"
-#include "passthrough/mapper/flat_map.hpp"
+#include "passthrough/backends/dart_backend.hpp"
+#include "base/flat_map.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "sim/replay.hpp"
 #include "traces/gen/generator.hpp"
@@ -53,7 +53,7 @@ std::vector<CompactEvent> make_game_events(std::uint64_t live_target) {
       std::uint32_t first;  // index in `out` of the request's first map
       std::uint32_t count;  // segments
     };
-    mapper::FlatMap<std::uint64_t, Span> live;  // id -> its map events
+    dartlab::FlatMap<std::uint64_t, Span> live;  // id -> its map events
     std::vector<std::uint32_t> free_slots;
     std::uint32_t next_slot = 0;
     trace::Event ev;
@@ -103,7 +103,7 @@ void run_core(benchmark::State& state, const char* policy_spec, const char* dart
     World(const dart::DartConfig& c, const mapper::Policy& p, std::size_t slots)
         : d(c), backend(d), m(backend, p), held(slots) {}
     dart::Dart d;
-    dart::DartBackend backend;
+    dartlab::backends::DartBackend backend;
     mapper::Mapper m;
     std::vector<mapper::MapToken> held;  // per request slot; generation 0: refused
   };
@@ -113,7 +113,7 @@ void run_core(benchmark::State& state, const char* policy_spec, const char* dart
     state.ResumeTiming();
     for (const CompactEvent& e : events) {
       if (e.map) {
-        const auto r = w->m.map(e.gpa, e.len_bytes, mapper::Direction::ToDevice);
+        const auto r = w->m.map(e.gpa, e.len_bytes, dartlab::Direction::ToDevice);
         w->held[e.slot] = r.ok ? r.value.token : mapper::MapToken{};
       } else if (w->held[e.slot].generation != 0) {
         w->m.unmap(w->held[e.slot], e.len_bytes);
@@ -188,12 +188,12 @@ void BM_ReplayEngineCap5600(benchmark::State& s) { run_replay_engine(s, "cap:win
 // One request served by a live window: the path the issue says must not allocate.
 void BM_WindowHit(benchmark::State& state) {
   dart::Dart d(std::get<dart::DartConfig>(dart::parse_dart_spec("")));
-  dart::DartBackend backend(d);
+  dartlab::backends::DartBackend backend(d);
   mapper::Mapper m(backend, std::get<mapper::Policy>(mapper::parse_policy("window:256K")));
-  const auto anchor = m.map(0x4000'0000, 4096, mapper::Direction::ToDevice);
+  const auto anchor = m.map(0x4000'0000, 4096, dartlab::Direction::ToDevice);
   std::uint64_t i = 0;
   for (auto _ : state) {
-    const auto r = m.map(0x4000'0000 + ((i++ & 63) << 12), 4096, mapper::Direction::ToDevice);
+    const auto r = m.map(0x4000'0000 + ((i++ & 63) << 12), 4096, dartlab::Direction::ToDevice);
     m.unmap(r.value.token, 4096);
   }
   benchmark::DoNotOptimize(anchor);
@@ -203,15 +203,15 @@ void BM_WindowHit(benchmark::State& state) {
 // One request carved from a bounce pool already a third full in scattered runs, and given back.
 void BM_BounceHit(benchmark::State& state) {
   dart::Dart d(std::get<dart::DartConfig>(dart::parse_dart_spec("")));
-  dart::DartBackend backend(d);
+  dartlab::backends::DartBackend backend(d);
   mapper::Mapper m(backend, std::get<mapper::Policy>(mapper::parse_policy("bounce:64M")));
   std::vector<mapper::Mapping> held;
-  for (std::uint64_t i = 0; i < 3 * 4096; ++i) held.push_back(m.map(i << 12, 4096, mapper::Direction::ToDevice).value);
+  for (std::uint64_t i = 0; i < 3 * 4096; ++i) held.push_back(m.map(i << 12, 4096, dartlab::Direction::ToDevice).value);
   for (std::uint64_t i = 0; i < held.size(); i += 3) m.unmap(held[i].token, 4096);  // holes of 4 KiB
   std::uint64_t i = 0;
   for (auto _ : state) {
     const std::uint64_t len = 4096 << (i++ & 3);  // 4K fits a hole; 8K..32K go past them
-    const auto r = m.map(0x4000'0000, len, mapper::Direction::ToDevice);
+    const auto r = m.map(0x4000'0000, len, dartlab::Direction::ToDevice);
     m.unmap(r.value.token, len);
   }
   state.SetItemsProcessed(state.iterations() * 2);

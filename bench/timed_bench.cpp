@@ -45,7 +45,7 @@ TimedConfig config_for(const thunderbolt::LinkConfig& link, TransferMode mode) {
   return c;
 }
 
-BandwidthResult bandwidth(const TimedConfig& c, dart::DmaDir dir, std::uint64_t size, std::uint32_t iterations) {
+BandwidthResult bandwidth(const TimedConfig& c, dartlab::bus::DmaDir dir, std::uint64_t size, std::uint32_t iterations) {
   auto r = run_bandwidth(c, BandwidthRequest{dir, size, iterations});
   if (auto* e = std::get_if<std::string>(&r)) {
     std::fprintf(stderr, "bandwidth: %s\n", e->c_str());
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   const TimedConfig tlp = config_for(thunderbolt::kLinkTb3, TransferMode::Tlp);
   const std::uint64_t size = transactions * thunderbolt::kLinkTb3.mps_bytes;
   double cpu = cpu_seconds();
-  const BandwidthResult platform_run = bandwidth(tlp, dart::DmaDir::DeviceToHost, size, 1);
+  const BandwidthResult platform_run = bandwidth(tlp, dartlab::bus::DmaDir::DeviceToHost, size, 1);
   const double platform_cpu = cpu_seconds() - cpu;
   const double platform_rate = static_cast<double>(platform_run.transactions) / platform_run.wall_seconds;
 
@@ -144,13 +144,13 @@ int main(int argc, char** argv) {
   std::printf("\nburst vs per-TLP, 32 MiB x 3:\n");
   double worst = 0;
   for (const thunderbolt::LinkConfig& link : thunderbolt::kLinkPresets) {
-    for (const dart::DmaDir dir : {dart::DmaDir::HostToDevice, dart::DmaDir::DeviceToHost}) {
+    for (const dartlab::bus::DmaDir dir : {dartlab::bus::DmaDir::HostToDevice, dartlab::bus::DmaDir::DeviceToHost}) {
       const BandwidthResult b = bandwidth(config_for(link, TransferMode::Burst), dir, 32 << 20, 3);
       const BandwidthResult t = bandwidth(config_for(link, TransferMode::Tlp), dir, 32 << 20, 3);
       const double diff = std::abs(b.gib_per_s() - t.gib_per_s()) / t.gib_per_s();
       worst = std::max(worst, diff);
       std::printf("  %-14s %s  burst %7.3f GiB/s  tlp %7.3f GiB/s  differ %.3f%%  (walls %.3f s, %.3f s)\n",
-                  std::string(link.name).c_str(), dir == dart::DmaDir::HostToDevice ? "h2d" : "d2h", b.gib_per_s(),
+                  std::string(link.name).c_str(), dir == dartlab::bus::DmaDir::HostToDevice ? "h2d" : "d2h", b.gib_per_s(),
                   t.gib_per_s(), 100 * diff, b.wall_seconds, t.wall_seconds);
     }
   }
@@ -158,12 +158,12 @@ int main(int argc, char** argv) {
 
   // 5. A 1 GiB bandwidth run, both modes, tb3, both directions.
   std::printf("\n1 GiB bandwidth run (tb3):\n");
-  for (const dart::DmaDir dir : {dart::DmaDir::HostToDevice, dart::DmaDir::DeviceToHost}) {
+  for (const dartlab::bus::DmaDir dir : {dartlab::bus::DmaDir::HostToDevice, dartlab::bus::DmaDir::DeviceToHost}) {
     for (const TransferMode mode : {TransferMode::Burst, TransferMode::Tlp}) {
       cpu = cpu_seconds();
       const BandwidthResult r = bandwidth(config_for(thunderbolt::kLinkTb3, mode), dir, 1ULL << 30, 1);
       std::printf("  %s %-5s %.3f GiB/s, %8llu transactions, wall %.3f s, cpu %.3f s\n",
-                  dir == dart::DmaDir::HostToDevice ? "h2d" : "d2h", std::string(to_string(mode)).c_str(), r.gib_per_s(),
+                  dir == dartlab::bus::DmaDir::HostToDevice ? "h2d" : "d2h", std::string(to_string(mode)).c_str(), r.gib_per_s(),
                   static_cast<unsigned long long>(r.transactions), r.wall_seconds, cpu_seconds() - cpu);
     }
   }

@@ -27,8 +27,10 @@ device_dir="$root/passthrough/qemu/hw/apple-dma"
 core_header="$root/passthrough/qemu/core/apple_dma.h"
 libs=(
   "$dartlab_build/passthrough/qemu/core/libdartlab_apple_dma.a"
-  "$dartlab_build/models/dart/libdartlab_dart.a"
+  "$dartlab_build/passthrough/backends/libdartlab_backends.a"
   "$dartlab_build/passthrough/mapper/libdartlab_mapper.a"
+  "$dartlab_build/models/dart/libdartlab_dart.a"
+  "$dartlab_build/base/libdartlab_base.a"
 )
 # What the QEMU build needs beyond dartlab's own packages (Debian bookworm names).
 qemu_packages=(meson ninja-build python3 pkg-config libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev flex bison dpkg-dev seabios)

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 
 namespace dartlab::sim {
 

@@ -17,13 +17,13 @@ constexpr std::size_t kWarningSamples = 5;
 // of generation 0, which never names a live mapping (a refused request's cell holds {0, 0}).
 constexpr std::uint64_t kWaitingTag = 1;
 
-mapper::Direction to_mapper(trace::Direction d) {
+dartlab::Direction to_mapper(trace::Direction d) {
   switch (d) {
-    case trace::Direction::ToDevice: return mapper::Direction::ToDevice;
-    case trace::Direction::FromDevice: return mapper::Direction::FromDevice;
-    case trace::Direction::Bidirectional: return mapper::Direction::Bidirectional;
+    case trace::Direction::ToDevice: return dartlab::Direction::ToDevice;
+    case trace::Direction::FromDevice: return dartlab::Direction::FromDevice;
+    case trace::Direction::Bidirectional: return dartlab::Direction::Bidirectional;
   }
-  return mapper::Direction::Bidirectional;
+  return dartlab::Direction::Bidirectional;
 }
 
 std::uint32_t sg_count(const trace::Event& ev) {
@@ -52,7 +52,7 @@ struct Replay::Run {
     min_largest_free_bytes = dart.stats().largest_free_bytes;
   }
   dart::Dart dart;
-  dart::DartBackend backend;
+  dartlab::backends::DartBackend backend;
   mapper::Mapper mapper;
   std::string dart_spec;
   FirstFailure first_failure;
@@ -77,7 +77,7 @@ struct Replay::Run {
     std::uint32_t block = 0;
     std::uint16_t seg_count = 0;
     trace::EventKind kind = trace::EventKind::Map;
-    mapper::Direction dir = mapper::Direction::Bidirectional;
+    dartlab::Direction dir = dartlab::Direction::Bidirectional;
   };
   std::vector<Waiter> waiters;  // a power of two long
   std::uint64_t wait_head = 0;  // sequence numbers: [wait_head, wait_tail) are in the ring
@@ -212,14 +212,14 @@ bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
   } else {
     set_segment(offset, 0, ev.gpa, ev.len_bytes);
   }
-  const mapper::Direction dir =
-      ev.kind == trace::EventKind::Alloc ? mapper::Direction::Bidirectional : to_mapper(ev.dir);
+  const dartlab::Direction dir =
+      ev.kind == trace::EventKind::Alloc ? dartlab::Direction::Bidirectional : to_mapper(ev.dir);
 
   std::uint64_t failed = 0;
   for (std::size_t r = 0; r < runs_.size(); ++r) {
-    const mapper::Result<bool> mapped = map_request(r, offset, n, sg, dir);
+    const dartlab::Result<bool> mapped = map_request(r, offset, n, sg, dir);
     if (!mapped) failed |= std::uint64_t{1} << r;  // a waiting request holds no mapping either
-    if (!mapped && mapped.error == mapper::MapError::Cap) {
+    if (!mapped && mapped.error == dartlab::MapError::Cap) {
       wait(r, offset, ev, dir);
       continue;
     }
@@ -231,14 +231,14 @@ bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
   return true;
 }
 
-mapper::Result<bool> Replay::map_request(std::size_t r, std::uint32_t block, std::uint32_t segments, bool sg,
-                                         mapper::Direction dir) {
+dartlab::Result<bool> Replay::map_request(std::size_t r, std::uint32_t block, std::uint32_t segments, bool sg,
+                                         dartlab::Direction dir) {
   mapper::Mapper& m = runs_[r]->mapper;
   if (!sg) {
     const mapper::MapSegment s = segment(block, 0);
     const auto res = m.map(s.gpa, s.len_bytes, dir);
     set_mapping(block, 0, r, res.value);  // {0, 0} when refused
-    return res ? mapper::Result<bool>::success(true) : mapper::Result<bool>::failure(res.error);
+    return res ? dartlab::Result<bool>::success(true) : dartlab::Result<bool>::failure(res.error);
   }
   // Scratch grown to the longest list seen, never shrunk.
   if (sg_in_.size() < segments) sg_in_.resize(segments);
@@ -255,7 +255,7 @@ mapper::Result<bool> Replay::map_request(std::size_t r, std::uint32_t block, std
 }
 
 void Replay::after_map(std::size_t r, std::uint32_t block, std::uint32_t segments, trace::EventKind kind,
-                       const mapper::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line) {
+                       const dartlab::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line) {
   Run& run = *runs_[r];
   // The driver wanted the bus address aligned (UVM's 2 MiB pages); the host chose it.
   if (mapped && align_bytes != 0 && (mapping(block, 0, r).dma_addr & (align_bytes - 1)) != 0)
@@ -270,7 +270,7 @@ void Replay::after_map(std::size_t r, std::uint32_t block, std::uint32_t segment
   run.min_largest_free_bytes = std::min(run.min_largest_free_bytes, ds.largest_free_bytes);
 }
 
-void Replay::wait(std::size_t r, std::uint32_t block, const trace::Event& ev, mapper::Direction dir) {
+void Replay::wait(std::size_t r, std::uint32_t block, const trace::Event& ev, dartlab::Direction dir) {
   Run& run = *runs_[r];
   if (run.wait_tail - run.wait_head == run.waiters.size()) {
     const std::uint64_t in_ring = run.wait_tail - run.wait_head;
@@ -321,8 +321,8 @@ void Replay::serve_waiting(std::size_t r) {
   for (run.pop_ended(); run.wait_head != run.wait_tail; run.pop_ended()) {
     const std::uint64_t seq = run.wait_head;
     Run::Waiter& w = run.waiter(seq);
-    const mapper::Result<bool> mapped = map_request(r, w.block, w.seg_count, w.kind == trace::EventKind::MapSg, w.dir);
-    if (!mapped && mapped.error == mapper::MapError::Cap) {
+    const dartlab::Result<bool> mapped = map_request(r, w.block, w.seg_count, w.kind == trace::EventKind::MapSg, w.dir);
+    if (!mapped && mapped.error == dartlab::MapError::Cap) {
       // Still no room: the head keeps its place, and those behind it theirs (trace order).
       set_mapping(w.block, 0, r, mapper::Mapping{seq, mapper::MapToken::unpack(kWaitingTag)});
       return;
@@ -443,7 +443,7 @@ RunResult Replay::result(std::size_t r) const {
   out.host_map_calls = s.host_map_calls;
   out.host_unmap_calls = s.host_unmap_calls;
   out.failed_maps = s.failed_maps;
-  for (int i = 0; i < mapper::kMapErrorCount; ++i) out.failures_by_reason[static_cast<std::size_t>(i)] = s.failures[i];
+  for (int i = 0; i < dartlab::kMapErrorCount; ++i) out.failures_by_reason[static_cast<std::size_t>(i)] = s.failures[i];
   out.first_failure = run.first_failure;
   out.dropped_unmaps = run.dropped_unmaps;
   out.access_checks = run.access_checks;

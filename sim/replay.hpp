@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "models/dart/dart.hpp"
-#include "models/dart/dart_backend.hpp"
-#include "passthrough/mapper/flat_map.hpp"
-#include "passthrough/mapper/huge_page_allocator.hpp"
+#include "passthrough/backends/dart_backend.hpp"
+#include "base/flat_map.hpp"
+#include "base/huge_page_allocator.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "sim/series.hpp"
 #include "traces/event.hpp"
@@ -35,7 +35,7 @@ struct FirstFailure {
   bool happened = false;
   std::uint64_t event = 0;  // 1-based position of the event in the trace
   std::uint64_t line = 0;   // the trace line, when the source has lines
-  mapper::MapError reason = mapper::MapError::Invalid;
+  dartlab::MapError reason = dartlab::MapError::Invalid;
   // The refused request: under cap: it may have waited, and been refused at a later event (a
   // release that let it try); `line` is then its own map's line.
   trace::EventKind kind = trace::EventKind::Map;
@@ -54,7 +54,7 @@ struct RunResult {
   std::uint64_t host_map_calls = 0;
   std::uint64_t host_unmap_calls = 0;
   std::uint64_t failed_maps = 0;  // refused requests (an sg list refused counts its failing segment)
-  std::array<std::uint64_t, mapper::kMapErrorCount> failures_by_reason{};
+  std::array<std::uint64_t, dartlab::kMapErrorCount> failures_by_reason{};
   FirstFailure first_failure;
   std::uint64_t dropped_unmaps = 0;  // unmaps of requests that had been refused
   std::uint64_t access_checks = 0;   // access events translated through the DART
@@ -155,14 +155,14 @@ class Replay {
   bool on_access(const trace::Event& ev);
   // Maps a request's segments, kept in its block, in one run: one map, or an all-or-nothing
   // list. The mappings go into the block; the result says whether and why not.
-  mapper::Result<bool> map_request(std::size_t run, std::uint32_t block, std::uint32_t segments,
-                                   bool sg, mapper::Direction dir);
+  dartlab::Result<bool> map_request(std::size_t run, std::uint32_t block, std::uint32_t segments,
+                                   bool sg, dartlab::Direction dir);
   // What a run records after a map: alignment, its first refusal, the DART's peaks.
   void after_map(std::size_t run, std::uint32_t block, std::uint32_t segments, trace::EventKind kind,
-                 const mapper::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line);
+                 const dartlab::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line);
   // cap: a request turned away at the cap waits in its run's queue, in trace order; every
   // release in that run serves the queue's head until one is turned away again.
-  void wait(std::size_t run, std::uint32_t block, const trace::Event& ev, mapper::Direction dir);
+  void wait(std::size_t run, std::uint32_t block, const trace::Event& ev, dartlab::Direction dir);
   void serve_waiting(std::size_t run);
   bool waiting(std::uint32_t block, std::size_t run) const;
   void end_wait(std::size_t run, std::uint32_t block);  // an unmap cancels it
@@ -205,9 +205,9 @@ class Replay {
   std::vector<std::string> warning_samples_;
   ReplayIssue issue_;
 
-  mapper::FlatMap<std::uint64_t, Record, mapper::FlatHash<std::uint64_t>, kNoId> by_id_;  // live id -> request
+  dartlab::FlatMap<std::uint64_t, Record, dartlab::FlatHash<std::uint64_t>, kNoId> by_id_;  // live id -> request
   // Blocks have power-of-two sizes and are recycled through per-size free lists.
-  std::vector<Cell, mapper::HugePageAllocator<Cell>> arena_;
+  std::vector<Cell, dartlab::HugePageAllocator<Cell>> arena_;
   std::uint32_t stride_ = 2;  // cells per segment: the segment and one mapping per run
   std::array<std::vector<std::uint32_t>, 24> free_blocks_;
   std::vector<mapper::MapSegment> sg_in_;  // scratch for map_sg, grown to the largest list seen

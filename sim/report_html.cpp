@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "models/dart/dart_config.hpp"
-#include "passthrough/mapper/types.hpp"
+#include "base/types.hpp"
 #include "sim/report_svg.hpp"
 #include "sim/results_output.hpp"
 
@@ -277,10 +277,10 @@ std::string optional_count_cell(const std::optional<std::uint64_t>& v) {
 
 // " (kIOReturnNoSpace)": the host's name of a reason dartlab names, when it has one.
 std::string host_code_suffix(std::string_view reason) {
-  for (int i = 0; i < mapper::kMapErrorCount; ++i) {
-    const auto e = static_cast<mapper::MapError>(i);
-    if (mapper::to_string(e) == reason && !mapper::host_return_code(e).empty())
-      return fmt::format(" ({})", mapper::host_return_code(e));
+  for (int i = 0; i < dartlab::kMapErrorCount; ++i) {
+    const auto e = static_cast<dartlab::MapError>(i);
+    if (dartlab::to_string(e) == reason && !dartlab::host_return_code(e).empty())
+      return fmt::format(" ({})", dartlab::host_return_code(e));
   }
   return {};
 }

@@ -13,7 +13,7 @@ namespace dartlab::sim {
 
 namespace {
 
-std::string reason_name(mapper::MapError reason) { return std::string(mapper::to_string(reason)); }
+std::string reason_name(dartlab::MapError reason) { return std::string(dartlab::to_string(reason)); }
 
 }  // namespace
 
@@ -98,12 +98,12 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
       j["failed_maps"] = r.failed_maps;
       nlohmann::ordered_json reasons;
       nlohmann::ordered_json host_codes;  // the same refusals under the host's names, where it has one
-      for (int i = 0; i < mapper::kMapErrorCount; ++i) {
-        const auto reason = static_cast<mapper::MapError>(i);
-        if (reason == mapper::MapError::Cap) continue;  // a replay's cap waits (see "waits")
+      for (int i = 0; i < dartlab::kMapErrorCount; ++i) {
+        const auto reason = static_cast<dartlab::MapError>(i);
+        if (reason == dartlab::MapError::Cap) continue;  // a replay's cap waits (see "waits")
         const std::uint64_t count = r.failures_by_reason[static_cast<std::size_t>(i)];
         reasons[reason_name(reason)] = count;
-        if (const std::string_view code = mapper::host_return_code(reason); !code.empty()) host_codes[std::string(code)] = count;
+        if (const std::string_view code = dartlab::host_return_code(reason); !code.empty()) host_codes[std::string(code)] = count;
       }
       j["failures_by_reason"] = reasons;
       j["failures_by_host_code"] = host_codes;
@@ -113,7 +113,7 @@ nlohmann::ordered_json results_json(std::span<const TraceOutcome> outcomes) {
         ff["reason"] = reason_name(r.first_failure.reason);
         // Binary traces have no lines: "event" says where already.
         if (t.format != "binary") ff["line"] = r.first_failure.line;
-        const std::string_view code = mapper::host_return_code(r.first_failure.reason);
+        const std::string_view code = dartlab::host_return_code(r.first_failure.reason);
         ff["host_code"] = code.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(code);
         j["first_failure"] = ff;
       } else {
@@ -270,8 +270,8 @@ void print_results_table(std::FILE* out, std::span<const TraceOutcome> outcomes)
     for (const RunResult& r : t.results) {
       std::string first = "-";
       if (r.first_failure.happened)
-        first = failure_text(mapper::to_string(r.first_failure.reason), r.first_failure.event,
-                             mapper::host_return_code(r.first_failure.reason));
+        first = failure_text(dartlab::to_string(r.first_failure.reason), r.first_failure.event,
+                             dartlab::host_return_code(r.first_failure.reason));
       fmt::print(out, "  {:<{}} {}{:>9} {:>11} {:>11} {:>10} {:>11} {:>8} {:>9}  {}\n", r.policy, width,
                  lettered ? fmt::format("{:<4} ", letter(r.dart)) : "", r.peak_mappings, human_bytes(r.peak_mapped_bytes),
                  human_bytes(r.peak_requested_bytes), r.host_map_calls, human_bytes(r.exposure_peak_bytes), r.reuse_hits,

@@ -45,7 +45,7 @@ void print_notes(std::FILE* out, std::span<const trace::ReaderNote> notes, std::
 std::uint64_t peak_rss_bytes();
 
 // A first refusal for people: "slots at event 2839 (kIOReturnNoSpace)", the host's name last
-// when it has one (mapper::host_return_code).
+// when it has one (dartlab::host_return_code).
 std::string failure_text(std::string_view reason, std::uint64_t event, std::string_view host_code);
 
 // "1.50 GiB", "256.0 KiB", "812 B".

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "passthrough/mapper/flat_map.hpp"
+#include "base/flat_map.hpp"
 #include "sim/shrink_ddmin.hpp"
 
 namespace dartlab::sim {
@@ -65,13 +65,13 @@ struct Unit {
 }  // namespace
 
 ShrinkResult shrink_failure(const StressHistory& history, std::uint64_t prefix_events, const RunConfig& run,
-                            mapper::MapError reason, const ShrinkOptions& options) {
+                            dartlab::MapError reason, const ShrinkOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   if (prefix_events > history.size()) throw std::logic_error("shrink: the prefix is longer than the history");
 
   std::vector<Unit> units;
   {
-    mapper::FlatMap<std::uint64_t, std::uint32_t, mapper::FlatHash<std::uint64_t>, ~std::uint64_t{0}> unit_of(1024);
+    dartlab::FlatMap<std::uint64_t, std::uint32_t, dartlab::FlatHash<std::uint64_t>, ~std::uint64_t{0}> unit_of(1024);
     for (std::uint32_t i = 0; i < prefix_events; ++i) {
       const trace::Event ev = history.event(i);
       if (trace::is_map_kind(ev.kind)) {
@@ -110,7 +110,7 @@ ShrinkResult shrink_failure(const StressHistory& history, std::uint64_t prefix_e
   for (std::uint32_t u = 0; u < all.size(); ++u) all[u] = u;
   if (!fails(all))
     throw std::logic_error(fmt::format("shrink: the soak's {} events do not fail by {} when replayed", prefix_events,
-                                       mapper::to_string(reason)));
+                                       dartlab::to_string(reason)));
   const auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                     std::chrono::duration<double>(options.max_seconds));
   const auto out_of_time = [&] { return std::chrono::steady_clock::now() >= deadline; };

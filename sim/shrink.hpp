@@ -74,7 +74,7 @@ struct ShrinkResult {
 // Stops at options.max_seconds with the smallest failing trace found (complete = false).
 // Throws std::logic_error if the prefix itself does not fail so (the soak and a replay disagree).
 ShrinkResult shrink_failure(const StressHistory& history, std::uint64_t prefix_events, const RunConfig& run,
-                            mapper::MapError reason, const ShrinkOptions& options);
+                            dartlab::MapError reason, const ShrinkOptions& options);
 
 // Replays history events (indices, in order) under `run` from an empty DART, up to the first
 // refused map. The returned failure's event counts within `events`.

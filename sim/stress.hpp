@@ -35,7 +35,7 @@ std::string_view to_string(StressStop stop);
 // The refused map and the DART's state right after it.
 struct StressFailure {
   std::uint64_t event = 0;  // 1-based
-  mapper::MapError reason = mapper::MapError::Invalid;
+  dartlab::MapError reason = dartlab::MapError::Invalid;
   trace::EventKind kind = trace::EventKind::Map;
   std::uint64_t gpa = 0;            // the first segment's for a map_sg
   std::uint64_t request_bytes = 0;  // every segment's

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "passthrough/mapper/flat_map.hpp"
+#include "base/flat_map.hpp"
 #include "traces/gen/rng.hpp"
 #include "traces/trace_reader.hpp"
 
@@ -94,7 +94,7 @@ class LoopedTraceSource final : public StressSource {
   std::uint64_t shift_bytes_ = 0;
   std::uint64_t next_id_ = 1;
   // Trace id -> the live request of this loop. Released requests leave it: memory follows live.
-  mapper::FlatMap<std::uint64_t, Live, mapper::FlatHash<std::uint64_t>, kNoId> ids_;
+  dartlab::FlatMap<std::uint64_t, Live, dartlab::FlatHash<std::uint64_t>, kNoId> ids_;
   std::vector<Live> drain_;  // the leftovers of the loop just ended, being released
   std::size_t drain_next_ = 0;
   std::vector<trace::Segment> segments_;  // shifted map_sg segments, grown to the longest list

@@ -17,7 +17,7 @@
 
 #include "models/dart/dart_config.hpp"
 #include "passthrough/mapper/policy.hpp"
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 
 namespace dartlab::sim {
 

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "passthrough/mapper/size_text.hpp"
-#include "passthrough/mapper/types.hpp"
+#include "base/size_text.hpp"
+#include "base/types.hpp"
 #include "sim/results_output.hpp"
 
 namespace dartlab::sim {
@@ -85,7 +85,7 @@ void TraceStatsBuilder::touch_windows(std::uint64_t gpa, std::uint64_t len_bytes
       if (add && st.used.insert(gpa / window + 1, true).second) ++ws.distinct_windows;
     } else {
       // The key: the range rounded out to 16 KiB, the guest module's rule (policy.hpp's direct_key).
-      constexpr std::uint64_t kKeyPage = mapper::kHostPageBytes;
+      constexpr std::uint64_t kKeyPage = dartlab::kHostPageBytes;
       const DirectKey key{gpa / kKeyPage * kKeyPage, (last / kKeyPage - gpa / kKeyPage + 1) * kKeyPage};
       const std::size_t before = st.direct.size();
       refcount(st.direct, key, add);

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "passthrough/mapper/flat_map.hpp"
+#include "base/flat_map.hpp"
 #include "traces/event.hpp"
 
 namespace dartlab::sim {
@@ -105,7 +105,7 @@ class TraceStatsBuilder {
 
   TraceStats stats_;
   std::uint64_t live_ranges_ = 0;
-  mapper::FlatMap<std::uint64_t, Live, mapper::FlatHash<std::uint64_t>, kNoId> live_;
+  dartlab::FlatMap<std::uint64_t, Live, dartlab::FlatHash<std::uint64_t>, kNoId> live_;
   std::optional<Live> live_no_id_;  // the one id the table cannot hold
   // map_sg segments of live requests, by id (rare next to single-range maps).
   std::unordered_map<std::uint64_t, std::vector<trace::Segment>> sg_segments_;
@@ -119,12 +119,12 @@ class TraceStatsBuilder {
     bool operator==(const DirectKey&) const = default;
   };
   struct DirectKeyHash {
-    std::uint64_t operator()(const DirectKey& k) const { return mapper::mix64(k.base ^ mapper::mix64(k.bytes)); }
+    std::uint64_t operator()(const DirectKey& k) const { return dartlab::mix64(k.base ^ dartlab::mix64(k.bytes)); }
   };
   struct WindowState {
-    mapper::FlatMap<std::uint64_t, std::uint32_t> live;
-    mapper::FlatMap<std::uint64_t, bool> used;
-    mapper::FlatMap<DirectKey, std::uint32_t, DirectKeyHash> direct;
+    dartlab::FlatMap<std::uint64_t, std::uint32_t> live;
+    dartlab::FlatMap<std::uint64_t, bool> used;
+    dartlab::FlatMap<DirectKey, std::uint32_t, DirectKeyHash> direct;
     std::uint64_t direct_bytes = 0;
   };
   std::array<WindowState, kStatsWindowBytes.size()> window_state_;

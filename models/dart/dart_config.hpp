@@ -10,7 +10,7 @@
 
 #include "models/dart/aperture.hpp"
 #include "models/dart/dart_variant.hpp"
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 
 namespace dartlab::dart {
 

@@ -12,6 +12,7 @@
 
 namespace {
 
+using namespace dartlab;
 using namespace dartlab::mapper;
 
 int status_of(MapError e) {

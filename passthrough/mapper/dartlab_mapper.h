@@ -4,7 +4,7 @@
  *
  * The same clustering policies that `dartlab replay` evaluates offline, behind a small C
  * interface. The host mapping service is reached through DlBackendOps, supplied by the caller
- * (the emulated DART's C API, models/dart/dartlab_dart.h, or a real host service).
+ * (the emulated DART's C API, passthrough/backends/dartlab_dart.h, or a real host service).
  * No function throws, aborts or keeps a pointer to caller memory past the call, except `opaque`.
  */
 #ifndef DARTLAB_MAPPER_H

@@ -20,12 +20,12 @@
 
 #include <boost/intrusive/set.hpp>
 
-#include "passthrough/mapper/flat_map.hpp"
-#include "passthrough/mapper/huge_page_allocator.hpp"
+#include "base/flat_map.hpp"
+#include "base/huge_page_allocator.hpp"
 #include "passthrough/mapper/mapping_backend.hpp"
 #include "passthrough/mapper/policy.hpp"
 #include "passthrough/mapper/slot_runs.hpp"
-#include "passthrough/mapper/types.hpp"
+#include "base/types.hpp"
 
 namespace dartlab::mapper {
 

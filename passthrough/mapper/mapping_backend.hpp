@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The host mapping service as the mapper sees it. The emulated DART implements it
-// (models/dart/dart_backend.hpp); a macOS DriverKit backend would too. The mapper never
+// (passthrough/backends/dart_backend.hpp); a macOS DriverKit backend would too. The mapper never
 // includes a model header.
 #pragma once
 
 #include <cstdint>
 
-#include "passthrough/mapper/types.hpp"
+#include "base/types.hpp"
 
 namespace dartlab::mapper {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <variant>
 
-#include "passthrough/mapper/size_text.hpp"
-#include "passthrough/mapper/types.hpp"
+#include "base/size_text.hpp"
+#include "base/types.hpp"
 
 namespace dartlab::mapper {
 

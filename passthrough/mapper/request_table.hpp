@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "passthrough/mapper/flat_map.hpp"
+#include "base/flat_map.hpp"
 #include "passthrough/mapper/mapper.hpp"
 
 namespace dartlab::mapper {

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 #include "sim/cli/cli.hpp"
 #include "sim/results_output.hpp"
 #include "sim/timed/bandwidth.hpp"
@@ -34,7 +34,7 @@ int run_bandwidth(const BandwidthArgs& args) {
     return kExitUsage;
   }
   const sim::timed::BandwidthRequest request{
-      args.dir == "d2h" ? dart::DmaDir::DeviceToHost : dart::DmaDir::HostToDevice, args.size_bytes, args.iterations};
+      args.dir == "d2h" ? dartlab::bus::DmaDir::DeviceToHost : dartlab::bus::DmaDir::HostToDevice, args.size_bytes, args.iterations};
   auto result = sim::timed::run_bandwidth(std::get<sim::timed::TimedConfig>(config), request);
   if (const auto* e = std::get_if<std::string>(&result)) {
     fmt::print(stderr, "dartlab bandwidth: {}\n", *e);

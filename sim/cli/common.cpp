@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 #include "sim/atomic_file.hpp"
 #include "sim/flag_numbers.hpp"
 #include "sim/cli/cli.hpp"

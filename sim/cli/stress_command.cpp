@@ -15,7 +15,7 @@
 
 #include "models/dart/dart_config.hpp"
 #include "passthrough/mapper/policy.hpp"
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 #include "sim/cli/cli.hpp"
 #include "sim/results_output.hpp"
 #include "sim/shrink.hpp"
@@ -302,7 +302,7 @@ int run_stress(StressArgs& a) {
     const sim::StressFailure& f = *r.failure;
     fmt::print(out, "FAILED at event {}: {} maps before it asked for {} in all ({:.2f} s, {:.0f} events/s)\n", f.event,
                r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
-    fmt::print(out, "  refused: {}, reason {}\n", describe_request(f), mapper::to_string(f.reason));
+    fmt::print(out, "  refused: {}, reason {}\n", describe_request(f), dartlab::to_string(f.reason));
     if (!a.quiet) fmt::print(out, "  DART then: {}\n", describe_dart(f.dart));
   } else {
     fmt::print(out, "no failure within {} events (stopped by {}; {} maps asked for {}; {:.2f} s, {:.0f} events/s)\n", r.events,
@@ -345,7 +345,7 @@ int run_stress(StressArgs& a) {
       writer.comment("dartlab stress --shrink: a small trace whose first refused map fails as the soak's did");
       writer.comment("policy: " + policy_spec);
       writer.comment("dart: " + dart_spec);
-      writer.comment(fmt::format("reason: {}, at event {} of this trace", mapper::to_string(r.failure->reason),
+      writer.comment(fmt::format("reason: {}, at event {} of this trace", dartlab::to_string(r.failure->reason),
                                  s.failure.event));
       writer.comment(fmt::format("shrunk from {} events ({} requests) of: {}", s.from_events, s.from_requests, reproduce));
       writer.comment(fmt::format("ddmin: {} replays in {:.2f} s; {}", s.predicate_calls, s.seconds,
@@ -363,12 +363,12 @@ int run_stress(StressArgs& a) {
     const sim::FirstFailure& again = std::get<sim::TraceOutcome>(check).results.front().first_failure;
     if (!again.happened || again.reason != r.failure->reason) {
       fmt::print(stderr, "dartlab stress: internal error: {} does not fail by {} when replayed\n", a.out,
-                 mapper::to_string(r.failure->reason));
+                 dartlab::to_string(r.failure->reason));
       return kExitInternal;
     }
     report.replay_fail_event = again.event;
     fmt::print(out, "wrote {} ({} events); replayed, it fails by {} at its event {}{}\n", a.out, s.events.size(),
-               mapper::to_string(again.reason), again.event, a.quiet ? "" : ":");
+               dartlab::to_string(again.reason), again.event, a.quiet ? "" : ":");
     if (!a.quiet) print_trace_file(out, a.out, s.events.size());
     fmt::print(out, "see it fail: dartlab replay {} --policy {} --dart {}\n", shell_word(a.out), shell_word(policy_spec),
                shell_word(dart_spec));
@@ -396,7 +396,7 @@ int run_stress(StressArgs& a) {
     if (r.failure) {
       const sim::StressFailure& f = *r.failure;
       j["failure"] = {{"event", f.event},
-                      {"reason", mapper::to_string(f.reason)},
+                      {"reason", dartlab::to_string(f.reason)},
                       {"request", {{"kind", trace::to_string(f.kind)}, {"gpa", f.gpa}, {"bytes", f.request_bytes},
                                    {"segments", f.segments}}},
                       {"dart", snapshot_json(f.dart)}};

@@ -19,7 +19,7 @@ namespace {
 constexpr std::uint64_t kPinnedBufferPa = 0x2'0000'0000;  // a guess: any page-aligned host address
 constexpr std::uint16_t kGpuStream = 0;
 
-std::string_view dir_name(dart::DmaDir dir) { return dir == dart::DmaDir::HostToDevice ? "h2d" : "d2h"; }
+std::string_view dir_name(dartlab::bus::DmaDir dir) { return dir == dartlab::bus::DmaDir::HostToDevice ? "h2d" : "d2h"; }
 }  // namespace
 
 double BandwidthResult::gib_per_s() const {
@@ -72,13 +72,13 @@ std::variant<BandwidthResult, std::string> run_bandwidth(const TimedConfig& conf
   out.request = request;
   out.transactions = platform.gpu().stats().transactions;
   const thunderbolt::LinkStats& link = platform.link().stats();
-  out.tlps = request.dir == dart::DmaDir::HostToDevice ? link.read_requests : link.write_tlps;
+  out.tlps = request.dir == dartlab::bus::DmaDir::HostToDevice ? link.read_requests : link.write_tlps;
   out.iotlb_hit_rate = platform.dart().iotlb_stats().hit_rate();
   out.walks = platform.dart().stats().walks;
   out.faults = platform.dart().stats().faults;
   const thunderbolt::LinkTiming timing(config.link);
   const std::uint64_t host_read_ps = (std::uint64_t{config.host.memory.read_ns} + config.dart.timing.lookup_ns) * 1000;
-  const double predicted = request.dir == dart::DmaDir::HostToDevice
+  const double predicted = request.dir == dartlab::bus::DmaDir::HostToDevice
                                ? timing.read_bytes_per_s(request.size_bytes, host_read_ps)
                                : timing.write_bytes_per_s(request.size_bytes);
   out.predicted_gib_per_s = predicted / static_cast<double>(1ULL << 30);

@@ -10,13 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/dart/tlm/dma_extension.hpp"
+#include "models/tlm/dma_extension.hpp"
 #include "sim/timed/timed_config.hpp"
 
 namespace dartlab::sim::timed {
 
 struct BandwidthRequest {
-  dart::DmaDir dir = dart::DmaDir::HostToDevice;
+  dartlab::bus::DmaDir dir = dartlab::bus::DmaDir::HostToDevice;
   std::uint64_t size_bytes = 32ULL << 20;  // bandwidthTest's default transfer
   std::uint32_t iterations = 10;
 };

@@ -30,7 +30,7 @@ void GpuDma::configure(const GpuConfig& config, const thunderbolt::LinkConfig& l
   tag_limit_ = std::max<std::uint32_t>(1, link.read_tags);
   quantum_ps_ = std::max<std::uint64_t>(1, config.quantum_ns) * 1000;
   // The quantum keeper's syncs and ours fall on the same boundaries.
-  tlm_utils::tlm_quantumkeeper::set_global_quantum(dart::picos_time(quantum_ps_));
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(dartlab::bus::picos_time(quantum_ps_));
   stats_ = GpuStats{};
 }
 
@@ -46,7 +46,7 @@ void GpuDma::begin() {
 void GpuDma::end() {
   const std::uint64_t now = sc_core::sc_time_stamp().value();
   if (local_ps_ > now) {
-    keeper_.set(dart::picos_time(local_ps_ - now));
+    keeper_.set(dartlab::bus::picos_time(local_ps_ - now));
     keeper_.sync();
     kernel_now_ps_ = sc_core::sc_time_stamp().value();
     ++stats_.syncs;
@@ -56,7 +56,7 @@ void GpuDma::end() {
 void GpuDma::keep_quantum(std::uint64_t local_ps) {
   if (local_ps < sync_at_ps_) return;
   // The quantum is used up: let SystemC time catch up with the engine's.
-  keeper_.set(dart::picos_time(local_ps - kernel_now_ps_));
+  keeper_.set(dartlab::bus::picos_time(local_ps - kernel_now_ps_));
   keeper_.sync();
   kernel_now_ps_ = sc_core::sc_time_stamp().value();
   issue_offset_ps_ = 0;
@@ -85,7 +85,7 @@ std::uint64_t GpuDma::issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint6
   if (offset >= issue_offset_ps_) {
     issue_offset_ += step_memo_(offset - issue_offset_ps_);
   } else {
-    issue_offset_ = dart::picos_time(offset);
+    issue_offset_ = dartlab::bus::picos_time(offset);
   }
   issue_offset_ps_ = offset;
   sc_core::sc_time delay = issue_offset_;
@@ -94,14 +94,14 @@ std::uint64_t GpuDma::issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint6
   return kernel_now_ps_ + delay.value();
 }
 
-TransferOutcome GpuDma::transfer(dart::DmaDir dir, std::uint16_t stream, std::uint64_t bus_addr, std::uint64_t bytes) {
+TransferOutcome GpuDma::transfer(dartlab::bus::DmaDir dir, std::uint16_t stream, std::uint64_t bus_addr, std::uint64_t bytes) {
   TransferOutcome out;
   ++stats_.transfers;
   local_ps_ += std::uint64_t{config_.dma_setup_ns} * 1000;
   out.start_ps = local_ps_;
   out.done_ps = local_ps_;
   if (bytes == 0) return out;
-  const bool write = dir == dart::DmaDir::DeviceToHost;
+  const bool write = dir == dartlab::bus::DmaDir::DeviceToHost;
   const tlm::tlm_command cmd = write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
   const std::uint64_t piece = write ? mps_bytes_ : mrrs_bytes_;
   ext_.stream = stream;

@@ -15,7 +15,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "models/dart/tlm/dma_extension.hpp"
+#include "models/tlm/dma_extension.hpp"
 #include "models/thunderbolt/link_config.hpp"
 
 namespace dartlab::sim::timed {
@@ -60,7 +60,7 @@ class GpuDma : public sc_core::sc_module {
   // hands what is left of the local time back (a final sync).
   void begin();
   void end();
-  TransferOutcome transfer(dart::DmaDir dir, std::uint16_t stream, std::uint64_t bus_addr, std::uint64_t bytes);
+  TransferOutcome transfer(dartlab::bus::DmaDir dir, std::uint16_t stream, std::uint64_t bus_addr, std::uint64_t bytes);
   // Time the engine waits on something else (the mapping path, say).
   void spend_ps(std::uint64_t ps);
   std::uint64_t now_ps() const { return local_ps_; }
@@ -80,13 +80,13 @@ class GpuDma : public sc_core::sc_module {
   std::vector<std::uint64_t> tags_;  // per-TLP reads: completion times by request number, a ring
   std::uint64_t tag_limit_ = 256;    // the device's tags
   tlm::tlm_generic_payload trans_;
-  dart::DmaExtension ext_;
+  dartlab::bus::DmaExtension ext_;
   tlm_utils::tlm_quantumkeeper keeper_;
   std::uint64_t quantum_ps_ = 0;
   std::uint64_t kernel_now_ps_ = 0;  // SystemC's time, as of our last sync (only we wait)
   std::uint64_t issue_offset_ps_ = 0;  // the last issue's delay past kernel_now_ps_, and as sc_time
   sc_core::sc_time issue_offset_;
-  dart::PicosMemo step_memo_;
+  dartlab::bus::PicosMemo step_memo_;
   std::uint64_t local_ps_ = 0;
   std::uint64_t sync_at_ps_ = 0;
   GpuStats stats_{};

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "models/dart/tlm/dma_extension.hpp"
+#include "models/tlm/dma_extension.hpp"
 
 namespace dartlab::sim::timed {
 
@@ -21,7 +21,7 @@ void HostMemory::configure(const HostMemoryConfig& config, const dart::PageTable
 }
 
 void HostMemory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  dart::DmaExtension* ext = trans.get_extension<dart::DmaExtension>();
+  dartlab::bus::DmaExtension* ext = trans.get_extension<dartlab::bus::DmaExtension>();
   const std::uint64_t now = ext != nullptr ? ext->now_ps : sc_core::sc_time_stamp().value();
   const std::uint64_t first = now + delay.value();
   const std::uint64_t bytes = trans.get_data_length();

@@ -12,7 +12,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/dart/page_table.hpp"
-#include "models/dart/tlm/dma_extension.hpp"
+#include "models/tlm/dma_extension.hpp"
 
 namespace dartlab::sim::timed {
 
@@ -51,8 +51,8 @@ class HostMemory : public sc_core::sc_module {
   std::uint64_t attos_per_byte_ = 0;
   std::uint64_t busy_ps_ = 0;
   HostMemoryStats stats_{};
-  dart::PicosMemo table_memo_;
-  dart::PicosMemo done_memo_;
+  dartlab::bus::PicosMemo table_memo_;
+  dartlab::bus::PicosMemo done_memo_;
 };
 
 }  // namespace dartlab::sim::timed

@@ -49,8 +49,8 @@ void MappingPath::flush(const dart::DartRange& range, bool waited_for) {
   timed_.flush(policy_.scope(), stream_, range);
 }
 
-mapper::Result<mapper::BackendMapping> MappingPath::map(std::uint64_t gpa, std::uint64_t len_bytes,
-                                                        mapper::Direction dir) {
+dartlab::Result<mapper::BackendMapping> MappingPath::map(std::uint64_t gpa, std::uint64_t len_bytes,
+                                                        dartlab::Direction dir) {
   const std::uint64_t tables_before = functional_.stats().tables_live;
   charge(&MappingTime::service_ps, std::uint64_t{costs_.service_ns} * 1000);
   const auto result = backend_.map(gpa, len_bytes, dir);

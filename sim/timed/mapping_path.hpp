@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "models/dart/dart.hpp"
-#include "models/dart/dart_backend.hpp"
+#include "passthrough/backends/dart_backend.hpp"
 #include "models/dart/invalidation.hpp"
 #include "models/dart/tlm/dart_tlm.hpp"
 #include "passthrough/mapper/mapping_backend.hpp"
@@ -70,7 +70,7 @@ class MappingPath final : public mapper::MappingBackend {
   // back out (an unmap of one the device wrote), as swiotlb does; the request waits for it.
   void bounce_copy(std::uint64_t bytes);
 
-  mapper::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, mapper::Direction dir) override;
+  dartlab::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, dartlab::Direction dir) override;
   bool unmap(std::uint64_t handle) override;
 
   // Host time the guest waited for since the last take; and the host's totals, which also hold
@@ -88,7 +88,7 @@ class MappingPath final : public mapper::MappingBackend {
   void flush(const dart::DartRange& range, bool waited_for = true);
 
   dart::Dart& functional_;
-  dart::DartBackend backend_;
+  dartlab::backends::DartBackend backend_;
   dart::DartTlm& timed_;
   MappingCostConfig costs_;
   dart::InvalidationPolicy policy_;

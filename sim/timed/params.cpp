@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <string>
 
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 
 namespace dartlab::sim::timed {
 

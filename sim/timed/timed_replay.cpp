@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "passthrough/mapper/flat_map.hpp"
+#include "base/flat_map.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "sim/results_output.hpp"
 #include "sim/timed/latency_histogram.hpp"
@@ -25,18 +25,18 @@ constexpr std::size_t kMaxSegments = std::size_t{1} << 13;
 // AccessSource::Auto looks this far into a trace file for an access event.
 constexpr std::uint64_t kAutoScanEvents = 100'000;
 
-mapper::Direction to_mapper(trace::Direction d) {
+dartlab::Direction to_mapper(trace::Direction d) {
   switch (d) {
-    case trace::Direction::ToDevice: return mapper::Direction::ToDevice;
-    case trace::Direction::FromDevice: return mapper::Direction::FromDevice;
+    case trace::Direction::ToDevice: return dartlab::Direction::ToDevice;
+    case trace::Direction::FromDevice: return dartlab::Direction::FromDevice;
     case trace::Direction::Bidirectional: break;
   }
-  return mapper::Direction::Bidirectional;
+  return dartlab::Direction::Bidirectional;
 }
 
 // The device writes memory only for from_dev; it reads it otherwise.
-dart::DmaDir transfer_dir(trace::Direction d) {
-  return d == trace::Direction::FromDevice ? dart::DmaDir::DeviceToHost : dart::DmaDir::HostToDevice;
+dartlab::bus::DmaDir transfer_dir(trace::Direction d) {
+  return d == trace::Direction::FromDevice ? dartlab::bus::DmaDir::DeviceToHost : dartlab::bus::DmaDir::HostToDevice;
 }
 
 trace::EventKind unmap_kind_for(trace::EventKind k) {
@@ -124,7 +124,7 @@ class Engine {
     charge_host(unmap_latency_);
   }
 
-  void transfer(const Request& r, std::uint64_t dma, std::uint64_t len, dart::DmaDir dir) {
+  void transfer(const Request& r, std::uint64_t dma, std::uint64_t len, dartlab::bus::DmaDir dir) {
     const std::uint64_t before = gpu_.now_ps();
     const TransferOutcome o = gpu_.transfer(dir, r.stream, dma, len);
     result_.transfer_ps[static_cast<unsigned>(dir)] += gpu_.now_ps() - before;
@@ -160,7 +160,7 @@ class Engine {
     }
     // One doorbell per segment, as the guest module sends them; a refused segment undoes the
     // ones before it, as dma_map_sg callers expect.
-    const mapper::Direction dir = to_mapper(r.dir);
+    const dartlab::Direction dir = to_mapper(r.dir);
     for (std::size_t i = 0; i < r.segments.size(); ++i) {
       Segment& s = r.segments[i];
       path_.set_context(gpu_.now_ps(), r.stream);
@@ -181,7 +181,7 @@ class Engine {
     }
     by_id_.insert(ev.id, slot);
     if (!r.refused && synthesize()) {
-      const dart::DmaDir d = transfer_dir(r.dir);
+      const dartlab::bus::DmaDir d = transfer_dir(r.dir);
       for (const Segment& s : r.segments) {
         ++result_.synthetic_transfers;
         transfer(r, s.dma, s.len, d);
@@ -246,7 +246,7 @@ class Engine {
   mapper::Mapper& mapper_;
   std::uint32_t streams_;
   std::string_view position_unit_;
-  mapper::FlatMap<std::uint64_t, std::uint32_t, mapper::FlatHash<std::uint64_t>, kNoId> by_id_{1024};
+  dartlab::FlatMap<std::uint64_t, std::uint32_t, dartlab::FlatHash<std::uint64_t>, kNoId> by_id_{1024};
   std::vector<Request> requests_;
   std::vector<std::uint32_t> free_;
   LatencyHistogram map_latency_;
@@ -284,7 +284,7 @@ AccessSource resolve_access(const std::string& path, const TimedOptions& options
 
 }  // namespace
 
-double TimedResult::gib_per_s(dart::DmaDir dir) const {
+double TimedResult::gib_per_s(dartlab::bus::DmaDir dir) const {
   const auto i = static_cast<unsigned>(dir);
   return gib(bytes[i], transfer_ps[i]);
 }
@@ -359,8 +359,8 @@ std::variant<TimedResult, std::string> timed_replay_file(const std::string& path
 }
 
 nlohmann::ordered_json timed_json(const TimedResult& r) {
-  const auto h2d = static_cast<unsigned>(dart::DmaDir::HostToDevice);
-  const auto d2h = static_cast<unsigned>(dart::DmaDir::DeviceToHost);
+  const auto h2d = static_cast<unsigned>(dartlab::bus::DmaDir::HostToDevice);
+  const auto d2h = static_cast<unsigned>(dartlab::bus::DmaDir::DeviceToHost);
   nlohmann::ordered_json faults_by_code = nlohmann::ordered_json::object();
   for (int c = 0; c < dart::kFaultCodeCount; ++c)
     faults_by_code[std::string(dart::to_string(static_cast<dart::FaultCode>(c)))] = r.dart_stats.faults_by_code[c];
@@ -385,7 +385,7 @@ nlohmann::ordered_json timed_json(const TimedResult& r) {
       {"mapping_time_ns", ns(r.mapping_ps)},
       {"transfer_time_ns", ns(r.transfer_ps_total())},
       {"mapping_fraction", r.simulated_ps == 0 ? 0.0 : static_cast<double>(r.mapping_ps) / static_cast<double>(r.simulated_ps)},
-      {"dma_gib_per_s", {{"h2d", r.gib_per_s(dart::DmaDir::HostToDevice)}, {"d2h", r.gib_per_s(dart::DmaDir::DeviceToHost)}}},
+      {"dma_gib_per_s", {{"h2d", r.gib_per_s(dartlab::bus::DmaDir::HostToDevice)}, {"d2h", r.gib_per_s(dartlab::bus::DmaDir::DeviceToHost)}}},
       {"dma_bytes", {{"h2d", r.bytes[h2d]}, {"d2h", r.bytes[d2h]}}},
       {"transfer_time_ns_by_dir", {{"h2d", ns(r.transfer_ps[h2d])}, {"d2h", ns(r.transfer_ps[d2h])}}},
       {"iotlb_hit_rate", r.iotlb_hit_rate()},
@@ -414,8 +414,8 @@ nlohmann::ordered_json timed_json(const TimedResult& r) {
 }
 
 std::string timed_summary(const TimedResult& r) {
-  const auto h2d = static_cast<unsigned>(dart::DmaDir::HostToDevice);
-  const auto d2h = static_cast<unsigned>(dart::DmaDir::DeviceToHost);
+  const auto h2d = static_cast<unsigned>(dartlab::bus::DmaDir::HostToDevice);
+  const auto d2h = static_cast<unsigned>(dartlab::bus::DmaDir::DeviceToHost);
   const double sim_ms = static_cast<double>(r.simulated_ps) * 1e-9;
   std::string out = fmt::format("{} ({}): {} events, policy {}, link {}, access {}\n", r.trace, r.format, r.events, r.policy,
                                 r.link, r.access);
@@ -425,8 +425,8 @@ std::string timed_summary(const TimedResult& r) {
                      static_cast<double>(r.transfer_ps_total()) * 1e-9);
   constexpr double kGiB = 1ULL << 30;
   out += fmt::format("  DMA h2d {} ({} bytes), d2h {} ({} bytes); IOTLB hit rate {:.1f}%, {} walks\n",
-                     human_rate(r.gib_per_s(dart::DmaDir::HostToDevice) * kGiB), r.bytes[h2d],
-                     human_rate(r.gib_per_s(dart::DmaDir::DeviceToHost) * kGiB), r.bytes[d2h], 100.0 * r.iotlb_hit_rate(),
+                     human_rate(r.gib_per_s(dartlab::bus::DmaDir::HostToDevice) * kGiB), r.bytes[h2d],
+                     human_rate(r.gib_per_s(dartlab::bus::DmaDir::DeviceToHost) * kGiB), r.bytes[d2h], 100.0 * r.iotlb_hit_rate(),
                      r.dart_stats.walks);
   out += fmt::format("  map latency p50 {:.1f} us, p99 {:.1f} us; {} host maps, {} flushes ({:.2f} us each)\n",
                      static_cast<double>(r.map_latency.p50_ps) * 1e-6, static_cast<double>(r.map_latency.p99_ps) * 1e-6,

@@ -64,7 +64,7 @@ struct TimedResult {
 
   std::uint64_t simulated_ps = 0;
   std::uint64_t mapping_ps = 0;  // the device waited for map and unmap requests
-  std::uint64_t transfer_ps[2] = {0, 0};  // by dart::DmaDir
+  std::uint64_t transfer_ps[2] = {0, 0};  // by dartlab::bus::DmaDir
   std::uint64_t bytes[2] = {0, 0};
   LatencySummary map_latency;
   LatencySummary unmap_latency;
@@ -84,7 +84,7 @@ struct TimedResult {
   std::vector<std::string> warning_samples;
   double wall_seconds = 0;
 
-  double gib_per_s(dart::DmaDir dir) const;
+  double gib_per_s(dartlab::bus::DmaDir dir) const;
   double iotlb_hit_rate() const { return iotlb.hit_rate(); }
   std::uint64_t transfer_ps_total() const { return transfer_ps[0] + transfer_ps[1]; }
 };

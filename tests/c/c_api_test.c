@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models/dart/dartlab_dart.h"
+#include "passthrough/backends/dartlab_dart.h"
 #include "passthrough/mapper/dartlab_mapper.h"
 
 static int passed, failed;

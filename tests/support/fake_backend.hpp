@@ -28,21 +28,21 @@ class FakeBackend final : public mapper::MappingBackend {
   std::map<std::uint64_t, Live> live;  // by handle
   std::uint64_t maps = 0, unmaps = 0, bad_unmaps = 0;
 
-  mapper::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, mapper::Direction) override {
+  dartlab::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, dartlab::Direction) override {
     if (fail_next_with_fragmented) {
       fail_next_with_fragmented = false;
-      return mapper::Result<mapper::BackendMapping>::failure(mapper::MapError::Fragmented);
+      return dartlab::Result<mapper::BackendMapping>::failure(dartlab::MapError::Fragmented);
     }
-    if (live.size() >= slot_limit) return mapper::Result<mapper::BackendMapping>::failure(mapper::MapError::Slots);
+    if (live.size() >= slot_limit) return dartlab::Result<mapper::BackendMapping>::failure(dartlab::MapError::Slots);
     if (live_bytes + len_bytes > bytes_limit)
-      return mapper::Result<mapper::BackendMapping>::failure(mapper::MapError::Aperture);
+      return dartlab::Result<mapper::BackendMapping>::failure(dartlab::MapError::Aperture);
     const std::uint64_t handle = ++handle_counter_;
     live[handle] = Live{gpa, len_bytes, next_bus};
     live_bytes += len_bytes;
     const mapper::BackendMapping m{handle, next_bus, chunk_bytes != 0 ? std::min(len_bytes, chunk_bytes) : len_bytes};
     next_bus += len_bytes + 0x4000;  // a guard page between mappings
     ++maps;
-    return mapper::Result<mapper::BackendMapping>::success(m);
+    return dartlab::Result<mapper::BackendMapping>::success(m);
   }
 
   bool unmap(std::uint64_t handle) override {

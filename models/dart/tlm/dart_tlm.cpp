@@ -117,7 +117,8 @@ void DartTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& del
       record_fault(tr.fault, access);
       if (ext != nullptr) {
         ext->faulted = true;
-        ext->fault = tr.fault;
+        ext->fault_code = static_cast<std::uint32_t>(tr.fault.code);
+        ext->fault_bus_addr = tr.fault.bus_addr;
         ext->span_ps = 0;
       }
       trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);

@@ -24,9 +24,15 @@
 #include "models/dart/faults.hpp"
 #include "models/dart/iotlb.hpp"
 #include "models/dart/table_walk.hpp"
-#include "models/dart/tlm/dma_extension.hpp"
+#include "models/tlm/dma_extension.hpp"
 
 namespace dartlab::dart {
+
+// The DMA extension is shared with the link (models/tlm); the DART speaks of it unqualified.
+using bus::DmaDir;
+using bus::DmaExtension;
+using bus::picos_time;
+using bus::PicosMemo;
 
 struct DartTlmStats {
   std::uint64_t transactions = 0;

@@ -25,11 +25,11 @@ void LinkTlm::configure(const LinkConfig& config) {
 }
 
 void LinkTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  dart::DmaExtension* ext = trans.get_extension<dart::DmaExtension>();
+  dartlab::bus::DmaExtension* ext = trans.get_extension<dartlab::bus::DmaExtension>();
   const bool borrowed = ext == nullptr;
   if (borrowed) {  // the burst timing travels in the extension: lend one for the trip
-    scratch_ext_ = dart::DmaExtension{};
-    scratch_ext_.dir = trans.is_write() ? dart::DmaDir::DeviceToHost : dart::DmaDir::HostToDevice;
+    scratch_ext_ = dartlab::bus::DmaExtension{};
+    scratch_ext_.dir = trans.is_write() ? dartlab::bus::DmaDir::DeviceToHost : dartlab::bus::DmaDir::HostToDevice;
     scratch_ext_.now_ps = sc_core::sc_time_stamp().value();
     trans.set_extension(&scratch_ext_);
     ext = &scratch_ext_;
@@ -57,7 +57,7 @@ std::uint64_t LinkTlm::take_credits(std::uint32_t data_credits, std::uint64_t re
   return start;
 }
 
-std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dart::DmaExtension* ext, std::uint64_t issue,
+std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue,
                                std::uint64_t arrive_ps, std::uint64_t span_ps, std::uint64_t& done_span_ps) {
   ext->span_ps = span_ps;
   // Relative to the issue delay: arrival - issue is the same TLP after TLP.
@@ -68,7 +68,7 @@ std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dart::DmaExtensi
   return issue + (onward.value() - issue_delay_.value());
 }
 
-std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dart::DmaExtension* ext, std::uint64_t issue) {
+std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue) {
   const LinkTiming& t = *timing_;
   const std::uint64_t bytes = trans.get_data_length();
   const TlpRun run = t.write_run(trans.get_address(), bytes);
@@ -115,7 +115,7 @@ std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dart::DmaExtension
   return tx_end;
 }
 
-std::uint64_t LinkTlm::read(tlm::tlm_generic_payload& trans, dart::DmaExtension* ext, std::uint64_t issue) {
+std::uint64_t LinkTlm::read(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue) {
   const LinkTiming& t = *timing_;
   const std::uint64_t bytes = trans.get_data_length();
   const ReadShape shape = t.read_shape(trans.get_address(), bytes);

@@ -21,7 +21,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "models/dart/tlm/dma_extension.hpp"
+#include "models/tlm/dma_extension.hpp"
 #include "models/thunderbolt/link_timing.hpp"
 
 namespace dartlab::thunderbolt {
@@ -63,12 +63,12 @@ class LinkTlm : public sc_core::sc_module {
 
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   // Each returns the absolute time the transaction is done for the device.
-  std::uint64_t write(tlm::tlm_generic_payload& trans, dart::DmaExtension* ext, std::uint64_t issue);
-  std::uint64_t read(tlm::tlm_generic_payload& trans, dart::DmaExtension* ext, std::uint64_t issue);
+  std::uint64_t write(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue);
+  std::uint64_t read(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue);
   // Earliest start for a write TLP that needs data_credits: frees the oldest holders as needed.
   std::uint64_t take_credits(std::uint32_t data_credits, std::uint64_t ready_ps);
   // Forwards to the host; returns the absolute time the first byte is done there, and its span.
-  std::uint64_t forward(tlm::tlm_generic_payload& trans, dart::DmaExtension* ext, std::uint64_t issue,
+  std::uint64_t forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue,
                         std::uint64_t arrive_ps, std::uint64_t span_ps, std::uint64_t& done_span_ps);
 
   std::optional<LinkTiming> timing_;
@@ -82,9 +82,9 @@ class LinkTlm : public sc_core::sc_module {
   std::uint64_t held_data_credits_ = 0;
   LinkStats stats_{};
   sc_core::sc_time issue_delay_;  // the transaction in progress's annotated delay
-  dart::PicosMemo forward_memo_;
-  dart::PicosMemo return_memo_;
-  dart::DmaExtension scratch_ext_;  // for transactions that come without one
+  dartlab::bus::PicosMemo forward_memo_;
+  dartlab::bus::PicosMemo return_memo_;
+  dartlab::bus::DmaExtension scratch_ext_;  // for transactions that come without one
 };
 
 }  // namespace dartlab::thunderbolt

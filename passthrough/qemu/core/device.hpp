@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <variant>
 
-#include "models/dart/dartlab_dart.h"
+#include "passthrough/backends/dartlab_dart.h"
 #include "passthrough/mapper/dartlab_mapper.h"
 #include "passthrough/qemu/core/apple_dma.h"
 #include "passthrough/qemu/core/command.hpp"

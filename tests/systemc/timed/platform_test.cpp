@@ -26,20 +26,20 @@ TimedConfig config(const thunderbolt::LinkConfig& link, TransferMode mode = Tran
   return c;
 }
 
-BandwidthResult bandwidth(const TimedConfig& c, dart::DmaDir dir, std::uint64_t size = 32 << 20,
+BandwidthResult bandwidth(const TimedConfig& c, dartlab::bus::DmaDir dir, std::uint64_t size = 32 << 20,
                           std::uint32_t iterations = 2) {
   auto r = run_bandwidth(c, BandwidthRequest{dir, size, iterations});
   if (const auto* e = std::get_if<std::string>(&r)) FAIL(*e);
   return std::get<BandwidthResult>(r);
 }
 
-const char* name(dart::DmaDir dir) { return dir == dart::DmaDir::HostToDevice ? "h2d" : "d2h"; }
+const char* name(dartlab::bus::DmaDir dir) { return dir == dartlab::bus::DmaDir::HostToDevice ? "h2d" : "d2h"; }
 
 }  // namespace
 
 TEST_CASE("tb3 host-to-device bandwidth is within 10% of the 3.1 GiB/s observed behind Thunderbolt",
           "[platform][calibration]") {
-  const BandwidthResult r = bandwidth(config(thunderbolt::kLinkTb3), dart::DmaDir::HostToDevice);
+  const BandwidthResult r = bandwidth(config(thunderbolt::kLinkTb3), dartlab::bus::DmaDir::HostToDevice);
   INFO("tb3 h2d: " << r.gib_per_s() << " GiB/s");
   CHECK(r.gib_per_s() == Approx(3.1).epsilon(0.10));
   CHECK(r.faults == 0);
@@ -47,7 +47,7 @@ TEST_CASE("tb3 host-to-device bandwidth is within 10% of the 3.1 GiB/s observed 
 
 TEST_CASE("pcie-gen4-x16 host-to-device bandwidth is the desktop bandwidthTest's 24-26 GB/s",
           "[platform][calibration]") {
-  const BandwidthResult r = bandwidth(config(thunderbolt::kLinkPcieGen4x16), dart::DmaDir::HostToDevice);
+  const BandwidthResult r = bandwidth(config(thunderbolt::kLinkPcieGen4x16), dartlab::bus::DmaDir::HostToDevice);
   INFO("pcie-gen4-x16 h2d: " << r.gb_per_s() << " GB/s");
   CHECK(r.gb_per_s() >= 24.0);
   CHECK(r.gb_per_s() <= 26.0);
@@ -55,7 +55,7 @@ TEST_CASE("pcie-gen4-x16 host-to-device bandwidth is the desktop bandwidthTest's
 
 TEST_CASE("Burst and per-TLP modes agree on bandwidth within 2% on every preset, both ways", "[platform][modes]") {
   for (const thunderbolt::LinkConfig& link : thunderbolt::kLinkPresets) {
-    for (const dart::DmaDir dir : {dart::DmaDir::HostToDevice, dart::DmaDir::DeviceToHost}) {
+    for (const dartlab::bus::DmaDir dir : {dartlab::bus::DmaDir::HostToDevice, dartlab::bus::DmaDir::DeviceToHost}) {
       const double burst = bandwidth(config(link, TransferMode::Burst), dir, 4 << 20).gib_per_s();
       const BandwidthResult tlp = bandwidth(config(link, TransferMode::Tlp), dir, 4 << 20);
       INFO(link.name << " " << name(dir) << ": burst " << burst << ", tlp " << tlp.gib_per_s());
@@ -67,7 +67,7 @@ TEST_CASE("Burst and per-TLP modes agree on bandwidth within 2% on every preset,
 
 TEST_CASE("The simulated platform reaches what the link model alone predicts for each preset", "[platform][presets]") {
   for (const thunderbolt::LinkConfig& link : thunderbolt::kLinkPresets) {
-    for (const dart::DmaDir dir : {dart::DmaDir::HostToDevice, dart::DmaDir::DeviceToHost}) {
+    for (const dartlab::bus::DmaDir dir : {dartlab::bus::DmaDir::HostToDevice, dartlab::bus::DmaDir::DeviceToHost}) {
       const BandwidthResult r = bandwidth(config(link), dir);
       INFO(link.name << " " << name(dir) << ": " << r.gib_per_s() << " vs " << r.predicted_gib_per_s);
       CHECK(r.gib_per_s() == Approx(r.predicted_gib_per_s).epsilon(0.01));
@@ -93,11 +93,11 @@ TEST_CASE("A table walk makes one read of host memory per level, counted at the 
     std::uint64_t after_other_page = 0;
     p.run([&] {
       p.gpu().begin();
-      p.gpu().transfer(dart::DmaDir::HostToDevice, 0, m.mapping.bus_addr, 64);
+      p.gpu().transfer(dartlab::bus::DmaDir::HostToDevice, 0, m.mapping.bus_addr, 64);
       after_first = p.memory().stats().table_reads;
-      p.gpu().transfer(dart::DmaDir::HostToDevice, 0, m.mapping.bus_addr + 64, 64);  // same page: an IOTLB hit
+      p.gpu().transfer(dartlab::bus::DmaDir::HostToDevice, 0, m.mapping.bus_addr + 64, 64);  // same page: an IOTLB hit
       after_second = p.memory().stats().table_reads;
-      p.gpu().transfer(dart::DmaDir::HostToDevice, 0, m.mapping.bus_addr + 16384, 64);  // the next page
+      p.gpu().transfer(dartlab::bus::DmaDir::HostToDevice, 0, m.mapping.bus_addr + 16384, 64);  // the next page
       after_other_page = p.memory().stats().table_reads;
       p.gpu().end();
     });
@@ -124,9 +124,9 @@ TEST_CASE("A DMA to an unmapped or forbidden address faults, is reported and cou
   TransferOutcome fine;
   p.run([&] {
     p.gpu().begin();
-    unmapped = p.gpu().transfer(dart::DmaDir::HostToDevice, 0, ro.mapping.bus_addr + 16384, 256);
-    write_to_ro = p.gpu().transfer(dart::DmaDir::DeviceToHost, 0, ro.mapping.bus_addr, 256);
-    fine = p.gpu().transfer(dart::DmaDir::HostToDevice, 0, ro.mapping.bus_addr, 256);
+    unmapped = p.gpu().transfer(dartlab::bus::DmaDir::HostToDevice, 0, ro.mapping.bus_addr + 16384, 256);
+    write_to_ro = p.gpu().transfer(dartlab::bus::DmaDir::DeviceToHost, 0, ro.mapping.bus_addr, 256);
+    fine = p.gpu().transfer(dartlab::bus::DmaDir::HostToDevice, 0, ro.mapping.bus_addr, 256);
     p.gpu().end();
   });
   CHECK(unmapped.faulted);
@@ -148,14 +148,14 @@ TEST_CASE("Posted credits bound the write TLPs in flight on the link", "[platfor
   SECTION("four credits: never more than four in flight, and the loop sets the pace") {
     thunderbolt::LinkConfig tight = thunderbolt::kLinkTb3;
     tight.posted_header_credits = 4;
-    const BandwidthResult r = bandwidth(config(tight, TransferMode::Tlp), dart::DmaDir::DeviceToHost, 1 << 20, 1);
+    const BandwidthResult r = bandwidth(config(tight, TransferMode::Tlp), dartlab::bus::DmaDir::DeviceToHost, 1 << 20, 1);
     CHECK(Platform::instance().link().stats().max_posted_in_flight == 4);
     CHECK(Platform::instance().link().stats().credit_stall_ps > 0);
     CHECK(r.gib_per_s() == Approx(r.predicted_gib_per_s).epsilon(0.01));
-    CHECK(r.gib_per_s() < 0.3 * bandwidth(config(thunderbolt::kLinkTb3), dart::DmaDir::DeviceToHost).gib_per_s());
+    CHECK(r.gib_per_s() < 0.3 * bandwidth(config(thunderbolt::kLinkTb3), dartlab::bus::DmaDir::DeviceToHost).gib_per_s());
   }
   SECTION("the presets' credits cover the loop: the link, not the credits, is the limit") {
-    bandwidth(config(thunderbolt::kLinkTb3, TransferMode::Tlp), dart::DmaDir::DeviceToHost, 1 << 20, 1);
+    bandwidth(config(thunderbolt::kLinkTb3, TransferMode::Tlp), dartlab::bus::DmaDir::DeviceToHost, 1 << 20, 1);
     const auto& s = Platform::instance().link().stats();
     CHECK(s.max_posted_in_flight <= 64);
     CHECK(s.max_posted_in_flight > 4);
@@ -168,15 +168,15 @@ TEST_CASE("A DisplayPort reservation and the guard band reduce bandwidth by thei
     thunderbolt::LinkConfig dp = thunderbolt::kLinkTb3;
     dp.dp_reserved_mbps = 17280;
     const double tunnel_bytes = (36000.0 - 17280.0) * 1e6 / 8 * (1 - 16.0 / 169);
-    const BandwidthResult h2d = bandwidth(config(dp), dart::DmaDir::HostToDevice);
+    const BandwidthResult h2d = bandwidth(config(dp), dartlab::bus::DmaDir::HostToDevice);
     CHECK(h2d.gib_per_s() == Approx(tunnel_bytes * 128 / 152 / kGiB).epsilon(0.01));
-    const double d2h = bandwidth(config(dp), dart::DmaDir::DeviceToHost).gib_per_s();
-    CHECK(d2h == Approx(bandwidth(config(thunderbolt::kLinkTb3), dart::DmaDir::DeviceToHost).gib_per_s()).epsilon(0.001));
+    const double d2h = bandwidth(config(dp), dartlab::bus::DmaDir::DeviceToHost).gib_per_s();
+    CHECK(d2h == Approx(bandwidth(config(thunderbolt::kLinkTb3), dartlab::bus::DmaDir::DeviceToHost).gib_per_s()).epsilon(0.001));
   }
   SECTION("the 10% guard band costs tb4 (tunnel-bound) 10%") {
     thunderbolt::LinkConfig no_guard = thunderbolt::kLinkTb4;
     no_guard.guard_band_percent = 0;
-    for (const dart::DmaDir dir : {dart::DmaDir::HostToDevice, dart::DmaDir::DeviceToHost}) {
+    for (const dartlab::bus::DmaDir dir : {dartlab::bus::DmaDir::HostToDevice, dartlab::bus::DmaDir::DeviceToHost}) {
       const double with = bandwidth(config(thunderbolt::kLinkTb4), dir).gib_per_s();
       const double without = bandwidth(config(no_guard), dir).gib_per_s();
       CHECK(with / without == Approx(0.9).epsilon(0.01));
@@ -185,7 +185,7 @@ TEST_CASE("A DisplayPort reservation and the guard band reduce bandwidth by thei
 }
 
 TEST_CASE("A buffer larger than the DART's aperture is refused with the way out", "[platform]") {
-  auto r = run_bandwidth(config(thunderbolt::kLinkTb4), BandwidthRequest{dart::DmaDir::HostToDevice, 2ULL << 30, 1});
+  auto r = run_bandwidth(config(thunderbolt::kLinkTb4), BandwidthRequest{dartlab::bus::DmaDir::HostToDevice, 2ULL << 30, 1});
   REQUIRE(std::holds_alternative<std::string>(r));
   CHECK_THAT(std::get<std::string>(r), Catch::Matchers::Contains("aperture"));
 }

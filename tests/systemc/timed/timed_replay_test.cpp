@@ -89,8 +89,8 @@ TEST_CASE("The timed replay's JSON says simulated time, mapping vs transfer time
   CHECK(r.unmap_requests == 40);
   CHECK(r.trace_transfers == 40 * 16);
   CHECK(r.synthetic_transfers == 0);
-  CHECK(r.bytes[static_cast<unsigned>(dart::DmaDir::HostToDevice)] == 40 * 65536);
-  CHECK(r.gib_per_s(dart::DmaDir::HostToDevice) > 0.5);
+  CHECK(r.bytes[static_cast<unsigned>(dartlab::bus::DmaDir::HostToDevice)] == 40 * 65536);
+  CHECK(r.gib_per_s(dartlab::bus::DmaDir::HostToDevice) > 0.5);
   CHECK(r.dart_stats.faults == 0);
 }
 
@@ -102,7 +102,7 @@ TEST_CASE("A trace without access events gets the synthetic pattern: each mapped
     CHECK(r.access == "synthetic");
     CHECK(r.synthetic_transfers == 20);
     CHECK(r.trace_transfers == 0);
-    CHECK(r.bytes[static_cast<unsigned>(dart::DmaDir::HostToDevice)] == 20 * 65536);
+    CHECK(r.bytes[static_cast<unsigned>(dartlab::bus::DmaDir::HostToDevice)] == 20 * 65536);
   }
   SECTION("a trace with an access event: only the trace's transfers, even for maps before it") {
     const TempTrace trace("auto", "dartlab-trace v1\n"
@@ -114,7 +114,7 @@ TEST_CASE("A trace without access events gets the synthetic pattern: each mapped
     CHECK(r.access == "trace");
     CHECK(r.synthetic_transfers == 0);
     CHECK(r.trace_transfers == 1);
-    CHECK(r.bytes[static_cast<unsigned>(dart::DmaDir::DeviceToHost)] == 4096);
+    CHECK(r.bytes[static_cast<unsigned>(dartlab::bus::DmaDir::DeviceToHost)] == 4096);
     SECTION("access=synthetic ignores them and transfers every segment") {
       TimedConfig c = config();
       c.access = AccessSource::Synthetic;
@@ -206,7 +206,7 @@ TEST_CASE("Under bounce the copies into and out of the pool are charged at the h
   CHECK(bounced.host_counts.host_maps == 1);
   CHECK(bounced.dart_stats.faults == 0);
   CHECK(bounced.faulted_transfers == 0);
-  CHECK(bounced.bytes[static_cast<unsigned>(dart::DmaDir::HostToDevice)] == 65536);
+  CHECK(bounced.bytes[static_cast<unsigned>(dartlab::bus::DmaDir::HostToDevice)] == 65536);
   CHECK(timed_summary(bounced).find("bounce copies") != std::string::npos);
   CHECK(timed_json(bounced)["host_time_ns"].contains("bounce_copy"));
   // Half the bandwidth: the copies take twice as long; nothing else changes.

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "models/dart/dartlab_dart.h"
+#include "passthrough/backends/dartlab_dart.h"
 
 using Catch::Matchers::Contains;
 

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
-#include "models/dart/dart_backend.hpp"
+#include "passthrough/backends/dart_backend.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "test_support.hpp"
 
 using namespace dartlab::dart;
-using dartlab::mapper::Direction;
-using dartlab::mapper::MapError;
+using dartlab::backends::DartBackend;
+using dartlab::Direction;
+using dartlab::MapError;
 
 using dartlab::dart::test::config_of;
 using dartlab::dart::test::kPage;

@@ -3,13 +3,14 @@
 // and in the mapper over it.
 #include <catch2/catch.hpp>
 
-#include "models/dart/dart_backend.hpp"
+#include "passthrough/backends/dart_backend.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "test_support.hpp"
 
 using namespace dartlab::dart;
-using dartlab::mapper::Direction;
-using dartlab::mapper::MapError;
+using dartlab::backends::DartBackend;
+using dartlab::Direction;
+using dartlab::MapError;
 using dartlab::mapper::Mapper;
 using dartlab::mapper::Policy;
 using dartlab::mapper::PolicyKind;
@@ -211,13 +212,13 @@ TEST_CASE("Neither lazy nor adaptive gives mappings back or resizes for a duplic
 }
 
 TEST_CASE("Every refusal reason names the host's return code where the host has one", "[host]") {
-  using dartlab::mapper::host_return_code;
+  using dartlab::host_return_code;
   CHECK(host_return_code(MapError::Invalid) == "kIOReturnBadArgument");
   CHECK(host_return_code(MapError::Slots) == "kIOReturnNoSpace");
   CHECK(host_return_code(MapError::Fragmented) == "kIOReturnNotAligned");
   CHECK(host_return_code(MapError::Duplicate) == "kIOReturnStillOpen");
   CHECK(host_return_code(MapError::Aperture).empty());   // the DART mapper's own failure, no code of the service's
   CHECK(host_return_code(MapError::Truncated).empty());  // the host answered success
-  CHECK(dartlab::mapper::to_string(MapError::Duplicate) == "duplicate");
-  CHECK(dartlab::mapper::to_string(MapError::Truncated) == "truncated");
+  CHECK(dartlab::to_string(MapError::Duplicate) == "duplicate");
+  CHECK(dartlab::to_string(MapError::Truncated) == "truncated");
 }

@@ -3,7 +3,7 @@
 // and translation of the managed device's accesses through the DART.
 #include <catch2/catch.hpp>
 
-#include "models/dart/dartlab_dart.h"
+#include "passthrough/backends/dartlab_dart.h"
 #include "passthrough/mapper/dartlab_mapper.h"
 #include "unit/device/device_fixture.hpp"
 

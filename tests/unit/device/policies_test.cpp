@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "models/dart/dartlab_dart.h"
+#include "passthrough/backends/dartlab_dart.h"
 #include "passthrough/mapper/dartlab_mapper.h"
 #include "unit/device/device_fixture.hpp"
 

@@ -4,7 +4,7 @@
 // at the host's chunk, lenient registers, no reset release), beside today's strict behaviour.
 #include <catch2/catch.hpp>
 
-#include "models/dart/dartlab_dart.h"
+#include "passthrough/backends/dartlab_dart.h"
 #include "passthrough/mapper/dartlab_mapper.h"
 #include "unit/device/device_fixture.hpp"
 

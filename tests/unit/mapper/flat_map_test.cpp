@@ -4,9 +4,9 @@
 #include <random>
 #include <unordered_map>
 
-#include "passthrough/mapper/flat_map.hpp"
+#include "base/flat_map.hpp"
 
-using dartlab::mapper::FlatMap;
+using dartlab::FlatMap;
 
 TEST_CASE("the flat map agrees with std::unordered_map over random inserts and erases", "[flat_map]") {
   const auto seed = GENERATE(1u, 2u, 3u, 42u);
@@ -45,7 +45,7 @@ TEST_CASE("the flat map agrees with std::unordered_map over random inserts and e
 }
 
 TEST_CASE("a flat map with a custom empty key stores every other key, zero included", "[flat_map]") {
-  FlatMap<std::uint64_t, int, dartlab::mapper::FlatHash<std::uint64_t>, ~0ULL> m;
+  FlatMap<std::uint64_t, int, dartlab::FlatHash<std::uint64_t>, ~0ULL> m;
   CHECK(m.insert(0, 7).second);
   CHECK(*m.find(0) == 7);
   CHECK(m.find(~0ULL) == nullptr);  // looking up the empty key finds nothing

@@ -8,6 +8,7 @@
 #include "support/alloc_counter.hpp"
 #include "support/fake_backend.hpp"
 
+using namespace dartlab;
 using namespace dartlab::mapper;
 using dartlab::test::FakeBackend;
 

@@ -6,6 +6,7 @@
 #include "passthrough/mapper/policy.hpp"
 #include "support/policy_specs.hpp"
 
+using namespace dartlab;
 using namespace dartlab::mapper;
 using Catch::Matchers::Contains;
 using dartlab::test::must_parse;

@@ -12,6 +12,7 @@
 #include "support/fake_backend.hpp"
 #include "support/policy_specs.hpp"
 
+using namespace dartlab;
 using namespace dartlab::mapper;
 using dartlab::test::FakeBackend;
 using dartlab::test::must_parse;

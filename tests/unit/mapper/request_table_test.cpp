@@ -7,6 +7,7 @@
 #include "passthrough/mapper/request_table.hpp"
 #include "support/fake_backend.hpp"
 
+using namespace dartlab;
 using namespace dartlab::mapper;
 using dartlab::test::FakeBackend;
 

@@ -9,7 +9,7 @@
 #include <variant>
 
 #include "models/dart/dart.hpp"
-#include "models/dart/dart_backend.hpp"
+#include "passthrough/backends/dart_backend.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "traces/gen/generator.hpp"
 
@@ -32,14 +32,14 @@ AlignmentCount replay_uvm(const std::string& dart_spec) {
   auto gen = trace::gen::make_generator("uvm", params, &error);
   REQUIRE(gen);
   dart::Dart d(std::get<dart::DartConfig>(dart::parse_dart_spec(dart_spec)));
-  dart::DartBackend backend(d);
+  dartlab::backends::DartBackend backend(d);
   mapper::Mapper m(backend, std::get<mapper::Policy>(mapper::parse_policy("direct")));
   std::multimap<std::uint64_t, std::pair<mapper::MapToken, std::uint64_t>> live;  // id -> (token, len)
   AlignmentCount count;
   trace::Event ev;
   while (gen->next(ev)) {
     if (ev.kind == trace::EventKind::Map || ev.kind == trace::EventKind::Alloc) {
-      const auto r = m.map(ev.gpa, ev.len_bytes, mapper::Direction::Bidirectional);
+      const auto r = m.map(ev.gpa, ev.len_bytes, dartlab::Direction::Bidirectional);
       if (!r.ok) continue;
       live.emplace(ev.id, std::pair{r.value.token, ev.len_bytes});
       if (ev.align_bytes != 0) {
@@ -48,7 +48,7 @@ AlignmentCount replay_uvm(const std::string& dart_spec) {
       }
     } else if (ev.kind == trace::EventKind::MapSg) {
       for (const trace::Segment& s : ev.segments) {
-        const auto r = m.map(s.gpa, s.len_bytes, mapper::Direction::Bidirectional);
+        const auto r = m.map(s.gpa, s.len_bytes, dartlab::Direction::Bidirectional);
         if (r.ok) live.emplace(ev.id, std::pair{r.value.token, s.len_bytes});
       }
     } else if (trace::is_unmap_kind(ev.kind)) {

@@ -38,7 +38,7 @@ std::unique_ptr<sim::Replay> replay(std::string_view profile, const trace::gen::
   return result;
 }
 
-std::uint64_t failures(const sim::RunResult& result, mapper::MapError reason) {
+std::uint64_t failures(const sim::RunResult& result, dartlab::MapError reason) {
   return result.failures_by_reason[static_cast<int>(reason)];
 }
 
@@ -65,8 +65,8 @@ TEST_CASE("The default game needs more than 65,536 mappings under direct, and fi
   CHECK(unlimited.peak_mappings > kHostSlots);
 
   CHECK(direct.failed_maps > 0);
-  CHECK(direct.first_failure.reason == mapper::MapError::Slots);
-  CHECK(failures(direct, mapper::MapError::Slots) > 0);
+  CHECK(direct.first_failure.reason == dartlab::MapError::Slots);
+  CHECK(failures(direct, dartlab::MapError::Slots) > 0);
 
   CHECK(window.failed_maps == 0);
   CHECK(window.peak_mappings < kHostSlots);
@@ -91,8 +91,8 @@ TEST_CASE("game-large fails under every policy on the observed host", "[gen][cal
     INFO(result.policy << ": " << result.failed_maps << " refused, peak "
                        << result.peak_mapped_bytes / (1 << 20) << " MiB");
     CHECK(result.failed_maps > 0);
-    CHECK(failures(result, mapper::MapError::Slots) + failures(result, mapper::MapError::Aperture) +
-              failures(result, mapper::MapError::Fragmented) ==
+    CHECK(failures(result, dartlab::MapError::Slots) + failures(result, dartlab::MapError::Aperture) +
+              failures(result, dartlab::MapError::Fragmented) ==
           result.failed_maps);
   }
   // The live set itself is past the host's bytes, whatever the policy.

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "models/dart/dart.hpp"
-#include "models/dart/dart_backend.hpp"
+#include "passthrough/backends/dart_backend.hpp"
 #include "passthrough/mapper/mapper.hpp"
 #include "support/random_requests.hpp"
 
@@ -58,7 +58,7 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
   CAPTURE(seed, policy_spec, dart_spec);
 
   dart::Dart d(dart_config(dart_spec));
-  dart::DartBackend backend(d);
+  dartlab::backends::DartBackend backend(d);
   mapper::Mapper m(backend, policy(policy_spec));
   RandomRequests gen(seed);
   std::vector<Held> held;
@@ -68,11 +68,11 @@ TEST_CASE("under every policy the mapper never hands out a DMA address whose tra
   for (int step = 0; step < 4000; ++step) {
     if (held.empty() || gen.coin()) {
       const auto req = gen.next();
-      const auto r = m.map(req.gpa, req.len_bytes, mapper::Direction::Bidirectional);
+      const auto r = m.map(req.gpa, req.len_bytes, dartlab::Direction::Bidirectional);
       if (!r) {
         // The 1.5 GiB aperture can fill with 1M windows, a bounce pool with requests; a refusal
         // must leave no trace. The cap turns requests away without a refusal.
-        ++(r.error == mapper::MapError::Cap ? turned_away : refused);
+        ++(r.error == dartlab::MapError::Cap ? turned_away : refused);
         continue;
       }
       // The device reaches the request's own memory, or (bounce) its slot in the pool, which no
@@ -133,15 +133,15 @@ TEST_CASE("window and direct policies agree on every returned address's physical
   CAPTURE(seed, window);
   const auto cfg = dart_config("aperture=max,slots=unlimited");
   dart::Dart d_direct(cfg), d_window(cfg);
-  dart::DartBackend b_direct(d_direct), b_window(d_window);
+  dartlab::backends::DartBackend b_direct(d_direct), b_window(d_window);
   mapper::Mapper direct(b_direct, policy("direct")), windowed(b_window, policy(window));
   RandomRequests gen(seed);
   std::vector<std::pair<Held, Held>> held;
   for (int step = 0; step < 3000; ++step) {
     if (held.empty() || gen.coin()) {
       const auto req = gen.next();
-      const auto a = direct.map(req.gpa, req.len_bytes, mapper::Direction::ToDevice);
-      const auto b = windowed.map(req.gpa, req.len_bytes, mapper::Direction::ToDevice);
+      const auto a = direct.map(req.gpa, req.len_bytes, dartlab::Direction::ToDevice);
+      const auto b = windowed.map(req.gpa, req.len_bytes, dartlab::Direction::ToDevice);
       REQUIRE((a.ok && b.ok));  // no limits: nothing may be refused
       for (std::uint64_t off : {std::uint64_t{0}, req.len_bytes / 2, req.len_bytes - 1}) {
         const auto ta = d_direct.translate(a.value.dma_addr + off, dart::Access::Read);

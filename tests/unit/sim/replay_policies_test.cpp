@@ -65,9 +65,9 @@ TEST_CASE("a full bounce pool refuses by reason 'pool' and the refused request's
   REQUIRE(replay.apply(release(2), 9));
   const auto r = replay.result(0);
   CHECK(r.failed_maps == 1);
-  CHECK(r.failures_by_reason[static_cast<int>(mapper::MapError::Pool)] == 1);
+  CHECK(r.failures_by_reason[static_cast<int>(dartlab::MapError::Pool)] == 1);
   REQUIRE(r.first_failure.happened);
-  CHECK(r.first_failure.reason == mapper::MapError::Pool);
+  CHECK(r.first_failure.reason == dartlab::MapError::Pool);
   CHECK(r.first_failure.line == 8);
   CHECK(r.first_failure.request_bytes == 32 * K);
   CHECK(r.dropped_unmaps == 1);
@@ -204,7 +204,7 @@ TEST_CASE("under cap a waiting request the host refuses when its turn comes is t
   CHECK(r.failed_maps == 1);
   CHECK(r.waiting_at_end == 0);
   REQUIRE(r.first_failure.happened);
-  CHECK(r.first_failure.reason == mapper::MapError::Aperture);
+  CHECK(r.first_failure.reason == dartlab::MapError::Aperture);
   CHECK(r.first_failure.event == 4);   // the release that let it try
   CHECK(r.first_failure.line == 13);   // its own map
   CHECK(r.first_failure.gpa == 0x6000'0000);

@@ -45,11 +45,11 @@ TEST_CASE("a refused map is a counted result and its later unmap is dropped", "[
   REQUIRE(replay.apply(map(4, 0x20000, 4096), 14));  // still full
   const auto r = replay.result(0);
   CHECK(r.failed_maps == 2);
-  CHECK(r.failures_by_reason[static_cast<int>(mapper::MapError::Slots)] == 2);
+  CHECK(r.failures_by_reason[static_cast<int>(dartlab::MapError::Slots)] == 2);
   REQUIRE(r.first_failure.happened);
   CHECK(r.first_failure.event == 3);
   CHECK(r.first_failure.line == 12);
-  CHECK(r.first_failure.reason == mapper::MapError::Slots);
+  CHECK(r.first_failure.reason == dartlab::MapError::Slots);
   CHECK(r.dropped_unmaps == 1);
   CHECK(r.host_unmap_calls == 0);
 }
@@ -146,11 +146,11 @@ TEST_CASE("the host's rules are replayed: a duplicate gpa and a cut region are r
   REQUIRE(replay.apply(release(3), 14));
   const auto host = replay.result(0);
   CHECK(host.failed_maps == 2);
-  CHECK(host.failures_by_reason[static_cast<int>(mapper::MapError::Duplicate)] == 1);
-  CHECK(host.failures_by_reason[static_cast<int>(mapper::MapError::Truncated)] == 1);
+  CHECK(host.failures_by_reason[static_cast<int>(dartlab::MapError::Duplicate)] == 1);
+  CHECK(host.failures_by_reason[static_cast<int>(dartlab::MapError::Truncated)] == 1);
   REQUIRE(host.first_failure.happened);
   CHECK(host.first_failure.line == 11);
-  CHECK(host.first_failure.reason == mapper::MapError::Duplicate);
+  CHECK(host.first_failure.reason == dartlab::MapError::Duplicate);
   CHECK(host.dropped_unmaps == 2);
   CHECK(host.host_map_calls == 2);  // the window, and the cut region mapped and undone
   CHECK(host.host_unmap_calls == 1);

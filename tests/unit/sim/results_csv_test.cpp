@@ -26,7 +26,7 @@ sim::TraceOutcome outcome_with_a_failure() {
   r.dart = "slots=2";
   r.peak_mappings = 2;
   r.failed_maps = 1;
-  r.first_failure = sim::FirstFailure{true, 7, 9, mapper::MapError::Slots};
+  r.first_failure = sim::FirstFailure{true, 7, 9, dartlab::MapError::Slots};
   r.exposure_mean_bytes = 1.5;
   r.slot_limit = 2;
   t.results.push_back(r);
@@ -107,10 +107,10 @@ TEST_CASE("refusals are reported under the host's return codes too, old reason n
   sim::TraceOutcome t = outcome_with_a_failure();
   sim::RunResult& r = t.results.front();
   r.failed_maps = 6;
-  const auto count = [&r](mapper::MapError e, std::uint64_t n) { r.failures_by_reason[static_cast<int>(e)] = n; };
-  count(mapper::MapError::Slots, 1);
-  count(mapper::MapError::Aperture, 2);
-  count(mapper::MapError::Duplicate, 3);
+  const auto count = [&r](dartlab::MapError e, std::uint64_t n) { r.failures_by_reason[static_cast<int>(e)] = n; };
+  count(dartlab::MapError::Slots, 1);
+  count(dartlab::MapError::Aperture, 2);
+  count(dartlab::MapError::Duplicate, 3);
   const Json result = sim::results_json(std::span(&t, 1))["results"][0];
   const Json& reasons = result["failures_by_reason"];
   CHECK(reasons.size() == 7);  // every reason but cap (a replay's waits): pool, duplicate, truncated added
@@ -121,7 +121,7 @@ TEST_CASE("refusals are reported under the host's return codes too, old reason n
   CHECK(result["failures_by_host_code"] == Json::parse(R"({"kIOReturnBadArgument": 0, "kIOReturnNoSpace": 1,
                                                             "kIOReturnNotAligned": 0, "kIOReturnStillOpen": 3})"));
   CHECK(result["first_failure"]["host_code"] == "kIOReturnNoSpace");
-  r.first_failure.reason = mapper::MapError::Aperture;  // no code of the host's own
+  r.first_failure.reason = dartlab::MapError::Aperture;  // no code of the host's own
   CHECK(sim::results_json(std::span(&t, 1))["results"][0]["first_failure"]["host_code"].is_null());
   const std::string csv = sim::results_csv(std::span(&t, 1));
   CHECK(csv.find(",failures_by_reason_fragmented,failures_by_reason_pool,failures_by_reason_duplicate,"
@@ -136,7 +136,7 @@ TEST_CASE("the replay table names the first refusal's host return code beside da
   std::FILE* out = open_memstream(&text, &size);
   REQUIRE(out != nullptr);
   sim::print_results_table(out, std::span(&t, 1));
-  t.results.front().first_failure.reason = mapper::MapError::Truncated;
+  t.results.front().first_failure.reason = dartlab::MapError::Truncated;
   sim::print_results_table(out, std::span(&t, 1));
   std::fclose(out);
   const std::string table(text, size);

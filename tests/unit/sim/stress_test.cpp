@@ -68,14 +68,14 @@ TEST_CASE("a churn soak fails for its configuration's reason and shrinks to a sm
     const char* policy;
     const char* dart;
     std::uint64_t live_bytes, max_bytes, seed;
-    mapper::MapError reason;
+    dartlab::MapError reason;
   };
   // Configurations found to fail after thousands of events, each for a different reason.
-  const Case c = GENERATE(Case{"few slots", "window:1M", "slots=300", 256u << 20, 4u << 20, 1, mapper::MapError::Slots},
+  const Case c = GENERATE(Case{"few slots", "window:1M", "slots=300", 256u << 20, 4u << 20, 1, dartlab::MapError::Slots},
                           Case{"small aperture", "window:1M", "aperture=96M", 64u << 20, 1u << 20, 1,
-                               mapper::MapError::Aperture},
+                               dartlab::MapError::Aperture},
                           Case{"aperture cut into holes", "window:1M", "aperture=92M", 64u << 20, 1u << 20, 2,
-                               mapper::MapError::Fragmented});
+                               dartlab::MapError::Fragmented});
   INFO(c.name);
   const sim::RunConfig run = config(c.policy, c.dart);
   Soak s = soak(churn(c.live_bytes, c.max_bytes, c.seed), run);

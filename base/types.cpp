@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "passthrough/mapper/types.hpp"
+#include "base/types.hpp"
 
-namespace dartlab::mapper {
+namespace dartlab {
 
 std::string_view to_string(MapError e) {
   switch (e) {
@@ -41,4 +41,4 @@ std::string_view to_string(Direction d) {
   return "?";
 }
 
-}  // namespace dartlab::mapper
+}  // namespace dartlab

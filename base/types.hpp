@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace dartlab::mapper {
+namespace dartlab {
 
 // The DMA-API direction of a request (Linux enum dma_data_direction).
 enum class Direction : std::uint8_t { Bidirectional, ToDevice, FromDevice };
@@ -50,4 +50,4 @@ struct Result {
 
 inline constexpr std::uint64_t kHostPageBytes = 16 * 1024;  // all Apple Silicon DARTs run 16 KiB pages (BACKGROUND.md)
 
-}  // namespace dartlab::mapper
+}  // namespace dartlab

@@ -7,13 +7,13 @@
 #include <variant>
 
 #include "models/dart/dart.hpp"
-#include "models/dart/dart_backend.hpp"
-#include "models/dart/dartlab_dart.h"
+#include "passthrough/backends/dart_backend.hpp"
+#include "passthrough/backends/dartlab_dart.h"
 
 struct DlDart {
   explicit DlDart(const dartlab::dart::DartConfig& config) : dart(config), backend(dart) {}
   dartlab::dart::Dart dart;
-  dartlab::dart::DartBackend backend;
+  dartlab::backends::DartBackend backend;
 };
 
 namespace {
@@ -32,8 +32,8 @@ int to_c_fault(FaultCode code) { return static_cast<int>(code) + 1; }
 static_assert(DL_DART_FAULT_NO_TTBR == static_cast<int>(FaultCode::NoTtbr) + 1);
 static_assert(DL_DART_FAULT_WRITE_PROT == static_cast<int>(FaultCode::WriteProt) + 1);
 
-int to_c_status(dartlab::mapper::MapError e) {
-  using dartlab::mapper::MapError;
+int to_c_status(dartlab::MapError e) {
+  using dartlab::MapError;
   switch (e) {
     case MapError::Invalid: return DL_DART_INVALID;
     case MapError::Slots: return DL_DART_SLOTS;
@@ -72,7 +72,7 @@ void dl_dart_destroy(DlDart* dart) { delete dart; }
 int dl_dart_map_region(DlDart* dart, uint64_t pa, uint64_t len, int dir, uint64_t* bus_addr, uint64_t* mapped_len,
                        uint64_t* handle) {
   if (dart == nullptr) return DL_DART_ERROR;
-  using dartlab::mapper::Direction;
+  using dartlab::Direction;
   Direction direction;
   switch (dir) {
     case DL_DART_BIDIRECTIONAL: direction = Direction::Bidirectional; break;

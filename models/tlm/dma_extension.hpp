@@ -11,9 +11,8 @@
 
 #include <tlm>
 
-#include "models/dart/translation.hpp"
 
-namespace dartlab::dart {
+namespace dartlab::bus {
 
 // An sc_time of `ps` picoseconds, inline: sc_time::from_value is an out-of-line call that asks the
 // simulation context about its resolution every time, too slow for every transaction. Exact below
@@ -66,7 +65,9 @@ class DmaExtension : public tlm::tlm_extension<DmaExtension> {
   std::uint64_t done_ps = 0;
   // Set by the DART when a page faults (the response status is then TLM_ADDRESS_ERROR_RESPONSE).
   bool faulted = false;
-  Fault fault{};
+  // The IOMMU's own fault code (the DART's FaultCode) and the bus address that faulted.
+  std::uint32_t fault_code = 0;
+  std::uint64_t fault_bus_addr = 0;
 
   tlm::tlm_extension_base* clone() const override { return new DmaExtension(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {
@@ -74,4 +75,4 @@ class DmaExtension : public tlm::tlm_extension<DmaExtension> {
   }
 };
 
-}  // namespace dartlab::dart
+}  // namespace dartlab::bus

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "passthrough/mapper/size_text.hpp"
+#include "base/size_text.hpp"
 
 #include <charconv>
 

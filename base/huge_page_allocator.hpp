@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #endif
 
-namespace dartlab::mapper {
+namespace dartlab {
 
 template <class T>
 struct HugePageAllocator {
@@ -51,4 +51,4 @@ struct HugePageAllocator {
   }
 };
 
-}  // namespace dartlab::mapper
+}  // namespace dartlab

@@ -1,27 +1,27 @@
 // SPDX-License-Identifier: MIT
-#include "models/dart/dart_backend.hpp"
+#include "passthrough/backends/dart_backend.hpp"
 
 #include <algorithm>
 
-namespace dartlab::dart {
+namespace dartlab::backends {
 
-Perms perms_for(mapper::Direction dir) {
+dart::Perms perms_for(dartlab::Direction dir) {
   switch (dir) {
-    case mapper::Direction::ToDevice: return Perms{true, false};
-    case mapper::Direction::FromDevice: return Perms{false, true};
-    case mapper::Direction::Bidirectional: break;
+    case dartlab::Direction::ToDevice: return dart::Perms{true, false};
+    case dartlab::Direction::FromDevice: return dart::Perms{false, true};
+    case dartlab::Direction::Bidirectional: break;
   }
-  return Perms{true, true};
+  return dart::Perms{true, true};
 }
 
-mapper::MapError to_map_error(MapFailure failure) {
+dartlab::MapError to_map_error(dart::MapFailure failure) {
   switch (failure) {
-    case MapFailure::Invalid: return mapper::MapError::Invalid;
-    case MapFailure::Slots: return mapper::MapError::Slots;
-    case MapFailure::Aperture: return mapper::MapError::Aperture;
-    case MapFailure::Fragmented: return mapper::MapError::Fragmented;
+    case dart::MapFailure::Invalid: return dartlab::MapError::Invalid;
+    case dart::MapFailure::Slots: return dartlab::MapError::Slots;
+    case dart::MapFailure::Aperture: return dartlab::MapError::Aperture;
+    case dart::MapFailure::Fragmented: return dartlab::MapError::Fragmented;
   }
-  return mapper::MapError::Invalid;
+  return dartlab::MapError::Invalid;
 }
 
 namespace {
@@ -44,28 +44,28 @@ PageRange round_out(std::uint64_t gpa, std::uint64_t len_bytes, std::uint64_t pa
 }
 }  // namespace
 
-mapper::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std::uint64_t len_bytes,
-                                                        mapper::Direction dir) {
-  using R = mapper::Result<mapper::BackendMapping>;
-  const DartConfig& config = dart_.config();
+dartlab::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std::uint64_t len_bytes,
+                                                        dartlab::Direction dir) {
+  using R = dartlab::Result<mapper::BackendMapping>;
+  const dart::DartConfig& config = dart_.config();
   const PageRange range = round_out(gpa, len_bytes, config.page_bytes);
   std::uint64_t map_bytes = range.len_bytes;
   if (range.ok) {
     // The host searches its table for the gpa before it looks for a free slot.
-    if (config.duplicate == DuplicateRule::Refuse && handle_by_gpa_.find(gpa) != nullptr) {
-      return R::failure(mapper::MapError::Duplicate);
+    if (config.duplicate == dart::DuplicateRule::Refuse && handle_by_gpa_.find(gpa) != nullptr) {
+      return R::failure(dartlab::MapError::Duplicate);
     }
     if (config.chunk_bytes != 0 && map_bytes > config.chunk_bytes) {
-      if ((map_bytes - 1) / config.chunk_bytes >= kMaxChunks) return R::failure(mapper::MapError::Slots);
+      if ((map_bytes - 1) / config.chunk_bytes >= kMaxChunks) return R::failure(dartlab::MapError::Slots);
       // The real host prepares every chunk but answers the first only; dartlab maps that one
       // (docs/REAL-SYSTEM.md, "The host's answers").
       map_bytes = config.chunk_bytes;
     }
   }
   // An empty or wrapping range still goes to the DART, as zero bytes, so that its stats count the refusal.
-  const DartMapResult r = dart_.map(range.pa, map_bytes, perms_for(dir));
+  const dart::DartMapResult r = dart_.map(range.pa, map_bytes, perms_for(dir));
   if (!r.ok) return R::failure(to_map_error(r.failure));
-  if (config.duplicate == DuplicateRule::Refuse) {
+  if (config.duplicate == dart::DuplicateRule::Refuse) {
     handle_by_gpa_.insert(gpa, r.mapping.handle);
     const std::size_t slot = slot_of(r.mapping.handle);
     if (slot >= gpa_by_slot_.size()) gpa_by_slot_.resize(slot + 1);
@@ -77,7 +77,7 @@ mapper::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std::
 
 bool DartBackend::unmap(std::uint64_t handle) {
   if (!dart_.unmap(handle)) return false;
-  if (dart_.config().duplicate != DuplicateRule::Refuse || slot_of(handle) >= gpa_by_slot_.size()) return true;
+  if (dart_.config().duplicate != dart::DuplicateRule::Refuse || slot_of(handle) >= gpa_by_slot_.size()) return true;
   // The slot's gpa is this mapping's only if this backend registered it (not a map made on the DART itself).
   const std::uint64_t gpa = gpa_by_slot_[slot_of(handle)];
   if (const std::uint64_t* registered = handle_by_gpa_.find(gpa); registered != nullptr && *registered == handle) {
@@ -91,4 +91,4 @@ void DartBackend::reset() {
   handle_by_gpa_.clear();
 }
 
-}  // namespace dartlab::dart
+}  // namespace dartlab::backends

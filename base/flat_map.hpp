@@ -11,9 +11,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "passthrough/mapper/huge_page_allocator.hpp"
+#include "base/huge_page_allocator.hpp"
 
-namespace dartlab::mapper {
+namespace dartlab {
 
 // A strong 64-bit mixer (the splitmix64 finaliser), so that page-aligned keys spread well.
 constexpr std::uint64_t mix64(std::uint64_t x) {
@@ -136,4 +136,4 @@ class FlatMap {
   std::size_t size_ = 0;
 };
 
-}  // namespace dartlab::mapper
+}  // namespace dartlab

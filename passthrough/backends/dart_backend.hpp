@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "models/dart/dart.hpp"
-#include "passthrough/mapper/flat_map.hpp"
+#include "base/flat_map.hpp"
 #include "passthrough/mapper/mapping_backend.hpp"
 
-namespace dartlab::dart {
+namespace dartlab::backends {
 
 // What a DMA direction lets the device do (ToDevice: the device reads memory).
-Perms perms_for(mapper::Direction dir);
-mapper::MapError to_map_error(MapFailure failure);
+dart::Perms perms_for(dartlab::Direction dir);
+dartlab::MapError to_map_error(dart::MapFailure failure);
 
 class DartBackend final : public mapper::MappingBackend {
  public:
@@ -24,32 +24,32 @@ class DartBackend final : public mapper::MappingBackend {
   // (VFIO_USER_MAX_CLIENT_DMA_CHUNKS; 64 in an earlier version) and answers kIOReturnNoSpace beyond.
   static constexpr std::uint64_t kMaxChunks = 128;
 
-  explicit DartBackend(Dart& dart) : dart_(dart) {}
+  explicit DartBackend(dart::Dart& dart) : dart_(dart) {}
 
   // The bus address returned is that of gpa itself: mapping base + (gpa - rounded-down gpa).
   // In order: Invalid (the DART's checks come first for an empty or wrapping range); Duplicate
   // under duplicate=refuse when gpa is registered; Slots when the range needs more than
   // kMaxChunks chunks; then the DART's refusals. A range longer than a chunk maps its first chunk
   // only, and len_bytes says how much of [gpa, gpa + len_bytes) that covers.
-  mapper::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes,
-                                             mapper::Direction dir) override;
+  dartlab::Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes,
+                                             dartlab::Direction dir) override;
   // False when the handle is not live: the host's kIOReturnNotFound.
   bool unmap(std::uint64_t handle) override;
   mapper::BackendPressure pressure() const override {
-    const DartStats& s = dart_.stats();
+    const dart::DartStats& s = dart_.stats();
     return {s.live_mappings, s.slot_capacity, s.mapped_bytes, s.aperture_bytes, dart_.config().page_bytes};
   }
-  // Resets the DART (Dart::reset) and forgets every registered gpa with it.
+  // Resets the DART (dart::Dart::reset) and forgets every registered gpa with it.
   void reset();
 
  private:
   static constexpr std::uint64_t kNoGpa = ~std::uint64_t{0};  // never a mapped gpa: its range wraps
 
-  Dart& dart_;
+  dart::Dart& dart_;
   // duplicate=refuse only: the gpas registered now, and the gpa of each live mapping by its slot
   // index (a handle's low 32 bits, slots.hpp). Memory follows live mappings.
-  mapper::FlatMap<std::uint64_t, std::uint64_t, mapper::FlatHash<std::uint64_t>, kNoGpa> handle_by_gpa_;
+  dartlab::FlatMap<std::uint64_t, std::uint64_t, dartlab::FlatHash<std::uint64_t>, kNoGpa> handle_by_gpa_;
   std::vector<std::uint64_t> gpa_by_slot_;
 };
 
-}  // namespace dartlab::dart
+}  // namespace dartlab::backends
