@@ -8,16 +8,6 @@
 
 namespace dartlab::dart {
 
-std::string_view to_string(MapFailure failure) {
-  switch (failure) {
-    case MapFailure::Invalid: return "invalid";
-    case MapFailure::Slots: return "slots";
-    case MapFailure::Aperture: return "aperture";
-    case MapFailure::Fragmented: return "fragmented";
-  }
-  return "?";
-}
-
 namespace {
 const DartConfig& checked(const DartConfig& c) {
   // PageTable checks the page size itself; these are the aperture's own conditions.
@@ -51,22 +41,22 @@ void Dart::refresh_space_stats() {
 
 DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) {
   ++stats_.map_calls;
-  const auto fail = [this](MapFailure why) {
+  const auto fail = [this](MapError why) {
     ++stats_.failures[static_cast<unsigned>(why)];
     return DartMapResult{DartMapping{}, why, false};
   };
   const std::uint64_t page_mask = config_.page_bytes - 1;
   if (len_bytes == 0 || (pa & page_mask) != 0 || (len_bytes & page_mask) != 0 || pa >= pte::kPaLimit ||
       len_bytes > pte::kPaLimit - pa) {
-    return fail(MapFailure::Invalid);
+    return fail(MapError::Invalid);
   }
-  if (slots_.full()) return fail(MapFailure::Slots);
+  if (slots_.full()) return fail(MapError::Slots);
   const std::uint64_t pages = len_bytes / config_.page_bytes;
   // Aperture: no arrangement of the free pages could hold what the allocator reserves for this
   // request (buddy rounds it up); else a refusal is fragmentation (or alignment, for linux).
-  if (aperture_->free_pages() < aperture_->reserved_pages(pages)) return fail(MapFailure::Aperture);
+  if (aperture_->free_pages() < aperture_->reserved_pages(pages)) return fail(MapError::Aperture);
   const std::optional<std::uint64_t> first_page = aperture_->alloc(pages);
-  if (!first_page) return fail(MapFailure::Fragmented);
+  if (!first_page) return fail(MapError::Fragmented);
 
   const std::optional<std::uint64_t> handle = slots_.acquire(SlotRecord{*first_page, pages});  // not full: checked
   const std::uint64_t bus_addr = *first_page * config_.page_bytes;
@@ -74,7 +64,7 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
   stats_.mapped_bytes += len_bytes;
   stats_.peak_mapped_bytes = std::max(stats_.peak_mapped_bytes, stats_.mapped_bytes);
   refresh_space_stats();
-  return DartMapResult{DartMapping{*handle, bus_addr}, MapFailure::Invalid, true};
+  return DartMapResult{DartMapping{*handle, bus_addr}, MapError::Invalid, true};
 }
 
 bool Dart::unmap(std::uint64_t handle) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "base/types.hpp"
 #include "models/dart/aperture.hpp"
 #include "models/dart/dart_config.hpp"
 #include "models/dart/faults.hpp"
@@ -17,10 +18,11 @@
 
 namespace dartlab::dart {
 
-// Why map() refused, in the order the checks are made.
-enum class MapFailure : std::uint8_t { Invalid, Slots, Aperture, Fragmented };
-inline constexpr int kMapFailureCount = 4;
-std::string_view to_string(MapFailure failure);
+// map() refuses with MapError's first four reasons, in the order it checks them: Invalid, Slots,
+// Aperture, Fragmented. The rest are the host service's and the policies', never the DART's.
+inline constexpr int kDartMapErrorCount = 4;
+static_assert(static_cast<int>(MapError::Fragmented) + 1 == kDartMapErrorCount,
+              "the DART's refusals are MapError's first four");
 
 struct DartMapping {
   std::uint64_t handle = 0;
@@ -35,7 +37,7 @@ struct DartRange {
 
 struct DartMapResult {
   DartMapping mapping{};
-  MapFailure failure = MapFailure::Invalid;  // valid when !ok
+  MapError error = MapError::Invalid;  // valid when !ok
   bool ok = false;
 };
 
@@ -50,7 +52,7 @@ struct DartStats {
   std::uint64_t tables_live = 0;
   std::uint64_t map_calls = 0;
   std::uint64_t unmap_calls = 0;
-  std::array<std::uint64_t, kMapFailureCount> failures{};       // by MapFailure
+  std::array<std::uint64_t, kDartMapErrorCount> failures{};     // by MapError
   std::array<std::uint64_t, kFaultCodeCount> faults_by_code{};  // by FaultCode
 };
 

@@ -14,16 +14,6 @@ dart::Perms perms_for(dartlab::Direction dir) {
   return dart::Perms{true, true};
 }
 
-dartlab::MapError to_map_error(dart::MapFailure failure) {
-  switch (failure) {
-    case dart::MapFailure::Invalid: return dartlab::MapError::Invalid;
-    case dart::MapFailure::Slots: return dartlab::MapError::Slots;
-    case dart::MapFailure::Aperture: return dartlab::MapError::Aperture;
-    case dart::MapFailure::Fragmented: return dartlab::MapError::Fragmented;
-  }
-  return dartlab::MapError::Invalid;
-}
-
 namespace {
 std::size_t slot_of(std::uint64_t handle) { return static_cast<std::uint32_t>(handle); }  // slots.hpp
 
@@ -64,7 +54,7 @@ dartlab::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std:
   }
   // An empty or wrapping range still goes to the DART, as zero bytes, so that its stats count the refusal.
   const dart::DartMapResult r = dart_.map(range.pa, map_bytes, perms_for(dir));
-  if (!r.ok) return R::failure(to_map_error(r.failure));
+  if (!r.ok) return R::failure(r.error);
   if (config.duplicate == dart::DuplicateRule::Refuse) {
     handle_by_gpa_.insert(gpa, r.mapping.handle);
     const std::size_t slot = slot_of(r.mapping.handle);

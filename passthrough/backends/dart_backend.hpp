@@ -16,7 +16,6 @@ namespace dartlab::backends {
 
 // What a DMA direction lets the device do (ToDevice: the device reads memory).
 dart::Perms perms_for(dartlab::Direction dir);
-dartlab::MapError to_map_error(dart::MapFailure failure);
 
 class DartBackend final : public mapper::MappingBackend {
  public:

@@ -43,7 +43,7 @@ std::variant<BandwidthResult, std::string> run_bandwidth(const TimedConfig& conf
   const dart::DartMapResult mapping = functional->map(kPinnedBufferPa, mapped_bytes, dart::Perms{true, true});
   if (!mapping.ok)
     return fmt::format("the DART refused to map a {}-byte buffer ({}; its aperture is {}); raise it with --dart aperture=SIZE",
-                       request.size_bytes, dart::to_string(mapping.failure), dart::format_size(config.dart.functional.aperture_bytes));
+                       request.size_bytes, dartlab::to_string(mapping.error), dart::format_size(config.dart.functional.aperture_bytes));
 
   Platform& platform = Platform::instance();
   BandwidthResult out;

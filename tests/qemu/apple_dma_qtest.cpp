@@ -11,7 +11,6 @@
 #include <regex>
 #include <sstream>
 
-#include "passthrough/mapper/dartlab_mapper.h"
 #include "qemu/guest.hpp"
 
 using namespace dartlab::qtest;
@@ -88,7 +87,7 @@ TEST_CASE("the default interface is 2, as the guest module in the wild expects",
 TEST_CASE("interface 2 map and unmap batches, with the statistics window", "[qemu][v2]") {
   Qemu q(with("interface=2"));
   Guest g(q);
-  for (std::uint32_t i = 0; i < 8; ++i) g.put_map(ADMA_CMD_MAP, i, kGpa + i * 0x10000, 0x1000, DL_DIR_TO_DEVICE);
+  for (std::uint32_t i = 0; i < 8; ++i) g.put_map(ADMA_CMD_MAP, i, kGpa + i * 0x10000, 0x1000, ADMA_DIR_TO_DEVICE);
   REQUIRE(g.ring(ADMA_CMD_MAP, 8) == ADMA_STATUS_OK);
   CHECK(g.command_status() == ADMA_STATUS_OK);
   CHECK(g.stat(ADMA_STAT_LIVE_MAPPINGS) == 8);
@@ -110,7 +109,7 @@ TEST_CASE("interface 2 map and unmap batches, with the statistics window", "[qem
 TEST_CASE("interface 3 requests are clustered by the device's policy", "[qemu][v3]") {
   Qemu q(with("interface=3,policy=window:256K"));
   Guest g(q);
-  for (std::uint32_t i = 0; i < 64; ++i) g.put_map(ADMA_CMD_MAP_REQ, i, kGpa + i * 0x1000, 0x1000, DL_DIR_FROM_DEVICE);
+  for (std::uint32_t i = 0; i < 64; ++i) g.put_map(ADMA_CMD_MAP_REQ, i, kGpa + i * 0x1000, 0x1000, ADMA_DIR_FROM_DEVICE);
   REQUIRE(g.ring(ADMA_CMD_MAP_REQ, 64) == ADMA_STATUS_OK);
   CHECK(g.stat(ADMA_STAT_LIVE_REQUESTS) == 64);
   CHECK(g.stat(ADMA_STAT_LIVE_MAPPINGS) == 1);  // 64 pages in one 256 KiB window
@@ -316,8 +315,8 @@ TEST_CASE("the managed device's DMA goes through the DART; others keep plain mem
   const std::uint64_t src = kGpa, dst = kGpa + 0x10000;
   const auto data = pattern(kDmaBytes, 3);
   q.write(src, data);
-  g.put_map(ADMA_CMD_MAP, 0, src, kDmaBytes, DL_DIR_TO_DEVICE);
-  g.put_map(ADMA_CMD_MAP, 1, dst, kDmaBytes, DL_DIR_FROM_DEVICE);
+  g.put_map(ADMA_CMD_MAP, 0, src, kDmaBytes, ADMA_DIR_TO_DEVICE);
+  g.put_map(ADMA_CMD_MAP, 1, dst, kDmaBytes, ADMA_DIR_FROM_DEVICE);
   REQUIRE(g.ring(ADMA_CMD_MAP, 2) == ADMA_STATUS_OK);
   const std::uint64_t dma_src = g.resp_dma(ADMA_CMD_MAP, 0), dma_dst = g.resp_dma(ADMA_CMD_MAP, 1);
   REQUIRE(dma_src != src);  // bus addresses are the DART's, not guest-physical ones
@@ -364,7 +363,7 @@ TEST_CASE("the managed device's DMA goes through the DART; others keep plain mem
 TEST_CASE("trace events carry what dartlab convert reads", "[qemu][trace]") {
   Qemu q(with("interface=3,policy=window:256K"));
   Guest g(q);
-  g.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x3000, 0x1800, DL_DIR_TO_DEVICE);
+  g.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x3000, 0x1800, ADMA_DIR_TO_DEVICE);
   REQUIRE(g.ring(ADMA_CMD_MAP_REQ, 1) == ADMA_STATUS_OK);
   const std::uint64_t h = g.resp_handle(ADMA_CMD_MAP_REQ, 0);
   const std::uint64_t dma = g.resp_dma(ADMA_CMD_MAP_REQ, 0);
@@ -386,7 +385,7 @@ TEST_CASE("a run recorded with -trace converts with dartlab convert and replays 
   const std::string dartlab = dartlab_binary();
   Qemu q(with("interface=3,policy=window:256K"));
   Guest g(q);
-  for (std::uint32_t i = 0; i < 8; ++i) g.put_map(ADMA_CMD_MAP_REQ, i, kGpa + i * 0x3000, 0x1000, DL_DIR_TO_DEVICE);
+  for (std::uint32_t i = 0; i < 8; ++i) g.put_map(ADMA_CMD_MAP_REQ, i, kGpa + i * 0x3000, 0x1000, ADMA_DIR_TO_DEVICE);
   REQUIRE(g.ring(ADMA_CMD_MAP_REQ, 8) == ADMA_STATUS_OK);
   std::vector<std::uint64_t> handles;
   for (std::uint32_t i = 0; i < 8; ++i) handles.push_back(g.resp_handle(ADMA_CMD_MAP_REQ, i));

@@ -26,6 +26,11 @@ struct FakeGuest {
     std::uint64_t handle, len;
     int status;
   };
+  // A host mapping as the glue hears of it (AdmaHostOps.host_map; host_unmap leaves gpa and perm 0).
+  struct HostRange {
+    std::uint64_t bus_addr, len, gpa;
+    int perm;
+  };
 
   explicit FakeGuest(std::uint64_t base = 0x100000, std::uint64_t size = 16u << 20) : ram_base(base), ram(size) {}
 
@@ -36,7 +41,9 @@ struct FakeGuest {
   std::vector<UnmapTrace> unmaps;
   std::vector<std::uint64_t> resets;
   std::uint64_t doorbells = 0;
-  std::uint64_t invalidations = 0;
+  std::vector<HostRange> host_maps;
+  std::vector<HostRange> host_unmaps;
+  std::uint64_t invalidations = 0;  // whole-space invalidations (resets)
   bool record = true;  // the fuzzer turns recording off: nothing grows per event
 
   bool contains(std::uint64_t gpa, std::uint64_t len) const {
@@ -79,6 +86,14 @@ struct FakeGuest {
       if (self->record) self->resets.push_back(live);
     };
     o.trace_doorbell = [](void* g, std::uint32_t, std::uint32_t, int) { ++static_cast<FakeGuest*>(g)->doorbells; };
+    o.host_map = [](void* g, std::uint64_t bus, std::uint64_t len, std::uint64_t gpa, int perm) {
+      auto* self = static_cast<FakeGuest*>(g);
+      if (self->record) self->host_maps.push_back({bus, len, gpa, perm});
+    };
+    o.host_unmap = [](void* g, std::uint64_t bus, std::uint64_t len) {
+      auto* self = static_cast<FakeGuest*>(g);
+      if (self->record) self->host_unmaps.push_back({bus, len, 0, 0});
+    };
     o.invalidate = [](void* g) { ++static_cast<FakeGuest*>(g)->invalidations; };
     return o;
   }

@@ -2,11 +2,14 @@
 /*
  * apple-dma-pci device logic, C API for the QEMU glue (passthrough/qemu/hw/apple-dma/).
  *
- * The whole device except QEMU's plumbing: the BAR0 register file (interface 2 layout, the
- * interface 3 commands, a read-only statistics window), command-page decoding with every hostile
- * case checked, the mapper (policies) and the functional DART behind it. Guest memory, guest-error
- * logging and trace events are callbacks (AdmaHostOps), so the same code runs under QEMU, in the
- * Catch2 tests and under libFuzzer. Layouts: passthrough/qemu/INTERFACE.md.
+ * dartlab's one C boundary: the glue is C, everything behind this header is C++ (the device core
+ * holds the mapper and the DART as C++ objects). The whole device except QEMU's plumbing: the BAR0
+ * register file (interface 2 layout, the interface 3 commands, a read-only statistics window),
+ * command-page decoding with every hostile case checked, the mapper (policies) and the functional
+ * DART behind it. Guest memory, guest-error logging, trace events and the host mappings made and
+ * released are callbacks (AdmaHostOps), so the same code runs under QEMU, in the Catch2 tests and
+ * under libFuzzer. Layouts: passthrough/qemu/INTERFACE.md. The numbers below are checked against
+ * dartlab's own enums at compile time (core/c_api.cpp).
  * No call throws or aborts on guest input. One AdmaDevice is not thread-safe (QEMU calls it
  * under the big lock).
  */
@@ -62,7 +65,7 @@ enum {
   ADMA_STAT_FAIL_APERTURE = 9,      /* maps refused: not enough free bus-address bytes */
   ADMA_STAT_FAIL_FRAGMENTED = 10,   /* maps refused: enough bytes, no contiguous range */
   ADMA_STAT_DART_FAULTS = 11,       /* managed-device accesses the DART refused */
-  ADMA_STAT_LAST_FAULT_CODE = 12,   /* code of the most recent fault (DL_DART_FAULT_*) */
+  ADMA_STAT_LAST_FAULT_CODE = 12,   /* code of the most recent fault (ADMA_FAULT_*) */
   ADMA_STAT_LAST_FAULT_ADDR = 13,   /* its bus address */
   ADMA_STAT_DOORBELLS = 14,         /* doorbell writes */
   ADMA_STAT_INVALID_COMMANDS = 15,  /* doorbells or register accesses answered ADMA_STATUS_INVALID */
@@ -94,9 +97,10 @@ enum {
 /* Statuses in STATUS, the command page and each response entry (the RFC's codes). */
 enum { ADMA_STATUS_OK = 0, ADMA_STATUS_IO_ERROR = 1, ADMA_STATUS_INVALID = 3 };
 
-/* Reasons, shown in LAST_ERROR_REASON and v3 responses: the mapper's refusals (DlMapStatus),
- * compat=rfc's interface 2 ones (the host service's kIOReturnStillOpen and kIOReturnNotFound),
- * and the bounce and cap policies'. */
+/* Reasons, shown in LAST_ERROR_REASON and v3 responses: the mapper's refusals (dartlab::MapError;
+ * the DART's four are MapError + 1, in its order), compat=rfc's interface 2 ones (the host
+ * service's kIOReturnStillOpen, also its duplicate=refuse, and kIOReturnNotFound), and the bounce
+ * and cap policies'. Guests see these numbers (passthrough/guest/apple_dma.h): they never move. */
 enum {
   ADMA_REASON_NONE = 0,
   ADMA_REASON_INVALID = 1,
@@ -110,6 +114,22 @@ enum {
                                  send it again after one of your unmaps */
   ADMA_REASON_TRUNCATED = 9   /* the host would map only its first chunk (the DART's chunk=) */
 };
+
+/* Directions of interface 3 map entries and of the trace hooks (Linux dma_data_direction). */
+enum { ADMA_DIR_BIDIRECTIONAL = 0, ADMA_DIR_TO_DEVICE = 1, ADMA_DIR_FROM_DEVICE = 2 };
+
+/* DART fault codes (FAULT_STATUS, adma_translate); 0 = no fault. */
+enum {
+  ADMA_FAULT_NONE = 0,
+  ADMA_FAULT_NO_TTBR = 1,   /* outside the aperture or the input space */
+  ADMA_FAULT_NO_L1 = 2,     /* an intermediate table entry is invalid */
+  ADMA_FAULT_NO_PTE = 3,    /* the leaf entry is invalid */
+  ADMA_FAULT_READ_PROT = 4, /* device read of a device-write-only page */
+  ADMA_FAULT_WRITE_PROT = 5 /* device write of a device-read-only page */
+};
+
+/* What a host mapping lets the managed device do (AdmaHostOps.host_map), as bits. */
+enum { ADMA_PERM_READ = 1, ADMA_PERM_WRITE = 2 };
 
 /* How interface 2 commands and the register file behave (AdmaConfig.compat).
  * RFC: exactly as the RFC device the seed guest module drives: id = the gpa, unmap size, flags
@@ -154,14 +174,20 @@ typedef struct AdmaHostOps {
   int (*is_ram)(void *opaque, uint64_t gpa, uint64_t len);
   /* A guest error, one line without newline (QEMU: qemu_log_mask(LOG_GUEST_ERROR)). */
   void (*guest_error)(void *opaque, const char *msg);
-  /* Trace hooks; dir is DL_DIR_* of dartlab_mapper.h, status ADMA_STATUS_*. Any may be NULL. */
+  /* Trace hooks; dir is ADMA_DIR_*, status ADMA_STATUS_*. Any may be NULL. */
   void (*trace_map)(void *opaque, uint64_t gpa, uint64_t len, int dir, uint64_t dma_addr, uint64_t handle,
                     int status);
   void (*trace_unmap)(void *opaque, uint64_t handle, uint64_t len, int status);
   void (*trace_reset)(void *opaque, uint64_t live);
   void (*trace_doorbell)(void *opaque, uint32_t type, uint32_t count, int status);
-  /* Host mappings went away: translations of the managed device cached anywhere must be dropped
-   * (QEMU: IOMMU unmap notifiers). May be NULL. */
+  /* A host (DART) mapping was made: bus addresses [bus_addr, bus_addr + len) now reach
+   * guest-physical [gpa, gpa + len) with perm (ADMA_PERM_* bits). Whole DART pages. (QEMU: IOMMU
+   * map notifiers.) May be NULL. */
+  void (*host_map)(void *opaque, uint64_t bus_addr, uint64_t len, uint64_t gpa, int perm);
+  /* A host mapping went away: translations of [bus_addr, bus_addr + len) cached anywhere must be
+   * dropped (QEMU: IOMMU unmap notifiers). May be NULL. */
+  void (*host_unmap)(void *opaque, uint64_t bus_addr, uint64_t len);
+  /* A reset released every host mapping at once: drop every cached translation. May be NULL. */
   void (*invalidate)(void *opaque);
 } AdmaHostOps;
 
@@ -193,7 +219,7 @@ void adma_reset(AdmaDevice *dev);
 void adma_set_managed_bdf(AdmaDevice *dev, uint32_t bdf);
 
 /* The managed device's access at bus_addr, through the DART page tables. Returns 0 and *pa on a
- * hit; else 1, *fault_code (DL_DART_FAULT_*), the fault counted and latched. */
+ * hit; else 1, *fault_code (ADMA_FAULT_*), the fault counted and latched. */
 int adma_translate(AdmaDevice *dev, uint64_t bus_addr, int is_write, uint64_t *pa, int *fault_code);
 
 /* One counter of the statistics window (ADMA_STAT_*), 0 for an unknown index. */

@@ -6,24 +6,13 @@
 #include <cstdarg>
 #include <cstdio>
 #include <limits>
+#include <new>
+
+#include "passthrough/qemu/core/reasons.hpp"
 
 namespace dartlab::apple_dma {
 
 namespace {
-
-std::uint32_t reason_of(int map_status) {
-  switch (map_status) {
-    case DL_MAP_SLOTS: return ADMA_REASON_SLOTS;
-    case DL_MAP_APERTURE: return ADMA_REASON_APERTURE;
-    case DL_MAP_FRAGMENTED: return ADMA_REASON_FRAGMENTED;
-    case DL_MAP_POOL: return ADMA_REASON_POOL;
-    case DL_MAP_CAP: return ADMA_REASON_CAP;
-    case DL_MAP_DUPLICATE: return ADMA_REASON_STILL_OPEN;  // the host's duplicate=refuse
-    case DL_MAP_TRUNCATED: return ADMA_REASON_TRUNCATED;
-    case DL_MAP_OK: return ADMA_REASON_NONE;
-    default: return ADMA_REASON_INVALID;
-  }
-}
 
 bool is_v3(std::uint32_t type) { return type == ADMA_CMD_MAP_REQ || type == ADMA_CMD_UNMAP_REQ; }
 
@@ -47,22 +36,22 @@ std::variant<std::unique_ptr<Device>, std::string> Device::create(const AdmaConf
     return "apple-dma: max-entries=" + std::to_string(config.max_entries) + ": at most " +
            std::to_string(ADMA_MAX_MAX_ENTRIES);
   }
-  std::unique_ptr<Device> d(new Device(config, ops, opaque));
-  char err[256] = {};
-  d->dart_ = dl_dart_create(config.dart != nullptr ? config.dart : "", err, sizeof(err));
-  if (d->dart_ == nullptr) return std::string("apple-dma: dart=") + (config.dart ? config.dart : "") + ": " + err;
-  const DlBackendOps backend{&Device::backend_map, &Device::backend_unmap, &Device::backend_pressure};
-  d->direct_ = dl_mapper_create("direct", &backend, d.get(), err, sizeof(err));
-  if (d->direct_ == nullptr) return std::string("apple-dma: direct mapper: ") + err;
+  const char* dart_spec = config.dart != nullptr ? config.dart : "";
+  auto dart = dart::parse_dart_spec(dart_spec);
+  if (const auto* msg = std::get_if<std::string>(&dart)) return std::string("apple-dma: dart=") + dart_spec + ": " + *msg;
+  std::unique_ptr<Device> d(new Device(config, ops, opaque, std::get<dart::DartConfig>(dart)));
+  d->direct_ = std::make_unique<Requests>(d->host_, std::get<mapper::Policy>(mapper::parse_policy("direct")));
   if (config.interface_version == 3) {
     const char* spec = config.policy != nullptr && config.policy[0] != '\0' ? config.policy : "direct";
-    d->policy_ = dl_mapper_create(spec, &backend, d.get(), err, sizeof(err));
-    if (d->policy_ == nullptr) return std::string("apple-dma: policy=") + spec + ": " + err;
+    auto policy = mapper::parse_policy(spec);
+    if (const auto* msg = std::get_if<std::string>(&policy)) return std::string("apple-dma: policy=") + spec + ": " + *msg;
+    d->policy_ = std::make_unique<Requests>(d->host_, std::get<mapper::Policy>(policy));
     // A bounce pool is guest RAM the guest's own allocations leave alone (a region it reserves,
     // e.g. with the kernel's memmap=): the device cannot see that, but it can refuse a pool that
     // is no RAM at all, and the pool at 0 that the spec defaults to, which every guest uses.
-    std::uint64_t pool_gpa = 0, pool_bytes = 0;
-    if (dl_mapper_bounce_pool(d->policy_, &pool_gpa, &pool_bytes) == DL_MAP_OK) {
+    if (d->policy_->mapper.bounce()) {
+      const std::uint64_t pool_gpa = d->policy_->mapper.policy().bounce_pool_gpa;
+      const std::uint64_t pool_bytes = d->policy_->mapper.policy().bounce_pool_bytes;
       if (pool_gpa == 0 || pool_gpa > std::numeric_limits<std::uint64_t>::max() - pool_bytes ||
           ops.is_ram(opaque, pool_gpa, pool_bytes) == 0) {
         return std::string("apple-dma: policy=") + spec +
@@ -74,7 +63,7 @@ std::variant<std::unique_ptr<Device>, std::string> Device::create(const AdmaConf
   return d;
 }
 
-Device::Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque)
+Device::Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque, const dart::DartConfig& dart)
     : ops_(ops),
       opaque_(opaque),
       interface_version_(config.interface_version),
@@ -83,67 +72,15 @@ Device::Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque)
               : config.interface_version == 2 ? ADMA_COMPAT_RFC
                                               : ADMA_COMPAT_STRICT),
       reset_releases_(config.reset_releases != ADMA_RESET_DEFAULT ? config.reset_releases == ADMA_RESET_RELEASE
-                                                                  : compat_ == ADMA_COMPAT_STRICT) {}
+                                                                  : compat_ == ADMA_COMPAT_STRICT),
+      dart_(dart),
+      backend_(dart_),
+      host_(*this) {}
 
 Device::~Device() {
-  // The mappers unmap through the DART on destruction: they go first.
-  dl_mapper_destroy(policy_);
-  dl_mapper_destroy(direct_);
-  dl_dart_destroy(dart_);
-}
-
-int Device::backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
-                        std::uint64_t* handle) {
-  return static_cast<Device*>(opaque)->map_on_dart(gpa, len, dir, bus_addr, handle, nullptr);
-}
-
-int Device::map_on_dart(std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr, std::uint64_t* handle,
-                        std::uint64_t* mapped_len) {
-  // With mapped_len, the host service's own answer (a region past its chunk comes back cut);
-  // without, all of it or a refusal (what the mapper's policies build on).
-  const int r = mapped_len != nullptr ? dl_dart_map_region(dart_, gpa, len, dir, bus_addr, mapped_len, handle)
-                                      : dl_dart_map(dart_, gpa, len, dir, bus_addr, handle);
-  switch (r) {
-    case DL_DART_OK: {
-      ++host_live_;
-      ++counters_[ADMA_STAT_HOST_MAP_CALLS];
-      auto& peak = counters_[ADMA_STAT_PEAK_MAPPINGS];
-      peak = std::max(peak, host_live_);
-      DlDartStats s{};
-      dl_dart_stats(dart_, &s);
-      auto& peak_bytes = counters_[ADMA_STAT_PEAK_MAPPED_BYTES];
-      peak_bytes = std::max(peak_bytes, s.mapped_bytes);
-      return DL_MAP_OK;
-    }
-    case DL_DART_SLOTS: return DL_MAP_SLOTS;
-    case DL_DART_APERTURE: return DL_MAP_APERTURE;
-    case DL_DART_FRAGMENTED: return DL_MAP_FRAGMENTED;
-    case DL_DART_DUPLICATE: return DL_MAP_DUPLICATE;
-    case DL_DART_TRUNCATED: return DL_MAP_TRUNCATED;
-    default: return DL_MAP_INVALID;
-  }
-}
-
-int Device::backend_unmap(void* opaque, std::uint64_t handle) {
-  auto* d = static_cast<Device*>(opaque);
-  const int r = dl_dart_unmap(d->dart_, handle);
-  if (r == DL_DART_OK) {
-    --d->host_live_;
-    ++d->counters_[ADMA_STAT_HOST_UNMAP_CALLS];
-    // The page tables changed: whoever caches the managed device's translations must drop them.
-    if (d->ops_.invalidate != nullptr) d->ops_.invalidate(d->opaque_);
-  }
-  return r;
-}
-
-void Device::backend_pressure(void* opaque, std::uint64_t* slots_used, std::uint64_t* slots_limit,
-                              std::uint64_t* bytes_used, std::uint64_t* bytes_limit) {
-  DlDartStats s{};
-  dl_dart_stats(static_cast<Device*>(opaque)->dart_, &s);
-  *slots_used = s.live_mappings;
-  *slots_limit = s.slot_capacity;
-  *bytes_used = s.mapped_bytes;
-  *bytes_limit = s.aperture_bytes;
+  // The mappers unmap through the DART, counted here, on destruction: they go first.
+  policy_.reset();
+  direct_.reset();
 }
 
 Device::Outcome Device::refuse(std::uint32_t cause, const char* fmt, ...) {
@@ -223,7 +160,8 @@ std::uint64_t Device::mmio_read(std::uint64_t offset, unsigned size) {
 }
 
 std::uint64_t Device::read_register(std::uint64_t offset) const {
-  std::uint64_t fault_addr = 0;
+  const dart::FaultRecord fault = dart_.last_fault();  // the error register
+  const std::uint64_t fault_addr = fault.valid ? fault.fault.bus_addr : 0;
   switch (offset) {
     case ADMA_REG_VERSION: return static_cast<std::uint32_t>(interface_version_);
     case ADMA_REG_MANAGED_BDF: return managed_bdf_;
@@ -234,9 +172,9 @@ std::uint64_t Device::read_register(std::uint64_t offset) const {
     case ADMA_REG_DOORBELL: return 0;
     case ADMA_REG_LAST_ERROR_REASON: return last_error_reason_;
     case ADMA_REG_INVALID_CAUSE: return invalid_cause_;
-    case ADMA_REG_FAULT_STATUS: return static_cast<std::uint32_t>(dl_dart_last_fault(dart_, &fault_addr));
-    case ADMA_REG_FAULT_ADDR_LO: dl_dart_last_fault(dart_, &fault_addr); return fault_addr & 0xffffffffu;
-    case ADMA_REG_FAULT_ADDR_HI: dl_dart_last_fault(dart_, &fault_addr); return fault_addr >> 32;
+    case ADMA_REG_FAULT_STATUS: return fault.valid ? static_cast<std::uint32_t>(fault_code_of(fault.fault.code)) : 0;
+    case ADMA_REG_FAULT_ADDR_LO: return fault_addr & 0xffffffffu;
+    case ADMA_REG_FAULT_ADDR_HI: return fault_addr >> 32;
     default: return 0;
   }
 }
@@ -266,7 +204,7 @@ void Device::mmio_write(std::uint64_t offset, std::uint64_t value, unsigned size
       cmd_gpa_written_ = true;
       return;
     case ADMA_REG_DOORBELL: doorbell(); return;
-    case ADMA_REG_FAULT_STATUS: dl_dart_clear_fault(dart_); return;
+    case ADMA_REG_FAULT_STATUS: dart_.clear_fault(); return;
     default: bad_access(ADMA_CAUSE_READ_ONLY, "write to a read-only register", offset, size); return;
   }
 }
@@ -358,7 +296,7 @@ Device::Outcome Device::map_entry(std::uint32_t type, const EntryBytes& bytes, E
   const bool v2 = type == ADMA_CMD_MAP;
   const std::uint32_t dir = v2 ? (r.flags & 3u) : r.flags;
   Outcome o;
-  if ((v2 && (r.flags & ~3u) != 0) || dir > DL_DIR_FROM_DEVICE || r.reserved != 0) {
+  if ((v2 && (r.flags & ~3u) != 0) || dir > ADMA_DIR_FROM_DEVICE || r.reserved != 0) {
     o = refuse(ADMA_CAUSE_BAD_FLAGS, "apple-dma: map gpa 0x%llx: bad direction/flags 0x%x",
                static_cast<unsigned long long>(r.gpa), r.flags);
   } else if (r.len == 0) {
@@ -373,12 +311,20 @@ Device::Outcome Device::map_entry(std::uint32_t type, const EntryBytes& bytes, E
   std::uint64_t dma_addr = 0;
   std::uint64_t handle = 0;
   if (o.status == ADMA_STATUS_OK) {
-    const int st = dl_mapper_map(v2 ? direct_ : policy_, r.gpa, r.len, static_cast<int>(dir), &dma_addr, &handle);
-    if (st == DL_MAP_INVALID) {
+    Result<mapper::RequestMapping> m;
+    try {
+      m = (v2 ? direct_ : policy_)->table.map(r.gpa, r.len, direction_of(dir));
+    } catch (const std::bad_alloc&) {
+      m = Result<mapper::RequestMapping>::failure(MapError::Slots);  // no memory to track it: no room
+    }
+    if (m) {
+      dma_addr = m.value.dma_addr;
+      handle = m.value.handle;
+    } else if (m.error == MapError::Invalid) {
       o = refuse(ADMA_CAUSE_REFUSED, "apple-dma: map [0x%llx, +0x%llx) refused by the DART as invalid",
                  static_cast<unsigned long long>(r.gpa), static_cast<unsigned long long>(r.len));
-    } else if (st != DL_MAP_OK) {
-      o = Outcome{ADMA_STATUS_IO_ERROR, reason_of(st), ADMA_CAUSE_NONE};
+    } else {
+      o = Outcome{ADMA_STATUS_IO_ERROR, reason_of(m.error), ADMA_CAUSE_NONE};
     }
   }
   count_refusal(o.reason);
@@ -400,7 +346,7 @@ Device::Outcome Device::unmap_entry(std::uint32_t type, const EntryBytes& bytes,
   Outcome o;
   // Under bounce what the device wrote into the slot goes back to the request's own memory first.
   if (type == ADMA_CMD_UNMAP_REQ && bounce_) bounce_copy(r.handle, false);
-  if (dl_mapper_unmap_handle(type == ADMA_CMD_UNMAP ? direct_ : policy_, r.handle, r.len) != DL_MAP_OK) {
+  if (!(type == ADMA_CMD_UNMAP ? direct_ : policy_)->table.unmap_handle(r.handle, r.len)) {
     ++counters_[ADMA_STAT_FAIL_INVALID];
     o = refuse(ADMA_CAUSE_UNKNOWN_HANDLE, "apple-dma: unmap of handle 0x%llx, len 0x%llx: not a live mapping",
                static_cast<unsigned long long>(r.handle), static_cast<unsigned long long>(r.len));
@@ -424,14 +370,15 @@ Device::Outcome Device::map_entry_rfc(const EntryBytes& bytes, EntryBytes& respo
     o = host_refusal(ADMA_REASON_STILL_OPEN, "apple-dma: map of gpa 0x%llx, which is still registered",
                      static_cast<unsigned long long>(r.gpa));
   } else {
-    std::uint64_t handle = 0;
     // The host cuts a region past its chunk (the DART spec's chunk=, 1536M by default).
-    const int st = map_on_dart(r.gpa, r.len, DL_DIR_BIDIRECTIONAL, &dma_addr, &handle, &mapped);
-    if (st == DL_MAP_OK) {
-      registrations_.emplace(r.gpa, Registration{handle, mapped});
+    const Result<mapper::BackendMapping> m = map_on_host(r.gpa, r.len, Direction::Bidirectional, /*whole=*/false);
+    if (m) {
+      dma_addr = m.value.bus_addr;
+      mapped = m.value.len_bytes;
+      registrations_.emplace(r.gpa, Registration{m.value.handle, mapped});
       registered_bytes_ += mapped;
     } else {
-      o = Outcome{ADMA_STATUS_IO_ERROR, reason_of(st), ADMA_CAUSE_NONE};
+      o = Outcome{ADMA_STATUS_IO_ERROR, reason_of(m.error), ADMA_CAUSE_NONE};
     }
   }
   count_refusal(o.reason);
@@ -440,7 +387,7 @@ Device::Outcome Device::map_entry_rfc(const EntryBytes& bytes, EntryBytes& respo
   encode_map_response(ADMA_CMD_MAP, r.gpa, dma_addr, static_cast<std::uint32_t>(mapped), o.status, o.reason,
                       response);
   if (ops_.trace_map != nullptr) {
-    ops_.trace_map(opaque_, r.gpa, r.len, DL_DIR_BIDIRECTIONAL, dma_addr, r.gpa, static_cast<int>(o.status));
+    ops_.trace_map(opaque_, r.gpa, r.len, ADMA_DIR_BIDIRECTIONAL, dma_addr, r.gpa, static_cast<int>(o.status));
   }
   return o;
 }
@@ -456,7 +403,7 @@ Device::Outcome Device::unmap_entry_rfc(const EntryBytes& bytes, EntryBytes& res
                      static_cast<unsigned long long>(r.handle));
   } else {
     len = it->second.len;
-    backend_unmap(this, it->second.handle);
+    unmap_on_host(it->second.handle);
     registered_bytes_ -= it->second.len;
     registrations_.erase(it);
   }
@@ -467,29 +414,27 @@ Device::Outcome Device::unmap_entry_rfc(const EntryBytes& bytes, EntryBytes& res
 }
 
 void Device::bounce_copy(std::uint64_t handle, bool at_map) {
-  DlBounceSlot slot{};
-  if (dl_mapper_bounce_slot(policy_, handle, &slot) != DL_MAP_OK) return;  // not live: the unmap refuses it
-  if (at_map ? slot.dir == DL_DIR_FROM_DEVICE : slot.dir == DL_DIR_TO_DEVICE) return;
-  const std::uint64_t from = at_map ? slot.gpa : slot.slot_gpa;
-  const std::uint64_t to = at_map ? slot.slot_gpa : slot.gpa;
+  mapper::LiveRequest slot;
+  if (!policy_->table.find(handle, slot)) return;  // not live: the unmap refuses it
+  if (at_map ? slot.dir == Direction::FromDevice : slot.dir == Direction::ToDevice) return;
+  const std::uint64_t from = at_map ? slot.gpa : slot.target_gpa;
+  const std::uint64_t to = at_map ? slot.target_gpa : slot.gpa;
   std::uint8_t buf[4096];
-  for (std::uint64_t done = 0; done < slot.len;) {
-    const std::uint64_t n = std::min<std::uint64_t>(sizeof(buf), slot.len - done);
+  for (std::uint64_t done = 0; done < slot.len_bytes;) {
+    const std::uint64_t n = std::min<std::uint64_t>(sizeof(buf), slot.len_bytes - done);
     // Both ranges were checked as guest RAM (the request at its map, the pool at creation).
     if (ops_.read(opaque_, from + done, buf, n) != 0 || ops_.write(opaque_, to + done, buf, n) != 0) return;
     done += n;
   }
-  counters_[ADMA_STAT_BOUNCE_BYTES] += slot.len;
+  counters_[ADMA_STAT_BOUNCE_BYTES] += slot.len_bytes;
 }
 
 Device::RequestTotals Device::request_totals() const {
   RequestTotals t{registrations_.size(), registered_bytes_};
-  DlMapperStats s{};
-  for (const DlMapper* m : {direct_, policy_}) {
-    if (m == nullptr) continue;
-    dl_mapper_stats(m, &s);
-    t.live += s.live_requests;
-    t.bytes += s.requested_bytes;
+  for (const Requests* r : {direct_.get(), policy_.get()}) {
+    if (r == nullptr) continue;
+    t.live += r->mapper.stats().live_requests;
+    t.bytes += r->mapper.stats().requested_bytes;
   }
   return t;
 }
@@ -499,11 +444,11 @@ void Device::reset() {
   // guest that maps the same gpa again is refused: still open).
   if (!reset_releases_) return;
   const std::uint64_t live = request_totals().live;
-  if (policy_ != nullptr) dl_mapper_release_all(policy_);
-  dl_mapper_release_all(direct_);
+  if (policy_ != nullptr) policy_->table.release_all();
+  direct_->table.release_all();
   registrations_.clear();
   registered_bytes_ = 0;
-  dl_dart_reset(dart_);  // nothing is mapped any more; clears the fault latch and its counters
+  backend_.reset();  // nothing is mapped any more; clears the fault latch and its counters
   host_live_ = 0;
   status_ = ADMA_STATUS_OK;
   cmd_gpa_ = 0;
@@ -516,11 +461,13 @@ void Device::reset() {
 }
 
 int Device::translate(std::uint64_t bus_addr, bool is_write, std::uint64_t* pa, int* fault_code) {
-  int code = DL_DART_FAULT_NONE;
-  if (dl_dart_translate(dart_, bus_addr, is_write ? 1 : 0, pa, &code) == 0) {
-    if (fault_code != nullptr) *fault_code = DL_DART_FAULT_NONE;
+  const dart::Translation t = dart_.translate(bus_addr, is_write ? dart::Access::Write : dart::Access::Read);
+  if (t.ok) {
+    if (pa != nullptr) *pa = t.pa;
+    if (fault_code != nullptr) *fault_code = ADMA_FAULT_NONE;
     return 0;
   }
+  const int code = fault_code_of(t.fault.code);
   ++counters_[ADMA_STAT_DART_FAULTS];
   counters_[ADMA_STAT_LAST_FAULT_CODE] = static_cast<std::uint64_t>(code);
   counters_[ADMA_STAT_LAST_FAULT_ADDR] = bus_addr;
@@ -530,16 +477,16 @@ int Device::translate(std::uint64_t bus_addr, bool is_write, std::uint64_t* pa, 
 
 std::uint64_t Device::stat(unsigned index) const {
   if (index >= ADMA_STAT_COUNT) return 0;
-  DlDartStats ds{};
+  const dart::DartStats& ds = dart_.stats();
   switch (index) {
     case ADMA_STAT_LIVE_MAPPINGS: return host_live_;
     case ADMA_STAT_LIVE_REQUESTS: return request_totals().live;
     case ADMA_STAT_REQUESTED_BYTES: return request_totals().bytes;
-    case ADMA_STAT_MAPPED_BYTES: dl_dart_stats(dart_, &ds); return ds.mapped_bytes;
-    case ADMA_STAT_SLOT_CAPACITY: dl_dart_stats(dart_, &ds); return ds.slot_capacity;
-    case ADMA_STAT_APERTURE_BYTES: dl_dart_stats(dart_, &ds); return ds.aperture_bytes;
-    case ADMA_STAT_FREE_BYTES: dl_dart_stats(dart_, &ds); return ds.free_bytes;
-    case ADMA_STAT_LARGEST_FREE_BYTES: dl_dart_stats(dart_, &ds); return ds.largest_free_bytes;
+    case ADMA_STAT_MAPPED_BYTES: return ds.mapped_bytes;
+    case ADMA_STAT_SLOT_CAPACITY: return ds.slot_capacity;
+    case ADMA_STAT_APERTURE_BYTES: return ds.aperture_bytes;
+    case ADMA_STAT_FREE_BYTES: return ds.free_bytes;
+    case ADMA_STAT_LARGEST_FREE_BYTES: return ds.largest_free_bytes;
     default: return counters_[index];
   }
 }

@@ -2,7 +2,8 @@
 // The apple-dma-pci device without QEMU: BAR0 registers, the doorbell's command processing, the
 // statistics window, reset, and the DART translation of the managed device's accesses.
 // Interface 2 commands map through a `direct` mapper; interface 3 requests through the mapper
-// with the configured policy; both share one functional DART (the host mapping service).
+// with the configured policy; both share one functional DART (the host mapping service). The
+// mappers, the DART and its backend are held as C++ objects: apple_dma.h is the only C here.
 #pragma once
 
 #include <array>
@@ -12,8 +13,10 @@
 #include <unordered_map>
 #include <variant>
 
-#include "passthrough/backends/dartlab_dart.h"
-#include "passthrough/mapper/dartlab_mapper.h"
+#include "models/dart/dart.hpp"
+#include "passthrough/backends/dart_backend.hpp"
+#include "passthrough/mapper/mapper.hpp"
+#include "passthrough/mapper/request_table.hpp"
 #include "passthrough/qemu/core/apple_dma.h"
 #include "passthrough/qemu/core/command.hpp"
 
@@ -36,7 +39,31 @@ class Device {
   std::uint64_t stat(unsigned index) const;
 
  private:
-  Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque);
+  Device(const AdmaConfig& config, const AdmaHostOps& ops, void* opaque, const dart::DartConfig& dart);
+
+  // The host mapping service as the mappers see it: the DART backend, all of a range or a
+  // refusal (a cut region is undone and refused as Truncated), every host mapping counted and
+  // reported to the glue.
+  class HostService final : public mapper::MappingBackend {
+   public:
+    explicit HostService(Device& device) : device_(device) {}
+    Result<mapper::BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, Direction dir) override {
+      return device_.map_on_host(gpa, len_bytes, dir, /*whole=*/true);
+    }
+    bool unmap(std::uint64_t handle) override { return device_.unmap_on_host(handle); }
+    mapper::BackendPressure pressure() const override;
+
+   private:
+    Device& device_;
+  };
+
+  // A mapper and the guest's handles on its requests (a guest may not release what it does not hold).
+  struct Requests {
+    Requests(mapper::MappingBackend& backend, const mapper::Policy& policy) : mapper(backend, policy), table(mapper) {}
+    ~Requests() { table.release_all(); }
+    mapper::Mapper mapper;
+    mapper::RequestTable table;
+  };
 
   // Outcome of one entry or one command: status plus, when invalid, why.
   struct Outcome {
@@ -70,15 +97,10 @@ class Device {
   };
   RequestTotals request_totals() const;
 
-  static int backend_map(void* opaque, std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr,
-                         std::uint64_t* handle);
-  static int backend_unmap(void* opaque, std::uint64_t handle);
-  // One host mapping on the DART, counted; with mapped_len the host may cut it (see .cpp).
-  int map_on_dart(std::uint64_t gpa, std::uint64_t len, int dir, std::uint64_t* bus_addr, std::uint64_t* handle,
-                  std::uint64_t* mapped_len);
-  // How full the DART is, for the policies that adapt to it (lazy, adaptive).
-  static void backend_pressure(void* opaque, std::uint64_t* slots_used, std::uint64_t* slots_limit,
-                               std::uint64_t* bytes_used, std::uint64_t* bytes_limit);
+  // One host mapping on the DART, counted and reported. whole: all of [gpa, gpa + len) or a
+  // refusal (what the policies build on); else the host service's own answer, cut at its chunk.
+  Result<mapper::BackendMapping> map_on_host(std::uint64_t gpa, std::uint64_t len, Direction dir, bool whole);
+  bool unmap_on_host(std::uint64_t handle);
 
   AdmaHostOps ops_;
   void* opaque_;
@@ -87,10 +109,14 @@ class Device {
   int compat_;           // ADMA_COMPAT_STRICT or ADMA_COMPAT_RFC
   bool reset_releases_;  // a reset releases every mapping (strict) or keeps them (the RFC device)
 
-  DlDart* dart_ = nullptr;
-  DlMapper* direct_ = nullptr;  // interface 2 commands
-  DlMapper* policy_ = nullptr;  // interface 3 requests (null under interface 2)
-  bool bounce_ = false;         // policy_ bounces through a pool
+  // Declared in the order they are built; the mappers go first on destruction, as they unmap
+  // through the DART.
+  dart::Dart dart_;
+  backends::DartBackend backend_;
+  HostService host_;
+  std::unique_ptr<Requests> direct_;  // interface 2 commands
+  std::unique_ptr<Requests> policy_;  // interface 3 requests (null under interface 2)
+  bool bounce_ = false;               // policy_ bounces through a pool
 
   // Registers.
   std::uint32_t managed_bdf_ = 0;

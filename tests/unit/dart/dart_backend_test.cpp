@@ -70,7 +70,7 @@ TEST_CASE("The backend reports each DART refusal as the mapper error of the same
   REQUIRE(backend.map(0, 1, Direction::ToDevice).ok);
   REQUIRE(backend.map(0, 1, Direction::ToDevice).ok);
   CHECK(backend.map(0, 1, Direction::ToDevice).error == MapError::Slots);
-  CHECK(dart.stats().failures[static_cast<unsigned>(MapFailure::Invalid)] == 2);  // the DART counted them
+  CHECK(dart.stats().failures[static_cast<unsigned>(MapError::Invalid)] == 2);  // the DART counted them
 }
 
 TEST_CASE("lazy's pressure counts bytes in the DART's own pages, so page=64K keeps it under 95% of the aperture",

@@ -8,6 +8,7 @@
 #include "test_support.hpp"
 
 using namespace dartlab::dart;
+using dartlab::MapError;
 
 using dartlab::dart::test::config_of;
 using dartlab::dart::test::kPage;
@@ -16,14 +17,14 @@ TEST_CASE("Malformed map requests are refused as Invalid", "[dart]") {
   Dart dart(config_of(""));
   const auto invalid = [&](std::uint64_t pa, std::uint64_t len) {
     const DartMapResult r = dart.map(pa, len, Perms{});
-    return !r.ok && r.failure == MapFailure::Invalid;
+    return !r.ok && r.error == MapError::Invalid;
   };
   CHECK(invalid(0x4000, 0));
   CHECK(invalid(0x4001, kPage));
   CHECK(invalid(0x4000, kPage + 1));
   CHECK(invalid(~std::uint64_t{0} - kPage + 1, 2 * kPage));      // wraps
   CHECK(invalid((std::uint64_t{1} << 42) - kPage, 2 * kPage));  // beyond the 42-bit PA space
-  CHECK(dart.stats().failures[static_cast<unsigned>(MapFailure::Invalid)] == 5);
+  CHECK(dart.stats().failures[static_cast<unsigned>(MapError::Invalid)] == 5);
   CHECK(dart.stats().map_calls == 5);
   CHECK(dart.map((std::uint64_t{1} << 42) - kPage, kPage, Perms{}).ok);  // the last page is fine
 }
@@ -38,9 +39,9 @@ TEST_CASE("A full slot table refuses the next mapping with Slots", "[dart]") {
   }
   const auto fifth = dart.map(0x4000, kPage, Perms{});
   CHECK_FALSE(fifth.ok);
-  CHECK(fifth.failure == MapFailure::Slots);
+  CHECK(fifth.error == MapError::Slots);
   SECTION("Invalid is checked before Slots") {
-    CHECK(dart.map(0x4000, 0, Perms{}).failure == MapFailure::Invalid);
+    CHECK(dart.map(0x4000, 0, Perms{}).error == MapError::Invalid);
   }
   SECTION("an unmap frees a slot") {
     REQUIRE(dart.unmap(handles[2]));
@@ -50,12 +51,12 @@ TEST_CASE("A full slot table refuses the next mapping with Slots", "[dart]") {
 
 TEST_CASE("A request larger than the free bytes is refused with Aperture", "[dart]") {
   Dart dart(config_of("aperture=1M,slots=2"));
-  CHECK(dart.map(0, (1u << 20) + kPage, Perms{}).failure == MapFailure::Aperture);
+  CHECK(dart.map(0, (1u << 20) + kPage, Perms{}).error == MapError::Aperture);
   REQUIRE(dart.map(0, 60 * kPage, Perms{}).ok);
-  CHECK(dart.map(0, 5 * kPage, Perms{}).failure == MapFailure::Aperture);
+  CHECK(dart.map(0, 5 * kPage, Perms{}).error == MapError::Aperture);
   SECTION("Slots is checked before Aperture") {
     REQUIRE(dart.map(0, 4 * kPage, Perms{}).ok);
-    CHECK(dart.map(0, 5 * kPage, Perms{}).failure == MapFailure::Slots);
+    CHECK(dart.map(0, 5 * kPage, Perms{}).error == MapError::Slots);
   }
 }
 
@@ -69,15 +70,15 @@ TEST_CASE("Enough free bytes without a contiguous run is refused as Fragmented",
     REQUIRE(r.ok);
     maps.push_back(r.mapping);
   }
-  CHECK(dart.map(0x100000, kPage, Perms{}).failure == MapFailure::Aperture);
+  CHECK(dart.map(0x100000, kPage, Perms{}).error == MapError::Aperture);
   for (std::size_t i = 0; i < maps.size(); i += 2) REQUIRE(dart.unmap(maps[i].handle));
   const DartStats& s = dart.stats();
   CHECK(s.free_bytes == 32 * kPage);
   CHECK(s.largest_free_bytes == kPage);
   const auto r = dart.map(0x100000, 2 * kPage, Perms{});
   CHECK_FALSE(r.ok);
-  CHECK(r.failure == MapFailure::Fragmented);
-  CHECK(s.failures[static_cast<unsigned>(MapFailure::Fragmented)] == 1);
+  CHECK(r.error == MapError::Fragmented);
+  CHECK(s.failures[static_cast<unsigned>(MapError::Fragmented)] == 1);
   CHECK(dart.map(0x100000, kPage, Perms{}).ok);
 }
 
@@ -87,13 +88,13 @@ TEST_CASE("With buddy, a request is Fragmented when free blocks are too small an
   Dart dart(config_of("aperture=64K,alloc=buddy"));
   CHECK(dart.stats().largest_free_bytes == 2 * kPage);
   // 3 pages take a 4-page block; 4 pages are free but no aligned block of 4 lies inside.
-  CHECK(dart.map(0x100000, 3 * kPage, Perms{}).failure == MapFailure::Fragmented);
+  CHECK(dart.map(0x100000, 3 * kPage, Perms{}).error == MapError::Fragmented);
   const auto two = dart.map(0x100000, 2 * kPage, Perms{});
   REQUIRE(two.ok);
   CHECK(two.mapping.bus_addr == 2 * kPage);
   // Pages 1 and 4 are free but no buddies: Fragmented for 2 pages; 3 pages would take 4: Aperture.
-  CHECK(dart.map(0x100000, 2 * kPage, Perms{}).failure == MapFailure::Fragmented);
-  CHECK(dart.map(0x100000, 3 * kPage, Perms{}).failure == MapFailure::Aperture);
+  CHECK(dart.map(0x100000, 2 * kPage, Perms{}).error == MapError::Fragmented);
+  CHECK(dart.map(0x100000, 3 * kPage, Perms{}).error == MapError::Aperture);
   const auto one = dart.map(0x100000, kPage, Perms{});
   REQUIRE(one.ok);
   CHECK(one.mapping.bus_addr == kPage);
@@ -109,19 +110,19 @@ TEST_CASE("With linux, a request is Fragmented when free pages hold no size-alig
   // Pages 1..8 (base=16K): 8 pages free, but an 8-page run must start on a multiple of 8.
   Dart dart(config_of("aperture=128K,alloc=linux"));
   CHECK(dart.stats().largest_free_bytes == 4 * kPage);  // 5..8 pages would have to start at page 8
-  CHECK(dart.map(0x100000, 8 * kPage, Perms{}).failure == MapFailure::Fragmented);
+  CHECK(dart.map(0x100000, 8 * kPage, Perms{}).error == MapError::Fragmented);
   const auto four = dart.map(0x100000, 4 * kPage, Perms{});
   REQUIRE(four.ok);
   CHECK(four.mapping.bus_addr == 4 * kPage);  // the highest multiple of 4 pages that fits
   // Pages 1..3 and 8 are free.
-  CHECK(dart.map(0x100000, 4 * kPage, Perms{}).failure == MapFailure::Fragmented);
-  CHECK(dart.map(0x100000, 5 * kPage, Perms{}).failure == MapFailure::Aperture);
+  CHECK(dart.map(0x100000, 4 * kPage, Perms{}).error == MapError::Fragmented);
+  CHECK(dart.map(0x100000, 5 * kPage, Perms{}).error == MapError::Aperture);
   const auto one = dart.map(0x100000, kPage, Perms{});
   REQUIRE(one.ok);
   CHECK(one.mapping.bus_addr == 3 * kPage);  // below the cached run at page 4, not the hole at 8
   const DartStats& s = dart.stats();
-  CHECK(s.failures[static_cast<unsigned>(MapFailure::Fragmented)] == 2);
-  CHECK(s.failures[static_cast<unsigned>(MapFailure::Aperture)] == 1);
+  CHECK(s.failures[static_cast<unsigned>(MapError::Fragmented)] == 2);
+  CHECK(s.failures[static_cast<unsigned>(MapError::Aperture)] == 1);
 }
 
 TEST_CASE("alloc=linux places a 2 MiB mapping on a 2 MiB bus boundary at the top of the aperture, first-fit at its bottom",

@@ -3,8 +3,6 @@
 // and translation of the managed device's accesses through the DART.
 #include <catch2/catch.hpp>
 
-#include "passthrough/backends/dartlab_dart.h"
-#include "passthrough/mapper/dartlab_mapper.h"
 #include "unit/device/device_fixture.hpp"
 
 using dartlab::test::DeviceUnderTest;
@@ -29,10 +27,10 @@ TEST_CASE("the register file reports version, MAX_ENTRIES and a clean status", "
 TEST_CASE("an interface 2 map batch maps each range directly and answers id, dma_addr, dma_len", "[device][v2]") {
   DeviceUnderTest t(2);
   auto& d = t.drv;
-  d.put_map(ADMA_CMD_MAP, 0, kGpa + 0x10, 0x100, DL_DIR_TO_DEVICE);
-  d.put_map(ADMA_CMD_MAP, 1, kGpa + 0x5000, 0x1000, DL_DIR_FROM_DEVICE);
+  d.put_map(ADMA_CMD_MAP, 0, kGpa + 0x10, 0x100, ADMA_DIR_TO_DEVICE);
+  d.put_map(ADMA_CMD_MAP, 1, kGpa + 0x5000, 0x1000, ADMA_DIR_FROM_DEVICE);
   // The same 16 KiB page again: `direct` keys host mappings by page range, so it is shared.
-  d.put_map(ADMA_CMD_MAP, 2, kGpa + 0x5000, 0x1000, DL_DIR_BIDIRECTIONAL);
+  d.put_map(ADMA_CMD_MAP, 2, kGpa + 0x5000, 0x1000, ADMA_DIR_BIDIRECTIONAL);
   REQUIRE(d.ring(ADMA_CMD_MAP, 3) == ADMA_STATUS_OK);
   CHECK(d.command_status() == ADMA_STATUS_OK);
   for (std::uint32_t i = 0; i < 3; ++i) CHECK(d.resp_status(ADMA_CMD_MAP, i) == ADMA_STATUS_OK);
@@ -51,6 +49,8 @@ TEST_CASE("an interface 2 map batch maps each range directly and answers id, dma
 
   const std::uint64_t id0 = d.resp_handle(ADMA_CMD_MAP, 0);
   const std::uint64_t id1 = d.resp_handle(ADMA_CMD_MAP, 1);
+  const std::uint64_t bus0 = d.resp_dma(ADMA_CMD_MAP, 0) & ~std::uint64_t{0x3fff};
+  const std::uint64_t bus1 = d.resp_dma(ADMA_CMD_MAP, 1) & ~std::uint64_t{0x3fff};
   d.put_unmap(ADMA_CMD_UNMAP, 0, id0, 0x100);
   d.put_unmap(ADMA_CMD_UNMAP, 1, id1, 0x1000);
   REQUIRE(d.ring(ADMA_CMD_UNMAP, 2) == ADMA_STATUS_OK);
@@ -58,31 +58,54 @@ TEST_CASE("an interface 2 map batch maps each range directly and answers id, dma
   CHECK(d.resp_status(ADMA_CMD_UNMAP, 1) == ADMA_STATUS_OK);
   CHECK(d.stat(ADMA_STAT_LIVE_MAPPINGS) == 1);  // entry 2 still holds the shared page
   CHECK(d.stat(ADMA_STAT_UNMAP_ENTRIES) == 2);
-  CHECK(t.guest.invalidations == 1);             // one host mapping went away
+  // The glue heard of each host mapping made and of the one that went away, whole DART pages.
+  // The mapper maps every host mapping both ways: it may come to serve either direction.
+  REQUIRE(t.guest.host_maps.size() == 2);
+  CHECK(t.guest.host_maps[0].bus_addr == bus0);
+  CHECK(t.guest.host_maps[0].len == 16384);
+  CHECK(t.guest.host_maps[0].gpa == ((kGpa + 0x10) & ~std::uint64_t{0x3fff}));
+  CHECK(t.guest.host_maps[0].perm == (ADMA_PERM_READ | ADMA_PERM_WRITE));
+  CHECK(t.guest.host_maps[1].bus_addr == bus1);
+  CHECK(t.guest.host_maps[1].gpa == ((kGpa + 0x5000) & ~std::uint64_t{0x3fff}));
+  REQUIRE(t.guest.host_unmaps.size() == 1);  // one host mapping went away
+  CHECK(t.guest.host_unmaps[0].bus_addr == bus0);
+  CHECK(t.guest.host_unmaps[0].len == 16384);
+  CHECK(t.guest.invalidations == 0);  // never the whole space outside a reset
   int fault = 0;
   CHECK(adma_translate(t.dev.get(), d.resp_dma(ADMA_CMD_MAP, 0), 0, &pa, &fault) == 1);
-  CHECK(fault != DL_DART_FAULT_NONE);
+  CHECK(fault != ADMA_FAULT_NONE);
   CHECK(t.guest.errors.empty());
 }
 
 TEST_CASE("the statistics window counts host map and unmap calls and the peak of mapped bytes", "[device]") {
   DeviceUnderTest t(3, "window:256K");
   auto& d = t.drv;
-  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, DL_DIR_TO_DEVICE);            // window A
-  d.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x2000, 0x1000, DL_DIR_TO_DEVICE);   // window A again
-  d.put_map(ADMA_CMD_MAP_REQ, 2, kGpa + 0x40000, 0x1000, DL_DIR_TO_DEVICE);  // window B
+  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, ADMA_DIR_TO_DEVICE);            // window A
+  d.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x2000, 0x1000, ADMA_DIR_TO_DEVICE);   // window A again
+  d.put_map(ADMA_CMD_MAP_REQ, 2, kGpa + 0x40000, 0x1000, ADMA_DIR_TO_DEVICE);  // window B
   REQUIRE(d.ring(ADMA_CMD_MAP_REQ, 3) == ADMA_STATUS_OK);
   CHECK(d.stat(ADMA_STAT_HOST_MAP_CALLS) == 2);
   CHECK(d.stat(ADMA_STAT_PEAK_MAPPED_BYTES) == 2 * 256 * 1024);
+  // The glue hears of each window whole; a window may serve either direction: both permissions.
+  REQUIRE(t.guest.host_maps.size() == 2);
+  CHECK(t.guest.host_maps[0].bus_addr == d.resp_dma(ADMA_CMD_MAP_REQ, 0));
+  CHECK(t.guest.host_maps[0].len == 256 * 1024);
+  CHECK(t.guest.host_maps[0].gpa == kGpa);
+  CHECK(t.guest.host_maps[0].perm == (ADMA_PERM_READ | ADMA_PERM_WRITE));
+  CHECK(t.guest.host_maps[1].gpa == kGpa + 0x40000);
   for (std::uint32_t i = 0; i < 3; ++i) d.put_unmap(ADMA_CMD_UNMAP_REQ, i, d.resp_handle(ADMA_CMD_MAP_REQ, i), 0x1000);
   REQUIRE(d.ring(ADMA_CMD_UNMAP_REQ, 3) == ADMA_STATUS_OK);
   CHECK(d.stat(ADMA_STAT_HOST_UNMAP_CALLS) == 2);
+  REQUIRE(t.guest.host_unmaps.size() == 2);
+  CHECK(t.guest.host_unmaps[0].bus_addr == t.guest.host_maps[0].bus_addr);
+  CHECK(t.guest.host_unmaps[0].len == 256 * 1024);
+  CHECK(t.guest.host_unmaps[1].bus_addr == t.guest.host_maps[1].bus_addr);
   CHECK(d.stat(ADMA_STAT_MAPPED_BYTES) == 0);
   CHECK(d.stat(ADMA_STAT_PEAK_MAPPED_BYTES) == 2 * 256 * 1024);  // a peak outlives the mappings
   // A refused map is no host map call.
   DeviceUnderTest small(3, "direct", "slots=1");
-  small.drv.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, DL_DIR_TO_DEVICE);
-  small.drv.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x10000, 0x1000, DL_DIR_TO_DEVICE);
+  small.drv.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, ADMA_DIR_TO_DEVICE);
+  small.drv.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x10000, 0x1000, ADMA_DIR_TO_DEVICE);
   CHECK(small.drv.ring(ADMA_CMD_MAP_REQ, 2) == ADMA_STATUS_IO_ERROR);
   CHECK(small.drv.stat(ADMA_STAT_HOST_MAP_CALLS) == 1);
   CHECK(small.drv.stat(ADMA_STAT_FAIL_SLOTS) == 1);
@@ -91,8 +114,8 @@ TEST_CASE("the statistics window counts host map and unmap calls and the peak of
 TEST_CASE("interface 3 requests go through the policy: one window serves two requests", "[device][v3]") {
   DeviceUnderTest t(3, "window:256K");
   auto& d = t.drv;
-  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x1000, 0x1000, DL_DIR_TO_DEVICE);
-  d.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x9000, 0x1000, DL_DIR_FROM_DEVICE);
+  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x1000, 0x1000, ADMA_DIR_TO_DEVICE);
+  d.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x9000, 0x1000, ADMA_DIR_FROM_DEVICE);
   REQUIRE(d.ring(ADMA_CMD_MAP_REQ, 2) == ADMA_STATUS_OK);
   CHECK(d.resp_dma(ADMA_CMD_MAP_REQ, 1) - d.resp_dma(ADMA_CMD_MAP_REQ, 0) == 0x8000);
   CHECK(d.stat(ADMA_STAT_LIVE_MAPPINGS) == 1);
@@ -100,7 +123,7 @@ TEST_CASE("interface 3 requests go through the policy: one window serves two req
   CHECK(d.stat(ADMA_STAT_MAPPED_BYTES) == 256 * 1024);
   REQUIRE(t.guest.maps.size() == 2);
   CHECK(t.guest.maps[1].gpa == kGpa + 0x9000);
-  CHECK(t.guest.maps[1].dir == DL_DIR_FROM_DEVICE);
+  CHECK(t.guest.maps[1].dir == ADMA_DIR_FROM_DEVICE);
   CHECK(t.guest.maps[1].handle == d.resp_handle(ADMA_CMD_MAP_REQ, 1));
   CHECK(t.guest.maps[1].dma_addr == d.resp_dma(ADMA_CMD_MAP_REQ, 1));
 
@@ -199,7 +222,7 @@ TEST_CASE("reset releases every mapping, clears registers and counters, and trac
 TEST_CASE("an access outside a live mapping is a fault: counted, latched, cleared by a write", "[device][iommu]") {
   DeviceUnderTest t(2);
   auto& d = t.drv;
-  d.put_map(ADMA_CMD_MAP, 0, kGpa, 0x1000, DL_DIR_TO_DEVICE);
+  d.put_map(ADMA_CMD_MAP, 0, kGpa, 0x1000, ADMA_DIR_TO_DEVICE);
   REQUIRE(d.ring(ADMA_CMD_MAP, 1) == ADMA_STATUS_OK);
   const std::uint64_t dma = d.resp_dma(ADMA_CMD_MAP, 0);
   std::uint64_t pa = 0;
@@ -207,7 +230,7 @@ TEST_CASE("an access outside a live mapping is a fault: counted, latched, cleare
   CHECK(adma_translate(t.dev.get(), dma, 0, &pa, &fault) == 0);
   CHECK(d.reg(ADMA_REG_FAULT_STATUS) == 0);
   CHECK(adma_translate(t.dev.get(), dma + 0x100000, 1, &pa, &fault) == 1);
-  CHECK(fault != DL_DART_FAULT_NONE);
+  CHECK(fault != ADMA_FAULT_NONE);
   CHECK(d.reg(ADMA_REG_FAULT_ADDR_LO) == ((dma + 0x100000) & 0xffffffffu));
   CHECK(d.reg(ADMA_REG_FAULT_STATUS) != 0);
   CHECK(d.stat(ADMA_STAT_DART_FAULTS) == 1);

@@ -6,7 +6,6 @@
 
 #include <limits>
 
-#include "passthrough/mapper/dartlab_mapper.h"
 #include "unit/device/device_fixture.hpp"
 
 using dartlab::test::DeviceUnderTest;

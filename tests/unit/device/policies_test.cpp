@@ -6,8 +6,6 @@
 
 #include <vector>
 
-#include "passthrough/backends/dartlab_dart.h"
-#include "passthrough/mapper/dartlab_mapper.h"
 #include "unit/device/device_fixture.hpp"
 
 using dartlab::test::DeviceUnderTest;
@@ -29,8 +27,8 @@ TEST_CASE("under bounce the managed device's DMA reaches the slot, filled at the
   auto& d = t.drv;
   const auto out = pattern(3000, 1);
   std::copy(out.begin(), out.end(), t.guest.at(kGpa + 0x100));
-  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x100, out.size(), DL_DIR_TO_DEVICE);
-  d.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x8000, 0x1000, DL_DIR_FROM_DEVICE);
+  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x100, out.size(), ADMA_DIR_TO_DEVICE);
+  d.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x8000, 0x1000, ADMA_DIR_FROM_DEVICE);
   REQUIRE(d.ring(ADMA_CMD_MAP_REQ, 2) == ADMA_STATUS_OK);
   CHECK(d.stat(ADMA_STAT_LIVE_MAPPINGS) == 1);  // the pool, mapped once
   CHECK(d.stat(ADMA_STAT_MAPPED_BYTES) == 1u << 20);
@@ -58,8 +56,8 @@ TEST_CASE("under bounce the managed device's DMA reaches the slot, filled at the
 TEST_CASE("a full pool refuses with reason pool; a pool that is no guest RAM, or left at 0, is refused at creation",
           "[device][bounce]") {
   DeviceUnderTest t(3, "bounce:64K,at=0xc00000");
-  t.drv.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 48 * 1024, DL_DIR_TO_DEVICE);
-  t.drv.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x10000, 32 * 1024, DL_DIR_TO_DEVICE);
+  t.drv.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 48 * 1024, ADMA_DIR_TO_DEVICE);
+  t.drv.put_map(ADMA_CMD_MAP_REQ, 1, kGpa + 0x10000, 32 * 1024, ADMA_DIR_TO_DEVICE);
   CHECK(t.drv.ring(ADMA_CMD_MAP_REQ, 2) == ADMA_STATUS_IO_ERROR);
   CHECK(t.drv.resp_status(ADMA_CMD_MAP_REQ, 0) == ADMA_STATUS_OK);
   CHECK(t.drv.resp_word(ADMA_CMD_MAP_REQ, 1, dartlab::apple_dma::response_reason_offset(ADMA_CMD_MAP_REQ)) == ADMA_REASON_POOL);
@@ -80,7 +78,7 @@ TEST_CASE("cap refuses past its live host mappings with reason cap, and the same
           "[device][cap]") {
   DeviceUnderTest t(3, "cap:direct,windows=2");
   auto& d = t.drv;
-  for (std::uint32_t i = 0; i < 3; ++i) d.put_map(ADMA_CMD_MAP_REQ, i, kGpa + i * 0x10000, 0x1000, DL_DIR_TO_DEVICE);
+  for (std::uint32_t i = 0; i < 3; ++i) d.put_map(ADMA_CMD_MAP_REQ, i, kGpa + i * 0x10000, 0x1000, ADMA_DIR_TO_DEVICE);
   CHECK(d.ring(ADMA_CMD_MAP_REQ, 3) == ADMA_STATUS_IO_ERROR);
   CHECK(d.resp_status(ADMA_CMD_MAP_REQ, 2) == ADMA_STATUS_IO_ERROR);
   CHECK(d.resp_word(ADMA_CMD_MAP_REQ, 2, dartlab::apple_dma::response_reason_offset(ADMA_CMD_MAP_REQ)) == ADMA_REASON_CAP);
@@ -90,6 +88,6 @@ TEST_CASE("cap refuses past its live host mappings with reason cap, and the same
   const std::uint64_t first = d.resp_handle(ADMA_CMD_MAP_REQ, 0);
   d.put_unmap(ADMA_CMD_UNMAP_REQ, 0, first, 0x1000);
   REQUIRE(d.ring(ADMA_CMD_UNMAP_REQ, 1) == ADMA_STATUS_OK);
-  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x20000, 0x1000, DL_DIR_TO_DEVICE);
+  d.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x20000, 0x1000, ADMA_DIR_TO_DEVICE);
   CHECK(d.ring(ADMA_CMD_MAP_REQ, 1) == ADMA_STATUS_OK);
 }

@@ -4,8 +4,6 @@
 // at the host's chunk, lenient registers, no reset release), beside today's strict behaviour.
 #include <catch2/catch.hpp>
 
-#include "passthrough/backends/dartlab_dart.h"
-#include "passthrough/mapper/dartlab_mapper.h"
 #include "unit/device/device_fixture.hpp"
 
 using dartlab::test::DeviceUnderTest;

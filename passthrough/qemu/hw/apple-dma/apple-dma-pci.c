@@ -152,24 +152,93 @@ static void apple_dma_trace_doorbell(void *opaque, uint32_t type, uint32_t count
     trace_apple_dma_doorbell(s->bdf, type, count, status);
 }
 
-/* Host mappings went away: whoever caches the managed device's translations (vhost, vfio) drops
- * them. Nothing records each mapping's bus range here, so the whole space is named; with no
- * notifier registered (the usual case) this costs a list walk. */
-static void apple_dma_invalidate(void *opaque)
+/*
+ * Tell the IOMMU notifiers (vhost, vfio) of one host mapping made or released, exactly its range.
+ * A notifier takes aligned power-of-two blocks (addr_mask is a mask), so the range goes out as
+ * the largest such blocks that tile it; the DART's are 16 KiB aligned, so there are few.
+ */
+static void apple_dma_notify_range(AppleDmaState *s, IOMMUTLBEvent *event, uint64_t bus_addr, uint64_t len)
+{
+    while (len > 0) {
+        uint64_t block = bus_addr ? bus_addr & -bus_addr : UINT64_C(1) << 63; /* its alignment */
+
+        while (block > len) {
+            block >>= 1;
+        }
+        event->entry.iova = bus_addr;
+        event->entry.addr_mask = block - 1;
+        memory_region_notify_iommu(&s->iommu_mr, 0, *event);
+        if (event->entry.perm != IOMMU_NONE) {
+            event->entry.translated_addr += block;
+        }
+        bus_addr += block;
+        len -= block;
+    }
+}
+
+/* A host mapping was made: notifiers that keep their own copy of the translations (MAP) hear of
+ * it; with none registered (the usual case) nothing is done. */
+static void apple_dma_host_map(void *opaque, uint64_t bus_addr, uint64_t len, uint64_t gpa, int perm)
+{
+    AppleDmaState *s = opaque;
+    IOMMUTLBEvent event = {
+        .type = IOMMU_NOTIFIER_MAP,
+        .entry = {
+            .target_as = &address_space_memory,
+            .translated_addr = gpa,
+            .perm = IOMMU_ACCESS_FLAG(perm & ADMA_PERM_READ, perm & ADMA_PERM_WRITE),
+        },
+    };
+
+    trace_apple_dma_notify_map(s->bdf, bus_addr, len, gpa, perm);
+    if (!(s->iommu_mr.iommu_notify_flags & IOMMU_NOTIFIER_MAP) || event.entry.perm == IOMMU_NONE) {
+        return;
+    }
+    apple_dma_notify_range(s, &event, bus_addr, len);
+}
+
+/* A host mapping went away: whoever caches the managed device's translations of its range drops
+ * them, and only those. */
+static void apple_dma_host_unmap(void *opaque, uint64_t bus_addr, uint64_t len)
 {
     AppleDmaState *s = opaque;
     IOMMUTLBEvent event = {
         .type = IOMMU_NOTIFIER_UNMAP,
         .entry = {
             .target_as = &address_space_memory,
-            .iova = 0,
             .translated_addr = 0,
-            .addr_mask = UINT64_MAX,
             .perm = IOMMU_NONE,
         },
     };
 
-    memory_region_notify_iommu(&s->iommu_mr, 0, event);
+    trace_apple_dma_notify_unmap(s->bdf, bus_addr, len);
+    if (!(s->iommu_mr.iommu_notify_flags & IOMMU_NOTIFIER_UNMAP)) {
+        return;
+    }
+    apple_dma_notify_range(s, &event, bus_addr, len);
+}
+
+/* A reset released every host mapping at once: each notifier drops all it covers (named as its
+ * own range, the one a notifier accepts whole). */
+static void apple_dma_invalidate(void *opaque)
+{
+    AppleDmaState *s = opaque;
+    IOMMUNotifier *n;
+
+    IOMMU_NOTIFIER_FOREACH(n, &s->iommu_mr) {
+        IOMMUTLBEvent event = {
+            .type = IOMMU_NOTIFIER_UNMAP,
+            .entry = {
+                .target_as = &address_space_memory,
+                .iova = n->start,
+                .translated_addr = 0,
+                .addr_mask = n->end - n->start,
+                .perm = IOMMU_NONE,
+            },
+        };
+
+        memory_region_notify_iommu_one(n, &event);
+    }
 }
 
 static const AdmaHostOps apple_dma_host_ops = {
@@ -181,6 +250,8 @@ static const AdmaHostOps apple_dma_host_ops = {
     .trace_unmap = apple_dma_trace_unmap,
     .trace_reset = apple_dma_trace_reset,
     .trace_doorbell = apple_dma_trace_doorbell,
+    .host_map = apple_dma_host_map,
+    .host_unmap = apple_dma_host_unmap,
     .invalidate = apple_dma_invalidate,
 };
 
