@@ -20,7 +20,8 @@ trap 'rm -rf "$work"' EXIT
 # Wall-clock figures vary run to run: mask them. JSON keys that hold wall time or memory go.
 mask_text() {
   sed -E -e "s|$work|WORK|g" -e 's/in [0-9.]+ s \([0-9.]+ [kM]? ?events\/s\)/in T s (R events\/s)/g' \
-    -e 's/[0-9.]+ (M |k )?events\/s/R events\/s/g' -e 's/\([0-9.]+ s, /(T s, /g' -e 's/in [0-9.]+ s of wall time/in T s of wall time/g'
+    -e 's/[0-9.]+ (M |k )?events\/s/R events\/s/g' -e 's/\([0-9.]+ s, /(T s, /g' -e 's/in [0-9.]+ s of wall time/in T s of wall time/g' \
+    -e 's/ in [0-9.]+ s\b/ in T s/g'
 }
 mask_json() {
   python3 -c '
@@ -97,7 +98,8 @@ for t in "${recordings[@]}"; do
 done
 runjson stress-churn stress --policy window:256K --dart aperture=64M,slots=512 -s 3 --max-events 200000
 run stress-shrink stress --policy direct --dart aperture=16M,slots=256 -s 5 --max-events 100000 --shrink -o min.trace
-echo "sha256 $(sha256sum < "$work/min.trace" 2>/dev/null | cut -d' ' -f1)" >> "$out/stress-shrink.txt"
+# The shrunk trace's comments say how long shrinking took: hash what is not a comment.
+echo "sha256 $(grep -v '^#' "$work/min.trace" 2>/dev/null | sha256sum | cut -d' ' -f1)" >> "$out/stress-shrink.txt"
 runjson sweep-policy-lab sweep "$s/policy-lab.toml" --jobs 1
 run sweep-policy-lab-csv sweep "$s/policy-lab.toml" --jobs 1 --csv -
 run bandwidth-tb3 bandwidth --link tb3 --dir h2d
