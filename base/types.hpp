@@ -49,5 +49,9 @@ struct Result {
 };
 
 inline constexpr std::uint64_t kHostPageBytes = 16 * 1024;  // all Apple Silicon DARTs run 16 KiB pages (BACKGROUND.md)
+// The host's limits as observed (docs/REAL-SYSTEM.md): the DART model's defaults, and what a
+// report draws against when its results do not carry their own.
+inline constexpr std::uint64_t kHostSlots = 65536;                 // the host extension's 65,536-slot table
+inline constexpr std::uint64_t kHostApertureBytes = 1536ull << 20;  // about 1.5 GiB registered for DMA at once
 
 }  // namespace dartlab

@@ -20,7 +20,7 @@
 #include "passthrough/backends/dart_backend.hpp"
 #include "base/flat_map.hpp"
 #include "passthrough/mapper/mapper.hpp"
-#include "sim/replay.hpp"
+#include "sim/replay/replay.hpp"
 #include "traces/gen/generator.hpp"
 
 using namespace dartlab;

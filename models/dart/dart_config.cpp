@@ -181,4 +181,21 @@ std::string to_spec(const DartConfig& config) {
 
 std::span<const std::string_view> dart_spec_keys() { return kKeyNames; }
 
+std::string_view dart_spec_help() {
+  return "DART spec keys (comma-separated key=value, all optional):\n"
+         "  aperture=SIZE|max   bus-address bytes the host will map at once (1536M, observed)\n"
+         "  slots=N|unlimited   concurrent host mappings (65536, observed)\n"
+         "  page=SIZE           DART page (16K on every Apple Silicon DART)\n"
+         "  alloc=first-fit|best-fit|buddy|linux  aperture allocator (the host's is unknown):\n"
+         "                      first-fit lowest free run; best-fit smallest; buddy power-of-two\n"
+         "                      blocks aligned to their size; linux top-down, aligned to the\n"
+         "                      request's power of two, as Linux's iova.c (2M -> 2M-aligned)\n"
+         "  base=ADDR           first bus address used (16K: a null-DMA catch page, a guess)\n"
+         "  variant=t8110|t8020 input address width 42 or 32 bits\n"
+         "  chunk=SIZE|unlimited  the host answers a region's first chunk only (1536M, observed):\n"
+         "                      a longer map comes back cut and is refused as truncated\n"
+         "  duplicate=share|refuse  a map at a gpa already registered: share maps it again\n"
+         "                      (default); refuse is the real host (still open)\n";
+}
+
 }  // namespace dartlab::dart

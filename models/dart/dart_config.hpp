@@ -48,6 +48,10 @@ std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec);
 // The keys parse_dart_spec knows, in the order to_spec writes them.
 std::span<const std::string_view> dart_spec_keys();
 
+// What `--dart SPEC` takes, for a command's help: every key parse_dart_spec knows, its default
+// and where that default comes from. Kept beside the parser so that the two change together.
+std::string_view dart_spec_help();
+
 // The canonical spec of a config: every key, sizes with the largest exact suffix.
 std::string to_spec(const DartConfig& config);
 

@@ -9,15 +9,15 @@
 
 #include "base/size_text.hpp"
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
+#include "sim/cli/timed_flags.hpp"
+#include "sim/common/atomic_file.hpp"
 #include "sim/timed/bandwidth.hpp"
-#include "sim/timed/timed_flags.hpp"
 
 namespace dartlab::cli {
 namespace {
 
 struct BandwidthArgs {
-  sim::timed::TimedFlags timed;
+  TimedFlags timed;
   std::string dart;
   std::string dir = "h2d";
   std::uint64_t size_bytes = sim::timed::BandwidthRequest{}.size_bytes;
@@ -28,7 +28,8 @@ struct BandwidthArgs {
 
 int run_bandwidth(const BandwidthArgs& args) {
   if (const int rc = check_outputs("dartlab bandwidth", {{"--json", args.json_path}}); rc != kExitOk) return rc;
-  auto config = args.timed.config(mapper::Policy{}, args.dart);  // one buffer, mapped directly: no policy
+  // One buffer, mapped directly: no policy.
+  auto config = sim::timed::make_timed_config(args.timed.specs, mapper::Policy{}, args.dart);
   if (const auto* e = std::get_if<std::string>(&config)) {
     fmt::print(stderr, "dartlab bandwidth: {}\n", *e);
     return kExitUsage;

@@ -16,9 +16,9 @@
 #include <fmt/format.h>
 
 #include "base/size_text.hpp"
-#include "sim/atomic_file.hpp"
-#include "sim/flag_numbers.hpp"
 #include "sim/cli/cli.hpp"
+#include "sim/cli/flag_numbers.hpp"
+#include "sim/common/atomic_file.hpp"
 #include "traces/binary_format.hpp"
 #include "traces/printable.hpp"
 

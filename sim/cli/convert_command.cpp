@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
+#include "sim/replay/results_output.hpp"
 
 namespace dartlab::cli {
 namespace {

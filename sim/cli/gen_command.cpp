@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
+#include "sim/common/human_units.hpp"
 #include "traces/gen/generator.hpp"
 
 namespace dartlab::cli {

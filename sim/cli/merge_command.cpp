@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli.hpp"
-#include "sim/sweep_merge.hpp"
+#include "sim/sweep/merge.hpp"
 
 namespace dartlab::cli {
 namespace {

@@ -9,8 +9,9 @@
 #include "models/dart/dart_config.hpp"
 #include "passthrough/mapper/policy.hpp"
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
-#include "sim/timed/timed_flags.hpp"
+#include "sim/cli/timed_flags.hpp"
+#include "sim/common/atomic_file.hpp"
+#include "sim/replay/results_output.hpp"
 
 namespace dartlab::cli {
 namespace {
@@ -20,7 +21,7 @@ struct ReplayArgs {
   std::vector<std::string> policies;
   std::vector<std::string> darts;
   InputFlags input;
-  sim::timed::TimedFlags timed;
+  TimedFlags timed;
   std::string json_path;
   std::string csv_path;
   bool lenient = false;
@@ -36,8 +37,8 @@ int run_replay(const ReplayArgs& args) {
       fmt::print(stderr, "dartlab replay: --csv is not available with --timed (use --json)\n");
       return kExitUsage;
     }
-    return sim::timed::run_timed_replay(args.traces, args.policies, args.darts, args.timed, args.input.options(),
-                                        args.lenient, args.json_path, args.quiet);
+    return run_timed_replay(args.traces, args.policies, args.darts, args.timed, args.input.options(), args.lenient,
+                            args.json_path, args.quiet);
   }
   std::vector<sim::RunConfig> runs;
   std::vector<std::string> darts = args.darts.empty() ? std::vector<std::string>{""} : args.darts;
@@ -122,20 +123,7 @@ Command add_replay_command(CLI::App& app) {
                 "warnings and skip them, instead of stopping with exit code 2");
   cmd->add_flag("-q,--quiet", args->quiet, "no table, no progress line");
   cmd->footer(std::string(mapper::policy_help()) +
-              "\nDART spec keys (comma-separated key=value, all optional):\n"
-              "  aperture=SIZE|max   bus-address bytes the host will map at once (1536M, observed)\n"
-              "  slots=N|unlimited   concurrent host mappings (65536, observed)\n"
-              "  page=SIZE           DART page (16K on every Apple Silicon DART)\n"
-              "  alloc=first-fit|best-fit|buddy|linux  aperture allocator (the host's is unknown):\n"
-              "                      first-fit lowest free run; best-fit smallest; buddy power-of-two\n"
-              "                      blocks aligned to their size; linux top-down, aligned to the\n"
-              "                      request's power of two, as Linux's iova.c (2M -> 2M-aligned)\n"
-              "  base=ADDR           first bus address used (16K: a null-DMA catch page, a guess)\n"
-              "  variant=t8110|t8020 input address width 42 or 32 bits\n"
-              "  chunk=SIZE|unlimited  the host answers a region's first chunk only (1536M, observed):\n"
-              "                      a longer map comes back cut and is refused as truncated\n"
-              "  duplicate=share|refuse  a map at a gpa already registered: share maps it again\n"
-              "                      (default); refuse is the real host (still open)\n"
+              "\n" + std::string(dart::dart_spec_help()) +
               "\nExit codes: 0 ok; 1 bad usage, a missing input, or an output error; 2 a malformed or inconsistent\n"
               "trace, or one that yields no event because everything in it was skipped (the message says what).\n"
               "A map the DART refuses is a result, not an error: it is counted by reason.\n" +

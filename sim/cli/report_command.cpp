@@ -7,9 +7,10 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli.hpp"
-#include "sim/report_html.hpp"
-#include "sim/report_input.hpp"
-#include "sim/results_output.hpp"
+#include "sim/common/atomic_file.hpp"
+#include "sim/common/human_units.hpp"
+#include "sim/report/html.hpp"
+#include "sim/report/input.hpp"
 
 namespace dartlab::cli {
 namespace {

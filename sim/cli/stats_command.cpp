@@ -8,8 +8,10 @@
 
 #include "models/dart/dart_config.hpp"
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
-#include "sim/trace_stats.hpp"
+#include "sim/common/atomic_file.hpp"
+#include "sim/common/human_units.hpp"
+#include "sim/replay/results_output.hpp"
+#include "sim/stats/trace_stats.hpp"
 
 namespace dartlab::cli {
 namespace {

@@ -2,8 +2,6 @@
 // `dartlab stress`: soak one policy x DART configuration with a generated workload, or a trace
 // looped with address jitter, until the first refused map or a bound; report when, how and the
 // fragmentation on the way; optionally shrink the failure to a small trace (ddmin).
-#include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -17,19 +15,13 @@
 #include "passthrough/mapper/policy.hpp"
 #include "base/size_text.hpp"
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
-#include "sim/shrink.hpp"
-#include "sim/stress.hpp"
+#include "sim/common/atomic_file.hpp"
+#include "sim/stress/report.hpp"
+#include "sim/stress/shrink.hpp"
+#include "sim/stress/stress.hpp"
 
 namespace dartlab::cli {
 namespace {
-
-// The shrunk trace is printed whole up to this many events, else its head.
-constexpr std::size_t kPrintWholeEvents = 40;
-constexpr std::size_t kPrintHeadEvents = 20;
-// Rows of the curve's mini table, and columns of its sparkline: a terminal's width.
-constexpr std::size_t kCurveRows = 8;
-constexpr std::size_t kSparklineColumns = 64;
 
 struct StressArgs {
   std::string policy = "window:256K";
@@ -51,17 +43,6 @@ struct StressArgs {
 };
 
 bool given(const StressArgs& a, const std::string& flag) { return a.cmd->count(flag) > 0; }
-
-// Single-quoted for a POSIX shell when it holds anything but plain path characters.
-std::string shell_word(const std::string& s) {
-  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("_./:=,@%+-").find(c) != std::string_view::npos;
-  });
-  if (plain) return s;
-  std::string out = "'";
-  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 // Does the knob apply to the profile: "all", or the profile in its comma-separated list.
 bool knob_reads(std::string_view profiles, std::string_view profile) {
@@ -111,93 +92,20 @@ std::string knob_flags(const StressArgs& a) {
 // bound set to where this run stopped (a time bound is not reproducible; an event count is).
 std::string reproduce_command(const StressArgs& a, const std::string& policy, const std::string& dart,
                               std::uint64_t events) {
-  std::string cmd = fmt::format("dartlab stress --policy {} --dart {}", shell_word(policy), shell_word(dart));
+  std::string cmd = fmt::format("dartlab stress --policy {} --dart {}", sim::shell_word(policy), sim::shell_word(dart));
   if (a.trace_path.empty()) {
-    cmd += fmt::format(" --profile {}{}", shell_word(a.profile), knob_flags(a));
+    cmd += fmt::format(" --profile {}{}", sim::shell_word(a.profile), knob_flags(a));
   } else {
-    cmd += fmt::format(" --trace {} --jitter {} --leftovers {}", shell_word(a.trace_path), format_size(a.jitter_bytes),
+    cmd += fmt::format(" --trace {} --jitter {} --leftovers {}", sim::shell_word(a.trace_path), format_size(a.jitter_bytes),
                        a.leftovers);
     if (a.input.format != "auto") cmd += " --format " + a.input.format;
-    if (!a.input.device.empty()) cmd += " --device " + shell_word(a.input.device);
+    if (!a.input.device.empty()) cmd += " --device " + sim::shell_word(a.input.device);
     if (a.input.level != "guest") cmd += " --level " + a.input.level;
   }
   cmd += fmt::format(" --seed {} --max-events {}", a.seed, events);
   if (a.limits.max_bytes != 0) cmd += " --max-bytes " + format_size(a.limits.max_bytes);
   return cmd;
 }
-
-std::string describe_request(const sim::StressFailure& f) {
-  const std::string what = f.kind == trace::EventKind::MapSg
-                               ? fmt::format("map_sg of {} segments, {} from", f.segments, sim::human_bytes(f.request_bytes))
-                               : fmt::format("{} of {} at", trace::to_string(f.kind), sim::human_bytes(f.request_bytes));
-  return fmt::format("{} {:#x}", what, f.gpa);
-}
-
-std::string describe_dart(const sim::DartSnapshot& d) {
-  return fmt::format("{} live mappings, {} mapped, {} free, largest free extent {}, fragmentation {:.3f}",
-                     d.live_mappings, sim::human_bytes(d.mapped_bytes), sim::human_bytes(d.free_bytes),
-                     sim::human_bytes(d.largest_free_bytes), d.frag_index());
-}
-
-void print_curve(std::FILE* out, const sim::StressResult& r) {
-  const auto& points = r.curve;
-  if (points.empty()) return;
-  std::vector<double> frag(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i) frag[i] = points[i].max.frag_index;
-  fmt::print(out, "fragmentation index (1 - largest free extent / free bytes; 0 one free run, 1 dust), worst per {} event{}:\n",
-             r.curve_bucket_events, r.curve_bucket_events == 1 ? "" : "s");
-  fmt::print(out, "  0 {} 1\n", sim::sparkline(frag, 0.0, 1.0, kSparklineColumns));
-  fmt::print(out, "  {:>12}  {:>10}  {:>10}  {:>11}  {:>13}\n", "to event", "frag index", "live maps", "mapped", "requested");
-  const std::size_t rows = std::min(kCurveRows, points.size());
-  for (std::size_t row = 0; row < rows; ++row) {
-    // Evenly spaced, the last point always shown: it holds the failure.
-    const sim::SeriesPoint& p = points[rows == 1 ? 0 : row * (points.size() - 1) / (rows - 1)];
-    fmt::print(out, "  {:>12}  {:>10.3f}  {:>10}  {:>11}  {:>13}\n", p.event, p.max.frag_index, p.max.live_mappings,
-               sim::human_bytes(p.max.mapped_bytes), sim::human_bytes(p.max.requested_bytes));
-  }
-}
-
-nlohmann::ordered_json snapshot_json(const sim::DartSnapshot& d) {
-  return {{"live_mappings", d.live_mappings},
-          {"mapped_bytes", d.mapped_bytes},
-          {"free_bytes", d.free_bytes},
-          {"largest_free_bytes", d.largest_free_bytes},
-          {"frag_index", d.frag_index()}};
-}
-
-nlohmann::ordered_json curve_json(const sim::StressResult& r) {
-  nlohmann::ordered_json event = nlohmann::ordered_json::array(), frag = event, live = event, mapped = event,
-                         requested = event;
-  for (const auto& p : r.curve) {
-    event.push_back(p.event);
-    frag.push_back(p.max.frag_index);
-    live.push_back(p.max.live_mappings);
-    mapped.push_back(p.max.mapped_bytes);
-    requested.push_back(p.max.requested_bytes);
-  }
-  return {{"bucket_events", r.curve_bucket_events}, {"event", event},          {"frag_index", frag},
-          {"live_mappings", live},                  {"mapped_bytes", mapped}, {"requested_bytes", requested}};
-}
-
-// Prints the file's lines: all of them when the trace is short, else its head.
-void print_trace_file(std::FILE* out, const std::string& path, std::size_t events) {
-  std::FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) return;
-  const std::size_t shown = events <= kPrintWholeEvents ? events : kPrintHeadEvents;
-  std::size_t event_lines = 0;
-  char line[4096];
-  while (event_lines < shown && std::fgets(line, sizeof line, f) != nullptr) {
-    fmt::print(out, "  {}", line);
-    if (line[0] != '#' && std::string_view(line).rfind("dartlab-trace", 0) != 0) ++event_lines;
-  }
-  std::fclose(f);
-  if (shown < events) fmt::print(out, "  ... ({} more events)\n", events - shown);
-}
-
-struct ShrinkReport {
-  sim::ShrinkResult result;
-  std::uint64_t replay_fail_event = 0;  // where `dartlab replay` of the written file fails
-};
 
 int run_stress(StressArgs& a) {
   // The configuration, checked before anything runs.
@@ -288,68 +196,37 @@ int run_stress(StressArgs& a) {
     return kExitTrace;
   }
   const sim::StressResult& r = std::get<sim::StressResult>(outcome);
+  const sim::StressRun report{.policy = policy_spec,
+                              .dart = dart_spec,
+                              .source_name = from_trace ? fmt::format("{} looped (jitter {}, leftovers {})", a.trace_path,
+                                                                      format_size(a.jitter_bytes), a.leftovers)
+                                                        : a.profile,
+                              .source = from_trace ? nlohmann::ordered_json{{"trace", a.trace_path},
+                                                                            {"jitter_bytes", a.jitter_bytes},
+                                                                            {"leftovers", a.leftovers}}
+                                                   : nlohmann::ordered_json{{"profile", a.profile}},
+                              .seed = a.seed,
+                              .limits = a.limits,
+                              .reproduce = reproduce_command(a, policy_spec, dart_spec, r.events)};
   // JSON on standard output moves the report for people to standard error: it is never skipped,
   // the reproduce line least of all.
   std::FILE* out = a.json_path == "-" ? stderr : stdout;
-  const std::string reproduce = reproduce_command(a, policy_spec, dart_spec, r.events);
-  const double rate = r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0.0;
-
-  const std::string source_name =
-      from_trace ? fmt::format("{} looped (jitter {}, leftovers {})", a.trace_path, format_size(a.jitter_bytes), a.leftovers)
-                 : a.profile;
-  if (!a.quiet) fmt::print(out, "stress: {}, seed {}, under {} on {}\n", source_name, a.seed, policy_spec, dart_spec);
-  if (r.failure) {
-    const sim::StressFailure& f = *r.failure;
-    fmt::print(out, "FAILED at event {}: {} maps before it asked for {} in all ({:.2f} s, {:.0f} events/s)\n", f.event,
-               r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
-    fmt::print(out, "  refused: {}, reason {}\n", describe_request(f), dartlab::to_string(f.reason));
-    if (!a.quiet) fmt::print(out, "  DART then: {}\n", describe_dart(f.dart));
-  } else {
-    fmt::print(out, "no failure within {} events (stopped by {}; {} maps asked for {}; {:.2f} s, {:.0f} events/s)\n", r.events,
-               sim::to_string(r.stop), r.maps, sim::human_bytes(r.bytes_moved), r.wall_seconds, rate);
-    if (!a.quiet) fmt::print(out, "  DART at the end: {}\n", describe_dart(r.final_dart));
-  }
-  if (!a.quiet) print_curve(out, r);
-  fmt::print(out, "reproduce: {}\n", reproduce);
+  sim::print_stress_verdict(out, report, r, a.quiet);
   std::fflush(out);
 
-  std::optional<ShrinkReport> shrunk;
+  std::optional<sim::ShrinkReport> shrunk;
   if (a.shrink && r.failure) {
-    if (!a.quiet)
-      fmt::print(out, "shrink: {} events of history kept ({}); ddmin over requests, at most {} s\n", history->size(),
-                 sim::human_bytes(history->memory_bytes()), a.shrink_seconds);
+    if (!a.quiet) sim::print_shrink_start(out, history->size(), history->memory_bytes(), a.shrink_seconds);
     std::fflush(out);
-    ShrinkReport report{sim::shrink_failure(*history, r.events, run, r.failure->reason,
-                                            sim::ShrinkOptions{.max_seconds = a.shrink_seconds}),
-                        0};
-    const sim::ShrinkResult& s = report.result;
-    fmt::print(out, "shrink: {} events ({} requests) -> {} events ({} requests) in {:.2f} s, {} replays\n", s.from_events,
-               s.from_requests, s.events.size(), s.requests, s.seconds, s.predicate_calls);
-    if (!a.quiet) {
-      if (s.live_cut)
-        fmt::print(out, "  the requests live at the failure sufficed; the largest of them first: {} sufficed; then "
-                   "single removals\n",
-                   s.ranked_cut_requests);
-      else
-        fmt::print(out, "  the live requests alone do not fail so (released ones cut the holes): ddmin over all\n");
-    }
-    if (!a.quiet || !s.complete)
-      fmt::print(out, "  {}\n",
-                 s.complete ? "1-minimal: removing any one request makes the failure go away"
-                            : fmt::format("time cap of {} s hit: the smallest trace found so far, not proven "
-                                          "minimal (raise --shrink-seconds)",
-                                          a.shrink_seconds));
+    sim::ShrinkReport shrink{sim::shrink_failure(*history, r.events, run, r.failure->reason,
+                                                 sim::ShrinkOptions{.max_seconds = a.shrink_seconds}),
+                             a.out, 0, history->memory_bytes()};
+    const sim::ShrinkResult& s = shrink.result;
+    sim::print_shrink_result(out, s, a.quiet, a.shrink_seconds);
     const OutputFlags text{.to = "text"};
     const int rc = write_trace(a.out, text, "dartlab stress: -o", [&](trace::TraceWriter& writer) {
       writer.set_devices(source->devices());
-      writer.comment("dartlab stress --shrink: a small trace whose first refused map fails as the soak's did");
-      writer.comment("policy: " + policy_spec);
-      writer.comment("dart: " + dart_spec);
-      writer.comment(fmt::format("reason: {}, at event {} of this trace", dartlab::to_string(r.failure->reason),
-                                 s.failure.event));
-      writer.comment(fmt::format("shrunk from {} events ({} requests) of: {}", s.from_events, s.from_requests, reproduce));
-      writer.comment(fmt::format("ddmin: {} replays in {:.2f} s; {}", s.predicate_calls, s.seconds,
-                                 s.complete ? "1-minimal" : "time cap hit, not proven minimal"));
+      for (const std::string& comment : sim::shrunk_trace_comments(report, r, s)) writer.comment(comment);
       sim::write_events(*history, s.events, writer);
       return kExitOk;
     });
@@ -366,64 +243,13 @@ int run_stress(StressArgs& a) {
                  dartlab::to_string(r.failure->reason));
       return kExitInternal;
     }
-    report.replay_fail_event = again.event;
-    fmt::print(out, "wrote {} ({} events); replayed, it fails by {} at its event {}{}\n", a.out, s.events.size(),
-               dartlab::to_string(again.reason), again.event, a.quiet ? "" : ":");
-    if (!a.quiet) print_trace_file(out, a.out, s.events.size());
-    fmt::print(out, "see it fail: dartlab replay {} --policy {} --dart {}\n", shell_word(a.out), shell_word(policy_spec),
-               shell_word(dart_spec));
-    shrunk = std::move(report);
+    shrink.replay_fail_event = again.event;
+    sim::print_shrink_written(out, report, r, shrink, a.quiet);
+    shrunk = std::move(shrink);
   }
 
   if (!a.json_path.empty()) {
-    nlohmann::ordered_json j;
-    j["policy"] = policy_spec;
-    j["dart"] = dart_spec;
-    if (from_trace)
-      j["source"] = {{"trace", a.trace_path}, {"jitter_bytes", a.jitter_bytes}, {"leftovers", a.leftovers}};
-    else
-      j["source"] = {{"profile", a.profile}};
-    j["seed"] = a.seed;
-    j["limits"] = {{"max_events", a.limits.max_events},
-                   {"max_bytes", a.limits.max_bytes},
-                   {"max_seconds", a.limits.max_seconds}};
-    j["events"] = r.events;
-    j["maps"] = r.maps;
-    j["bytes_moved"] = r.bytes_moved;
-    j["wall_seconds"] = r.wall_seconds;
-    j["events_per_second"] = rate;
-    j["stopped_by"] = sim::to_string(r.stop);
-    if (r.failure) {
-      const sim::StressFailure& f = *r.failure;
-      j["failure"] = {{"event", f.event},
-                      {"reason", dartlab::to_string(f.reason)},
-                      {"request", {{"kind", trace::to_string(f.kind)}, {"gpa", f.gpa}, {"bytes", f.request_bytes},
-                                   {"segments", f.segments}}},
-                      {"dart", snapshot_json(f.dart)}};
-    } else {
-      j["failure"] = nullptr;
-    }
-    j["final_dart"] = snapshot_json(r.final_dart);
-    j["peak_live_mappings"] = r.peak_live_mappings;
-    j["fragmentation"] = curve_json(r);
-    j["reproduce"] = reproduce;
-    if (shrunk) {
-      const sim::ShrinkResult& s = shrunk->result;
-      j["shrink"] = {{"output", a.out},
-                     {"from_events", s.from_events},
-                     {"from_requests", s.from_requests},
-                     {"events", s.events.size()},
-                     {"requests", s.requests},
-                     {"fail_event", shrunk->replay_fail_event},
-                     {"predicate_calls", s.predicate_calls},
-                     {"seconds", s.seconds},
-                     {"one_minimal", s.complete},
-                     {"live_cut", s.live_cut},
-                     {"ranked_cut_requests", s.ranked_cut_requests},
-                     {"history_bytes", history->memory_bytes()}};
-    } else {
-      j["shrink"] = nullptr;
-    }
+    const nlohmann::ordered_json j = sim::stress_json(report, r, shrunk ? &*shrunk : nullptr);
     const std::string err = sim::write_output(a.json_path, j.dump(2) + "\n");
     if (!err.empty()) {
       fmt::print(stderr, "dartlab stress: --json: {}\n", err);

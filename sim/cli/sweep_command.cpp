@@ -11,10 +11,10 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli.hpp"
-#include "sim/results_output.hpp"
-#include "sim/sweep_config.hpp"
-#include "sim/sweep_output.hpp"
-#include "sim/sweep_run.hpp"
+#include "sim/common/atomic_file.hpp"
+#include "sim/sweep/config.hpp"
+#include "sim/sweep/output.hpp"
+#include "sim/sweep/run.hpp"
 
 namespace dartlab::cli {
 namespace {

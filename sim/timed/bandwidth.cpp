@@ -10,7 +10,7 @@
 
 #include "models/dart/dart.hpp"
 #include "models/thunderbolt/link_timing.hpp"
-#include "sim/results_output.hpp"
+#include "sim/common/human_units.hpp"
 #include "sim/timed/platform.hpp"
 
 namespace dartlab::sim::timed {

@@ -71,4 +71,21 @@ std::string link_help();
 std::string dart_timing_help();
 std::string host_help();
 
+// A timed run's options as people write them (the text of --link, --host, --mode and --access):
+// what a command collects from its flags and hands over whole.
+struct TimedSpecs {
+  std::string link = "tb4";
+  std::string host;
+  std::string mode = "burst";   // burst | tlp
+  std::string access = "auto";  // auto | trace | synthetic
+};
+
+// One run's configuration from the specs, a policy and a --dart spec ("" = defaults). The error
+// names the flag whose text is wrong, or says why the policy cannot be timed.
+std::variant<TimedConfig, std::string> make_timed_config(const TimedSpecs& specs, const mapper::Policy& policy,
+                                                         std::string_view dart_spec);
+
+// Every preset with its parameters, the timed DART keys, the host keys and the modes.
+std::string timed_help();
+
 }  // namespace dartlab::sim::timed

@@ -9,7 +9,7 @@
 
 #include "base/flat_map.hpp"
 #include "passthrough/mapper/mapper.hpp"
-#include "sim/results_output.hpp"
+#include "sim/common/human_units.hpp"
 #include "sim/timed/latency_histogram.hpp"
 #include "sim/timed/params.hpp"
 #include "sim/timed/platform.hpp"

@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/dart/translation.hpp"
-#include "sim/replay_file.hpp"
+#include "sim/replay/replay_file.hpp"
 #include "sim/timed/mapping_path.hpp"
 #include "sim/timed/timed_config.hpp"
 

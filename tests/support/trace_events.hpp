@@ -6,7 +6,7 @@
 #include <string_view>
 #include <variant>
 
-#include "sim/replay.hpp"
+#include "sim/replay/replay.hpp"
 #include "traces/event.hpp"
 
 namespace dartlab::test {

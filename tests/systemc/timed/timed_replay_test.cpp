@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <variant>
 
-#include "sim/timed/timed_flags.hpp"
 #include "sim/timed/timed_replay.hpp"
 
 using namespace dartlab;
@@ -220,9 +219,11 @@ TEST_CASE("Under bounce the copies into and out of the pool are charged at the h
 }
 
 TEST_CASE("The timed replay refuses cap policies, whose waits it does not model", "[timed_replay][cap]") {
-  const TimedFlags flags;
-  const auto r = flags.config(std::get<mapper::Policy>(mapper::parse_policy("cap:window:128K,windows=5600")), "");
+  const TimedSpecs specs;
+  const auto r =
+      make_timed_config(specs, std::get<mapper::Policy>(mapper::parse_policy("cap:window:128K,windows=5600")), "");
   REQUIRE(std::holds_alternative<std::string>(r));
   CHECK_THAT(std::get<std::string>(r), Contains("does not replay cap policies"));
-  CHECK(std::holds_alternative<TimedConfig>(flags.config(std::get<mapper::Policy>(mapper::parse_policy("bounce")), "")));
+  CHECK(std::holds_alternative<TimedConfig>(
+      make_timed_config(specs, std::get<mapper::Policy>(mapper::parse_policy("bounce")), "")));
 }

@@ -8,15 +8,13 @@
 #include <variant>
 #include <vector>
 
-#include "sim/replay.hpp"
+#include "base/types.hpp"  // kHostSlots, kHostApertureBytes: the observed host
+#include "sim/replay/replay.hpp"
 #include "traces/gen/generator.hpp"
 
 using namespace dartlab;
 
 namespace {
-
-constexpr std::uint64_t kHostSlots = 65536;                 // observed (BACKGROUND.md)
-constexpr std::uint64_t kHostApertureBytes = 1536ull << 20;  // observed: about 1.5 GiB
 
 sim::RunConfig config(std::string_view policy, std::string_view dart_spec) {
   return {std::get<mapper::Policy>(mapper::parse_policy(policy)),

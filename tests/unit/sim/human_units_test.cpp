@@ -3,7 +3,7 @@
 // rate is not "0.00 GiB/s".
 #include <catch2/catch.hpp>
 
-#include "sim/results_output.hpp"
+#include "sim/common/human_units.hpp"
 
 using dartlab::sim::human_rate;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <variant>
 
-#include "sim/replay_file.hpp"
+#include "sim/replay/replay_file.hpp"
 #include "support/temp_trace.hpp"
 #include "traces/gen/generator.hpp"
 

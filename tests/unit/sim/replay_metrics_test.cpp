@@ -6,7 +6,7 @@
 #include <variant>
 #include <vector>
 
-#include "sim/replay.hpp"
+#include "sim/replay/replay.hpp"
 #include "support/trace_events.hpp"
 
 using namespace dartlab;
@@ -167,4 +167,16 @@ TEST_CASE("with 16 KiB pages the DART's mapped bytes are the mapper's, for every
     CHECK(replay.result(r).peak_mapped_bytes == replay.mapper_stats(r).peak_mapped_bytes);
     CHECK(replay.result(r).final_mapped_bytes == replay.mapper_stats(r).mapped_bytes);
   }
+}
+
+TEST_CASE("the metrics' formulas: exposure never negative, fragmentation 0 for one free run, alignment by mask",
+          "[replay][metrics]") {
+  CHECK(sim::exposure_bytes(48 * 1024, 16 * 1024) == 32 * 1024);
+  CHECK(sim::exposure_bytes(16 * 1024, 48 * 1024) == 0);  // overlapping requests ask for more than is mapped
+  CHECK(sim::fragmentation_index(0, 0) == 0.0);
+  CHECK(sim::fragmentation_index(1 << 20, 1 << 20) == 0.0);
+  CHECK(sim::fragmentation_index(1 << 20, 1 << 18) == Approx(0.75));
+  CHECK_FALSE(sim::breaks_alignment(0x200000, 0));  // no align= asked
+  CHECK_FALSE(sim::breaks_alignment(0x400000, 0x200000));
+  CHECK(sim::breaks_alignment(0x204000, 0x200000));
 }

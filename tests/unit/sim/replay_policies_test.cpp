@@ -5,9 +5,9 @@
 #include <variant>
 #include <vector>
 
-#include "sim/replay.hpp"
-#include "sim/replay_file.hpp"
-#include "sim/results_output.hpp"
+#include "sim/replay/replay.hpp"
+#include "sim/replay/replay_file.hpp"
+#include "sim/replay/results_output.hpp"
 #include "support/random_requests.hpp"
 #include "support/trace_events.hpp"
 

@@ -4,7 +4,7 @@
 #include <variant>
 #include <vector>
 
-#include "sim/replay.hpp"
+#include "sim/replay/replay.hpp"
 #include "support/trace_events.hpp"
 
 using namespace dartlab;

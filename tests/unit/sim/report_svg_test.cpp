@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "sim/report_svg.hpp"
+#include "sim/report/svg.hpp"
 
 using namespace dartlab::sim;
 using Catch::Matchers::Contains;

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/report_html.hpp"
-#include "sim/report_input.hpp"
+#include "sim/report/html.hpp"
+#include "sim/report/input.hpp"
 
 using namespace dartlab::sim;
 using Catch::Matchers::Contains;

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/results_output.hpp"
-#include "sim/sweep_output.hpp"
+#include "sim/replay/results_output.hpp"
+#include "sim/sweep/output.hpp"
 
 using namespace dartlab;
 using Json = nlohmann::ordered_json;

@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "sim/shrink_ddmin.hpp"
+#include "sim/stress/ddmin.hpp"
 #include "traces/gen/rng.hpp"
 
 using namespace dartlab;

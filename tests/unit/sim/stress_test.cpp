@@ -12,8 +12,8 @@
 #include <string>
 #include <variant>
 
-#include "sim/shrink.hpp"
-#include "sim/stress.hpp"
+#include "sim/stress/shrink.hpp"
+#include "sim/stress/stress.hpp"
 
 using namespace dartlab;
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <variant>
 
-#include "sim/sweep_config.hpp"
+#include "sim/sweep/config.hpp"
 
 using namespace dartlab;
 using Catch::Matchers::Contains;

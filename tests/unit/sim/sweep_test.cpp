@@ -9,12 +9,12 @@
 #include <string>
 #include <variant>
 
-#include "sim/replay_file.hpp"
-#include "sim/results_output.hpp"
-#include "sim/sweep_config.hpp"
-#include "sim/sweep_merge.hpp"
-#include "sim/sweep_output.hpp"
-#include "sim/sweep_run.hpp"
+#include "sim/replay/replay_file.hpp"
+#include "sim/replay/results_output.hpp"
+#include "sim/sweep/config.hpp"
+#include "sim/sweep/merge.hpp"
+#include "sim/sweep/output.hpp"
+#include "sim/sweep/run.hpp"
 #include "support/temp_trace.hpp"
 
 using namespace dartlab;

@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "sim/replay.hpp"
-#include "sim/trace_stats.hpp"
+#include "sim/replay/replay.hpp"
+#include "sim/stats/trace_stats.hpp"
 #include "support/trace_events.hpp"
 #include "traces/gen/generator.hpp"
 

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: MIT
+#include "sim/replay/replay.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace dartlab::sim {
+
+namespace {
+
+constexpr std::size_t kReleasedRing = 1 << 16;  // how many released ids are remembered
+constexpr std::size_t kWarningSamples = 5;
+// A waiting request's mapping cell holds {its place in the run's wait queue, this}: a packed token
+// of generation 0, which never names a live mapping (a refused request's cell holds {0, 0}).
+constexpr std::uint64_t kWaitingTag = 1;
+
+dartlab::Direction to_mapper(trace::Direction d) {
+  switch (d) {
+    case trace::Direction::ToDevice: return dartlab::Direction::ToDevice;
+    case trace::Direction::FromDevice: return dartlab::Direction::FromDevice;
+    case trace::Direction::Bidirectional: return dartlab::Direction::Bidirectional;
+  }
+  return dartlab::Direction::Bidirectional;
+}
+
+std::uint32_t sg_count(const trace::Event& ev) {
+  return ev.kind == trace::EventKind::MapSg ? static_cast<std::uint32_t>(ev.segments.size()) : 1;
+}
+
+// The unmap kind that ends a request of each map kind.
+trace::EventKind unmap_kind_for(trace::EventKind k) {
+  switch (k) {
+    case trace::EventKind::MapSg: return trace::EventKind::UnmapSg;
+    case trace::EventKind::Alloc: return trace::EventKind::Free;
+    default: return trace::EventKind::Unmap;
+  }
+}
+
+}  // namespace
+
+struct Replay::Run {
+  Run(const RunConfig& config, std::size_t series_points)
+      : dart(config.dart),
+        backend(dart),
+        mapper(backend, config.policy),
+        dart_spec(dart::to_spec(config.dart)),
+        metrics(series_points, dart.stats()) {}
+  dart::Dart dart;
+  dartlab::backends::DartBackend backend;
+  mapper::Mapper mapper;
+  std::string dart_spec;
+  FirstFailure first_failure;
+  std::uint64_t dropped_unmaps = 0;
+  std::uint64_t access_checks = 0;
+  std::uint64_t access_faults = 0;
+  RunMetrics metrics;
+
+  // cap: the requests waiting for room, in trace order, in a ring indexed by sequence number; a
+  // waiting request's mapping cell holds its number, so that an unmap cancels it in place.
+  struct Waiter {
+    std::uint64_t since_event = 0;  // 0: no longer waiting (served, refused or cancelled)
+    std::uint64_t align_bytes = 0;
+    std::uint32_t block = 0;
+    std::uint16_t seg_count = 0;
+    trace::EventKind kind = trace::EventKind::Map;
+    dartlab::Direction dir = dartlab::Direction::Bidirectional;
+  };
+  std::vector<Waiter> waiters;  // a power of two long
+  std::uint64_t wait_head = 0;  // sequence numbers: [wait_head, wait_tail) are in the ring
+  std::uint64_t wait_tail = 0;
+  std::uint64_t waiting = 0;    // of which still waiting
+  std::uint64_t waiting_segments = 0;
+  std::uint64_t cancelled_segments = 0;
+  std::uint64_t waits = 0;
+  std::uint64_t longest_wait_events = 0;
+  std::uint64_t cancelled_waits = 0;
+  std::uint64_t waiting_accesses = 0;
+
+  Waiter& waiter(std::uint64_t seq) { return waiters[seq & (waiters.size() - 1)]; }
+  const Waiter& waiter(std::uint64_t seq) const { return waiters[seq & (waiters.size() - 1)]; }
+  void pop_ended() {
+    while (wait_head != wait_tail && waiter(wait_head).since_event == 0) ++wait_head;
+  }
+
+  // After every event.
+  void observe() { metrics.observe(mapper.stats(), dart.stats(), waiting); }
+};
+
+Replay::Replay(std::span<const RunConfig> runs, ReplayOptions options)
+    : options_(options), by_id_(1024), released_ring_(kReleasedRing, Released{0, 0}) {
+  if (runs.empty() || runs.size() > kMaxRuns)
+    throw std::invalid_argument(fmt::format("a replay evaluates 1 to {} configurations at once, got {}", kMaxRuns,
+                                            runs.size()));
+  for (const RunConfig& c : runs) runs_.push_back(std::make_unique<Run>(c, options_.series_points));
+  stride_ = static_cast<std::uint32_t>(1 + runs_.size());
+}
+
+Replay::~Replay() = default;
+
+bool Replay::report(std::string message) {
+  if (options_.lenient) {
+    ++warnings_;
+    if (warning_samples_.size() < kWarningSamples)
+      warning_samples_.push_back(current_line_ != 0 ? fmt::format("line {}: {}", current_line_, message)
+                                                    : fmt::format("event {}: {}", events_, message));
+    return true;
+  }
+  issue_ = ReplayIssue{events_, std::move(message)};
+  return false;
+}
+
+std::uint32_t Replay::alloc_block(std::uint32_t segments) {
+  const unsigned cls = size_class(1 + segments * stride_);
+  auto& free_list = free_blocks_[cls];
+  if (!free_list.empty()) {
+    const std::uint32_t block = free_list.back();
+    free_list.pop_back();
+    return block;
+  }
+  // New blocks are aligned to their size, so a block never straddles more lines than it must.
+  const std::size_t cells = std::size_t{1} << cls;
+  const std::size_t block = (arena_.size() + cells - 1) & ~(cells - 1);
+  arena_.resize(block + cells);
+  return static_cast<std::uint32_t>(block);
+}
+
+void Replay::free_block(std::uint32_t block, std::uint32_t segments) {
+  free_blocks_[size_class(1 + segments * stride_)].push_back(block);
+}
+
+bool Replay::apply(const trace::Event& ev, std::uint64_t line) {
+  ++events_;
+  current_line_ = line;
+  bool ok = true;
+  if (trace::is_map_kind(ev.kind)) {
+    ok = on_map(ev, line);
+  } else if (trace::is_unmap_kind(ev.kind)) {
+    ok = on_unmap(ev);
+  } else {
+    ok = on_access(ev);
+  }
+  for (const auto& run : runs_) run->observe();
+  return ok;
+}
+
+std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<const std::uint64_t> lines) {
+  // Stage 1: the id slots, and the key slots of single-range maps.
+  for (const trace::Event& ev : events) {
+    by_id_.prefetch(ev.id);
+    if (ev.kind == trace::EventKind::Map || ev.kind == trace::EventKind::Alloc)
+      for (const auto& run : runs_) run->mapper.prefetch_map(ev.gpa, ev.len_bytes);
+  }
+  // Stage 2: the arena blocks of requests being released.
+  std::array<std::uint32_t, kMaxBatch> blocks;
+  std::size_t releases = 0;
+  for (const trace::Event& ev : events.first(std::min(events.size(), kMaxBatch)))
+    if (trace::is_unmap_kind(ev.kind))
+      if (const Record* rec = by_id_.find(ev.id)) {
+        __builtin_prefetch(&arena_[rec->block]);
+        blocks[releases++] = rec->block;
+      }
+  // Stage 3: the host-mapping entries those requests hold.
+  for (std::size_t i = 0; i < releases; ++i) {
+    const std::uint64_t failed = failed_runs(blocks[i]);
+    for (std::size_t r = 0; r < runs_.size(); ++r)
+      if (!(failed & (std::uint64_t{1} << r))) runs_[r]->mapper.prefetch_unmap(mapping(blocks[i], 0, r).token);
+  }
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if (!apply(events[i], i < lines.size() ? lines[i] : 0)) return i;
+  return events.size();
+}
+
+bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
+  if (const Record* live = by_id_.find(ev.id))
+    return report(fmt::format("{} of id {} which is still live (mapped at {} {})", trace::to_string(ev.kind), ev.id,
+                              options_.position_unit, line_of(live->block)));
+  if (ev.id == kNoId) return report(fmt::format("id {} is reserved", ev.id));
+
+  const bool sg = ev.kind == trace::EventKind::MapSg;
+  const std::size_t count = sg ? ev.segments.size() : 1;
+  if (count == 0 || count > (std::size_t{1} << 13)) return report(fmt::format("map_sg with {} segments", count));
+
+  const auto n = static_cast<std::uint32_t>(count);
+  const std::uint32_t offset = alloc_block(n);  // the block; its header is written below
+  if (sg) {
+    for (std::uint32_t i = 0; i < n; ++i) set_segment(offset, i, ev.segments[i].gpa, ev.segments[i].len_bytes);
+  } else {
+    set_segment(offset, 0, ev.gpa, ev.len_bytes);
+  }
+  const dartlab::Direction dir =
+      ev.kind == trace::EventKind::Alloc ? dartlab::Direction::Bidirectional : to_mapper(ev.dir);
+
+  std::uint64_t failed = 0;
+  for (std::size_t r = 0; r < runs_.size(); ++r) {
+    const dartlab::Result<bool> mapped = map_request(r, offset, n, sg, dir);
+    if (!mapped) failed |= std::uint64_t{1} << r;  // a waiting request holds no mapping either
+    if (!mapped && mapped.error == dartlab::MapError::Cap) {
+      wait(r, offset, ev, dir);
+      continue;
+    }
+    after_map(r, offset, n, ev.kind, mapped, ev.align_bytes, line);
+  }
+
+  arena_[offset] = Cell{failed, line};
+  by_id_.insert(ev.id, Record{offset, static_cast<std::uint16_t>(count), ev.kind});
+  return true;
+}
+
+dartlab::Result<bool> Replay::map_request(std::size_t r, std::uint32_t block, std::uint32_t segments, bool sg,
+                                         dartlab::Direction dir) {
+  mapper::Mapper& m = runs_[r]->mapper;
+  if (!sg) {
+    const mapper::MapSegment s = segment(block, 0);
+    const auto res = m.map(s.gpa, s.len_bytes, dir);
+    set_mapping(block, 0, r, res.value);  // {0, 0} when refused
+    return res ? dartlab::Result<bool>::success(true) : dartlab::Result<bool>::failure(res.error);
+  }
+  // Scratch grown to the longest list seen, never shrunk.
+  if (sg_in_.size() < segments) sg_in_.resize(segments);
+  if (sg_out_.size() < segments) sg_out_.resize(segments);
+  for (std::uint32_t i = 0; i < segments; ++i) sg_in_[i] = segment(block, i);
+  const auto res = m.map_sg(std::span<const mapper::MapSegment>(sg_in_.data(), segments), dir,
+                            std::span<mapper::Mapping>(sg_out_.data(), segments));
+  if (!res) {
+    set_mapping(block, 0, r, mapper::Mapping{});
+    return res;
+  }
+  for (std::uint32_t i = 0; i < segments; ++i) set_mapping(block, i, r, sg_out_[i]);
+  return res;
+}
+
+void Replay::after_map(std::size_t r, std::uint32_t block, std::uint32_t segments, trace::EventKind kind,
+                       const dartlab::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line) {
+  Run& run = *runs_[r];
+  if (!mapped && !run.first_failure.happened) {
+    std::uint64_t bytes = 0;
+    for (std::uint32_t i = 0; i < segments; ++i) bytes += segment(block, i).len_bytes;
+    run.first_failure = FirstFailure{true, events_, line, mapped.error, kind, segment(block, 0).gpa, bytes, segments};
+  }
+  run.metrics.after_map(static_cast<bool>(mapped), mapping(block, 0, r).dma_addr, align_bytes, run.dart.stats());
+}
+
+void Replay::wait(std::size_t r, std::uint32_t block, const trace::Event& ev, dartlab::Direction dir) {
+  Run& run = *runs_[r];
+  if (run.wait_tail - run.wait_head == run.waiters.size()) {
+    const std::uint64_t in_ring = run.wait_tail - run.wait_head;
+    if (in_ring != 0 && run.waiting <= in_ring / 2) {
+      // Half the ring ended behind a request still waiting: close the gaps (renumbering the
+      // waiting requests' cells), so the ring follows the requests waiting, not those that did.
+      std::uint64_t to = run.wait_head;
+      for (std::uint64_t from = run.wait_head; from != run.wait_tail; ++from) {
+        const Run::Waiter w = run.waiter(from);
+        if (w.since_event == 0) continue;
+        run.waiter(to) = w;
+        set_mapping(w.block, 0, r, mapper::Mapping{to, mapper::MapToken::unpack(kWaitingTag)});
+        ++to;
+      }
+      run.wait_tail = to;
+    } else {
+      std::vector<Run::Waiter> grown(std::max<std::size_t>(64, 2 * run.waiters.size()));
+      for (std::uint64_t seq = run.wait_head; seq != run.wait_tail; ++seq) grown[seq & (grown.size() - 1)] = run.waiter(seq);
+      run.waiters = std::move(grown);
+    }
+  }
+  const std::uint64_t seq = run.wait_tail++;
+  run.waiter(seq) = Run::Waiter{events_, ev.align_bytes, block, static_cast<std::uint16_t>(sg_count(ev)), ev.kind, dir};
+  set_mapping(block, 0, r, mapper::Mapping{seq, mapper::MapToken::unpack(kWaitingTag)});
+  ++run.waits;
+  ++run.waiting;
+  run.waiting_segments += sg_count(ev);
+}
+
+bool Replay::waiting(std::uint32_t block, std::size_t r) const {
+  return (failed_runs(block) & (std::uint64_t{1} << r)) != 0 && mapping(block, 0, r).token.pack() == kWaitingTag;
+}
+
+void Replay::end_wait(std::size_t r, std::uint32_t block) {
+  Run& run = *runs_[r];
+  Run::Waiter& w = run.waiter(mapping(block, 0, r).dma_addr);
+  run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
+  w.since_event = 0;
+  --run.waiting;
+  run.waiting_segments -= w.seg_count;
+  run.cancelled_segments += w.seg_count;
+  ++run.cancelled_waits;
+  run.pop_ended();
+}
+
+void Replay::serve_waiting(std::size_t r) {
+  Run& run = *runs_[r];
+  for (run.pop_ended(); run.wait_head != run.wait_tail; run.pop_ended()) {
+    const std::uint64_t seq = run.wait_head;
+    Run::Waiter& w = run.waiter(seq);
+    const dartlab::Result<bool> mapped = map_request(r, w.block, w.seg_count, w.kind == trace::EventKind::MapSg, w.dir);
+    if (!mapped && mapped.error == dartlab::MapError::Cap) {
+      // Still no room: the head keeps its place, and those behind it theirs (trace order).
+      set_mapping(w.block, 0, r, mapper::Mapping{seq, mapper::MapToken::unpack(kWaitingTag)});
+      return;
+    }
+    run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
+    w.since_event = 0;
+    --run.waiting;
+    run.waiting_segments -= w.seg_count;
+    if (mapped) arena_[w.block].a &= ~(std::uint64_t{1} << r);
+    after_map(r, w.block, w.seg_count, w.kind, mapped, w.align_bytes, line_of(w.block));
+  }
+}
+
+bool Replay::on_unmap(const trace::Event& ev) {
+  const Record* found = by_id_.find(ev.id);
+  if (found == nullptr) {
+    // Newest first: the most recent release of this id is the one to name.
+    for (std::size_t i = 1; i <= released_ring_.size(); ++i) {
+      const Released& r = released_ring_[(released_next_ + released_ring_.size() - i) % released_ring_.size()];
+      if (r.event == 0) break;
+      if (r.id == ev.id)
+        return report(fmt::format("double {}: id {} was already released by event {}", trace::to_string(ev.kind),
+                                  ev.id, r.event));
+    }
+    return report(fmt::format("{} of id {} which was never mapped", trace::to_string(ev.kind), ev.id));
+  }
+  const Record rec = *found;
+  if (unmap_kind_for(rec.kind) != ev.kind)
+    return report(fmt::format("{} of id {}, which was created by {} at {} {} (expected {})", trace::to_string(ev.kind),
+                              ev.id, trace::to_string(rec.kind), options_.position_unit, line_of(rec.block),
+                              trace::to_string(unmap_kind_for(rec.kind))));
+
+  const std::uint64_t failed = failed_runs(rec.block);
+  for (std::size_t r = 0; r < runs_.size(); ++r) {
+    Run& run = *runs_[r];
+    if (failed & (std::uint64_t{1} << r)) {
+      if (waiting(rec.block, r)) {
+        end_wait(r, rec.block);  // released before it was ever served: the wait is cancelled
+      } else {
+        ++run.dropped_unmaps;  // a driver never unmaps an address it never got
+      }
+      continue;
+    }
+    for (std::uint32_t i = 0; i < rec.seg_count; ++i) {
+      const auto res = run.mapper.unmap(mapping(rec.block, i, r).token, segment(rec.block, i).len_bytes);
+      if (!res) throw std::logic_error("replay: the mapper refused to release a token it handed out");
+    }
+    if (run.waiting != 0) serve_waiting(r);
+  }
+  free_block(rec.block, rec.seg_count);
+  by_id_.erase(ev.id);
+  released_ring_[released_next_] = Released{ev.id, events_};
+  released_next_ = (released_next_ + 1) % released_ring_.size();
+  return true;
+}
+
+bool Replay::on_access(const trace::Event& ev) {
+  const Record* found = by_id_.find(ev.id);
+  if (found == nullptr) return report(fmt::format("access to id {} which is not live", ev.id));
+  const Record& rec = *found;
+  // The access must lie inside one segment of the request.
+  std::uint32_t seg = rec.seg_count;
+  for (std::uint32_t i = 0; i < rec.seg_count; ++i) {
+    const mapper::MapSegment s = segment(rec.block, i);
+    if (ev.gpa >= s.gpa && ev.len_bytes <= s.len_bytes && ev.gpa - s.gpa <= s.len_bytes - ev.len_bytes) {
+      seg = i;
+      break;
+    }
+  }
+  if (seg == rec.seg_count)
+    return report(fmt::format("access [{:#x}, +{}) lies outside request id {}", ev.gpa, ev.len_bytes, ev.id));
+
+  const mapper::MapSegment s = segment(rec.block, seg);
+  const dart::Access access = ev.dir == trace::Direction::FromDevice ? dart::Access::Write : dart::Access::Read;
+  const std::uint64_t failed = failed_runs(rec.block);
+  for (std::size_t r = 0; r < runs_.size(); ++r) {
+    Run& run = *runs_[r];
+    if (failed & (std::uint64_t{1} << r)) {
+      if (waiting(rec.block, r)) ++run.waiting_accesses;
+      continue;
+    }
+    const std::uint64_t dma = mapping(rec.block, seg, r).dma_addr + (ev.gpa - s.gpa);
+    // Every probed byte must reach its own gpa (bounce: its copy in the pool).
+    const std::uint64_t target = run.mapper.target_gpa(dma, ev.gpa);
+    const std::uint64_t page = run.dart.config().page_bytes;
+    // Probes one page apart from the first byte, then the last byte: every page touched is seen.
+    const auto probe = [&](std::uint64_t off) {
+      ++run.access_checks;
+      const dart::Translation t = run.dart.translate(dma + off, access);
+      if (!t || t.pa != target + off) ++run.access_faults;
+    };
+    const std::uint64_t last = ev.len_bytes - 1;
+    std::uint64_t off = 0;
+    for (; last - off >= page; off += page) probe(off);
+    probe(off);
+    if (off != last) probe(last);
+  }
+  return true;
+}
+
+const FirstFailure& Replay::first_failure(std::size_t r) const { return runs_[r]->first_failure; }
+
+const dart::DartStats& Replay::dart_stats(std::size_t r) const { return runs_[r]->dart.stats(); }
+
+const mapper::MapperStats& Replay::mapper_stats(std::size_t r) const { return runs_[r]->mapper.stats(); }
+
+RunResult Replay::result(std::size_t r) const {
+  const Run& run = *runs_.at(r);
+  const mapper::MapperStats& s = run.mapper.stats();
+  RunResult out;
+  out.policy = run.mapper.policy().spec();
+  out.dart = run.dart_spec;
+  // Requests that waited count once: when served, or, cancelled or still waiting, here.
+  out.requests = s.map_requests + run.waiting_segments + run.cancelled_segments;
+  out.peak_mappings = s.peak_mappings;
+  out.peak_mapped_bytes = run.dart.stats().peak_mapped_bytes;
+  out.peak_requested_bytes = s.peak_requested_bytes;
+  out.host_map_calls = s.host_map_calls;
+  out.host_unmap_calls = s.host_unmap_calls;
+  out.failed_maps = s.failed_maps;
+  for (int i = 0; i < dartlab::kMapErrorCount; ++i) out.failures_by_reason[static_cast<std::size_t>(i)] = s.failures[i];
+  out.first_failure = run.first_failure;
+  out.dropped_unmaps = run.dropped_unmaps;
+  out.access_checks = run.access_checks;
+  out.access_faults = run.access_faults;
+  out.final_live_mappings = s.live_mappings;
+  out.final_mapped_bytes = run.dart.stats().mapped_bytes;
+  out.dart_peak_tables = run.metrics.peak_tables();
+  out.min_largest_free_bytes = run.metrics.min_largest_free_bytes();
+  out.reuse_hits = s.reuse_hits;
+  out.alignment_violations = run.metrics.alignment_violations();
+  out.exposure_peak_bytes = run.metrics.exposure_peak_bytes();
+  out.exposure_mean_bytes = run.metrics.exposure_mean_bytes(events_);
+  out.frag_index_peak = run.metrics.frag_index_peak();
+  out.frag_index_final = run.metrics.frag_index();
+  const dart::DartConfig& dc = run.dart.config();
+  out.slot_limit = dc.unlimited_slots ? 0 : dc.slots;
+  out.aperture_bytes = run.dart.stats().aperture_bytes;
+  out.page_bytes = dc.page_bytes;
+  out.series = run.metrics.series().points();
+  out.waits = run.waits;
+  out.longest_wait_events = run.longest_wait_events;
+  for (std::uint64_t seq = run.wait_head; seq != run.wait_tail; ++seq) {
+    const Run::Waiter& w = run.waiter(seq);
+    if (w.since_event == 0) continue;
+    out.longest_wait_events = std::max(out.longest_wait_events, events_ - w.since_event);  // the oldest open wait
+    break;
+  }
+  out.cancelled_waits = run.cancelled_waits;
+  out.waiting_at_end = run.waiting;
+  out.waiting_accesses = run.waiting_accesses;
+  return out;
+}
+
+
+}  // namespace dartlab::sim

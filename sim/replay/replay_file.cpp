@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+#include "sim/replay/replay_file.hpp"
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "traces/trace_reader.hpp"
+
+namespace dartlab::sim {
+
+namespace {
+
+// Parsing and replaying overlap: a reader thread fills batches of events while the calling
+// thread replays the previous ones. Batches are large so that hand-offs are rare; the replay
+// still reads ahead in groups of kGroup (Replay::apply_batch).
+constexpr std::size_t kBatchEvents = 1024;
+constexpr std::size_t kBatchesInFlight = 3;
+constexpr std::size_t kGroup = 32;
+
+struct Batch {
+  std::size_t count = 0;
+  std::array<trace::Event, kBatchEvents> events;
+  std::array<std::uint64_t, kBatchEvents> lines{};
+  // map_sg segments, copied (a reader's spans die with its next event): event i's are
+  // segments[seg_first[i] .. + seg_count[i]); the consumer points the spans at them.
+  std::vector<trace::Segment> segments;
+  std::array<std::uint32_t, kBatchEvents> seg_first{};
+  std::array<std::uint32_t, kBatchEvents> seg_count{};
+  std::uint64_t bytes_consumed = 0;
+  bool last = false;  // no batch follows
+  std::string error;  // a parse error right after these events
+};
+
+// A bounded single-producer single-consumer queue of batches.
+class BatchQueue {
+ public:
+  // Producer: the next slot to fill, or nullptr once the consumer has given up.
+  Batch* next_empty() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return abandoned_ || filled_ - consumed_ < kBatchesInFlight; });
+    return abandoned_ ? nullptr : &slots_[filled_ % kBatchesInFlight];
+  }
+  void publish() {
+    {
+      std::lock_guard lock(mutex_);
+      ++filled_;
+    }
+    changed_.notify_all();
+  }
+  // Consumer: the oldest filled batch.
+  Batch& next_filled() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return filled_ > consumed_; });
+    return slots_[consumed_ % kBatchesInFlight];
+  }
+  void done_with_it() {
+    {
+      std::lock_guard lock(mutex_);
+      ++consumed_;
+    }
+    changed_.notify_all();
+  }
+  void abandon() {
+    {
+      std::lock_guard lock(mutex_);
+      abandoned_ = true;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  std::array<Batch, kBatchesInFlight> slots_;
+  std::size_t filled_ = 0;
+  std::size_t consumed_ = 0;
+  bool abandoned_ = false;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+// Fills b with the reader's next events; b.last says whether another batch can follow.
+void fill_batch(trace::TraceReader& reader, Batch& b) {
+  b.count = 0;
+  b.segments.clear();
+  b.error.clear();
+  b.last = false;
+  while (b.count < kBatchEvents) {
+    const std::size_t i = b.count;
+    trace::Event& ev = b.events[i];
+    const auto status = reader.next(ev);
+    if (status == trace::TraceReader::Status::End) {
+      b.last = true;
+      break;
+    }
+    if (status == trace::TraceReader::Status::Error) {
+      b.error = reader.error().to_string();
+      b.last = true;
+      break;
+    }
+    b.lines[i] = reader.position();
+    b.seg_first[i] = static_cast<std::uint32_t>(b.segments.size());
+    b.seg_count[i] = static_cast<std::uint32_t>(ev.segments.size());
+    b.segments.insert(b.segments.end(), ev.segments.begin(), ev.segments.end());
+    ev.segments = {};
+    ++b.count;
+  }
+  b.bytes_consumed = reader.bytes_consumed();
+}
+
+void read_batches(trace::TraceReader& reader, BatchQueue& queue) {
+  for (;;) {
+    Batch* b = queue.next_empty();
+    if (b == nullptr) return;
+    fill_batch(reader, *b);
+    const bool last = b->last;
+    queue.publish();
+    if (last) return;
+  }
+}
+
+}  // namespace
+
+std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std::span<const RunConfig> runs,
+                                                    const ReplayOptions& options, const ProgressFn& progress,
+                                                    const InputOptions& input) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::unique_ptr<trace::TraceReader> owned = trace::open_trace(path, input.reader_options(options.lenient), input.format);
+  trace::TraceReader& reader = *owned;
+  ReplayOptions replay_options = options;
+  replay_options.position_unit = reader.position_unit();  // "line", or "event" in a binary trace
+  Replay replay(runs, replay_options);
+
+  // Replays one batch; false once the replay must stop (the last batch, or a failure).
+  std::string failure;
+  std::uint64_t next_progress = 0;
+  const auto replay_batch = [&](Batch& b) {
+    for (std::size_t i = 0; i < b.count; ++i)
+      if (b.seg_count[i] != 0) b.events[i].segments = std::span(b.segments.data() + b.seg_first[i], b.seg_count[i]);
+    for (std::size_t at = 0; at < b.count && failure.empty(); at += kGroup) {
+      const std::size_t n = std::min(kGroup, b.count - at);
+      const std::size_t done = replay.apply_batch(std::span(b.events.data() + at, n), std::span(b.lines.data() + at, n));
+      if (done < n) failure = fmt::format("{}: error: {}", reader.locate(b.lines[at + done]), replay.issue().message);
+    }
+    // Events before a bad line count, in order, before the parse error is reported.
+    if (failure.empty() && !b.error.empty()) failure = b.error;
+    if (!failure.empty()) return false;
+    if (progress && replay.events() >= next_progress) {
+      progress(b.bytes_consumed, reader.file_bytes(), replay.events());
+      next_progress = replay.events() + (1 << 16);
+    }
+    return !b.last;
+  };
+
+  if (input.reader_thread) {
+    // Big (three batches of a thousand events): on the heap, not the stack.
+    auto queue = std::make_unique<BatchQueue>();
+    std::thread producer(read_batches, std::ref(reader), std::ref(*queue));
+    for (bool more = true; more;) {
+      more = replay_batch(queue->next_filled());
+      queue->done_with_it();
+    }
+    queue->abandon();  // a producer still reading stops at its next batch
+    producer.join();
+  } else {
+    auto batch = std::make_unique<Batch>();
+    for (bool more = true; more;) {
+      fill_batch(reader, *batch);
+      more = replay_batch(*batch);
+    }
+  }
+  if (!failure.empty()) return failure;
+  if (progress) progress(reader.bytes_consumed(), reader.file_bytes(), replay.events());
+
+  TraceOutcome out;
+  out.trace = path;
+  out.events = replay.events();
+  out.warnings = reader.warnings() + replay.warnings();
+  out.warning_samples = reader.warning_samples();
+  out.format = reader.format_name();
+  out.notes.assign(reader.notes().begin(), reader.notes().end());
+  for (const auto& w : replay.warning_samples()) out.warning_samples.push_back(w);
+  for (std::size_t r = 0; r < replay.run_count(); ++r) out.results.push_back(replay.result(r));
+  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace dartlab::sim

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+#include "sim/sweep/run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace dartlab::sim {
+
+std::vector<SweepPass> plan_sweep(const SweepConfig& config, Shard shard, unsigned jobs, std::size_t max_group) {
+  max_group = std::clamp<std::size_t>(max_group, 1, Replay::kMaxRuns);
+  jobs = std::max(jobs, 1u);
+  std::vector<std::vector<std::size_t>> by_trace(config.traces.size());
+  for (const SweepPoint& p : config.points)
+    if (shard.holds(p.index)) by_trace[p.trace].push_back(p.index);
+  // A trace's share of the work decides how many passes it needs to keep `jobs` threads busy.
+  const auto cost_of = [&](std::size_t t, std::size_t points) {
+    return std::max<std::uint64_t>(config.traces[t].file_bytes, 1) * points;
+  };
+  std::uint64_t total_cost = 0;
+  for (std::size_t t = 0; t < by_trace.size(); ++t) total_cost += cost_of(t, by_trace[t].size());
+
+  std::vector<SweepPass> passes;
+  for (std::size_t t = 0; t < by_trace.size(); ++t) {
+    const std::vector<std::size_t>& points = by_trace[t];
+    if (points.empty()) continue;
+    const std::size_t k = points.size();
+    const double share = static_cast<double>(cost_of(t, k)) / static_cast<double>(total_cost);
+    const auto for_jobs = static_cast<std::size_t>(std::ceil(share * jobs - 1e-9));
+    const std::size_t n = std::min(k, std::max((k + max_group - 1) / max_group, for_jobs));
+    const std::size_t first = passes.size();
+    for (std::size_t i = 0; i < n; ++i) passes.push_back({t, {}, 0});
+    for (std::size_t j = 0; j < k; ++j) passes[first + j % n].points.push_back(points[j]);
+    for (std::size_t i = first; i < passes.size(); ++i) passes[i].cost = cost_of(t, passes[i].points.size());
+  }
+  // Longest first: the last passes to start are the short ones, so the threads finish together.
+  std::stable_sort(passes.begin(), passes.end(), [](const SweepPass& a, const SweepPass& b) { return a.cost > b.cost; });
+  return passes;
+}
+
+std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Shard shard,
+                                                  const SweepRunOptions& options, SweepProgress& progress,
+                                                  const std::function<void()>& tick) {
+  const std::vector<SweepPass> passes = plan_sweep(config, shard, options.jobs, options.max_group);
+  progress.work_total = 0;
+  progress.points_total = 0;
+  for (const SweepPass& p : passes) {
+    progress.work_total += config.traces[p.trace].file_bytes * p.points.size();
+    progress.points_total += p.points.size();
+  }
+
+  std::vector<std::optional<TraceOutcome>> pass_outcomes(passes.size());
+  std::atomic<std::size_t> next_pass{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;  // guards failure, running, finished
+  std::condition_variable finished;
+  std::string failure;
+  std::exception_ptr crash;  // rethrown on the calling thread: an internal error, not the trace's
+  std::size_t running = 0;
+
+  const auto work_loop = [&] {
+    for (;;) {
+      const std::size_t i = next_pass.fetch_add(1);
+      if (i >= passes.size() || stop.load()) break;
+      const SweepPass& pass = passes[i];
+      std::vector<RunConfig> runs;
+      for (std::size_t p : pass.points) runs.push_back(config.points[p].config);
+      const std::uint64_t n = pass.points.size();
+      std::uint64_t bytes_seen = 0;
+      std::uint64_t events_seen = 0;
+      const ProgressFn on_progress = [&](std::uint64_t bytes, std::uint64_t, std::uint64_t events) {
+        progress.work_done += (bytes - bytes_seen) * n;
+        progress.point_events += (events - events_seen) * n;
+        bytes_seen = bytes;
+        events_seen = events;
+      };
+      const InputOptions input{.device = config.device, .reader_thread = options.reader_thread};
+      // The same series as `replay --json` keeps: reports plot a point's run over time.
+      const ReplayOptions replay_options{.lenient = config.lenient, .series_points = Series::kDefaultPoints};
+      auto outcome = replay_file(config.traces[pass.trace].path, runs, replay_options, on_progress, input);
+      if (auto* err = std::get_if<std::string>(&outcome)) {
+        std::lock_guard lock(mutex);
+        if (failure.empty()) failure = std::move(*err);
+        stop = true;
+        break;
+      }
+      pass_outcomes[i] = std::move(std::get<TraceOutcome>(outcome));
+      progress.points_done += n;
+    }
+  };
+  const auto work = [&] {
+    try {
+      work_loop();
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!crash) crash = std::current_exception();
+      stop = true;
+    }
+    std::lock_guard lock(mutex);
+    --running;
+    finished.notify_all();
+  };
+
+  SweepOutcome out;
+  out.passes = passes.size();
+  out.jobs = static_cast<unsigned>(std::min<std::size_t>(std::max(options.jobs, 1u), passes.size()));
+  std::vector<std::thread> workers;
+  running = out.jobs;
+  for (unsigned j = 0; j < out.jobs; ++j) workers.emplace_back(work);
+  {
+    std::unique_lock lock(mutex);
+    while (running != 0) {
+      finished.wait_for(lock, std::chrono::milliseconds(250), [&] { return running == 0; });
+      if (tick && running != 0) {
+        lock.unlock();
+        tick();
+        lock.lock();
+      }
+    }
+  }
+  for (std::thread& w : workers) w.join();
+  if (crash) std::rethrow_exception(crash);
+  if (!failure.empty()) return failure;
+
+  // Gather by trace, results in point order.
+  for (std::size_t t = 0; t < config.traces.size(); ++t) {
+    std::vector<std::pair<std::size_t, const RunResult*>> results;
+    const TraceOutcome* first = nullptr;
+    for (std::size_t i = 0; i < passes.size(); ++i) {
+      if (passes[i].trace != t) continue;
+      const TraceOutcome& o = *pass_outcomes[i];
+      if (first == nullptr) {
+        first = &o;
+      } else if (o.events != first->events || o.warnings != first->warnings) {
+        return fmt::format("{}: read twice with different contents ({} then {} events): did it change during the sweep?",
+                           config.traces[t].path, first->events, o.events);
+      }
+      for (std::size_t r = 0; r < passes[i].points.size(); ++r) results.emplace_back(passes[i].points[r], &o.results[r]);
+    }
+    if (first == nullptr) continue;
+    std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    SweepTraceOutcome st;
+    st.outcome = *first;
+    st.outcome.trace = config.traces[t].name;
+    st.outcome.results.clear();
+    for (const auto& [point, result] : results) {
+      st.points.push_back(point);
+      st.outcome.results.push_back(*result);
+    }
+    out.traces.push_back(std::move(st));
+  }
+  return out;
+}
+
+}  // namespace dartlab::sim

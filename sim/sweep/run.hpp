@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Runs a sweep's points (all, or one shard's) on a pool of threads. Points that share a trace go
+// in passes: one read of the trace replays several configurations (sim::Replay), and passes run
+// side by side, one per thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sim/replay/replay_file.hpp"
+#include "sim/sweep/config.hpp"
+
+namespace dartlab::sim {
+
+// Configurations per pass at most. Measured (bench/sweep_bench.sh, 20 points over a 2 M-event
+// game trace, CPU seconds on one core): groups of 1, 2, 5, 10, 20 took 10.7, 8.1, 7.4, 7.4, 8.7 s.
+// One read serves many configurations, but past ~10 their tables crowd each other out of cache.
+inline constexpr std::size_t kDefaultSweepGroup = 10;
+
+struct SweepRunOptions {
+  unsigned jobs = 1;                          // threads running passes
+  std::size_t max_group = kDefaultSweepGroup;  // configurations per pass, 1..Replay::kMaxRuns
+  // Each pass parses on its own reader thread (replay_file's default) or inline. Inline by
+  // default: the passes already keep every core busy.
+  bool reader_thread = false;
+};
+
+// One read of a trace, replaying several points.
+struct SweepPass {
+  std::size_t trace = 0;
+  std::vector<std::size_t> points;  // ascending
+  std::uint64_t cost = 0;           // the estimate the schedule sorts by: file bytes x points
+};
+
+// The passes for the shard's points, most expensive first. Each trace's points are cut into
+// ceil(points / max_group) passes, or more when there are fewer passes than jobs, and dealt
+// round-robin so that the cheap and the costly configurations of a trace mix in every pass.
+std::vector<SweepPass> plan_sweep(const SweepConfig& config, Shard shard, unsigned jobs, std::size_t max_group);
+
+// Read by the caller's tick while workers add to it.
+struct SweepProgress {
+  std::uint64_t work_total = 0;                // sum over passes of file bytes x points
+  std::atomic<std::uint64_t> work_done{0};     // bytes read x points of their pass
+  std::uint64_t points_total = 0;
+  std::atomic<std::uint64_t> points_done{0};
+  std::atomic<std::uint64_t> point_events{0};  // events replayed, once per point
+};
+
+// One trace's results: outcome.results[i] is the result of point points[i].
+struct SweepTraceOutcome {
+  TraceOutcome outcome;
+  std::vector<std::size_t> points;  // ascending
+};
+
+struct SweepOutcome {
+  std::vector<SweepTraceOutcome> traces;  // the traces the shard replays, in config order
+  std::size_t passes = 0;
+  unsigned jobs = 0;  // threads actually started
+};
+
+// Runs the plan. `tick` is called on the calling thread about four times a second while the
+// workers run. A malformed trace stops the sweep: the message is "FILE:LINE: error: ...";
+// passes already running finish, none starts.
+std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Shard shard,
+                                                  const SweepRunOptions& options, SweepProgress& progress,
+                                                  const std::function<void()>& tick = {});
+
+}  // namespace dartlab::sim
