@@ -117,6 +117,15 @@ constexpr Key window_or_direct(std::uint64_t window_bytes, std::uint64_t gpa, st
   return direct_key(gpa, len_bytes);
 }
 
+// Multi's first choice: the smallest of the window sizes that holds the request, else direct.
+constexpr Key smallest_window_or_direct(WindowSizes sizes, std::uint64_t gpa, std::uint64_t len_bytes) {
+  for (; sizes != 0; sizes &= sizes - 1) {
+    const std::uint64_t bytes = std::uint64_t{1} << std::countr_zero(sizes);
+    if (fits_window(gpa, len_bytes, bytes)) return window_key(gpa, bytes);
+  }
+  return direct_key(gpa, len_bytes);
+}
+
 // The key that serves [gpa, gpa + len_bytes) under a stateless reading of the policy: exact for
 // direct and window; for multi the smallest window that holds the request and for adaptive its
 // start size (the Mapper refines both with what is live).
@@ -126,12 +135,7 @@ constexpr Key key_for(const Policy& p, std::uint64_t gpa, std::uint64_t len_byte
     case PolicyKind::Window:
     case PolicyKind::Adaptive: return window_or_direct(p.window_bytes, gpa, len_bytes);
     case PolicyKind::Bounce: return Key{p.bounce_pool_gpa, p.bounce_pool_bytes};
-    case PolicyKind::Multi:
-      for (WindowSizes sizes = p.multi_sizes; sizes != 0; sizes &= sizes - 1) {
-        const std::uint64_t bytes = std::uint64_t{1} << std::countr_zero(sizes);
-        if (fits_window(gpa, len_bytes, bytes)) return window_key(gpa, bytes);
-      }
-      return direct_key(gpa, len_bytes);
+    case PolicyKind::Multi: return smallest_window_or_direct(p.multi_sizes, gpa, len_bytes);
   }
   return direct_key(gpa, len_bytes);
 }

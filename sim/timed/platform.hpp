@@ -11,7 +11,7 @@
 #include <variant>
 
 #include "models/dart/dart.hpp"
-#include "models/dart/dart_timing.hpp"
+#include "models/dart/dart_variant.hpp"
 #include "models/dart/tlm/dart_tlm.hpp"
 #include "models/thunderbolt/link_config.hpp"
 #include "models/thunderbolt/tlm/link_tlm.hpp"
@@ -22,7 +22,7 @@ namespace dartlab::sim::timed {
 
 struct PlatformConfig {
   thunderbolt::LinkConfig link = thunderbolt::kLinkTb4;
-  dart::DartTiming dart = dart::kDartTimingT8110;
+  dart::DartTiming dart = dart::kDartT8110.timing;
   HostMemoryConfig memory{};
   GpuConfig gpu{};
   friend bool operator==(const PlatformConfig&, const PlatformConfig&) = default;

@@ -138,7 +138,6 @@ std::variant<TimedDart, std::string> parse_timed_dart_spec(std::string_view spec
   // Sorts the items: the variant (a bare word or variant=) picks the timing row, the functional
   // keys go to parse_dart_spec, the timed keys apply to the row afterwards, in order.
   std::string functional_spec;
-  std::string_view variant = "t8110";
   std::string timed;
   for (std::string_view rest = spec; !rest.empty();) {
     std::string_view item;
@@ -146,11 +145,9 @@ std::variant<TimedDart, std::string> parse_timed_dart_spec(std::string_view spec
     const std::size_t eq = item.find('=');
     const std::string_view key = item.substr(0, eq);
     if (eq == std::string_view::npos) {
-      if (dart::find_dart_timing(item) == nullptr) return "'" + std::string(item) + "' is not a DART variant (t8020, t8110) nor key=value";
-      variant = item;
+      if (dart::find_dart_variant(item) == nullptr) return "'" + std::string(item) + "' is not a DART variant (t8020, t8110) nor key=value";
       functional_spec += (functional_spec.empty() ? "" : ",") + std::string("variant=") + std::string(item);
     } else if (is_functional_dart_key(key)) {
-      if (key == "variant") variant = item.substr(eq + 1);
       functional_spec += (functional_spec.empty() ? "" : ",") + std::string(item);
     } else if (find_param(kDartParams, key) != nullptr) {
       timed += (timed.empty() ? "" : ",") + std::string(item);
@@ -165,19 +162,16 @@ std::variant<TimedDart, std::string> parse_timed_dart_spec(std::string_view spec
   if (const auto* error = std::get_if<std::string>(&functional)) return *error;
   TimedDart out;
   out.functional = std::get<dart::DartConfig>(functional);
-  const dart::DartTiming* row = dart::find_dart_timing(variant);
-  if (row == nullptr) return "no timing for DART variant '" + std::string(variant) + "'";
-  out.timing = *row;
+  out.timing = out.functional.variant.timing;
   if (std::string error = apply_items(kDartParams, timed, &out.timing); !error.empty()) return error;
   if ((out.timing.iotlb.sets & (out.timing.iotlb.sets - 1)) != 0) return std::string("iotlb-sets: a power of two");
   if (out.timing.invalidation.scope == dart::FlushScope::Range && !out.timing.range_flush)
-    return "scope=range: " + std::string(out.timing.variant) + " has no range flush (t8110 has)";
+    return "scope=range: " + std::string(out.functional.variant.name) + " has no range flush (t8110 has)";
   return out;
 }
 
 std::string to_spec(const TimedDart& d) {
-  const dart::DartTiming* row = dart::find_dart_timing(d.timing.variant);
-  return dart::to_spec(d.functional) + (row != nullptr ? param_differences(kDartParams, &d.timing, row) : "");
+  return dart::to_spec(d.functional) + param_differences(kDartParams, &d.timing, &d.functional.variant.timing);
 }
 
 std::variant<HostConfig, std::string> parse_host_spec(std::string_view spec) {
@@ -210,7 +204,7 @@ std::string link_help() {
   // What the link alone allows a 32 MiB transfer (host read latency: the default host memory's
   // plus the DART's lookup).
   const HostConfig host;
-  const std::uint64_t host_read_ps = (std::uint64_t{host.memory.read_ns} + dart::kDartTimingT8110.lookup_ns) * 1000;
+  const std::uint64_t host_read_ps = (std::uint64_t{host.memory.read_ns} + dart::kDartT8110.timing.lookup_ns) * 1000;
   for (const bool h2d : {true, false}) {
     out += "  " + pad(h2d ? "h2d GiB/s" : "d2h GiB/s", kKeyWidth);
     for (const LinkConfig& p : thunderbolt::kLinkPresets) {
@@ -227,9 +221,9 @@ std::string link_help() {
 std::string dart_timing_help() {
   std::string out =
       "Timed DART keys (with --dart, beside aperture, slots, page, alloc, base, variant; a bare t8020 or t8110\n"
-      "picks the variant's row; defaults shown for t8110, sources in models/dart/dart_timing.hpp and\n"
+      "picks the variant's row; defaults shown for t8110, sources in models/dart/dart_variant.hpp and\n"
       "models/dart/invalidation.hpp):\n";
-  out += params_help(kDartParams, &dart::kDartTimingT8110);
+  out += params_help(kDartParams, &dart::kDartT8110.timing);
   return out;
 }
 

@@ -11,7 +11,7 @@
 #include <variant>
 
 #include "models/dart/dart_config.hpp"
-#include "models/dart/dart_timing.hpp"
+#include "models/dart/dart_variant.hpp"
 #include "models/thunderbolt/link_config.hpp"
 #include "passthrough/mapper/policy.hpp"
 #include "sim/timed/mapping_path.hpp"
@@ -38,7 +38,7 @@ struct HostConfig {
 // The DART, functional and timed.
 struct TimedDart {
   dart::DartConfig functional{};
-  dart::DartTiming timing = dart::kDartTimingT8110;
+  dart::DartTiming timing = dart::kDartT8110.timing;
 };
 
 struct TimedConfig {

@@ -76,7 +76,7 @@ TEST_CASE("The simulated platform reaches what the link model alone predicts for
 }
 
 TEST_CASE("A table walk makes one read of host memory per level, counted at the memory", "[platform][walk]") {
-  const auto reads_for = [](const dart::DartVariant& variant, const dart::DartTiming& timing) {
+  const auto reads_for = [](const dart::DartVariant& variant) {
     dart::DartConfig dc;
     dc.variant = variant;
     dart::Dart functional(dc);
@@ -85,7 +85,7 @@ TEST_CASE("A table walk makes one read of host memory per level, counted at the 
     Platform& p = Platform::instance();
     PlatformConfig pc;
     pc.link = thunderbolt::kLinkTb3;
-    pc.dart = timing;
+    pc.dart = variant.timing;
     pc.gpu.mode = TransferMode::Tlp;
     p.configure(pc, functional);
     std::uint64_t after_first = 0;
@@ -107,8 +107,8 @@ TEST_CASE("A table walk makes one read of host memory per level, counted at the 
     CHECK(after_other_page == 2 * after_first);
     return after_first;
   };
-  CHECK(reads_for(dart::kDartT8020, dart::kDartTimingT8020) == 2);
-  CHECK(reads_for(dart::kDartT8110, dart::kDartTimingT8110) == 3);
+  CHECK(reads_for(dart::kDartT8020) == 2);
+  CHECK(reads_for(dart::kDartT8110) == 3);
 }
 
 TEST_CASE("A DMA to an unmapped or forbidden address faults, is reported and counted", "[platform][faults]") {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include "models/dart/dart_variant.hpp"
 #include "models/dart/page_table.hpp"
 #include "models/dart/pte.hpp"
 
@@ -9,7 +10,7 @@ using dartlab::dart::FaultCode;
 using dartlab::dart::PageTable;
 using dartlab::dart::Perms;
 
-TEST_CASE("Leaf PTEs carry PA >> 4 in bits 37:10, flags in bits 0, 2, 3 and a whole-page sub-page range", "[pte]") {
+TEST_CASE("A leaf in the model's (t8110) layout holds PA >> 4 in bits 37:10, flags in bits 0, 2, 3 and a whole-page sub-page range", "[pte]") {
   CHECK(pte::encode_leaf(0x8'0000'4000, Perms{true, true}) == 0x000F'FF00'8000'0401);
   CHECK(pte::encode_leaf(0x8'0000'4000, Perms{true, false}) == 0x000F'FF00'8000'0405);  // no-write
   CHECK(pte::encode_leaf(0x8'0000'4000, Perms{false, true}) == 0x000F'FF00'8000'0409);  // no-read
@@ -26,10 +27,31 @@ TEST_CASE("Leaf PTEs carry PA >> 4 in bits 37:10, flags in bits 0, 2, 3 and a wh
   CHECK(pte::subpage_end(e) == 0xfff);
 }
 
-TEST_CASE("Table entries hold the next table's PA the same way, with only the valid bit", "[pte]") {
+TEST_CASE("A table entry holds the next table's PA as a leaf holds its page, with only the valid bit", "[pte]") {
   CHECK(pte::encode_table(0x10'0000'0000) == 0x1'0000'0001);
   CHECK(pte::encode_table(0x10'0000'4000) == 0x1'0000'0401);
   CHECK(pte::decode_pa(pte::encode_table(0x10'0123'4000)) == 0x10'0123'4000);
+}
+
+TEST_CASE("A t8020 leaf holds its PA in place in bits 35:12, no-read in bit 8, no-write in bit 7 and sub-page protection off", "[pte]") {
+  const pte::PteFormat& f = pte::kDart1;
+  CHECK(pte::encode_leaf(f, 0x8'0000'4000, Perms{true, true}) == 0x000F'FF08'0000'4003);
+  CHECK(pte::encode_leaf(f, 0x8'0000'4000, Perms{true, false}) == 0x000F'FF08'0000'4083);  // no-write
+  CHECK(pte::encode_leaf(f, 0x8'0000'4000, Perms{false, true}) == 0x000F'FF08'0000'4103);  // no-read
+  CHECK(pte::encode_table(f, 0x4000) == 0x4001);
+  CHECK(f.pa_limit() == std::uint64_t{1} << 36);
+  const std::uint64_t e = pte::encode_leaf(f, 0xdead'c000, Perms{false, true});
+  CHECK(pte::decode_pa(f, e) == 0xdead'c000);
+  CHECK_FALSE(pte::decode_perms(f, e).device_read);
+  CHECK(pte::decode_perms(f, e).device_write);
+  CHECK(pte::subpage_end(e) == 0xfff);
+}
+
+TEST_CASE("Each variant names the PTE layout Linux gives it: APPLE_DART for t8020, APPLE_DART2 for t8110", "[pte]") {
+  CHECK(dartlab::dart::kDartT8020.pte_format->name == "APPLE_DART");
+  CHECK(dartlab::dart::kDartT8110.pte_format->name == "APPLE_DART2");
+  CHECK(*dartlab::dart::kDartT8110.pte_format == pte::kModel);  // the layout the model writes
+  CHECK(pte::kDart2.pa_limit() == pte::kPaLimit);
 }
 
 TEST_CASE("The walk has as many levels as the input space needs", "[page_table]") {

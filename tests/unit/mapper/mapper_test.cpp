@@ -133,21 +133,6 @@ TEST_CASE("stale and unknown tokens are refused", "[mapper]") {
   CHECK(MapToken::unpack(b.value.token.pack()).generation == b.value.token.generation);
 }
 
-TEST_CASE("unmap by DMA address finds the host mapping that holds it", "[mapper]") {
-  FakeBackend backend;
-  Mapper m(backend, kWindow256K, MapperOptions{.index_by_dma_addr = true});
-  const auto a = m.map(0x41000, 4 * K, Direction::ToDevice);
-  const auto b = m.map(0x81000, 4 * K, Direction::ToDevice);
-  REQUIRE((a && b));
-  CHECK(m.unmap(a.value.dma_addr - 0x100000, 4 * K).error == MapError::Invalid);  // below every mapping
-  CHECK(m.unmap(b.value.dma_addr + 256 * K, 4 * K).error == MapError::Invalid);   // in the guard gap
-  CHECK(m.unmap(b.value.dma_addr, 256 * K).error == MapError::Invalid);            // runs past the end
-  REQUIRE(m.unmap(b.value.dma_addr, 4 * K));
-  REQUIRE(m.unmap(a.value.dma_addr, 4 * K));
-  CHECK(backend.live.empty());
-  CHECK(m.unmap(a.value.dma_addr, 4 * K).error == MapError::Invalid);
-}
-
 TEST_CASE("scatter-gather maps every segment or none", "[mapper]") {
   FakeBackend backend;
   Mapper m(backend, kWindow256K);
@@ -232,15 +217,6 @@ TEST_CASE("live counts return to zero after random map/unmap churn", "[mapper][p
   CHECK(backend.live.empty());
   CHECK(backend.bad_unmaps == 0);
   CHECK(m.stats().host_map_calls == m.stats().host_unmap_calls);
-}
-
-TEST_CASE("unmap by DMA address is refused when the mapper keeps no address index", "[mapper]") {
-  FakeBackend backend;
-  Mapper m(backend, kWindow256K);
-  const auto a = m.map(0x41000, 4 * K, Direction::ToDevice);
-  REQUIRE(a);
-  CHECK(m.unmap(a.value.dma_addr, 4 * K).error == MapError::Invalid);
-  CHECK(m.stats().live_requests == 1);
 }
 
 TEST_CASE("a host mapping answered shorter than asked is unmapped again and the request refused as truncated",

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "passthrough/mapper/mapper.hpp"
+#include "passthrough/mapper/request_table.hpp"
 #include "support/alloc_counter.hpp"
 #include "support/fake_backend.hpp"
 #include "support/policy_specs.hpp"
@@ -238,13 +239,14 @@ TEST_CASE("lazy evicts before the host's reported pressure passes 95%", "[policy
   CHECK(m.stats().evictions == 120 - 95);
 }
 
-TEST_CASE("kept mappings are not live requests: unmap by address refuses them and a reset unmaps them",
+TEST_CASE("a kept mapping serves no request: a second release by address is refused and a reset unmaps it",
           "[policy][lazy]") {
   FakeBackend backend;
-  Mapper m(backend, must_parse("lazy:window:64K,keep=8"), MapperOptions{.index_by_dma_addr = true});
-  const auto r = m.map(0x1000, 4 * K, Direction::ToDevice);
-  REQUIRE(m.unmap(r.value.dma_addr, 4 * K));
-  CHECK_FALSE(m.unmap(r.value.dma_addr, 4 * K));
+  Mapper m(backend, must_parse("lazy:window:64K,keep=8"));
+  RequestTable t(m);
+  const auto r = t.map(0x1000, 4 * K, Direction::ToDevice);
+  REQUIRE(t.unmap_dma(r.value.dma_addr, 4 * K));
+  CHECK_FALSE(t.unmap_dma(r.value.dma_addr, 4 * K));
   CHECK(backend.live.size() == 1);
   m.release_all();
   CHECK(backend.live.empty());

@@ -142,15 +142,10 @@ TEST_CASE("bounce passes on the host's refusal of its pool and asks again at the
 
 TEST_CASE("a reset unmaps the pool and makes every earlier bounce token stale", "[policy][bounce]") {
   FakeBackend backend;
-  Mapper m(backend, must_parse("bounce:1M"), MapperOptions{.index_by_dma_addr = true});
+  Mapper m(backend, must_parse("bounce:1M"));
   const auto a = m.map(0x5000, 4 * K, Direction::ToDevice);
   const auto b = m.map(0x9000, 4 * K, Direction::ToDevice);
   REQUIRE((a && b));
-  // By DMA address: the request's first slot, its length.
-  CHECK(m.unmap(b.value.dma_addr + 100, 4 * K).error == MapError::Invalid);    // not a slot boundary
-  CHECK(m.unmap(b.value.dma_addr - 1 * M, 4 * K).error == MapError::Invalid);  // below the pool
-  REQUIRE(m.unmap(b.value.dma_addr, 4 * K));
-  CHECK(m.unmap(b.value.dma_addr, 4 * K).error == MapError::Invalid);
   m.release_all();
   CHECK(backend.live.empty());
   CHECK(backend.bad_unmaps == 0);
@@ -166,6 +161,22 @@ TEST_CASE("a reset unmaps the pool and makes every earlier bounce token stale", 
   CHECK(m.unmap(a.value.token, 4 * K).error == MapError::Invalid);
   CHECK(m.stats().live_requests == 1);
   CHECK(backend.maps == 2);
+}
+
+TEST_CASE("a bounced request is released by its DMA address, its first slot's, and its length", "[policy][bounce][requests]") {
+  FakeBackend backend;
+  Mapper m(backend, must_parse("bounce:1M"));
+  RequestTable t(m);
+  const auto a = t.map(0x5000, 4 * K, Direction::ToDevice);
+  const auto b = t.map(0x9000, 4 * K, Direction::ToDevice);
+  REQUIRE((a && b));
+  CHECK(t.unmap_dma(b.value.dma_addr + 100, 4 * K).error == MapError::Invalid);    // inside the slot
+  CHECK(t.unmap_dma(b.value.dma_addr - 1 * M, 4 * K).error == MapError::Invalid);  // below the pool
+  CHECK(t.unmap_dma(b.value.dma_addr, 8 * K).error == MapError::Invalid);          // not its length
+  REQUIRE(t.unmap_dma(b.value.dma_addr, 4 * K));
+  CHECK(t.unmap_dma(b.value.dma_addr, 4 * K).error == MapError::Invalid);
+  CHECK(m.stats().live_requests == 1);
+  CHECK(m.stats().pool_bytes_taken == 2 * kSlot);  // a's two slots
 }
 
 TEST_CASE("a bounced scatter-gather list is all or nothing", "[policy][bounce]") {

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+// The clustering policies: which host mapping serves a request, one class each with the state it
+// needs. Each has the same members, called by the Mapper through ClusteringPolicy (a variant, so
+// no indirect call per request):
+//   find(index, gpa, len)   the live host mapping that serves the request, or nullptr;
+//   choose(gpa, len, promoted) the key of a new host mapping for it (multi: promoted or not);
+//   before_new_mapping(...) adaptive revises its window size from the host's pressure;
+//   adapt_to(refusal, ...)  adaptive moves its size after a refusal; true if the key may change;
+//   on_host_map/unmap(key) what is live, for the policies that look up or promote by it;
+//   reset()                 every host mapping is gone.
+// lazy, cap and bounce are not here: lazy and cap act on host mappings whatever their key
+// (kept_mappings.hpp, the Mapper), bounce maps no keys at all (bounce_pool.hpp).
+#pragma once
+
+#include <cstdint>
+#include <variant>
+
+#include "base/flat_map.hpp"
+#include "passthrough/mapper/mapping.hpp"
+
+namespace dartlab::mapper {
+
+struct KeyHash {
+  // Bases are 16 KiB-aligned and sizes whole pages: one mix over both is enough.
+  std::uint64_t operator()(const Key& k) const { return mix64(k.base ^ (k.size_bytes << 40) ^ (k.size_bytes >> 24)); }
+};
+// Live host mappings by key, to their entry in the Mapper.
+using KeyIndex = FlatMap<Key, std::uint32_t, KeyHash>;
+
+// Every request gets its own range, rounded out to 16 KiB.
+class DirectPolicy {
+ public:
+  const std::uint32_t* find(const KeyIndex& index, std::uint64_t gpa, std::uint64_t len_bytes) const {
+    return index.find(direct_key(gpa, len_bytes));
+  }
+  Key choose(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted) const {
+    promoted = false;
+    return direct_key(gpa, len_bytes);
+  }
+  void before_new_mapping(MappingBackend&, MapperStats&) {}
+  bool adapt_to(MapError, MapperStats&) { return false; }
+  void on_host_map(const Key&) {}
+  void on_host_unmap(const Key&) {}
+  void reset() {}
+};
+
+// The seed's rule: a request inside one aligned window maps the whole window, else direct.
+class WindowPolicy {
+ public:
+  explicit WindowPolicy(std::uint64_t window_bytes) : window_bytes_(window_bytes) {}
+  const std::uint32_t* find(const KeyIndex& index, std::uint64_t gpa, std::uint64_t len_bytes) const {
+    return index.find(window_or_direct(window_bytes_, gpa, len_bytes));  // one key can serve (DESIGN.md)
+  }
+  Key choose(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted) const {
+    promoted = false;
+    return window_or_direct(window_bytes_, gpa, len_bytes);
+  }
+  void before_new_mapping(MappingBackend&, MapperStats&) {}
+  bool adapt_to(MapError, MapperStats&) { return false; }
+  void on_host_map(const Key&) {}
+  void on_host_unmap(const Key&) {}
+  void reset() {}
+
+ private:
+  std::uint64_t window_bytes_;
+};
+
+// For policies with several window sizes in play: how many live host mappings of window shape
+// (power-of-two size, aligned base) there are of each size, so lookups probe only sizes that
+// have some.
+class LiveWindows {
+ public:
+  explicit LiveWindows(WindowSizes in_play) : in_play_(in_play) {}
+  // Any live window that holds the request, the largest first (after a promotion the larger
+  // window takes the new requests and the smaller ones drain), then the request's direct key.
+  const std::uint32_t* find(const KeyIndex& index, std::uint64_t gpa, std::uint64_t len_bytes) const;
+  // Counts a host mapping in or out; false when it is no window of a size in play.
+  bool track(const Key& key, bool added);
+  void reset();
+
+ private:
+  WindowSizes in_play_;
+  WindowSizes live_sizes_ = 0;
+  std::uint32_t live_windows_[64] = {};
+};
+
+// Several window sizes: the smallest that holds the request, or a larger one when live smaller
+// windows already cover enough of its region (promotion).
+class MultiPolicy {
+ public:
+  explicit MultiPolicy(const Policy& policy)
+      : sizes_(policy.multi_sizes), promote_fraction_(policy.promote_fraction), live_(policy.multi_sizes) {}
+  const std::uint32_t* find(const KeyIndex& index, std::uint64_t gpa, std::uint64_t len_bytes) const {
+    return live_.find(index, gpa, len_bytes);
+  }
+  Key choose(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted) const;
+  void before_new_mapping(MappingBackend&, MapperStats&) {}
+  bool adapt_to(MapError, MapperStats&) { return false; }
+  void on_host_map(const Key& key) { track(key, true); }
+  void on_host_unmap(const Key& key) { track(key, false); }
+  void reset();
+
+ private:
+  void track(const Key& key, bool added);
+
+  WindowSizes sizes_;
+  double promote_fraction_;
+  LiveWindows live_;
+  // Bytes of live smaller windows inside each larger window's region, by region key.
+  FlatMap<Key, std::uint64_t, KeyHash> coverage_;
+};
+
+// One window size at a time, moved up as the host's slots run short and down as its bytes do.
+class AdaptivePolicy {
+ public:
+  explicit AdaptivePolicy(const Policy& policy);
+  const std::uint32_t* find(const KeyIndex& index, std::uint64_t gpa, std::uint64_t len_bytes) const {
+    return live_.find(index, gpa, len_bytes);
+  }
+  Key choose(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted) const {
+    promoted = false;
+    return window_or_direct(window_bytes_, gpa, len_bytes);
+  }
+  // Every decide_every new host mappings, revise the size from the host's pressure.
+  void before_new_mapping(MappingBackend& backend, MapperStats& stats);
+  // A refusal for want of room moves the size at once.
+  bool adapt_to(MapError refusal, MapperStats& stats);
+  void on_host_map(const Key& key) { live_.track(key, true); }
+  void on_host_unmap(const Key& key) { live_.track(key, false); }
+  void reset() { live_.reset(); }
+
+ private:
+  void set_window(std::uint64_t bytes, MapperStats& stats);
+
+  std::uint64_t start_bytes_;
+  std::uint64_t min_bytes_;
+  std::uint64_t max_bytes_;
+  double high_water_;
+  double low_water_;
+  std::uint32_t decide_every_;
+  LiveWindows live_;
+  std::uint64_t window_bytes_;  // the current size
+  std::uint32_t maps_since_decision_ = 0;
+};
+
+// The policy a spec names (bounce: none of these; the Mapper never asks it).
+class ClusteringPolicy {
+ public:
+  explicit ClusteringPolicy(const Policy& policy);
+
+  const std::uint32_t* find(const KeyIndex& index, std::uint64_t gpa, std::uint64_t len_bytes) const {
+    return std::visit([&](const auto& p) { return p.find(index, gpa, len_bytes); }, policy_);
+  }
+  Key choose(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted) const {
+    return std::visit([&](const auto& p) { return p.choose(gpa, len_bytes, promoted); }, policy_);
+  }
+  void before_new_mapping(MappingBackend& backend, MapperStats& stats) {
+    std::visit([&](auto& p) { p.before_new_mapping(backend, stats); }, policy_);
+  }
+  bool adapt_to(MapError refusal, MapperStats& stats) {
+    return std::visit([&](auto& p) { return p.adapt_to(refusal, stats); }, policy_);
+  }
+  void on_host_map(const Key& key) {
+    std::visit([&](auto& p) { p.on_host_map(key); }, policy_);
+  }
+  void on_host_unmap(const Key& key) {
+    std::visit([&](auto& p) { p.on_host_unmap(key); }, policy_);
+  }
+  void reset() {
+    std::visit([](auto& p) { p.reset(); }, policy_);
+  }
+
+ private:
+  std::variant<DirectPolicy, WindowPolicy, MultiPolicy, AdaptivePolicy> policy_;
+};
+
+}  // namespace dartlab::mapper
