@@ -11,6 +11,10 @@
  * Each map call is refused cleanly (DMA_MAPPING_ERROR, 0 from dma_map_sg, NULL from an
  * allocation) when the host refuses, with whatever a scatterlist had mapped rolled back. An
  * unmap of an address the module never handed out is a warning and a counter, never a crash.
+ *
+ * Longer than most files (about 660 lines) on purpose: it is the whole dma_map_ops table, and
+ * every op shares the request helpers and the one lock discipline above (spinlock, interrupts
+ * off, no sleeping); split across files those helpers would become the module's interface.
  */
 #include <linux/dma-direction.h>
 #include <linux/mm.h>
