@@ -11,7 +11,7 @@ namespace dartlab::trace {
 namespace {
 
 using apple_dma_csv::Op;
-using ftrace::Family;
+using line_import::Family;
 
 // The longest run of S rows kept for a rollback: a map_sg of more segments than this cannot be
 // rolled back whole (counted as a disagreement instead). Linux scatterlists of GPU drivers run to
@@ -42,7 +42,7 @@ std::optional<RecordedPeaks> AppleDmaCsvReader::recorded_peaks() const {
 
 void AppleDmaCsvReader::handle_line(std::string_view line) {
   apple_dma_csv::Row row;
-  ftrace::PayloadError error;
+  apple_dma_csv::PayloadError error;
   switch (apple_dma_csv::split_line(line, row, error)) {
     case apple_dma_csv::LineKind::Row: return handle_row(row);
     case apple_dma_csv::LineKind::Header:

@@ -6,10 +6,8 @@
 namespace dartlab::trace::apple_dma_csv {
 namespace {
 
-using ftrace::fields::hex_digit;
-using ftrace::fields::kNotHex;
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+using line_import::is_digit;
+using line_import::Num;
 bool is_op(char c) { return c == 'M' || c == 'S' || c == 'U' || c == 'T' || c == 'F'; }
 
 constexpr std::string_view kColumns[] = {"timestamp_ns", "op", "gpa_hex", "size", "active_maps", "active_bytes"};
@@ -48,16 +46,9 @@ LineKind split_line(std::string_view line, Row& row, PayloadError& error) {
   // Decimal digits that fit in `max`; past the field and its comma.
   auto decimal = [&](std::uint64_t& v, std::uint64_t max, std::string_view expected) {
     const char* at = p;
+    while (p != e && is_digit(*p)) ++p;
     std::uint64_t x = 0;
-    for (; p != e && is_digit(*p); ++p) {
-      const auto d = static_cast<std::uint64_t>(*p - '0');
-      if (x > (max - d) / 10) {
-        field_error(at, expected);
-        return false;
-      }
-      x = x * 10 + d;
-    }
-    if (p == at || !end_of_field(p)) {
+    if (!end_of_field(p) || line_import::parse_dec({at, static_cast<std::size_t>(p - at)}, x) != Num::Ok || x > max) {
       field_error(at, expected);
       return false;
     }
@@ -77,10 +68,10 @@ LineKind split_line(std::string_view line, Row& row, PayloadError& error) {
     if (e - p < 2 || p[0] != '0' || p[1] != 'x') return field_error(at, "0x and hex digits (0x%llx)");
     p += 2;
     const char* digits = p;
-    std::uint64_t x = 0;
-    for (std::uint8_t d; p != e && (d = hex_digit(*p)) != kNotHex; ++p) x = x << 4 | d;
-    while (p - digits > 16 && *digits == '0') ++digits;  // zero-padded: still fits
-    if (p == at + 2 || p - digits > 16 || !end_of_field(p)) return field_error(at, "0x and at most 16 hex digits (0x%llx)");
+    while (p != e && line_import::hex_digit(*p) != line_import::kNotHex) ++p;
+    std::uint64_t x = 0;  // zero-padded beyond 16 digits still fits
+    if (!end_of_field(p) || line_import::parse_hex({digits, static_cast<std::size_t>(p - digits)}, x) != Num::Ok)
+      return field_error(at, "0x and at most 16 hex digits (0x%llx)");
     row.gpa = x;
     ++p;
     ++column;

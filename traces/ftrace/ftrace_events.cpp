@@ -4,7 +4,7 @@
 #include <array>
 #include <cstring>
 
-#include "traces/ftrace/scan.hpp"
+#include "traces/line_import/scan.hpp"
 
 namespace dartlab::trace::ftrace {
 namespace {
@@ -72,7 +72,7 @@ EventType find_event(std::string_view name) {
   const std::size_t first = kByLength.first[name.size()];
   for (std::size_t i = first; i < first + kByLength.count[name.size()]; ++i) {
     const Known& k = kKnown[kByLength.order[i]];
-    if (scan::same(k.name.data(), name.data(), name.size())) return k.type;
+    if (line_import::scan::same(k.name.data(), name.data(), name.size())) return k.type;
   }
   return EventType::Unknown;
 }

@@ -3,7 +3,8 @@
 
 #include <array>
 
-#include "traces/ftrace/scan.hpp"
+#include "traces/line_import/numbers.hpp"
+#include "traces/line_import/scan.hpp"
 
 namespace dartlab::trace::ftrace {
 namespace {
@@ -39,7 +40,7 @@ bool is_blank(char c) { return has(c, kBlank); }
 
 const char* skip_blanks(const char* p, const char* e) {
   for (;;) {
-    p = scan::skip(p, e, ' ');  // the context is padded with runs of spaces
+    p = line_import::scan::skip(p, e, ' ');  // the context is padded with runs of spaces
     if (p == e || *p != '\t') return p;
     ++p;
   }
@@ -49,7 +50,7 @@ const char* skip_blanks(const char* p, const char* e) {
 bool digits(const char*& p, const char* e, std::size_t max_digits, std::uint64_t& v) {
   const char* b = p;
   std::uint64_t x = 0;
-  if (const std::size_t n = scan::digits8(p, e, x); n < 8) {  // the usual: a short run, read at once
+  if (const std::size_t n = line_import::digits8(p, e, x); n < 8) {  // the usual: a short run, read at once
     v = x;
     return n >= 1 && n <= max_digits;
   }
@@ -136,7 +137,7 @@ LineKind split_event(const char* p, const char* e, FtraceLine& out) {
   out.flags = {};
   if (p != e && !is_digit(*p)) {  // the flags never start with a digit: irqs-off is one of "dDbX."
     const char* b = p;
-    p = scan::find_either(p, e, ' ', '\t');
+    p = line_import::scan::find_either(p, e, ' ', '\t');
     const auto n = static_cast<std::size_t>(p - b);
     if (n > kMaxFlagsChars) return LineKind::Garbage;
     out.flags = {b, n};
@@ -146,19 +147,19 @@ LineKind split_event(const char* p, const char* e, FtraceLine& out) {
   if (p != e && !is_blank(*p)) return LineKind::Garbage;
   p = skip_blanks(p, e);
   if (p != e && *p == '(') {  // trace-cmd report --ts-diff: "(+123)"
-    p = scan::find_either(p, e, ' ', '\t');
+    p = line_import::scan::find_either(p, e, ' ', '\t');
     p = skip_blanks(p, e);
   }
   // "name:" or "system:name:", then a blank or the end of the line. The name is whatever runs up
   // to the ':'; the reader knows the names that matter and only counts the others.
   const char* name = p;
-  p = scan::find_either(p, e, ':', ' ');
+  p = line_import::scan::find_either(p, e, ':', ' ');
   if (p == name || p == e || *p != ':') return LineKind::NoEventName;
   out.system = {};
   if (p + 1 != e && !is_blank(p[1])) {
     out.system = {name, static_cast<std::size_t>(p - name)};
     name = ++p;
-    p = scan::find_either(p, e, ':', ' ');
+    p = line_import::scan::find_either(p, e, ':', ' ');
     if (p == name || p == e || *p != ':') return LineKind::NoEventName;
   }
   out.event = {name, static_cast<std::size_t>(p - name)};
@@ -213,7 +214,7 @@ bool skip_number(std::string_view& s) {
   // The CPU field is the first "[digits]" that follows "-PID" or "-PID (TGID)"; a comm (at most
   // 15 characters) may itself hold '[', so a failed candidate is not the end.
   LineKind fallback = LineKind::Garbage;
-  for (const char* open = begin; (open = scan::find_either(open, e, '[', '[')) != e; ++open) {
+  for (const char* open = begin; (open = line_import::scan::find_either(open, e, '[', '[')) != e; ++open) {
     const char* p = open + 1;
     std::uint64_t cpu = 0;
     if (!digits(p, e, kMaxIdDigits, cpu) || p == e || *p != ']') continue;

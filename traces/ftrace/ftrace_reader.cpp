@@ -6,7 +6,7 @@
 
 #include "traces/device_filter.hpp"
 #include "traces/ftrace/iommu_events.hpp"
-#include "traces/ftrace/scan.hpp"
+#include "traces/line_import/scan.hpp"
 #include "traces/printable.hpp"
 #include "traces/text_format.hpp"
 
@@ -14,7 +14,7 @@ namespace dartlab::trace {
 namespace {
 
 using ftrace::EventType;
-using ftrace::Family;
+using line_import::Family;
 
 // Other devices named when --device's has no event (as traces/device_filter.cpp says it).
 constexpr std::size_t kOtherDevicesNamed = 16;
@@ -169,7 +169,7 @@ bool FtraceReader::device(std::string_view name, std::uint16_t& index) {
     return false;
   }
   if (!devices_.empty() && devices_[last_device_].size() == name.size() &&
-      ftrace::scan::same(devices_[last_device_].data(), name.data(), name.size())) {
+      line_import::scan::same(devices_[last_device_].data(), name.data(), name.size())) {
     index = last_device_;
     return true;
   }

@@ -19,9 +19,9 @@
 #include "traces/ftrace/dma_events.hpp"
 #include "traces/ftrace/ftrace_events.hpp"
 #include "traces/ftrace/ftrace_line.hpp"
-#include "traces/ftrace/live_requests.hpp"
-#include "traces/import_notes.hpp"
-#include "traces/line_importer.hpp"
+#include "traces/line_import/live_requests.hpp"
+#include "traces/line_import/import_notes.hpp"
+#include "traces/line_import/line_importer.hpp"
 #include "traces/trace_reader.hpp"
 
 namespace dartlab::trace {
@@ -67,9 +67,9 @@ class FtraceReader final : public LineImporter {
   [[gnu::noinline]] bool new_device(std::string_view name, std::uint16_t& index);
   void remember_other_device(std::string_view name);  // for the note when --device's has no event
   // A new request: a fresh id, remembered under its key, and its event queued.
-  void open(ftrace::Family family, std::uint16_t device, std::uint64_t key, Event ev);
+  void open(line_import::Family family, std::uint16_t device, std::uint64_t key, Event ev);
   // Ends the request under this key: its unmap event queued, or counted under `never`.
-  void close(ftrace::Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never);
+  void close(line_import::Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never);
   // The unmap, unmap_sg or free of request `id`, queued.
   void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
   void note(Note n);
@@ -87,7 +87,7 @@ class FtraceReader final : public LineImporter {
   std::uint16_t last_device_ = 0;
   std::vector<std::string> other_devices_;  // --device skipped these (the first few)
 
-  ftrace::LiveRequests live_;
+  line_import::LiveRequests live_;
   std::uint64_t next_id_ = 1;
   ftrace::ArrayScratch scratch_;
   std::vector<Segment> segments_;

@@ -9,7 +9,7 @@
 namespace dartlab::trace {
 namespace {
 
-using ftrace::Family;
+using line_import::Family;
 using qemu_log::EventType;
 
 }  // namespace
@@ -83,7 +83,7 @@ void QemuLogReader::handle_real(EventType type, const qemu_log::RealDeviceRecord
   }
 }
 
-bool QemuLogReader::map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked) {
+bool QemuLogReader::map_range(const line_import::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked) {
   const char* args_end = log_line_.args.data() + log_line_.args.size();
   const std::string name(log_line_.name);
   if (len_bytes == 0) {
@@ -108,7 +108,7 @@ bool QemuLogReader::map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std
   return true;
 }
 
-void QemuLogReader::unmap_key(const ftrace::LiveKey& key, Note never) {
+void QemuLogReader::unmap_key(const line_import::LiveKey& key, Note never) {
   const auto m = live_.take(key);
   if (!m) return note(never);
   queue_end(EventKind::Unmap, key.device, m->id);

@@ -19,9 +19,9 @@
 
 #include "traces/byte_source.hpp"
 #include "traces/event.hpp"
-#include "traces/ftrace/live_requests.hpp"
-#include "traces/import_notes.hpp"
-#include "traces/line_importer.hpp"
+#include "traces/line_import/live_requests.hpp"
+#include "traces/line_import/import_notes.hpp"
+#include "traces/line_import/line_importer.hpp"
 #include "traces/qemu_log/log_line.hpp"
 #include "traces/trace_reader.hpp"
 
@@ -60,8 +60,8 @@ class QemuLogReader final : public LineImporter {
   void handle_real(qemu_log::EventType type, const qemu_log::RealDeviceRecord& r);
   // A map of [gpa, +len) under `key`, with a fresh id; false (and the line reported) when the
   // range is empty or passes 2^64.
-  bool map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked);
-  void unmap_key(const ftrace::LiveKey& key, Note never);
+  bool map_range(const line_import::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked);
+  void unmap_key(const line_import::LiveKey& key, Note never);
   // The device's index; a new one is added only when `add` (a map), else false for a new name.
   bool device(std::string_view bdf, std::uint16_t& index, bool add);
   void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
@@ -75,8 +75,8 @@ class QemuLogReader final : public LineImporter {
   std::unordered_map<std::string, std::uint16_t, ImportNotes::NameHash, std::equal_to<>> device_index_;
   std::uint16_t last_device_ = 0;
 
-  ftrace::LiveRequests live_;  // by (device, handle)
-  std::vector<ftrace::LiveRequest> ended_;  // a reset's mappings, reused
+  line_import::LiveRequests live_;  // by (device, handle)
+  std::vector<line_import::LiveRequest> ended_;  // a reset's mappings, reused
   std::uint64_t next_id_ = 1;
 
   ImportNotes::Group other_events_;

@@ -1,55 +1,27 @@
 // SPDX-License-Identifier: MIT
-// The pieces TP_printk texts are made of: space-separated "key=value" fields, numbers printed by
-// %llx, %zu and 0x%016llx, and __print_array lists "{0x1000,0x2000}". Shared by the dma:* and
-// iommu:* payload parsers; not part of the importer's interface.
+// The pieces TP_printk-style payloads are made of, for the ftrace and QEMU log importers:
+// space-separated "key=value" fields, numbers printed by %llx, %zu and 0x%016llx, and
+// __print_array lists "{0x1000,0x2000}"; and PayloadError, what every line format's parser
+// (the apple_dma CSV's too) says is wrong and where.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "traces/ftrace/scan.hpp"
+#include "traces/line_import/numbers.hpp"
+#include "traces/line_import/scan.hpp"
 #include "traces/printable.hpp"
 
-namespace dartlab::trace::ftrace {
+namespace dartlab::trace::line_import {
 
 // What is wrong with a known event's payload, and where (a pointer into the line).
 struct PayloadError {
   const char* at = nullptr;
   std::string message;
 };
-
-namespace fields {
-
-enum class Num : std::uint8_t { Ok, Bad, Overflow };
-
-constexpr std::uint8_t kNotHex = 0xff;
-inline constexpr auto kHexValue = [] {
-  std::array<std::uint8_t, 256> t{};
-  t.fill(kNotHex);
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'A' + 10);
-  return t;
-}();
-inline std::uint8_t hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
-
-// Decimal digits, all of s.
-inline Num parse_dec(std::string_view s, std::uint64_t& v) {
-  if (s.empty()) return Num::Bad;
-  std::uint64_t x = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return Num::Bad;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (x > (UINT64_MAX - d) / 10) return Num::Overflow;
-    x = x * 10 + d;
-  }
-  v = x;
-  return Num::Ok;
-}
 
 // Reads a payload left to right in one pass: "key=" then the value, each value parsed where it
 // stands (TP_printk formats separate fields by one space). Values end at the next space.
@@ -167,18 +139,4 @@ class Cursor {
   const char* e_;
 };
 
-// For messages: the text escaped and in quotes, cut if long (traces/printable.hpp).
-using dartlab::trace::quoted;
-
-inline std::string hex(std::uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xf]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
-}
-
-}  // namespace fields
-}  // namespace dartlab::trace::ftrace
+}  // namespace dartlab::trace::line_import

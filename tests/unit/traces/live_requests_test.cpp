@@ -8,9 +8,9 @@
 #include <tuple>
 #include <vector>
 
-#include "traces/ftrace/live_requests.hpp"
+#include "traces/line_import/live_requests.hpp"
 
-using namespace dartlab::trace::ftrace;
+using namespace dartlab::trace::line_import;
 
 TEST_CASE("Live requests behave as a stack per key under random adds and takes", "[traces][ftrace]") {
   const auto seed = GENERATE(1u, 2u, 3u, 4u, 5u);
