@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "traces/line_import/numbers.hpp"
-#include "traces/line_import/scan.hpp"
 #include "traces/printable.hpp"
 #include "traces/text_format.hpp"
 
@@ -135,11 +134,6 @@ inline bool parse_kind(std::string_view s, EventKind& k) {
   return true;
 }
 
-// a == b for a field against a device name.
-inline bool same_name(std::string_view field, const std::string& name) {
-  return field.size() == name.size() && line_import::scan::same(field.data(), name.data(), name.size());
-}
-
 // The n-th word of a field list such as "ID DEVICE GPA LEN DIR".
 std::string_view nth_field(std::string_view fields, std::size_t n) {
   std::size_t b = 0;
@@ -238,36 +232,13 @@ struct TextTraceReader::LineParser {
   bool device() {
     std::string_view s;
     if (!take(s)) return false;
-    // Traces come in runs of one device, and most have a handful: no hashing for those.
-    auto& names = reader.devices_;
-    if (!names.empty() && same_name(s, names[reader.last_device_])) {
-      ev.device = reader.last_device_;
-      return true;
-    }
-    constexpr std::size_t kScanned = 8;
-    if (names.size() <= kScanned) {
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        if (same_name(s, names[i])) return found_device(static_cast<std::uint16_t>(i));
-      }
-    } else if (auto it = reader.device_index_.find(s); it != reader.device_index_.end()) {
-      return found_device(it->second);
-    }
-    return new_device(s);
-  }
-  bool found_device(std::uint16_t index) {
-    ev.device = reader.last_device_ = index;
-    return true;
+    return reader.devices_.find(s, ev.device) || new_device(s);
   }
   [[gnu::noinline]] bool new_device(std::string_view s) {
     for (char c : s) {
       if (!text::is_device_char(c)) return set(Problem::BadDevice, s);
     }
-    auto& names = reader.devices_;
-    if (names.size() >= kMaxDevices) return set(Problem::TooManyDevices, s);
-    auto index = static_cast<std::uint16_t>(names.size());
-    names.emplace_back(s);
-    reader.device_index_.emplace(names.back(), index);
-    return found_device(index);
+    return reader.devices_.add(s, std::string(s), ev.device) || set(Problem::TooManyDevices, s);
   }
   bool range(std::string_view gpa_s, std::string_view len_s, std::uint64_t& gpa, std::uint64_t& len) {
     if (!number(parse_addr(gpa_s, gpa), gpa_s, Problem::BadGpa, Problem::GpaOverflow)) return false;

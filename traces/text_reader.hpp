@@ -7,15 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "traces/byte_source.hpp"
 #include "traces/event.hpp"
-#include "traces/line_import/import_notes.hpp"
+#include "traces/line_import/device_table.hpp"
 #include "traces/line_import/line_importer.hpp"
 #include "traces/trace_reader.hpp"
 
@@ -31,7 +29,7 @@ class TextTraceReader final : public LineImporter {
   TextTraceReader& operator=(const TextTraceReader&) = delete;
 
   // Device names by Event::device, in order of first appearance.
-  const std::vector<std::string>& devices() const override { return devices_; }
+  const std::vector<std::string>& devices() const override { return devices_.names(); }
   // Line number of the last event returned.
   std::uint64_t line() const { return position(); }
   std::string_view format_name() const override { return "text"; }
@@ -47,9 +45,7 @@ class TextTraceReader final : public LineImporter {
   bool header_seen_ = false;
   Event event_;  // the line's event, parsed in place before it is queued
 
-  std::vector<std::string> devices_;
-  std::unordered_map<std::string, std::uint16_t, ImportNotes::NameHash, std::equal_to<>> device_index_;
-  std::uint16_t last_device_ = 0;
+  line_import::DeviceTable devices_;
   std::vector<Segment> segments_;
 };
 

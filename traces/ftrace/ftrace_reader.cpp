@@ -6,7 +6,6 @@
 
 #include "traces/device_filter.hpp"
 #include "traces/ftrace/iommu_events.hpp"
-#include "traces/line_import/scan.hpp"
 #include "traces/printable.hpp"
 #include "traces/text_format.hpp"
 
@@ -41,7 +40,7 @@ FtraceReader::FtraceReader(ByteSource source, ReaderOptions options)
 FtraceReader::~FtraceReader() = default;
 
 void FtraceReader::at_end() {
-  if (!options_.device.empty() && devices_.empty()) no_device_note();
+  if (!options_.device.empty() && devices_.names().empty()) no_device_note();
 }
 
 void FtraceReader::handle_line(std::string_view line) {
@@ -168,16 +167,7 @@ bool FtraceReader::device(std::string_view name, std::uint16_t& index) {
     note(Note::OtherDevice);
     return false;
   }
-  if (!devices_.empty() && devices_[last_device_].size() == name.size() &&
-      line_import::scan::same(devices_[last_device_].data(), name.data(), name.size())) {
-    index = last_device_;
-    return true;
-  }
-  if (auto it = device_index_.find(name); it != device_index_.end()) {
-    index = last_device_ = it->second;
-    return true;
-  }
-  return new_device(name, index);
+  return devices_.find(name, index) || new_device(name, index);
 }
 
 void FtraceReader::remember_other_device(std::string_view name) {
@@ -186,14 +176,10 @@ void FtraceReader::remember_other_device(std::string_view name) {
 }
 
 bool FtraceReader::new_device(std::string_view name, std::uint16_t& index) {
-  if (devices_.size() >= text::kMaxDevices) {
-    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
-    return false;
-  }
-  index = last_device_ = static_cast<std::uint16_t>(devices_.size());
-  devices_.push_back(printable(name));  // a hostile name never reaches a terminal or JSON raw
-  device_index_.emplace(std::string(name), index);
-  return true;
+  // printable: a hostile name never reaches a terminal or JSON raw.
+  if (devices_.add(name, printable(name), index)) return true;
+  stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
+  return false;
 }
 
 void FtraceReader::open(Family family, std::uint16_t device, std::uint64_t key, Event ev) {

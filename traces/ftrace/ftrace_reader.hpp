@@ -7,11 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "traces/byte_source.hpp"
@@ -19,6 +17,7 @@
 #include "traces/ftrace/dma_events.hpp"
 #include "traces/ftrace/ftrace_events.hpp"
 #include "traces/ftrace/ftrace_line.hpp"
+#include "traces/line_import/device_table.hpp"
 #include "traces/line_import/live_requests.hpp"
 #include "traces/line_import/import_notes.hpp"
 #include "traces/line_import/line_importer.hpp"
@@ -38,7 +37,7 @@ class FtraceReader final : public LineImporter {
 
   // Device names as the events print them (PCI BDFs, platform device names, "iommu" for the
   // iommu:* events, which name none), in order of first appearance.
-  const std::vector<std::string>& devices() const override { return devices_; }
+  const std::vector<std::string>& devices() const override { return devices_.names(); }
   std::string_view format_name() const override { return "ftrace"; }
   // Requests mapped and not yet unmapped so far.
   std::size_t live_requests() const { return live_.size(); }
@@ -55,7 +54,6 @@ class FtraceReader final : public LineImporter {
     IommuRemap, IommuUnmapNothing, IommuNeverMapped, IommuUnmapPartial, IommuNoDevice, IommuNotFiltered,
     Count,
   };
-  using NameHash = ImportNotes::NameHash;
 
   void handle_line(std::string_view line) override;
   void line_too_long() override { note(Note::TooLong); }
@@ -82,9 +80,7 @@ class FtraceReader final : public LineImporter {
 
   std::uint64_t time_ns_ = 0;  // the timestamp of the line being handled
 
-  std::vector<std::string> devices_;
-  std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>> device_index_;
-  std::uint16_t last_device_ = 0;
+  line_import::DeviceTable devices_;
   std::vector<std::string> other_devices_;  // --device skipped these (the first few)
 
   line_import::LiveRequests live_;

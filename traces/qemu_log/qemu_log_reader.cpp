@@ -163,23 +163,11 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
 }
 
 bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add) {
-  if (!devices_.empty() && devices_[last_device_] == bdf) {  // most lines name the device the last one did
-    index = last_device_;
-    return true;
-  }
-  if (auto it = device_index_.find(bdf); it != device_index_.end()) {
-    index = last_device_ = it->second;
-    return true;
-  }
+  if (devices_.find(bdf, index)) return true;
   if (!add) return false;
-  if (devices_.size() >= text::kMaxDevices) {
-    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
-    return false;
-  }
-  index = last_device_ = static_cast<std::uint16_t>(devices_.size());
-  devices_.emplace_back(bdf);
-  device_index_.emplace(devices_.back(), index);
-  return true;
+  if (devices_.add(bdf, std::string(bdf), index)) return true;
+  stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
+  return false;
 }
 
 void QemuLogReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t id) {

@@ -10,15 +10,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "traces/byte_source.hpp"
 #include "traces/event.hpp"
+#include "traces/line_import/device_table.hpp"
 #include "traces/line_import/live_requests.hpp"
 #include "traces/line_import/import_notes.hpp"
 #include "traces/line_import/line_importer.hpp"
@@ -39,7 +38,7 @@ class QemuLogReader final : public LineImporter {
 
 
   // Device names (the events' bdf=), in order of first appearance.
-  const std::vector<std::string>& devices() const override { return devices_; }
+  const std::vector<std::string>& devices() const override { return devices_.names(); }
   std::string_view format_name() const override { return "qemu-log"; }
   // Mappings made and not yet unmapped so far, over every device.
   std::size_t live_mappings() const { return live_.size(); }
@@ -71,9 +70,7 @@ class QemuLogReader final : public LineImporter {
   static bool skips(Note n);
 
   qemu_log::LogLine log_line_;  // the line being handled, split
-  std::vector<std::string> devices_;
-  std::unordered_map<std::string, std::uint16_t, ImportNotes::NameHash, std::equal_to<>> device_index_;
-  std::uint16_t last_device_ = 0;
+  line_import::DeviceTable devices_;
 
   line_import::LiveRequests live_;  // by (device, handle)
   std::vector<line_import::LiveRequest> ended_;  // a reset's mappings, reused
