@@ -63,7 +63,6 @@ class AppleDmaCsvReader final : public LineImporter {
   void check_counts(const apple_dma_csv::Row& row);
   void open(line_import::Family family, const apple_dma_csv::Row& row);
   void close(line_import::Family family, std::uint64_t gpa, std::uint64_t size_bytes, Note never);
-  void queue_end(EventKind kind, std::uint64_t id);
   void note(Note n);
   std::string note_text(Note n) const;
 

@@ -152,7 +152,7 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
   while (at < end) {
     const auto m = live_.take({at, dev, Family::Iommu});
     if (!m) break;
-    queue_end(EventKind::Unmap, dev, m->id);
+    queue_end(EventKind::Unmap, dev, m->id, true, time_ns_);
     ended = true;
     if (m->len_bytes > ~at) break;
     at += m->len_bytes;
@@ -194,17 +194,7 @@ void FtraceReader::open(Family family, std::uint16_t device, std::uint64_t key, 
 void FtraceReader::close(Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never) {
   const auto request = live_.take({key, device, family});
   if (!request) return note(never);
-  queue_end(kind, device, request->id);
-}
-
-void FtraceReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t id) {
-  Event ev;
-  ev.kind = kind;
-  ev.device = device;
-  ev.has_time = true;
-  ev.time_ns = time_ns_;
-  ev.id = id;
-  queue(ev);
+  queue_end(kind, device, request->id, true, time_ns_);
 }
 
 std::string FtraceReader::note_text(Note n) const {

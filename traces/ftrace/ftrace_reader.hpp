@@ -68,8 +68,6 @@ class FtraceReader final : public LineImporter {
   void open(line_import::Family family, std::uint16_t device, std::uint64_t key, Event ev);
   // Ends the request under this key: its unmap event queued, or counted under `never`.
   void close(line_import::Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never);
-  // The unmap, unmap_sg or free of request `id`, queued.
-  void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
   void note(Note n);
   static bool skips(Note n);
   // Counts `name` under "WHAT 'NAME'", one note per name.

@@ -49,6 +49,16 @@ class LineImporter : public TraceReader {
 
   // An event of the current line, handed out after those queued before it.
   void queue(const Event& ev) { pending_.push_back(ev); }
+  // The Unmap, UnmapSg or Free of request `id` of `device`, queued with the line's time, if any.
+  void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id, bool has_time, std::uint64_t time_ns) {
+    Event ev;
+    ev.kind = kind;
+    ev.device = device;
+    ev.has_time = has_time;
+    ev.time_ns = time_ns;
+    ev.id = id;
+    queue(ev);
+  }
   // A known line that is none of its formats (`at`: where, in current_line() or at its end; null:
   // the whole line): an error, or in lenient mode a warning and the line skipped. `skippable`
   // false: an error even in lenient mode (the text trace's syntax errors).

@@ -111,7 +111,7 @@ bool QemuLogReader::map_range(const line_import::LiveKey& key, std::uint64_t gpa
 void QemuLogReader::unmap_key(const line_import::LiveKey& key, Note never) {
   const auto m = live_.take(key);
   if (!m) return note(never);
-  queue_end(EventKind::Unmap, key.device, m->id);
+  queue_unmap(key.device, m->id);
 }
 
 void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord& r) {
@@ -125,7 +125,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       if (!device(r.bdf, dev, true)) return;
       // The device hands out a handle once until its unmap: a second map means the unmap is missing.
       if (const auto old = live_.take({r.handle, dev, Family::Handle})) {
-        queue_end(EventKind::Unmap, dev, old->id);
+        queue_unmap(dev, old->id);
         note(Note::LiveHandleMapped);
       }
       Event ev;
@@ -146,7 +146,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       const auto m = device(r.bdf, dev, false) ? live_.take({r.handle, dev, Family::Handle}) : std::nullopt;
       if (!m) return note(Note::UnmapNeverMapped);
       if (m->len_bytes != r.len_bytes) note(Note::UnmapLenDiffers);
-      return queue_end(EventKind::Unmap, dev, m->id);
+      return queue_unmap(dev, m->id);
     }
     case EventType::Reset: {
       ended_.clear();
@@ -155,7 +155,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       if (ended_.empty()) return;
       note(Note::ResetEnded);
       std::sort(ended_.begin(), ended_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-      for (const auto& m : ended_) queue_end(EventKind::Unmap, dev, m.id);
+      for (const auto& m : ended_) queue_unmap(dev, m.id);
       return;
     }
     default: return;  // the real device's events: handle_real
@@ -168,16 +168,6 @@ bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add)
   if (devices_.add(bdf, std::string(bdf), index)) return true;
   stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
   return false;
-}
-
-void QemuLogReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t id) {
-  Event ev;
-  ev.kind = kind;
-  ev.device = device;
-  ev.has_time = log_line_.has_time;
-  ev.time_ns = log_line_.time_ns;
-  ev.id = id;
-  queue(ev);
 }
 
 std::string QemuLogReader::note_text(Note n) const {

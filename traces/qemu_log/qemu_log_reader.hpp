@@ -63,7 +63,10 @@ class QemuLogReader final : public LineImporter {
   void unmap_key(const line_import::LiveKey& key, Note never);
   // The device's index; a new one is added only when `add` (a map), else false for a new name.
   bool device(std::string_view bdf, std::uint16_t& index, bool add);
-  void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
+  // The Unmap of mapping `id`, at the line's time.
+  void queue_unmap(std::uint16_t device, std::uint64_t id) {
+    queue_end(EventKind::Unmap, device, id, log_line_.has_time, log_line_.time_ns);
+  }
   void note(Note n);
   void other_event(std::string_view name);
   std::string note_text(Note n) const;
