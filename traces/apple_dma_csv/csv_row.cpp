@@ -46,9 +46,8 @@ LineKind split_line(std::string_view line, Row& row, PayloadError& error) {
   // Decimal digits that fit in `max`; past the field and its comma.
   auto decimal = [&](std::uint64_t& v, std::uint64_t max, std::string_view expected) {
     const char* at = p;
-    while (p != e && is_digit(*p)) ++p;
     std::uint64_t x = 0;
-    if (!end_of_field(p) || line_import::parse_dec({at, static_cast<std::size_t>(p - at)}, x) != Num::Ok || x > max) {
+    if (line_import::dec_run(p, e, x) != Num::Ok || x > max || !end_of_field(p)) {
       field_error(at, expected);
       return false;
     }
@@ -67,11 +66,8 @@ LineKind split_line(std::string_view line, Row& row, PayloadError& error) {
     const char* at = p;
     if (e - p < 2 || p[0] != '0' || p[1] != 'x') return field_error(at, "0x and hex digits (0x%llx)");
     p += 2;
-    const char* digits = p;
-    while (p != e && line_import::hex_digit(*p) != line_import::kNotHex) ++p;
     std::uint64_t x = 0;  // zero-padded beyond 16 digits still fits
-    if (!end_of_field(p) || line_import::parse_hex({digits, static_cast<std::size_t>(p - digits)}, x) != Num::Ok)
-      return field_error(at, "0x and at most 16 hex digits (0x%llx)");
+    if (line_import::hex_run(p, e, x) != Num::Ok || !end_of_field(p)) return field_error(at, "0x and at most 16 hex digits (0x%llx)");
     row.gpa = x;
     ++p;
     ++column;

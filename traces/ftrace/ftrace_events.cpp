@@ -9,6 +9,8 @@
 namespace dartlab::trace::ftrace {
 namespace {
 
+namespace scan = line_import::scan;
+
 struct Known {
   std::string_view name;
   EventType type;
@@ -72,7 +74,7 @@ EventType find_event(std::string_view name) {
   const std::size_t first = kByLength.first[name.size()];
   for (std::size_t i = first; i < first + kByLength.count[name.size()]; ++i) {
     const Known& k = kKnown[kByLength.order[i]];
-    if (line_import::scan::same(k.name.data(), name.data(), name.size())) return k.type;
+    if (scan::same(k.name.data(), name.data(), name.size())) return k.type;
   }
   return EventType::Unknown;
 }

@@ -9,6 +9,8 @@
 namespace dartlab::trace::ftrace {
 namespace {
 
+namespace scan = line_import::scan;
+
 // The kernel prints "%16s-%-7d " (older kernels and trace-cmd "%16s-%-5d "), then "(%7d) " or
 // "(-------) " when the record-tgid option is on, "[%03d] ", the latency flags when the
 // irq-info option is on (five characters such as "d..1." now, four in older kernels), then
@@ -40,7 +42,7 @@ bool is_blank(char c) { return has(c, kBlank); }
 
 const char* skip_blanks(const char* p, const char* e) {
   for (;;) {
-    p = line_import::scan::skip(p, e, ' ');  // the context is padded with runs of spaces
+    p = scan::skip(p, e, ' ');  // the context is padded with runs of spaces
     if (p == e || *p != '\t') return p;
     ++p;
   }
@@ -137,7 +139,7 @@ LineKind split_event(const char* p, const char* e, FtraceLine& out) {
   out.flags = {};
   if (p != e && !is_digit(*p)) {  // the flags never start with a digit: irqs-off is one of "dDbX."
     const char* b = p;
-    p = line_import::scan::find_either(p, e, ' ', '\t');
+    p = scan::find_either(p, e, ' ', '\t');
     const auto n = static_cast<std::size_t>(p - b);
     if (n > kMaxFlagsChars) return LineKind::Garbage;
     out.flags = {b, n};
@@ -147,19 +149,19 @@ LineKind split_event(const char* p, const char* e, FtraceLine& out) {
   if (p != e && !is_blank(*p)) return LineKind::Garbage;
   p = skip_blanks(p, e);
   if (p != e && *p == '(') {  // trace-cmd report --ts-diff: "(+123)"
-    p = line_import::scan::find_either(p, e, ' ', '\t');
+    p = scan::find_either(p, e, ' ', '\t');
     p = skip_blanks(p, e);
   }
   // "name:" or "system:name:", then a blank or the end of the line. The name is whatever runs up
   // to the ':'; the reader knows the names that matter and only counts the others.
   const char* name = p;
-  p = line_import::scan::find_either(p, e, ':', ' ');
+  p = scan::find_either(p, e, ':', ' ');
   if (p == name || p == e || *p != ':') return LineKind::NoEventName;
   out.system = {};
   if (p + 1 != e && !is_blank(p[1])) {
     out.system = {name, static_cast<std::size_t>(p - name)};
     name = ++p;
-    p = line_import::scan::find_either(p, e, ':', ' ');
+    p = scan::find_either(p, e, ':', ' ');
     if (p == name || p == e || *p != ':') return LineKind::NoEventName;
   }
   out.event = {name, static_cast<std::size_t>(p - name)};
@@ -214,7 +216,7 @@ bool skip_number(std::string_view& s) {
   // The CPU field is the first "[digits]" that follows "-PID" or "-PID (TGID)"; a comm (at most
   // 15 characters) may itself hold '[', so a failed candidate is not the end.
   LineKind fallback = LineKind::Garbage;
-  for (const char* open = begin; (open = line_import::scan::find_either(open, e, '[', '[')) != e; ++open) {
+  for (const char* open = begin; (open = scan::find_either(open, e, '[', '[')) != e; ++open) {
     const char* p = open + 1;
     std::uint64_t cpu = 0;
     if (!digits(p, e, kMaxIdDigits, cpu) || p == e || *p != ']') continue;

@@ -18,9 +18,9 @@
 #include "traces/ftrace/ftrace_events.hpp"
 #include "traces/ftrace/ftrace_line.hpp"
 #include "traces/line_import/device_table.hpp"
-#include "traces/line_import/live_requests.hpp"
 #include "traces/line_import/import_notes.hpp"
 #include "traces/line_import/line_importer.hpp"
+#include "traces/line_import/live_requests.hpp"
 #include "traces/trace_reader.hpp"
 
 namespace dartlab::trace {

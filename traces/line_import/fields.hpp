@@ -74,30 +74,15 @@ class Cursor {
   Num hex(std::uint64_t& v) {
     const char* q = p_;
     if (e_ - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
-    const char* digits = q;
     std::uint64_t x = 0;
-    for (std::uint8_t d; q != e_ && (d = hex_digit(*q)) != kNotHex; ++q) x = x << 4 | d;
-    if (q == digits || (q != e_ && *q != ' ')) return Num::Bad;
-    if (q - digits > 16) {  // maybe zero-padded beyond 16 digits; else too big
-      while (q - digits > 1 && *digits == '0') ++digits;
-      if (q - digits > 16) return Num::Overflow;
-    }
-    v = x;
-    p_ = q;
-    return Num::Ok;
+    const Num r = hex_run(q, e_, x);  // before number() takes q and x
+    return number(r, q, x, v);
   }
   Num dec(std::uint64_t& v) {
     const char* q = p_;
     std::uint64_t x = 0;
-    for (; q != e_ && *q >= '0' && *q <= '9'; ++q) x = x * 10 + static_cast<std::uint64_t>(*q - '0');
-    if (q == p_ || (q != e_ && *q != ' ')) return Num::Bad;
-    if (q - p_ > 19) {  // 20 digits may not fit: parse it again with checks
-      const Num r = parse_dec({p_, static_cast<std::size_t>(q - p_)}, x);
-      if (r != Num::Ok) return r;
-    }
-    v = x;
-    p_ = q;
-    return Num::Ok;
+    const Num r = dec_run(q, e_, x);
+    return number(r, q, x, v);
   }
   // "{0x1000,0x2000}" (or "{}") into `out`, which is cleared first; on failure `bad` is the
   // offending element, or the whole value when the braces are wrong.
@@ -116,15 +101,11 @@ class Cursor {
       for (;;) {
         const char* item = q;
         if (e_ - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
-        const char* digits = q;
         std::uint64_t x = 0;
-        for (std::uint8_t d; q != e_ && (d = hex_digit(*q)) != kNotHex; ++q) x = x << 4 | d;
+        const Num r = hex_run(q, e_, x);
         const bool ends = q != e_ && (*q == ',' || *q == '}');
-        if (q == digits || !ends) return fail({item, static_cast<std::size_t>(scan::find_either(item, e_, ',', '}') - item)}, Num::Bad);
-        if (q - digits > 16) {
-          while (q - digits > 1 && *digits == '0') ++digits;
-          if (q - digits > 16) return fail({item, static_cast<std::size_t>(q - item)}, Num::Overflow);
-        }
+        if (r == Num::Bad || !ends) return fail({item, static_cast<std::size_t>(scan::find_either(item, e_, ',', '}') - item)}, Num::Bad);
+        if (r == Num::Overflow) return fail({item, static_cast<std::size_t>(q - item)}, Num::Overflow);
         out.push_back(x);
         if (*q++ == '}') break;
       }
@@ -135,6 +116,17 @@ class Cursor {
   }
 
  private:
+  // A value's run of digits ended at q: it must end the value too (at a space or the payload's
+  // end). Then x goes to v and pos() to q.
+  Num number(Num r, const char* q, std::uint64_t x, std::uint64_t& v) {
+    if (r == Num::Bad || (q != e_ && *q != ' ')) return Num::Bad;
+    if (r == Num::Ok) {
+      v = x;
+      p_ = q;
+    }
+    return r;
+  }
+
   const char* p_;
   const char* e_;
 };

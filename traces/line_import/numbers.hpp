@@ -45,21 +45,46 @@ inline Num parse_dec(std::string_view s, std::uint64_t& v) {
   return Num::Ok;
 }
 
-// Hex digits (no 0x), all of s: Bad when s is empty or holds anything else, else Overflow when
-// more than 16 digits remain after leading zeros.
-inline Num parse_hex(std::string_view s, std::uint64_t& v) {
-  if (s.empty()) return Num::Bad;
+// The run of decimal digits at p, up to the first other character or e, p moved past it: its
+// value in v; Bad when there is none, Overflow when it passes 2^64 - 1 (v untouched then).
+inline Num dec_run(const char*& p, const char* e, std::uint64_t& v) {
+  const char* const b = p;
   std::uint64_t x = 0;
-  std::size_t significant = 0;
-  for (char c : s) {
-    const std::uint8_t d = hex_digit(c);
-    if (d == kNotHex) return Num::Bad;
-    if (significant != 0 || d != 0) ++significant;
-    x = x << 4 | d;
+  for (; p != e && is_digit(*p); ++p) x = x * 10 + static_cast<std::uint64_t>(*p - '0');
+  if (p == b) return Num::Bad;
+  if (p - b > 19) {  // 20 digits may not fit: parse them again with checks
+    const Num r = parse_dec({b, static_cast<std::size_t>(p - b)}, x);
+    if (r != Num::Ok) return r;
   }
-  if (significant > 16) return Num::Overflow;
   v = x;
   return Num::Ok;
+}
+
+// The run of hex digits at p (no 0x), up to the first other character or e, p moved past it: its
+// value in v; Bad when there is none, Overflow when more than 16 digits remain after leading
+// zeros (v untouched then).
+inline Num hex_run(const char*& p, const char* e, std::uint64_t& v) {
+  const char* digits = p;
+  std::uint64_t x = 0;
+  for (std::uint8_t d; p != e && (d = hex_digit(*p)) != kNotHex; ++p) x = x << 4 | d;
+  if (p == digits) return Num::Bad;
+  if (p - digits > 16) {  // maybe zero-padded beyond 16 digits; else too big
+    while (p - digits > 1 && *digits == '0') ++digits;
+    if (p - digits > 16) return Num::Overflow;
+  }
+  v = x;
+  return Num::Ok;
+}
+
+// Hex digits (no 0x), all of s: Bad when s is empty or holds anything else, else as hex_run.
+inline Num parse_hex(std::string_view s, std::uint64_t& v) {
+  const char* p = s.data();
+  const char* const e = p + s.size();
+  std::uint64_t x = 0;
+  const Num r = hex_run(p, e, x);
+  if (p != e) return Num::Bad;
+  if (r == Num::Ok) v = x;
+  return r;
 }
 
 namespace detail {

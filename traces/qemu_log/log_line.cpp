@@ -18,11 +18,9 @@ bool is_ident(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A
 
 // Digits at p, moved past; their value in v unless there are too many for it (then v is max).
 const char* read_digits(const char* p, const char* e, std::uint64_t& v) {
-  const char* q = p;
-  while (q != e && is_digit(*q)) ++q;
   v = 0;
-  if (q != p && line_import::parse_dec({p, static_cast<std::size_t>(q - p)}, v) != Num::Ok) v = UINT64_MAX;
-  return q;
+  if (line_import::dec_run(p, e, v) == Num::Overflow) v = UINT64_MAX;
+  return p;
 }
 
 // "PID@SEC.USEC:" (the log backend's "%d@%zu.%06zu:" when QEMU runs with -msg timestamp=on):

@@ -123,6 +123,23 @@ TEST_CASE("decimal and hex numbers: a bad character is reported before a value t
   CHECK(v == UINT64_MAX);
   CHECK(parse_hex("10000000000000000", v) == Num::Overflow);
   CHECK(parse_hex("1000000000000000g", v) == Num::Bad);
+  SECTION("a run stops at the first other character, and only an Ok run is stored") {
+    const std::string text = "0000000000000000001f,99999999999999999999 z";
+    const char* p = text.data();
+    const char* const e = p + text.size();
+    REQUIRE(hex_run(p, e, v) == Num::Ok);
+    CHECK(v == 0x1f);
+    CHECK(*p == ',');
+    ++p;
+    v = 5;
+    CHECK(dec_run(p, e, v) == Num::Overflow);
+    CHECK(v == 5);
+    CHECK(*p == ' ');
+    ++p;
+    CHECK(dec_run(p, e, v) == Num::Bad);
+    CHECK(hex_run(p, e, v) == Num::Bad);
+    CHECK(*p == 'z');
+  }
   CHECK(hex(0) == "0x0");
   CHECK(hex(0xdeadbeef) == "0xdeadbeef");
   CHECK(hex(UINT64_MAX) == "0xffffffffffffffff");
