@@ -192,7 +192,7 @@ enum class Problem : std::uint8_t {
 };
 
 struct TextTraceReader::LineParser {
-  LineParser(TextTraceReader& r, std::string_view line) : reader(r), ev(r.event_), f{line.data(), line.data()} {}
+  LineParser(TextTraceReader& r, std::string_view line, Event& e) : reader(r), ev(e), f{line.data(), line.data()} {}
 
   TextTraceReader& reader;
   Event& ev;
@@ -392,7 +392,8 @@ struct TextTraceReader::LineParser {
 
 void TextTraceReader::handle_line(std::string_view line) {
   if (!header_seen_) [[unlikely]] return parse_header(line);
-  if (LineParser(*this, line).parse()) queue(event_);
+  Event& ev = queue_new();  // parsed in place: the hot path copies no event
+  if (!LineParser(*this, line, ev).parse()) unqueue_last();
 }
 
 }  // namespace dartlab::trace

@@ -43,7 +43,6 @@ class TextTraceReader final : public LineImporter {
   void parse_header(std::string_view line);
 
   bool header_seen_ = false;
-  Event event_;  // the line's event, parsed in place before it is queued
 
   line_import::DeviceTable devices_;
   std::vector<Segment> segments_;

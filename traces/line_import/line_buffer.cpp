@@ -36,7 +36,7 @@ bool LineBuffer::fill() {
   return true;
 }
 
-LineBuffer::Status LineBuffer::next(std::string_view& line) {
+LineBuffer::Status LineBuffer::next_slow(std::string_view& line) {
   for (;;) {
     char* nl = scan_ == end_ ? nullptr : static_cast<char*>(std::memchr(scan_, '\n', static_cast<std::size_t>(end_ - scan_)));
     char* line_end = nl;

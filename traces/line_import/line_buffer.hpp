@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,13 +36,29 @@ class LineBuffer {
 
   LineBuffer(ByteSource& source, std::size_t block_bytes, std::size_t max_line_bytes);
 
-  Status next(std::string_view& line);
+  Status next(std::string_view& line) {
+    // The usual case inline: a whole line ahead in the buffer.
+    if (!skipping_ && scan_ != end_) {
+      if (char* nl = static_cast<char*>(std::memchr(scan_, '\n', static_cast<std::size_t>(end_ - scan_)))) {
+        char* b = cur_;
+        cur_ = scan_ = nl + 1;
+        ++line_no_;
+        if (nl != b && nl[-1] == '\r') --nl;
+        if (static_cast<std::size_t>(nl - b) > max_line_bytes_) return Status::TooLong;
+        line = {b, static_cast<std::size_t>(nl - b)};
+        return Status::Line;
+      }
+      scan_ = end_;  // no '\n' up to the end of what has been read
+    }
+    return next_slow(line);
+  }
 
   std::uint64_t line_number() const { return line_no_; }  // of the line last handed out
   std::uint64_t bytes_consumed() const;                   // input bytes up to that line's end
   const std::string& error() const { return error_; }
 
  private:
+  Status next_slow(std::string_view& line);  // the rest: reading, lines too long, the end
   bool fill();  // more bytes behind the partial line at cur_; false on error
 
   ByteSource& source_;

@@ -49,6 +49,12 @@ class LineImporter : public TraceReader {
 
   // An event of the current line, handed out after those queued before it.
   void queue(const Event& ev) { pending_.push_back(ev); }
+  // The same, built in place (no copy): a fresh Event queued, to fill in or to unqueue_last().
+  // An error (malformed() that stops, stop()) unqueues everything itself.
+  Event& queue_new() { return pending_.emplace_back(); }
+  void unqueue_last() {
+    if (!pending_.empty()) pending_.pop_back();
+  }
   // The Unmap, UnmapSg or Free of request `id` of `device`, queued with the line's time, if any.
   void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id, bool has_time, std::uint64_t time_ns) {
     Event ev;
