@@ -162,8 +162,8 @@ void TextTraceReader::at_end() {
 void TextTraceReader::parse_header(std::string_view line) {
   Fields f{line.data(), line.data()};
   std::string_view magic = f.next();
-  const std::string header(text::kHeader);
   if (magic.empty()) return;  // blank or comment
+  const std::string header(text::kHeader);
   if (magic != text::kMagic) {
     return malformed(magic.data(), "missing header: the first line that is not blank or a comment must be '" + header + "'", false);
   }
