@@ -161,6 +161,30 @@ inline void store_le(void* p, T v) {
   for (std::size_t i = 0; i < sizeof v; ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
+// The low n bytes, for n = 1..8.
+inline constexpr auto kVarintBytesMask = [] {
+  std::array<std::uint64_t, 8> m{};
+  for (unsigned t = 0; t < m.size(); ++t) m[t] = ~std::uint64_t{0} >> (56 - 8 * t);
+  return m;
+}();
+
+// The varint at p, into v; returns the byte after it. Reads p[0, 9) whatever its length: the
+// caller pads.
+[[gnu::always_inline]] inline const std::uint8_t* get_varint(const std::uint8_t* p, std::uint64_t& v) {
+  const auto x = load_le<std::uint64_t>(p);
+  if ((x & 1) != 0) {  // one byte: ids counting up, lengths of a page
+    v = (x & 0xff) >> 1;
+    return p + 1;
+  }
+  const auto t = static_cast<unsigned>(std::countr_zero(static_cast<std::uint32_t>(x) | 0x100));  // n - 1
+  if (t == 8) [[unlikely]] {
+    v = load_le<std::uint64_t>(p + 1);
+    return p + 9;
+  }
+  v = (x & kVarintBytesMask[t]) >> (t + 1);  // the n bytes, less the n length bits
+  return p + t + 1;
+}
+
 // XXH64 (xxHash, Yann Collet; the hash zstd uses for its frame checksums) of `n` bytes.
 std::uint64_t xxh64(const void* data, std::size_t n, std::uint64_t seed);
 // Every checksum in the format: the low 32 bits of XXH64 of the payload, seeded with the eight

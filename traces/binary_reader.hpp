@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Streams events out of a dartlab binary trace (traces/BINARY.md), one chunk at a time.
+// Streams events out of a dartlab binary trace (traces/BINARY.md), one chunk at a time: the
+// framing (header, chunks, end chunk) in binary_reader.cpp, the records in binary_records.cpp.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +28,8 @@ class BinaryTraceReader final : public TraceReader {
   BinaryTraceReader(const BinaryTraceReader&) = delete;
   BinaryTraceReader& operator=(const BinaryTraceReader&) = delete;
 
+  // Zero bytes kept after the records of a chunk (binary_records.cpp says why they suffice).
+  static constexpr std::size_t kPadding = 64;
 
   // Errors about the bytes carry byte_offset: in the file, or for a record inside a zstd chunk,
   // the offset of that chunk (the message then names the offset inside its decompressed payload).
@@ -61,7 +64,7 @@ class BinaryTraceReader final : public TraceReader {
   void read_end_chunk(std::uint32_t stored_bytes, std::uint32_t sum, std::uint64_t seed);
   long read_fully(std::uint8_t* dst, std::size_t n);  // < n only at end of input; -1 on error
   std::uint8_t* raw_buffer(std::size_t bytes);         // raw_, grown to bytes + padding
-  enum class Problem : std::uint8_t;  // binary_reader.cpp
+  enum class Problem : std::uint8_t;  // binary_records.cpp
   bool decode_plain(Event& ev);     // the fast path
   Status next_record(Event& ev);    // the rest: chunks, meta records, errors, lenient skips
   Record decode(Event& ev);
@@ -85,8 +88,8 @@ class BinaryTraceReader final : public TraceReader {
   bool declared_known_ = false;
 
   std::uint64_t offset_ = 0;  // file offset of the next byte read
-  // The records being decoded: raw_[0, end_ - raw_) and zero padding, so that a varint that
-  // runs off the end stops in the padding and is caught after the record.
+  // The records being decoded: raw_[0, end_ - raw_) and kPadding zero bytes, so that a varint
+  // that runs off the end stops in the padding and is caught after the record.
   std::vector<std::uint8_t> raw_;
   std::vector<std::uint8_t> stored_;  // a compressed payload
   const std::uint8_t* cur_ = nullptr;

@@ -1,32 +1,27 @@
 // SPDX-License-Identifier: MIT
 #include "traces/text_reader.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
 #include <bit>
-#include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <limits>
-#include <system_error>
 #include <utility>
 
+#include "traces/line_import/numbers.hpp"
 #include "traces/printable.hpp"
+#include "traces/text_format.hpp"
 
 namespace dartlab::trace {
 namespace {
 
+using line_import::Num;
 using text::kMaxDevices;
 using text::kMaxLineBytes;
 using text::kMaxSegments;
 
-constexpr std::size_t kWarningSamples = 5;
-
-// Lines are scanned in place. Every complete line in the buffer ends in '\n', which stops every
-// scan, so the scans need no bounds checks.
+// Lines are scanned in place. Every line the LineBuffer hands out is followed by its '\n', which
+// stops every scan, and by line_import::LineBuffer::kScanPadding readable bytes: the scans need no
+// bounds checks.
 enum CharClass : std::uint8_t { kTokenChar, kBlankChar, kEndChar };
 constexpr auto kCharClass = [] {
   std::array<std::uint8_t, 256> t{};
@@ -35,9 +30,6 @@ constexpr auto kCharClass = [] {
   return t;
 }();
 inline std::uint8_t char_class(char c) { return kCharClass[static_cast<unsigned char>(c)]; }
-
-// Bytes field scans (field_end, parse_digits8) may read past the last valid byte of the buffer.
-constexpr std::size_t kScanPadding = 8;
 
 // Past the end of the field starting at p, which is not blank and not a line end. Fields end at
 // ' ', '\t', '\n', or a "\r\n"; everything else, a lone '\r' included, belongs to the field.
@@ -84,86 +76,14 @@ struct Fields {
     p = last_end = field_end(p);
     return {b, static_cast<std::size_t>(p - b)};
   }
-
-  // Once next() found nothing more: the start of the following line.
-  const char* skip_line() const {
-    return (*p == '\n' ? p : static_cast<const char*>(::rawmemchr(p, '\n'))) + 1;
-  }
 };
 
-enum class Num { Ok, Bad, Overflow };
-
-constexpr std::uint8_t kNotDigit = 0xff;
-constexpr auto kHexValue = [] {
-  std::array<std::uint8_t, 256> t{};
-  t.fill(kNotDigit);
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'A' + 10);
-  return t;
-}();
-
-// The general case: empty input, and numbers long enough to overflow (or with leading zeros).
-Num parse_slow(std::string_view s, int base, std::uint64_t& v) {
-  if (s.empty()) return Num::Bad;
-  const char* end = s.data() + s.size();
-  auto [p, ec] = std::from_chars(s.data(), end, v, base);
-  if (p != end) return Num::Bad;
-  if (ec == std::errc::result_out_of_range) return Num::Overflow;
-  return ec == std::errc{} ? Num::Ok : Num::Bad;
-}
-
-// 1 to 8 decimal digits at s, eight bytes at a time: s[0..8) must be readable, which the
-// buffer's padding guarantees for every field. Returns false if one is not a digit.
-inline bool parse_digits8(const char* s, std::size_t n, std::uint64_t& v) {
-  constexpr std::uint64_t kBytes = 0x0101010101010101;
-  std::uint64_t x;
-  std::memcpy(&x, s, sizeof x);
-  const unsigned pad_bits = static_cast<unsigned>(8 - n) * 8;
-  x <<= pad_bits;                                  // drop what follows the field (little-endian)...
-  x |= (kBytes * '0') & ~(~std::uint64_t{0} << pad_bits);  // ...and pad the front with '0's
-  // All bytes in '0'..'9': high nibble 3, and adding 6 does not carry out of the low nibble.
-  const std::uint64_t high = kBytes * 0xF0;
-  if ((x & high) != kBytes * '0' || ((x + kBytes * 6) & high) != kBytes * '0') return false;
-  x -= kBytes * '0';
-  // Digits pairwise into ever wider lanes: 8 x 1 digit -> 4 x 2 -> 2 x 4 -> 1 x 8.
-  x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FF;
-  x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFF;
-  x = (x * 10000 + (x >> 32)) & 0xFFFFFFFF;
-  v = x;
-  return true;
-}
-
-// Decimal. Up to 16 digits take the eight-at-a-time path; longer ones may overflow.
-inline Num parse_dec(std::string_view s, std::uint64_t& v) {
-  if constexpr (std::endian::native == std::endian::little) {
-    const std::size_t n = s.size();
-    if (n - 1 < 8) return parse_digits8(s.data(), n, v) ? Num::Ok : Num::Bad;
-    if (n - 1 < 16) {
-      std::uint64_t high, low;
-      if (!parse_digits8(s.data(), n - 8, high) || !parse_digits8(s.data() + n - 8, 8, low)) return Num::Bad;
-      v = high * 100000000 + low;
-      return Num::Ok;
-    }
-  }
-  return parse_slow(s, 10, v);
-}
-
-inline Num parse_hex(std::string_view s, std::uint64_t& v) {
-  if (s.size() - 1 >= 16) return parse_slow(s, 16, v);
-  std::uint64_t x = 0;
-  for (char c : s) {
-    std::uint8_t d = kHexValue[static_cast<unsigned char>(c)];
-    if (d == kNotDigit) return Num::Bad;
-    x = x << 4 | d;
-  }
-  v = x;
-  return Num::Ok;
-}
+// Decimal, the field's padding read eight bytes at a time.
+inline Num parse_dec(std::string_view s, std::uint64_t& v) { return line_import::parse_dec_padded(s, v); }
 
 // Decimal or 0x-hex.
 inline Num parse_addr(std::string_view s, std::uint64_t& v) {
-  if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return parse_hex(s.substr(2), v);
+  if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return line_import::parse_hex(s.substr(2), v);
   return parse_dec(s, v);
 }
 
@@ -214,34 +134,11 @@ inline bool parse_kind(std::string_view s, EventKind& k) {
   return true;
 }
 
-// a == b for a field against a device name; names are short, so no call to memcmp.
-inline bool same_name(std::string_view field, const std::string& name) {
-  const std::size_t n = name.size();
-  if (field.size() != n) return false;
-  if (n >= 8 && n <= 16) {  // two overlapping eight-byte compares
-    std::uint64_t a0, a1, b0, b1;
-    std::memcpy(&a0, field.data(), 8);
-    std::memcpy(&b0, name.data(), 8);
-    std::memcpy(&a1, field.data() + n - 8, 8);
-    std::memcpy(&b1, name.data() + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  return std::memcmp(field.data(), name.data(), n) == 0;
-}
-
 // The n-th word of a field list such as "ID DEVICE GPA LEN DIR".
 std::string_view nth_field(std::string_view fields, std::size_t n) {
   std::size_t b = 0;
   for (; n > 0; --n) b = fields.find(' ', b) + 1;
   return fields.substr(b, fields.find(' ', b) - b);
-}
-
-std::string hex(std::uint64_t v) {
-  char buf[2 + 16];
-  buf[0] = '0';
-  buf[1] = 'x';
-  auto r = std::to_chars(buf + 2, buf + sizeof buf, v, 16);
-  return {buf, r.ptr};
 }
 
 }  // namespace
@@ -250,153 +147,39 @@ TextTraceReader::TextTraceReader(const std::string& path, ReaderOptions options)
     : TextTraceReader(ByteSource(path), std::move(options)) {}
 
 TextTraceReader::TextTraceReader(ByteSource source, ReaderOptions options)
-    : source_(std::move(source)), options_(std::move(options)) {
-  error_.file = source_.name();
-  if (options_.block_bytes == 0) options_.block_bytes = text::kBlockBytes;
-  // A line of up to kMaxLineBytes and its '\r' may be carried over, one block read behind it,
-  // and a final newline appended to an unterminated last line.
-  buf_capacity_ = kMaxLineBytes + 1 + options_.block_bytes + 1 + kScanPadding;
-  buf_ = std::make_unique<char[]>(buf_capacity_);  // zeroed: scans may read the padding
-  cur_ = complete_end_ = end_ = buf_.get();
-  if (!source_.open_error().empty()) stop(source_.open_error());
-}
-
-std::string TextTraceReader::locate(std::uint64_t line) const { return source_.name() + ':' + std::to_string(line); }
+    : LineImporter(std::move(source), std::move(options), 0) {}
 
 TextTraceReader::~TextTraceReader() = default;
 
-std::uint64_t TextTraceReader::bytes_consumed() const {
-  std::uint64_t consumed = buf_file_offset_ + static_cast<std::uint64_t>(cur_ - buf_.get());
-  return source_.consumed(consumed);  // not the appended final newline
+void TextTraceReader::line_too_long() {
+  stop("line is longer than " + std::to_string(kMaxLineBytes) + " bytes", line_number(), 1);
 }
 
-TextTraceReader::Status TextTraceReader::stop(std::string message) {
-  state_ = State::Error;
-  error_.line = 0;
-  error_.column = 0;
-  error_.message = std::move(message);
-  return Status::Error;
+void TextTraceReader::at_end() {
+  if (!header_seen_) stop("missing header '" + std::string(text::kHeader) + "': the input has no line that is not blank or a comment");
 }
 
-bool TextTraceReader::fill() {
-  std::size_t rest = static_cast<std::size_t>(end_ - cur_);  // a partial line, or nothing
-  if (eof_) {
-    if (rest == 0 || synthetic_newline_) return false;
-    if (rest - (end_[-1] == '\r') > kMaxLineBytes) {
-      line_too_long(line_no_ + 1);
-      return false;
-    }
-    *end_++ = '\n';  // the last line lacks one; buf_capacity_ leaves room for it
-    synthetic_newline_ = true;
-    complete_end_ = end_;
-    return true;
-  }
-  if (rest > kMaxLineBytes + 1) {  // + 1: its '\r' may be all that is missing but the '\n'
-    line_too_long(line_no_ + 1);
-    return false;
-  }
-  // Carry the partial line to the front; it is shorter than a line, so this is cheap.
-  char* base = buf_.get();
-  buf_file_offset_ += static_cast<std::uint64_t>(cur_ - base);
-  std::memmove(base, cur_, rest);
-  cur_ = complete_end_ = base;
-  end_ = base + rest;
-  const long n = source_.read(end_, options_.block_bytes);
-  if (n < 0) {
-    stop(source_.read_error());
-    return false;
-  }
-  if (n == 0) {
-    eof_ = true;
-    return true;
-  }
-  // Only the new bytes can hold a newline: the carried part had none.
-  if (auto* nl = static_cast<char*>(::memrchr(end_, '\n', static_cast<std::size_t>(n)))) complete_end_ = nl + 1;
-  end_ += n;
-  return true;
-}
-
-void TextTraceReader::line_too_long(std::uint64_t line) {
-  stop("line is longer than " + std::to_string(kMaxLineBytes) + " bytes");
-  error_.line = line;
-  error_.column = 1;
-}
-
-TextTraceReader::Status TextTraceReader::read_event(Event& ev) {
-  for (;;) {
-    if (state_ == State::Error) return Status::Error;
-    if (state_ == State::End) return Status::End;
-
-    if (cur_ == complete_end_) {
-      if (fill()) continue;
-      if (state_ == State::Error) return Status::Error;
-      if (state_ == State::Header) {
-        return stop("missing header '" + std::string(text::kHeader) +
-                    "': the input has no line that is not blank or a comment");
-      }
-      state_ = State::End;
-      return Status::End;
-    }
-    ++line_no_;
-    line_begin_ = cur_;
-    // Both parsers move cur_ to the next line unless they fail.
-    LineResult r = state_ == State::Header ? parse_header() : parse_line(ev);
-    if (r == LineResult::Error) return Status::Error;
-    std::size_t line_bytes = static_cast<std::size_t>(cur_ - line_begin_) - 1;  // without '\n'
-    if (line_bytes > kMaxLineBytes && line_bytes - (cur_[-2] == '\r') > kMaxLineBytes) {
-      line_too_long(line_no_);
-      return Status::Error;
-    }
-    if (r == LineResult::Event) {
-      event_line_ = line_no_;
-      return Status::Event;
-    }
-  }
-}
-
-TextTraceReader::LineResult TextTraceReader::fail(const char* at, std::string message, bool semantic) {
-  ParseError e;
-  e.file = source_.name();
-  e.line = line_no_;
-  e.column = static_cast<std::uint32_t>(at - line_begin_ + 1);
-  e.message = std::move(message);
-  if (semantic && options_.lenient) {
-    ++warnings_;
-    if (warning_samples_.size() < kWarningSamples) {
-      warning_samples_.push_back(printable(e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) +
-                                 ": warning: " + e.message + " (line skipped)"));
-    }
-    return LineResult::Skip;
-  }
-  state_ = State::Error;
-  error_ = std::move(e);
-  return LineResult::Error;
-}
-
-TextTraceReader::LineResult TextTraceReader::parse_header() {
-  Fields f{line_begin_, line_begin_};
+void TextTraceReader::parse_header(std::string_view line) {
+  Fields f{line.data(), line.data()};
   std::string_view magic = f.next();
+  if (magic.empty()) return;  // blank or comment
   const std::string header(text::kHeader);
-  if (!magic.empty()) {
-    if (magic != text::kMagic) {
-      return fail(magic.data(), "missing header: the first line that is not blank or a comment must be '" + header + "'");
-    }
-    std::string_view version = f.next();
-    if (version.empty()) return fail(f.last_end, "the header needs a version: '" + header + "'");
-    if (version != text::kVersion) {
-      std::uint64_t n = 0;
-      if (version.size() >= 2 && version[0] == 'v' && parse_dec(version.substr(1), n) != Num::Bad) {
-        return fail(version.data(), "unsupported trace version " + std::string(version) + " (this dartlab reads " +
-                                        std::string(text::kVersion) + ")");
-      }
-      return fail(version.data(), "bad trace version " + quoted(version) + " (expected '" + header + "')");
-    }
-    std::string_view extra = f.next();
-    if (!extra.empty()) return fail(extra.data(), "unexpected " + quoted(extra) + " after the header '" + header + "'");
-    state_ = State::Events;
+  if (magic != text::kMagic) {
+    return malformed(magic.data(), "missing header: the first line that is not blank or a comment must be '" + header + "'", false);
   }
-  cur_ = f.skip_line();
-  return LineResult::Skip;
+  std::string_view version = f.next();
+  if (version.empty()) return malformed(f.last_end, "the header needs a version: '" + header + "'", false);
+  if (version != text::kVersion) {
+    std::uint64_t n = 0;
+    if (version.size() >= 2 && version[0] == 'v' && parse_dec(version.substr(1), n) != Num::Bad) {
+      return malformed(version.data(), "unsupported trace version " + std::string(version) + " (this dartlab reads " +
+                                           std::string(text::kVersion) + ")", false);
+    }
+    return malformed(version.data(), "bad trace version " + quoted(version) + " (expected '" + header + "')", false);
+  }
+  std::string_view extra = f.next();
+  if (!extra.empty()) return malformed(extra.data(), "unexpected " + quoted(extra) + " after the header '" + header + "'", false);
+  header_seen_ = true;
 }
 
 // What went wrong on a line, found on the hot path; the message is written on the cold one.
@@ -409,7 +192,7 @@ enum class Problem : std::uint8_t {
 };
 
 struct TextTraceReader::LineParser {
-  LineParser(TextTraceReader& r, Event& e) : reader(r), ev(e), f{r.line_begin_, r.line_begin_} {}
+  LineParser(TextTraceReader& r, std::string_view line, Event& e) : reader(r), ev(e), f{line.data(), line.data()} {}
 
   TextTraceReader& reader;
   Event& ev;
@@ -449,36 +232,13 @@ struct TextTraceReader::LineParser {
   bool device() {
     std::string_view s;
     if (!take(s)) return false;
-    // Traces come in runs of one device, and most have a handful: no hashing for those.
-    auto& names = reader.devices_;
-    if (!names.empty() && same_name(s, names[reader.last_device_])) {
-      ev.device = reader.last_device_;
-      return true;
-    }
-    constexpr std::size_t kScanned = 8;
-    if (names.size() <= kScanned) {
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        if (same_name(s, names[i])) return found_device(static_cast<std::uint16_t>(i));
-      }
-    } else if (auto it = reader.device_index_.find(s); it != reader.device_index_.end()) {
-      return found_device(it->second);
-    }
-    return new_device(s);
-  }
-  bool found_device(std::uint16_t index) {
-    ev.device = reader.last_device_ = index;
-    return true;
+    return reader.devices_.find(s, ev.device) || new_device(s);
   }
   [[gnu::noinline]] bool new_device(std::string_view s) {
     for (char c : s) {
       if (!text::is_device_char(c)) return set(Problem::BadDevice, s);
     }
-    auto& names = reader.devices_;
-    if (names.size() >= kMaxDevices) return set(Problem::TooManyDevices, s);
-    auto index = static_cast<std::uint16_t>(names.size());
-    names.emplace_back(s);
-    reader.device_index_.emplace(names.back(), index);
-    return found_device(index);
+    return reader.devices_.add(s, std::string(s), ev.device) || set(Problem::TooManyDevices, s);
   }
   bool range(std::string_view gpa_s, std::string_view len_s, std::uint64_t& gpa, std::uint64_t& len) {
     if (!number(parse_addr(gpa_s, gpa), gpa_s, Problem::BadGpa, Problem::GpaOverflow)) return false;
@@ -550,9 +310,10 @@ struct TextTraceReader::LineParser {
     return false;
   }
 
-  [[gnu::flatten]] LineResult parse() {
+  // True when the line holds an event; false for a blank or comment line, or (reported) a bad one.
+  [[gnu::flatten]] bool parse() {
     std::string_view tok = f.next();
-    if (tok.empty()) return LineResult::Skip;  // blank or comment
+    if (tok.empty()) return false;  // blank or comment
     ev = Event{};
     if (tok[0] == '@') {
       if (!number(parse_dec(tok.substr(1), ev.time_ns), tok, Problem::BadTime, Problem::TimeOverflow)) {
@@ -575,10 +336,10 @@ struct TextTraceReader::LineParser {
       at = range_at;
       return report();
     }
-    return LineResult::Event;
+    return true;
   }
 
-  [[gnu::cold, gnu::noinline]] LineResult report() {
+  [[gnu::cold, gnu::noinline]] bool report() {
     const std::string kind(text::keyword(ev.kind));
     const std::string fields(text::fields(ev.kind));
     const std::string number = "a decimal or 0x-hex number";
@@ -620,19 +381,19 @@ struct TextTraceReader::LineParser {
         semantic = true;
         break;
       case Problem::RangeOverflow:
-        m = "range " + hex(range_gpa) + " + " + std::to_string(range_len) + " bytes ends past 2^64";
+        m = "range " + line_import::hex(range_gpa) + " + " + std::to_string(range_len) + " bytes ends past 2^64";
         semantic = true;
         break;
     }
-    return reader.fail(at.data(), std::move(m), semantic);
+    reader.malformed(at.data(), std::move(m), semantic);
+    return false;
   }
 };
 
-TextTraceReader::LineResult TextTraceReader::parse_line(Event& ev) {
-  LineParser parser(*this, ev);
-  LineResult r = parser.parse();
-  if (r != LineResult::Error) cur_ = parser.f.skip_line();
-  return r;
+void TextTraceReader::handle_line(std::string_view line) {
+  if (!header_seen_) [[unlikely]] return parse_header(line);
+  Event& ev = queue_new();  // parsed in place: the hot path copies no event
+  if (!LineParser(*this, line, ev).parse()) unqueue_last();
 }
 
 }  // namespace dartlab::trace

@@ -11,7 +11,7 @@ namespace dartlab::trace {
 namespace {
 
 using apple_dma_csv::Op;
-using ftrace::Family;
+using line_import::Family;
 
 // The longest run of S rows kept for a rollback: a map_sg of more segments than this cannot be
 // rolled back whole (counted as a disagreement instead). Linux scatterlists of GPU drivers run to
@@ -42,7 +42,7 @@ std::optional<RecordedPeaks> AppleDmaCsvReader::recorded_peaks() const {
 
 void AppleDmaCsvReader::handle_line(std::string_view line) {
   apple_dma_csv::Row row;
-  ftrace::PayloadError error;
+  apple_dma_csv::PayloadError error;
   switch (apple_dma_csv::split_line(line, row, error)) {
     case apple_dma_csv::LineKind::Row: return handle_row(row);
     case apple_dma_csv::LineKind::Header:
@@ -173,7 +173,7 @@ void AppleDmaCsvReader::open(Family family, const apple_dma_csv::Row& row) {
 void AppleDmaCsvReader::close(Family family, std::uint64_t gpa, std::uint64_t size_bytes, Note never) {
   if (const auto r = live_.take({gpa, 0, family, size_bytes})) {
     live_bytes_ -= r->len_bytes;
-    return queue_end(family == Family::CsvSg ? EventKind::UnmapSg : EventKind::Unmap, r->id);
+    return queue_end(family == Family::CsvSg ? EventKind::UnmapSg : EventKind::Unmap, 0, r->id, true, time_ns_);
   }
   note(never);
   if (earlier_maps_ == 0) {  // neither seen nor live before: rows were lost (the count check says where)
@@ -183,16 +183,6 @@ void AppleDmaCsvReader::close(Family family, std::uint64_t gpa, std::uint64_t si
   }
   --earlier_maps_;
   earlier_bytes_ = earlier_bytes_ >= size_bytes ? earlier_bytes_ - size_bytes : 0;
-}
-
-void AppleDmaCsvReader::queue_end(EventKind kind, std::uint64_t id) {
-  Event ev;
-  ev.kind = kind;
-  ev.device = 0;
-  ev.has_time = true;
-  ev.time_ns = time_ns_;
-  ev.id = id;
-  queue(ev);
 }
 
 std::string AppleDmaCsvReader::note_text(Note n) const {

@@ -18,8 +18,8 @@
 #include "traces/apple_dma_csv/csv_row.hpp"
 #include "traces/byte_source.hpp"
 #include "traces/event.hpp"
-#include "traces/ftrace/live_requests.hpp"
-#include "traces/line_importer.hpp"
+#include "traces/line_import/live_requests.hpp"
+#include "traces/line_import/line_importer.hpp"
 
 namespace dartlab::trace {
 
@@ -61,9 +61,8 @@ class AppleDmaCsvReader final : public LineImporter {
   void handle_row(const apple_dma_csv::Row& row);
   // The module's counts before `row`, checked against the row; rolls back S rows the fall explains.
   void check_counts(const apple_dma_csv::Row& row);
-  void open(ftrace::Family family, const apple_dma_csv::Row& row);
-  void close(ftrace::Family family, std::uint64_t gpa, std::uint64_t size_bytes, Note never);
-  void queue_end(EventKind kind, std::uint64_t id);
+  void open(line_import::Family family, const apple_dma_csv::Row& row);
+  void close(line_import::Family family, std::uint64_t gpa, std::uint64_t size_bytes, Note never);
   void note(Note n);
   std::string note_text(Note n) const;
 
@@ -71,7 +70,7 @@ class AppleDmaCsvReader final : public LineImporter {
   Segment segment_;  // the S row's one segment, which its MapSg event points at
 
   std::vector<std::string> devices_;  // the one device
-  ftrace::LiveRequests live_;
+  line_import::LiveRequests live_;
   std::uint64_t live_bytes_ = 0;
   std::uint64_t next_id_ = 1;
   std::vector<SgRowRequest> sg_run_;  // the S rows since the last other row, oldest first

@@ -6,10 +6,8 @@
 namespace dartlab::trace::apple_dma_csv {
 namespace {
 
-using ftrace::fields::hex_digit;
-using ftrace::fields::kNotHex;
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+using line_import::is_digit;
+using line_import::Num;
 bool is_op(char c) { return c == 'M' || c == 'S' || c == 'U' || c == 'T' || c == 'F'; }
 
 constexpr std::string_view kColumns[] = {"timestamp_ns", "op", "gpa_hex", "size", "active_maps", "active_bytes"};
@@ -49,15 +47,7 @@ LineKind split_line(std::string_view line, Row& row, PayloadError& error) {
   auto decimal = [&](std::uint64_t& v, std::uint64_t max, std::string_view expected) {
     const char* at = p;
     std::uint64_t x = 0;
-    for (; p != e && is_digit(*p); ++p) {
-      const auto d = static_cast<std::uint64_t>(*p - '0');
-      if (x > (max - d) / 10) {
-        field_error(at, expected);
-        return false;
-      }
-      x = x * 10 + d;
-    }
-    if (p == at || !end_of_field(p)) {
+    if (line_import::dec_run(p, e, x) != Num::Ok || x > max || !end_of_field(p)) {
       field_error(at, expected);
       return false;
     }
@@ -76,11 +66,8 @@ LineKind split_line(std::string_view line, Row& row, PayloadError& error) {
     const char* at = p;
     if (e - p < 2 || p[0] != '0' || p[1] != 'x') return field_error(at, "0x and hex digits (0x%llx)");
     p += 2;
-    const char* digits = p;
-    std::uint64_t x = 0;
-    for (std::uint8_t d; p != e && (d = hex_digit(*p)) != kNotHex; ++p) x = x << 4 | d;
-    while (p - digits > 16 && *digits == '0') ++digits;  // zero-padded: still fits
-    if (p == at + 2 || p - digits > 16 || !end_of_field(p)) return field_error(at, "0x and at most 16 hex digits (0x%llx)");
+    std::uint64_t x = 0;  // zero-padded beyond 16 digits still fits
+    if (line_import::hex_run(p, e, x) != Num::Ok || !end_of_field(p)) return field_error(at, "0x and at most 16 hex digits (0x%llx)");
     row.gpa = x;
     ++p;
     ++column;

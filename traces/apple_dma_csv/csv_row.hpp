@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "traces/ftrace/payload_fields.hpp"
+#include "traces/line_import/fields.hpp"
 
 namespace dartlab::trace::apple_dma_csv {
 
-using ftrace::PayloadError;
+using line_import::PayloadError;
 
 inline constexpr std::string_view kHeader = "timestamp_ns,op,gpa_hex,size,active_maps,active_bytes";
 

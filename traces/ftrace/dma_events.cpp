@@ -10,8 +10,7 @@
 namespace dartlab::trace::ftrace {
 namespace {
 
-using fields::Num;
-using fields::quoted;
+using line_import::Num;
 
 // The fields of the dma:* formats, in the order the formats print them.
 enum FieldId : std::uint8_t {
@@ -86,7 +85,7 @@ FieldId field_id(std::string_view key) {
 
 // __print_symbolic of enum dma_data_direction; it prints "0x%lx" for other values.
 enum class Dir : std::uint8_t { Bidirectional, ToDevice, FromDevice, None, Bad };
-Dir read_dir(fields::Cursor& c) {
+Dir read_dir(line_import::Cursor& c) {
   if (c.literal("TO_DEVICE")) return Dir::ToDevice;
   if (c.literal("FROM_DEVICE")) return Dir::FromDevice;
   if (c.literal("BIDIRECTIONAL")) return Dir::Bidirectional;
@@ -101,8 +100,8 @@ Direction direction(Dir d) {
 bool parse_count(std::string_view s, std::uint64_t& printed, std::uint64_t& full) {
   const std::size_t slash = s.find('/');
   if (slash == std::string_view::npos) return false;
-  return fields::parse_dec(s.substr(0, slash), printed) == Num::Ok &&
-         fields::parse_dec(s.substr(slash + 1), full) == Num::Ok && printed <= full;
+  return line_import::parse_dec(s.substr(0, slash), printed) == Num::Ok &&
+         line_import::parse_dec(s.substr(slash + 1), full) == Num::Ok && printed <= full;
 }
 
 // A %p that is all zeros: NULL, which vsprintf prints unhashed.
@@ -116,7 +115,7 @@ struct Parser {
   ArrayScratch& scratch;
   DmaRecord& out;
   PayloadError& error;
-  fields::Cursor c;
+  line_import::Cursor c;
   std::uint64_t nents_printed = 0;
   std::uint64_t ents_printed = 0;
   const char* nents_at = nullptr;
@@ -247,7 +246,7 @@ struct Parser {
   bool range(std::uint64_t start, std::uint64_t len, const char* start_at) {
     if (len == 0) return fail(out.size_at, "size must be > 0");
     if (start != 0 && len > 0 - start) {
-      return fail(start_at, "range " + fields::hex(start) + " + " + std::to_string(len) + " bytes ends past 2^64");
+      return fail(start_at, "range " + line_import::hex(start) + " + " + std::to_string(len) + " bytes ends past 2^64");
     }
     return true;
   }
@@ -286,28 +285,28 @@ struct Parser {
 // The newest format of the most frequent events, read straight through: the payload exactly as
 // TP_printk prints it and every value sound, or false (other formats, other field orders, bad
 // values), and the general parser above reads it again and says what is wrong.
-bool fast_dir(fields::Cursor& c, DmaRecord& out) {
+bool fast_dir(line_import::Cursor& c, DmaRecord& out) {
   const Dir d = read_dir(c);
   if (d == Dir::Bad || d == Dir::None) return false;
   out.dir = direction(d);
   out.dir_printed = true;
   return true;
 }
-bool fast_attrs_to_end(fields::Cursor& c) {
+bool fast_attrs_to_end(line_import::Cursor& c) {
   if (!c.expect("attrs=")) return false;
   c.word();
   return c.pos() == c.end();
 }
-bool fast_list(fields::Cursor& c, std::vector<std::uint64_t>& storage, std::span<const std::uint64_t>& view) {
+bool fast_list(line_import::Cursor& c, std::vector<std::uint64_t>& storage, std::span<const std::uint64_t>& view) {
   std::string_view bad;
   if (c.hex_list(storage, bad) != Num::Ok) return false;
   view = storage;
   return true;
 }
-bool fast_count(fields::Cursor& c, std::uint64_t& printed, std::uint64_t& full) {
+bool fast_count(line_import::Cursor& c, std::uint64_t& printed, std::uint64_t& full) {
   return parse_count(c.word(), printed, full);
 }
-bool fast_map_sg(fields::Cursor& c, ArrayScratch& scratch, DmaRecord& out) {
+bool fast_map_sg(line_import::Cursor& c, ArrayScratch& scratch, DmaRecord& out) {
   std::uint64_t nents_printed = 0;
   std::uint64_t ents_printed = 0;
   const bool counted = c.expect(" nents=");
@@ -329,7 +328,7 @@ bool fast_map_sg(fields::Cursor& c, ArrayScratch& scratch, DmaRecord& out) {
   return !out.phys_addrs.empty() && !out.sizes.empty() && out.dma_addrs.size() == out.sizes.size() && out.ents <= out.nents;
 }
 bool parse_fast(EventType type, std::string_view payload, ArrayScratch& scratch, DmaRecord& out) {
-  fields::Cursor c(payload);
+  line_import::Cursor c(payload);
   out.device = c.word();
   if (out.device.empty() || !c.expect(" dir=") || !fast_dir(c, out)) return false;
   switch (type) {
@@ -361,7 +360,7 @@ bool parse_dma_payload(EventType type, std::string_view name, std::string_view p
                        DmaRecord& out, PayloadError& error) {
   if (parse_fast(type, payload, scratch, out)) [[likely]] return true;
   out = DmaRecord{};
-  Parser parser{type, name, scratch, out, error, fields::Cursor(payload)};
+  Parser parser{type, name, scratch, out, error, line_import::Cursor(payload)};
   return parser.parse();
 }
 
@@ -381,7 +380,7 @@ bool sg_segments(EventType type, std::string_view name, const DmaRecord& record,
     for (std::size_t i = 0; i < n; ++i) {
       if (record.sizes[i] == 0) return fail(record.sizes_at, "sizes entry " + std::to_string(i) + " is 0");
       if (phys[i] != 0 && record.sizes[i] > 0 - phys[i]) {
-        return fail(record.phys_at, "segment " + fields::hex(phys[i]) + " + " + std::to_string(record.sizes[i]) +
+        return fail(record.phys_at, "segment " + line_import::hex(phys[i]) + " + " + std::to_string(record.sizes[i]) +
                                         " bytes ends past 2^64");
       }
       out.push_back({phys[i], record.sizes[i]});
@@ -409,7 +408,7 @@ bool sg_segments(EventType type, std::string_view name, const DmaRecord& record,
   for (std::size_t i = 0; i < kept; ++i) {
     const std::uint64_t len = i + 1 == n ? total - share * (n - 1) : share;
     if (phys[i] != 0 && len > 0 - phys[i]) {
-      return fail(record.phys_at, "segment " + fields::hex(phys[i]) + " + " + std::to_string(len) + " bytes ends past 2^64");
+      return fail(record.phys_at, "segment " + line_import::hex(phys[i]) + " + " + std::to_string(len) + " bytes ends past 2^64");
     }
     out.push_back({phys[i], len});
   }

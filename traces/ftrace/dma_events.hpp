@@ -10,9 +10,11 @@
 
 #include "traces/event.hpp"
 #include "traces/ftrace/ftrace_events.hpp"
-#include "traces/ftrace/payload_fields.hpp"
+#include "traces/line_import/fields.hpp"
 
 namespace dartlab::trace::ftrace {
+
+using line_import::PayloadError;
 
 // What a dma:* payload says. Fields an event does not print keep their defaults.
 struct DmaRecord {

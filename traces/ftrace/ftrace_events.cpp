@@ -4,10 +4,12 @@
 #include <array>
 #include <cstring>
 
-#include "traces/ftrace/scan.hpp"
+#include "traces/line_import/scan.hpp"
 
 namespace dartlab::trace::ftrace {
 namespace {
+
+namespace scan = line_import::scan;
 
 struct Known {
   std::string_view name;

@@ -3,10 +3,13 @@
 
 #include <array>
 
-#include "traces/ftrace/scan.hpp"
+#include "traces/line_import/numbers.hpp"
+#include "traces/line_import/scan.hpp"
 
 namespace dartlab::trace::ftrace {
 namespace {
+
+namespace scan = line_import::scan;
 
 // The kernel prints "%16s-%-7d " (older kernels and trace-cmd "%16s-%-5d "), then "(%7d) " or
 // "(-------) " when the record-tgid option is on, "[%03d] ", the latency flags when the
@@ -49,7 +52,7 @@ const char* skip_blanks(const char* p, const char* e) {
 bool digits(const char*& p, const char* e, std::size_t max_digits, std::uint64_t& v) {
   const char* b = p;
   std::uint64_t x = 0;
-  if (const std::size_t n = scan::digits8(p, e, x); n < 8) {  // the usual: a short run, read at once
+  if (const std::size_t n = line_import::digits8(p, e, x); n < 8) {  // the usual: a short run, read at once
     v = x;
     return n >= 1 && n <= max_digits;
   }

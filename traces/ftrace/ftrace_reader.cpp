@@ -6,7 +6,6 @@
 
 #include "traces/device_filter.hpp"
 #include "traces/ftrace/iommu_events.hpp"
-#include "traces/ftrace/scan.hpp"
 #include "traces/printable.hpp"
 #include "traces/text_format.hpp"
 
@@ -14,7 +13,7 @@ namespace dartlab::trace {
 namespace {
 
 using ftrace::EventType;
-using ftrace::Family;
+using line_import::Family;
 
 // Other devices named when --device's has no event (as traces/device_filter.cpp says it).
 constexpr std::size_t kOtherDevicesNamed = 16;
@@ -41,7 +40,7 @@ FtraceReader::FtraceReader(ByteSource source, ReaderOptions options)
 FtraceReader::~FtraceReader() = default;
 
 void FtraceReader::at_end() {
-  if (!options_.device.empty() && devices_.empty()) no_device_note();
+  if (!options_.device.empty() && devices_.names().empty()) no_device_note();
 }
 
 void FtraceReader::handle_line(std::string_view line) {
@@ -153,7 +152,7 @@ void FtraceReader::handle_iommu(EventType type, const ftrace::FtraceLine& fl) {
   while (at < end) {
     const auto m = live_.take({at, dev, Family::Iommu});
     if (!m) break;
-    queue_end(EventKind::Unmap, dev, m->id);
+    queue_end(EventKind::Unmap, dev, m->id, true, time_ns_);
     ended = true;
     if (m->len_bytes > ~at) break;
     at += m->len_bytes;
@@ -168,16 +167,7 @@ bool FtraceReader::device(std::string_view name, std::uint16_t& index) {
     note(Note::OtherDevice);
     return false;
   }
-  if (!devices_.empty() && devices_[last_device_].size() == name.size() &&
-      ftrace::scan::same(devices_[last_device_].data(), name.data(), name.size())) {
-    index = last_device_;
-    return true;
-  }
-  if (auto it = device_index_.find(name); it != device_index_.end()) {
-    index = last_device_ = it->second;
-    return true;
-  }
-  return new_device(name, index);
+  return devices_.find(name, index) || new_device(name, index);
 }
 
 void FtraceReader::remember_other_device(std::string_view name) {
@@ -186,14 +176,10 @@ void FtraceReader::remember_other_device(std::string_view name) {
 }
 
 bool FtraceReader::new_device(std::string_view name, std::uint16_t& index) {
-  if (devices_.size() >= text::kMaxDevices) {
-    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
-    return false;
-  }
-  index = last_device_ = static_cast<std::uint16_t>(devices_.size());
-  devices_.push_back(printable(name));  // a hostile name never reaches a terminal or JSON raw
-  device_index_.emplace(std::string(name), index);
-  return true;
+  // printable: a hostile name never reaches a terminal or JSON raw.
+  if (devices_.add(name, printable(name), index)) return true;
+  stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
+  return false;
 }
 
 void FtraceReader::open(Family family, std::uint16_t device, std::uint64_t key, Event ev) {
@@ -208,17 +194,7 @@ void FtraceReader::open(Family family, std::uint16_t device, std::uint64_t key, 
 void FtraceReader::close(Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never) {
   const auto request = live_.take({key, device, family});
   if (!request) return note(never);
-  queue_end(kind, device, request->id);
-}
-
-void FtraceReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t id) {
-  Event ev;
-  ev.kind = kind;
-  ev.device = device;
-  ev.has_time = true;
-  ev.time_ns = time_ns_;
-  ev.id = id;
-  queue(ev);
+  queue_end(kind, device, request->id, true, time_ns_);
 }
 
 std::string FtraceReader::note_text(Note n) const {

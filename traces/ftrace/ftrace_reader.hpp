@@ -7,11 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "traces/byte_source.hpp"
@@ -19,9 +17,10 @@
 #include "traces/ftrace/dma_events.hpp"
 #include "traces/ftrace/ftrace_events.hpp"
 #include "traces/ftrace/ftrace_line.hpp"
-#include "traces/ftrace/live_requests.hpp"
-#include "traces/import_notes.hpp"
-#include "traces/line_importer.hpp"
+#include "traces/line_import/device_table.hpp"
+#include "traces/line_import/import_notes.hpp"
+#include "traces/line_import/line_importer.hpp"
+#include "traces/line_import/live_requests.hpp"
 #include "traces/trace_reader.hpp"
 
 namespace dartlab::trace {
@@ -38,7 +37,7 @@ class FtraceReader final : public LineImporter {
 
   // Device names as the events print them (PCI BDFs, platform device names, "iommu" for the
   // iommu:* events, which name none), in order of first appearance.
-  const std::vector<std::string>& devices() const override { return devices_; }
+  const std::vector<std::string>& devices() const override { return devices_.names(); }
   std::string_view format_name() const override { return "ftrace"; }
   // Requests mapped and not yet unmapped so far.
   std::size_t live_requests() const { return live_.size(); }
@@ -55,7 +54,6 @@ class FtraceReader final : public LineImporter {
     IommuRemap, IommuUnmapNothing, IommuNeverMapped, IommuUnmapPartial, IommuNoDevice, IommuNotFiltered,
     Count,
   };
-  using NameHash = ImportNotes::NameHash;
 
   void handle_line(std::string_view line) override;
   void line_too_long() override { note(Note::TooLong); }
@@ -67,11 +65,9 @@ class FtraceReader final : public LineImporter {
   [[gnu::noinline]] bool new_device(std::string_view name, std::uint16_t& index);
   void remember_other_device(std::string_view name);  // for the note when --device's has no event
   // A new request: a fresh id, remembered under its key, and its event queued.
-  void open(ftrace::Family family, std::uint16_t device, std::uint64_t key, Event ev);
+  void open(line_import::Family family, std::uint16_t device, std::uint64_t key, Event ev);
   // Ends the request under this key: its unmap event queued, or counted under `never`.
-  void close(ftrace::Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never);
-  // The unmap, unmap_sg or free of request `id`, queued.
-  void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
+  void close(line_import::Family family, std::uint16_t device, std::uint64_t key, EventKind kind, Note never);
   void note(Note n);
   static bool skips(Note n);
   // Counts `name` under "WHAT 'NAME'", one note per name.
@@ -82,12 +78,10 @@ class FtraceReader final : public LineImporter {
 
   std::uint64_t time_ns_ = 0;  // the timestamp of the line being handled
 
-  std::vector<std::string> devices_;
-  std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>> device_index_;
-  std::uint16_t last_device_ = 0;
+  line_import::DeviceTable devices_;
   std::vector<std::string> other_devices_;  // --device skipped these (the first few)
 
-  ftrace::LiveRequests live_;
+  line_import::LiveRequests live_;
   std::uint64_t next_id_ = 1;
   ftrace::ArrayScratch scratch_;
   std::vector<Segment> segments_;

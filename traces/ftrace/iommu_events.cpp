@@ -6,8 +6,7 @@
 namespace dartlab::trace::ftrace {
 namespace {
 
-using fields::Num;
-using fields::quoted;
+using line_import::Num;
 
 constexpr std::string_view kPrefix = "IOMMU:";
 
@@ -30,7 +29,7 @@ struct Parser {
   IommuParse parse(std::string_view payload) {
     out = IommuRecord{};
     if (payload.substr(0, kPrefix.size()) != kPrefix) return IommuParse::NotIommu;
-    fields::Cursor c(payload.substr(kPrefix.size()));
+    line_import::Cursor c(payload.substr(kPrefix.size()));
     enum : unsigned { kIova = 1, kPaddr = 2, kSize = 4, kUnmapped = 8 };
     const unsigned required = kIova | kSize | (type == EventType::IommuMap ? kPaddr : kUnmapped);
     unsigned seen = 0;
@@ -85,7 +84,7 @@ struct Parser {
     if (type == EventType::IommuMap) {
       if (out.size_bytes == 0) return fail(size_at, "size must be > 0");
       if (out.paddr != 0 && out.size_bytes > 0 - out.paddr) {
-        return fail(paddr_at, "range " + fields::hex(out.paddr) + " + " + std::to_string(out.size_bytes) + " bytes ends past 2^64");
+        return fail(paddr_at, "range " + line_import::hex(out.paddr) + " + " + std::to_string(out.size_bytes) + " bytes ends past 2^64");
       }
     }
     return IommuParse::Ok;

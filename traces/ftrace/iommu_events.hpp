@@ -10,9 +10,11 @@
 #include <string_view>
 
 #include "traces/ftrace/ftrace_events.hpp"
-#include "traces/ftrace/payload_fields.hpp"
+#include "traces/line_import/fields.hpp"
 
 namespace dartlab::trace::ftrace {
+
+using line_import::PayloadError;
 
 struct IommuRecord {
   std::uint64_t iova = 0;

@@ -10,20 +10,16 @@
 namespace dartlab::trace::qemu_log {
 namespace {
 
-using ftrace::fields::Cursor;
-using ftrace::fields::Num;
-using ftrace::fields::quoted;
+using line_import::Cursor;
+using line_import::Num;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+using line_import::is_digit;
 bool is_ident(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
 // Digits at p, moved past; their value in v unless there are too many for it (then v is max).
 const char* read_digits(const char* p, const char* e, std::uint64_t& v) {
   v = 0;
-  for (; p != e && is_digit(*p); ++p) {
-    const auto d = static_cast<std::uint64_t>(*p - '0');
-    v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
-  }
+  if (line_import::dec_run(p, e, v) == Num::Overflow) v = UINT64_MAX;
   return p;
 }
 

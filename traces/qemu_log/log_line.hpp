@@ -9,11 +9,11 @@
 #include <string_view>
 
 #include "traces/event.hpp"
-#include "traces/ftrace/payload_fields.hpp"
+#include "traces/line_import/fields.hpp"
 
 namespace dartlab::trace::qemu_log {
 
-using ftrace::PayloadError;
+using line_import::PayloadError;
 
 enum class LineKind : std::uint8_t {
   Event,  // a trace event line: NAME, maybe behind a PID@SEC.USEC: stamp

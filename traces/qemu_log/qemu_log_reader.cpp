@@ -9,7 +9,7 @@
 namespace dartlab::trace {
 namespace {
 
-using ftrace::Family;
+using line_import::Family;
 using qemu_log::EventType;
 
 }  // namespace
@@ -83,7 +83,7 @@ void QemuLogReader::handle_real(EventType type, const qemu_log::RealDeviceRecord
   }
 }
 
-bool QemuLogReader::map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked) {
+bool QemuLogReader::map_range(const line_import::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked) {
   const char* args_end = log_line_.args.data() + log_line_.args.size();
   const std::string name(log_line_.name);
   if (len_bytes == 0) {
@@ -108,10 +108,10 @@ bool QemuLogReader::map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std
   return true;
 }
 
-void QemuLogReader::unmap_key(const ftrace::LiveKey& key, Note never) {
+void QemuLogReader::unmap_key(const line_import::LiveKey& key, Note never) {
   const auto m = live_.take(key);
   if (!m) return note(never);
-  queue_end(EventKind::Unmap, key.device, m->id);
+  queue_unmap(key.device, m->id);
 }
 
 void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord& r) {
@@ -125,7 +125,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       if (!device(r.bdf, dev, true)) return;
       // The device hands out a handle once until its unmap: a second map means the unmap is missing.
       if (const auto old = live_.take({r.handle, dev, Family::Handle})) {
-        queue_end(EventKind::Unmap, dev, old->id);
+        queue_unmap(dev, old->id);
         note(Note::LiveHandleMapped);
       }
       Event ev;
@@ -146,7 +146,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       const auto m = device(r.bdf, dev, false) ? live_.take({r.handle, dev, Family::Handle}) : std::nullopt;
       if (!m) return note(Note::UnmapNeverMapped);
       if (m->len_bytes != r.len_bytes) note(Note::UnmapLenDiffers);
-      return queue_end(EventKind::Unmap, dev, m->id);
+      return queue_unmap(dev, m->id);
     }
     case EventType::Reset: {
       ended_.clear();
@@ -155,7 +155,7 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
       if (ended_.empty()) return;
       note(Note::ResetEnded);
       std::sort(ended_.begin(), ended_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-      for (const auto& m : ended_) queue_end(EventKind::Unmap, dev, m.id);
+      for (const auto& m : ended_) queue_unmap(dev, m.id);
       return;
     }
     default: return;  // the real device's events: handle_real
@@ -163,33 +163,11 @@ void QemuLogReader::handle_event(EventType type, const qemu_log::AppleDmaRecord&
 }
 
 bool QemuLogReader::device(std::string_view bdf, std::uint16_t& index, bool add) {
-  if (!devices_.empty() && devices_[last_device_] == bdf) {  // most lines name the device the last one did
-    index = last_device_;
-    return true;
-  }
-  if (auto it = device_index_.find(bdf); it != device_index_.end()) {
-    index = last_device_ = it->second;
-    return true;
-  }
+  if (devices_.find(bdf, index)) return true;
   if (!add) return false;
-  if (devices_.size() >= text::kMaxDevices) {
-    stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
-    return false;
-  }
-  index = last_device_ = static_cast<std::uint16_t>(devices_.size());
-  devices_.emplace_back(bdf);
-  device_index_.emplace(devices_.back(), index);
-  return true;
-}
-
-void QemuLogReader::queue_end(EventKind kind, std::uint16_t device, std::uint64_t id) {
-  Event ev;
-  ev.kind = kind;
-  ev.device = device;
-  ev.has_time = log_line_.has_time;
-  ev.time_ns = log_line_.time_ns;
-  ev.id = id;
-  queue(ev);
+  if (devices_.add(bdf, std::string(bdf), index)) return true;
+  stop("more than " + std::to_string(text::kMaxDevices) + " distinct devices", line_number());
+  return false;
 }
 
 std::string QemuLogReader::note_text(Note n) const {

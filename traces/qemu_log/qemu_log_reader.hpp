@@ -10,18 +10,17 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "traces/byte_source.hpp"
 #include "traces/event.hpp"
-#include "traces/ftrace/live_requests.hpp"
-#include "traces/import_notes.hpp"
-#include "traces/line_importer.hpp"
+#include "traces/line_import/device_table.hpp"
+#include "traces/line_import/import_notes.hpp"
+#include "traces/line_import/line_importer.hpp"
+#include "traces/line_import/live_requests.hpp"
 #include "traces/qemu_log/log_line.hpp"
 #include "traces/trace_reader.hpp"
 
@@ -39,7 +38,7 @@ class QemuLogReader final : public LineImporter {
 
 
   // Device names (the events' bdf=), in order of first appearance.
-  const std::vector<std::string>& devices() const override { return devices_; }
+  const std::vector<std::string>& devices() const override { return devices_.names(); }
   std::string_view format_name() const override { return "qemu-log"; }
   // Mappings made and not yet unmapped so far, over every device.
   std::size_t live_mappings() const { return live_.size(); }
@@ -60,23 +59,24 @@ class QemuLogReader final : public LineImporter {
   void handle_real(qemu_log::EventType type, const qemu_log::RealDeviceRecord& r);
   // A map of [gpa, +len) under `key`, with a fresh id; false (and the line reported) when the
   // range is empty or passes 2^64.
-  bool map_range(const ftrace::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked);
-  void unmap_key(const ftrace::LiveKey& key, Note never);
+  bool map_range(const line_import::LiveKey& key, std::uint64_t gpa, std::uint64_t len_bytes, Note stacked);
+  void unmap_key(const line_import::LiveKey& key, Note never);
   // The device's index; a new one is added only when `add` (a map), else false for a new name.
   bool device(std::string_view bdf, std::uint16_t& index, bool add);
-  void queue_end(EventKind kind, std::uint16_t device, std::uint64_t id);
+  // The Unmap of mapping `id`, at the line's time.
+  void queue_unmap(std::uint16_t device, std::uint64_t id) {
+    queue_end(EventKind::Unmap, device, id, log_line_.has_time, log_line_.time_ns);
+  }
   void note(Note n);
   void other_event(std::string_view name);
   std::string note_text(Note n) const;
   static bool skips(Note n);
 
   qemu_log::LogLine log_line_;  // the line being handled, split
-  std::vector<std::string> devices_;
-  std::unordered_map<std::string, std::uint16_t, ImportNotes::NameHash, std::equal_to<>> device_index_;
-  std::uint16_t last_device_ = 0;
+  line_import::DeviceTable devices_;
 
-  ftrace::LiveRequests live_;  // by (device, handle)
-  std::vector<ftrace::LiveRequest> ended_;  // a reset's mappings, reused
+  line_import::LiveRequests live_;  // by (device, handle)
+  std::vector<line_import::LiveRequest> ended_;  // a reset's mappings, reused
   std::uint64_t next_id_ = 1;
 
   ImportNotes::Group other_events_;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// What the line-based importers (ftrace, QEMU log, apple_dma CSV) keep besides events: notes of what they skipped
-// or read specially, counted by kind or by name with their first lines (TraceReader::notes()), and
-// the warnings of lenient mode, or the error that stops them.
+// What the line readers keep besides events: notes of what the importers (ftrace, QEMU log,
+// apple_dma CSV) skipped or read specially, counted by kind or by name with their first lines
+// (TraceReader::notes()), and the warnings of lenient mode (the text trace's too).
 #pragma once
 
 #include <cstddef>

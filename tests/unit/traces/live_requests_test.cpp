@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The table of live requests finds what it was given, latest first per key, through growth,
+// The table of live requests (traces/line_import/) finds what it was given, latest first per key, through growth,
 // deletions in the middle of probe runs and keys that differ only by device or kind.
 #include <catch2/catch.hpp>
 
@@ -8,11 +8,11 @@
 #include <tuple>
 #include <vector>
 
-#include "traces/ftrace/live_requests.hpp"
+#include "traces/line_import/live_requests.hpp"
 
-using namespace dartlab::trace::ftrace;
+using namespace dartlab::trace::line_import;
 
-TEST_CASE("Live requests behave as a stack per key under random adds and takes", "[traces][ftrace]") {
+TEST_CASE("the live-request table behaves as a stack per key under random adds and takes", "[traces][line_import]") {
   const auto seed = GENERATE(1u, 2u, 3u, 4u, 5u);
   std::mt19937_64 rng(seed);
   LiveRequests live;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "traces/ftrace/live_requests.hpp"
+#include "traces/line_import/live_requests.hpp"
 
 #include <utility>
 
-namespace dartlab::trace::ftrace {
+namespace dartlab::trace::line_import {
 namespace {
 
 constexpr std::size_t kInitialSlots = 1024;
@@ -110,4 +110,4 @@ void LiveRequests::grow() {
   }
 }
 
-}  // namespace dartlab::trace::ftrace
+}  // namespace dartlab::trace::line_import

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "traces/line_importer.hpp"
+#include "traces/line_import/line_importer.hpp"
 
 #include <utility>
 
@@ -33,41 +33,41 @@ TraceReader::Status LineImporter::read_event(Event& ev) {
     pending_at_ = 0;
     std::string_view text;
     switch (lines_.next(text)) {
-      case ftrace::LineBuffer::Status::Line:
+      case line_import::LineBuffer::Status::Line:
         pending_line_ = lines_.line_number();
         line_ = text;
         handle_line(text);
         break;
-      case ftrace::LineBuffer::Status::TooLong:
+      case line_import::LineBuffer::Status::TooLong:
         pending_line_ = lines_.line_number();
         line_too_long();
         break;
-      case ftrace::LineBuffer::Status::End:
+      case line_import::LineBuffer::Status::End:
         state_ = State::End;
         at_end();
         break;
-      case ftrace::LineBuffer::Status::Error: stop(lines_.error()); break;
+      case line_import::LineBuffer::Status::Error: stop(lines_.error()); break;
     }
   }
 }
 
-void LineImporter::malformed(const char* at, std::string message) {
+void LineImporter::malformed(const char* at, std::string message, bool skippable) {
   ParseError e;
   e.file = source_.name();
   e.line = lines_.line_number();
   e.column = at != nullptr ? static_cast<std::uint32_t>(at - line_.data() + 1) : 0;
   e.message = std::move(message);
-  if (!warnings_.stops(e, options_.lenient)) return;
+  if (!warnings_.stops(e, skippable && options_.lenient)) return;
   pending_.clear();
   state_ = State::Error;
   error_ = std::move(e);
 }
 
-void LineImporter::stop(std::string message, std::uint64_t line) {
+void LineImporter::stop(std::string message, std::uint64_t line, std::uint32_t column) {
   pending_.clear();
   state_ = State::Error;
   error_.line = line;
-  error_.column = 0;
+  error_.column = column;
   error_.message = std::move(message);
 }
 

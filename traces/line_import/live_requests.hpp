@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The requests a recording has mapped and not yet unmapped, found again by what their unmap
-// prints: (device, DMA address), (device, scatterlist), (IOMMU, IOVA), (device, handle) or, in the
-// apple_dma CSV, (gpa, size). An open-addressing table: no allocation per request once it has grown
+// prints: (device, DMA address), (device, scatterlist), (IOMMU, IOVA) in ftrace, (device, handle),
+// (device, entry id) or (device, iova) in a QEMU log, (gpa, size) in the apple_dma CSV: the one
+// table of every importer. An open-addressing table: no allocation per request once it has grown
 // to the recording's peak of live requests.
 #pragma once
 
@@ -9,13 +10,13 @@
 #include <optional>
 #include <vector>
 
-namespace dartlab::trace::ftrace {
+namespace dartlab::trace::line_import {
 
 // Which kind of map a key belongs to; an unmap only ends a request of its own family.
 enum class Family : std::uint8_t {
   Single,  // dma_map_* / dma_unmap_*, by DMA address
   Alloc,   // dma_alloc* / dma_free*, by DMA address
-  Sg,      // dma_map_sg / dma_unmap_sg, by sg_key() of the physical addresses
+  Sg,      // dma_map_sg / dma_unmap_sg, by ftrace::sg_key() of the physical addresses
   Sgt,     // dma_alloc_sgt / dma_free_sgt, by DMA address
   Iommu,   // iommu:map / iommu:unmap, by IOVA
   Handle,  // QEMU apple_dma_map / apple_dma_unmap, by the device's handle (traces/qemu_log)
@@ -82,4 +83,4 @@ class LiveRequests {
   std::vector<LiveKey> device_keys_;  // take_device's scratch, kept to reuse its memory
 };
 
-}  // namespace dartlab::trace::ftrace
+}  // namespace dartlab::trace::line_import

@@ -1,55 +1,27 @@
 // SPDX-License-Identifier: MIT
-// The pieces TP_printk texts are made of: space-separated "key=value" fields, numbers printed by
-// %llx, %zu and 0x%016llx, and __print_array lists "{0x1000,0x2000}". Shared by the dma:* and
-// iommu:* payload parsers; not part of the importer's interface.
+// The pieces TP_printk-style payloads are made of, for the ftrace and QEMU log importers:
+// space-separated "key=value" fields, numbers printed by %llx, %zu and 0x%016llx, and
+// __print_array lists "{0x1000,0x2000}"; and PayloadError, what every line format's parser
+// (the apple_dma CSV's too) says is wrong and where.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "traces/ftrace/scan.hpp"
+#include "traces/line_import/numbers.hpp"
+#include "traces/line_import/scan.hpp"
 #include "traces/printable.hpp"
 
-namespace dartlab::trace::ftrace {
+namespace dartlab::trace::line_import {
 
 // What is wrong with a known event's payload, and where (a pointer into the line).
 struct PayloadError {
   const char* at = nullptr;
   std::string message;
 };
-
-namespace fields {
-
-enum class Num : std::uint8_t { Ok, Bad, Overflow };
-
-constexpr std::uint8_t kNotHex = 0xff;
-inline constexpr auto kHexValue = [] {
-  std::array<std::uint8_t, 256> t{};
-  t.fill(kNotHex);
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'A' + 10);
-  return t;
-}();
-inline std::uint8_t hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
-
-// Decimal digits, all of s.
-inline Num parse_dec(std::string_view s, std::uint64_t& v) {
-  if (s.empty()) return Num::Bad;
-  std::uint64_t x = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return Num::Bad;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (x > (UINT64_MAX - d) / 10) return Num::Overflow;
-    x = x * 10 + d;
-  }
-  v = x;
-  return Num::Ok;
-}
 
 // Reads a payload left to right in one pass: "key=" then the value, each value parsed where it
 // stands (TP_printk formats separate fields by one space). Values end at the next space.
@@ -102,30 +74,15 @@ class Cursor {
   Num hex(std::uint64_t& v) {
     const char* q = p_;
     if (e_ - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
-    const char* digits = q;
     std::uint64_t x = 0;
-    for (std::uint8_t d; q != e_ && (d = hex_digit(*q)) != kNotHex; ++q) x = x << 4 | d;
-    if (q == digits || (q != e_ && *q != ' ')) return Num::Bad;
-    if (q - digits > 16) {  // maybe zero-padded beyond 16 digits; else too big
-      while (q - digits > 1 && *digits == '0') ++digits;
-      if (q - digits > 16) return Num::Overflow;
-    }
-    v = x;
-    p_ = q;
-    return Num::Ok;
+    const Num r = hex_run(q, e_, x);  // before number() takes q and x
+    return number(r, q, x, v);
   }
   Num dec(std::uint64_t& v) {
     const char* q = p_;
     std::uint64_t x = 0;
-    for (; q != e_ && *q >= '0' && *q <= '9'; ++q) x = x * 10 + static_cast<std::uint64_t>(*q - '0');
-    if (q == p_ || (q != e_ && *q != ' ')) return Num::Bad;
-    if (q - p_ > 19) {  // 20 digits may not fit: parse it again with checks
-      const Num r = parse_dec({p_, static_cast<std::size_t>(q - p_)}, x);
-      if (r != Num::Ok) return r;
-    }
-    v = x;
-    p_ = q;
-    return Num::Ok;
+    const Num r = dec_run(q, e_, x);
+    return number(r, q, x, v);
   }
   // "{0x1000,0x2000}" (or "{}") into `out`, which is cleared first; on failure `bad` is the
   // offending element, or the whole value when the braces are wrong.
@@ -144,15 +101,11 @@ class Cursor {
       for (;;) {
         const char* item = q;
         if (e_ - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
-        const char* digits = q;
         std::uint64_t x = 0;
-        for (std::uint8_t d; q != e_ && (d = hex_digit(*q)) != kNotHex; ++q) x = x << 4 | d;
+        const Num r = hex_run(q, e_, x);
         const bool ends = q != e_ && (*q == ',' || *q == '}');
-        if (q == digits || !ends) return fail({item, static_cast<std::size_t>(scan::find_either(item, e_, ',', '}') - item)}, Num::Bad);
-        if (q - digits > 16) {
-          while (q - digits > 1 && *digits == '0') ++digits;
-          if (q - digits > 16) return fail({item, static_cast<std::size_t>(q - item)}, Num::Overflow);
-        }
+        if (r == Num::Bad || !ends) return fail({item, static_cast<std::size_t>(scan::find_either(item, e_, ',', '}') - item)}, Num::Bad);
+        if (r == Num::Overflow) return fail({item, static_cast<std::size_t>(q - item)}, Num::Overflow);
         out.push_back(x);
         if (*q++ == '}') break;
       }
@@ -163,22 +116,19 @@ class Cursor {
   }
 
  private:
+  // A value's run of digits ended at q: it must end the value too (at a space or the payload's
+  // end). Then x goes to v and pos() to q.
+  Num number(Num r, const char* q, std::uint64_t x, std::uint64_t& v) {
+    if (r == Num::Bad || (q != e_ && *q != ' ')) return Num::Bad;
+    if (r == Num::Ok) {
+      v = x;
+      p_ = q;
+    }
+    return r;
+  }
+
   const char* p_;
   const char* e_;
 };
 
-// For messages: the text escaped and in quotes, cut if long (traces/printable.hpp).
-using dartlab::trace::quoted;
-
-inline std::string hex(std::uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xf]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
-}
-
-}  // namespace fields
-}  // namespace dartlab::trace::ftrace
+}  // namespace dartlab::trace::line_import
