@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dartlab::trace::ReaderOptions options;
   options.lenient = (size & 1) != 0;
   options.block_bytes = (size & 2) != 0 ? 7 : 0;
-  read_all(file.hold(bytes), size, options);
-  read_all(file.hold(dartlab::trace::testing::reseal(bytes)), size, options);
+  read_all(file.hold(bytes), dartlab::trace::fuzz::offset_bound(bytes), options);
+  const std::string resealed = dartlab::trace::testing::reseal(bytes);
+  read_all(file.hold(resealed), dartlab::trace::fuzz::offset_bound(resealed), options);
   return 0;
 }
