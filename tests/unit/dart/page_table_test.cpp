@@ -112,7 +112,7 @@ TEST_CASE("Tables are built only for mapped addresses and freed when their last 
     t.unmap_range(0xffff'c000, 1);
     CHECK(t.tables_live() == 0);
   }
-  SECTION("a range across a leaf-table boundary, unmapped in parts") {
+  SECTION("a range across a leaf-table boundary builds two leaves and frees each as its part is unmapped") {
     PageTable t(16384, 42);
     const std::uint64_t bus = (32u << 20) - 2 * 16384;  // the last two pages of the first leaf table
     t.map_range(bus, 0x100'0000, 4, Perms{});
