@@ -84,7 +84,7 @@ TEST_CASE("the default interface is 2, as the guest module in the wild expects",
   CHECK(g.reg(ADMA_REG_MAX_ENTRIES) == ADMA_DEFAULT_MAX_ENTRIES);
 }
 
-TEST_CASE("interface 2 map and unmap batches, with the statistics window", "[qemu][v2]") {
+TEST_CASE("interface 2 maps and unmaps in batches and the statistics window counts each mapping, byte and doorbell", "[qemu][v2]") {
   Qemu q(with("interface=2"));
   Guest g(q);
   for (std::uint32_t i = 0; i < 8; ++i) g.put_map(ADMA_CMD_MAP, i, kGpa + i * 0x10000, 0x1000, ADMA_DIR_TO_DEVICE);
@@ -123,7 +123,7 @@ TEST_CASE("interface 3 requests are clustered by the device's policy", "[qemu][v
   CHECK(g.stat(ADMA_STAT_LIVE_MAPPINGS) == 0);
 }
 
-TEST_CASE("dart=slots=4 answers status 1 with reason slots", "[qemu][limits]") {
+TEST_CASE("with dart=slots=4 maps past the fourth answer status 1 with reason slots and are counted", "[qemu][limits]") {
   Qemu q(with("interface=3,dart=slots=4"));
   Guest g(q);
   for (std::uint32_t i = 0; i < 6; ++i) g.put_map(ADMA_CMD_MAP_REQ, i, kGpa + i * 0x10000, 0x1000, 0);
@@ -137,7 +137,7 @@ TEST_CASE("dart=slots=4 answers status 1 with reason slots", "[qemu][limits]") {
   CHECK(g.stat(ADMA_STAT_LIVE_MAPPINGS) == 4);
 }
 
-TEST_CASE("dart=aperture=1M answers status 1 with reason aperture", "[qemu][limits]") {
+TEST_CASE("with dart=aperture=1M a map past the aperture answers status 1 with reason aperture and is counted", "[qemu][limits]") {
   Qemu q(with("interface=2,dart=aperture=1M"));
   Guest g(q);
   for (std::uint32_t i = 0; i < 3; ++i) g.put_map(ADMA_CMD_MAP, i, kGpa + i * 0x100000, 0x80000, 0);
@@ -148,7 +148,7 @@ TEST_CASE("dart=aperture=1M answers status 1 with reason aperture", "[qemu][limi
   CHECK(g.stat(ADMA_STAT_APERTURE_BYTES) == 1u << 20);
 }
 
-TEST_CASE("both limits in one dart spec (commas escaped on QEMU's command line)", "[qemu][limits]") {
+TEST_CASE("a dart spec sets both limits at once when its commas are escaped on QEMU's command line", "[qemu][limits]") {
   Qemu q(with("interface=3,dart=" + escape_commas("slots=2,aperture=1M")));
   Guest g(q);
   CHECK(g.stat(ADMA_STAT_SLOT_CAPACITY) == 2);
@@ -166,7 +166,7 @@ TEST_CASE("bad properties stop QEMU with a message naming them", "[qemu]") {
   CHECK_THAT(r.stderr_text, Catch::Contains(std::get<1>(row)));
 }
 
-TEST_CASE("hostile: count 0", "[qemu][hostile]") {
+TEST_CASE("hostile: a command with count 0 is refused as invalid, logged, and the device maps afterwards", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   CHECK(g.ring(ADMA_CMD_MAP_REQ, 0) == ADMA_STATUS_INVALID);
@@ -175,7 +175,7 @@ TEST_CASE("hostile: count 0", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_COUNT_ZERO);
 }
 
-TEST_CASE("hostile: count above MAX_ENTRIES", "[qemu][hostile]") {
+TEST_CASE("hostile: a count above MAX_ENTRIES is refused as invalid, logged, and the device maps afterwards", "[qemu][hostile]") {
   Qemu q(with("interface=3,max-entries=16"));
   Guest g(q);
   CHECK(g.ring(ADMA_CMD_MAP_REQ, 17) == ADMA_STATUS_INVALID);
@@ -183,35 +183,35 @@ TEST_CASE("hostile: count above MAX_ENTRIES", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_COUNT_TOO_LARGE);
 }
 
-TEST_CASE("hostile: request buffer outside RAM (the device's own BAR)", "[qemu][hostile]") {
+TEST_CASE("hostile: a request buffer in the device's own BAR is refused as invalid and the device maps afterwards", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, kAppleDmaBar, Guest::kResponseGpa) == ADMA_STATUS_INVALID);
   require_refused_and_alive(q, g, ADMA_CAUSE_REQUEST_NOT_RAM);
 }
 
-TEST_CASE("hostile: response buffer outside RAM", "[qemu][hostile]") {
+TEST_CASE("hostile: a response buffer outside RAM is refused as invalid and maps nothing", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   g.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, 0);
-  SECTION("above RAM") { CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, Guest::kRequestGpa, 0x40000000) == ADMA_STATUS_INVALID); }
-  SECTION("the device's own registers") {
+  SECTION("a response buffer above RAM is refused") { CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, Guest::kRequestGpa, 0x40000000) == ADMA_STATUS_INVALID); }
+  SECTION("a response buffer on the device's own registers is refused") {
     CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, Guest::kRequestGpa, kAppleDmaBar) == ADMA_STATUS_INVALID);
   }
   CHECK(g.stat(ADMA_STAT_LIVE_MAPPINGS) == 0);
   require_refused_and_alive(q, g, ADMA_CAUSE_RESPONSE_NOT_RAM);
 }
 
-TEST_CASE("hostile: buffers overlapping the command page", "[qemu][hostile]") {
+TEST_CASE("hostile: a request or response buffer overlapping the command page is refused as invalid", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   g.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0x1000, 0);
-  SECTION("responses") { CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, Guest::kRequestGpa, Guest::kCommandGpa) == ADMA_STATUS_INVALID); }
-  SECTION("requests") { CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, Guest::kCommandGpa + 8, Guest::kResponseGpa) == ADMA_STATUS_INVALID); }
+  SECTION("a response buffer on the command page is refused") { CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, Guest::kRequestGpa, Guest::kCommandGpa) == ADMA_STATUS_INVALID); }
+  SECTION("a request buffer on the command page is refused") { CHECK(g.ring(ADMA_CMD_MAP_REQ, 1, Guest::kCommandGpa + 8, Guest::kResponseGpa) == ADMA_STATUS_INVALID); }
   require_refused_and_alive(q, g, ADMA_CAUSE_OVERLAP);
 }
 
-TEST_CASE("hostile: zero length", "[qemu][hostile]") {
+TEST_CASE("hostile: a map of length 0 is refused as invalid, logged, and the device maps afterwards", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   g.put_map(ADMA_CMD_MAP_REQ, 0, kGpa, 0, 0);
@@ -221,7 +221,7 @@ TEST_CASE("hostile: zero length", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_ZERO_LENGTH);
 }
 
-TEST_CASE("hostile: gpa + len overflow", "[qemu][hostile]") {
+TEST_CASE("hostile: a map whose gpa + len overflows is refused as invalid and the device maps afterwards", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   g.put_map(ADMA_CMD_MAP_REQ, 0, ~0ull - 0xfff, 0x10000, 0);
@@ -230,7 +230,7 @@ TEST_CASE("hostile: gpa + len overflow", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_RANGE_OVERFLOW);
 }
 
-TEST_CASE("hostile: a map of memory that is not RAM", "[qemu][hostile]") {
+TEST_CASE("hostile: a map of memory that is not RAM is refused as invalid and the device maps afterwards", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   g.put_map(ADMA_CMD_MAP_REQ, 0, kManagedEduBar, 0x1000, 0);
@@ -238,7 +238,7 @@ TEST_CASE("hostile: a map of memory that is not RAM", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_GPA_NOT_RAM);
 }
 
-TEST_CASE("hostile: unmap of an unknown handle", "[qemu][hostile]") {
+TEST_CASE("hostile: an unmap of an unknown handle is refused as invalid, logged, and the device maps afterwards", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   g.put_unmap(ADMA_CMD_UNMAP_REQ, 0, 0x1234567, 0x1000);
@@ -248,7 +248,7 @@ TEST_CASE("hostile: unmap of an unknown handle", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_UNKNOWN_HANDLE);
 }
 
-TEST_CASE("hostile: unmap of an already-freed handle", "[qemu][hostile]") {
+TEST_CASE("hostile: a second unmap of a freed handle is refused as invalid and the device maps afterwards", "[qemu][hostile]") {
   Qemu q(with("interface=2,compat=strict"));
   Guest g(q);
   g.put_map(ADMA_CMD_MAP, 0, kGpa, 0x1000, 0);
@@ -260,7 +260,7 @@ TEST_CASE("hostile: unmap of an already-freed handle", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_UNKNOWN_HANDLE);
 }
 
-TEST_CASE("hostile: doorbell with no command page", "[qemu][hostile]") {
+TEST_CASE("hostile: a doorbell with no command page is refused, logged, and the device maps afterwards", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
   q.writel(kAppleDmaBar + ADMA_REG_DOORBELL, 1);
@@ -268,23 +268,23 @@ TEST_CASE("hostile: doorbell with no command page", "[qemu][hostile]") {
   require_refused_and_alive(q, g, ADMA_CAUSE_NO_COMMAND_PAGE);
 }
 
-TEST_CASE("hostile: registers written with odd sizes", "[qemu][hostile]") {
+TEST_CASE("hostile: register writes of the wrong size or alignment are refused and ring no doorbell", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
-  SECTION("byte") { q.writeb(kAppleDmaBar + ADMA_REG_DOORBELL, 1); }
-  SECTION("word") { q.writew(kAppleDmaBar + ADMA_REG_CMD_GPA_LO, 0x1000); }
-  SECTION("quad") { q.writeq(kAppleDmaBar + ADMA_REG_CMD_GPA_LO, Guest::kCommandGpa); }
-  SECTION("unaligned") { q.writel(kAppleDmaBar + ADMA_REG_CMD_GPA_LO + 2, 0x1000); }
+  SECTION("a byte write to the doorbell is refused") { q.writeb(kAppleDmaBar + ADMA_REG_DOORBELL, 1); }
+  SECTION("a 16-bit write to the command address is refused") { q.writew(kAppleDmaBar + ADMA_REG_CMD_GPA_LO, 0x1000); }
+  SECTION("a 64-bit write to the command address is refused") { q.writeq(kAppleDmaBar + ADMA_REG_CMD_GPA_LO, Guest::kCommandGpa); }
+  SECTION("an unaligned write to the command address is refused") { q.writel(kAppleDmaBar + ADMA_REG_CMD_GPA_LO + 2, 0x1000); }
   CHECK(g.stat(ADMA_STAT_DOORBELLS) == 0);
   CHECK_THAT(q.log(), Catch::Contains("wrong size or alignment"));
   require_refused_and_alive(q, g, ADMA_CAUSE_BAD_ACCESS);
 }
 
-TEST_CASE("hostile: writes to read-only registers and the statistics window", "[qemu][hostile]") {
+TEST_CASE("hostile: writes to read-only registers and the statistics window are refused and VERSION still reads 3", "[qemu][hostile]") {
   Qemu q;
   Guest g(q);
-  SECTION("VERSION") { q.writel(kAppleDmaBar + ADMA_REG_VERSION, 7); }
-  SECTION("stats") { q.writel(kAppleDmaBar + ADMA_STATS_BASE, 7); }
+  SECTION("a write to VERSION is refused and VERSION still reads 3") { q.writel(kAppleDmaBar + ADMA_REG_VERSION, 7); }
+  SECTION("a write to the statistics window is refused") { q.writel(kAppleDmaBar + ADMA_STATS_BASE, 7); }
   CHECK(g.reg(ADMA_REG_VERSION) == 3);
   require_refused_and_alive(q, g, ADMA_CAUSE_READ_ONLY);
 }
@@ -360,7 +360,7 @@ TEST_CASE("the managed device's DMA goes through the DART; others keep plain mem
   }
 }
 
-TEST_CASE("trace events carry what dartlab convert reads", "[qemu][trace]") {
+TEST_CASE("the device's trace events carry every field dartlab convert reads", "[qemu][trace]") {
   Qemu q(with("interface=3,policy=window:256K"));
   Guest g(q);
   g.put_map(ADMA_CMD_MAP_REQ, 0, kGpa + 0x3000, 0x1800, ADMA_DIR_TO_DEVICE);

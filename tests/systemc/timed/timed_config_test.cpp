@@ -35,7 +35,7 @@ TEST_CASE("Bad link specs say what is wrong", "[timed_config]") {
 }
 
 TEST_CASE("A DART spec takes a bare variant, the functional keys and the timed ones", "[timed_config]") {
-  SECTION("empty: t8110, strict, every default") {
+  SECTION("an empty spec gives t8110 with its timing row") {
     const TimedDart d = std::get<TimedDart>(parse_timed_dart_spec(""));
     CHECK(d.functional.variant.name == "t8110");
     CHECK(d.timing == dart::kDartT8110.timing);
@@ -45,7 +45,7 @@ TEST_CASE("A DART spec takes a bare variant, the functional keys and the timed o
     CHECK(d.functional.variant.name == "t8020");
     CHECK(d.timing == dart::kDartT8020.timing);
   }
-  SECTION("mixed keys") {
+  SECTION("functional and timed keys mix in one spec and print back") {
     const TimedDart d =
         std::get<TimedDart>(parse_timed_dart_spec("t8110,aperture=1G,inval=batched,iotlb-sets=128,repl=fifo,flush-hw=2us"));
     CHECK(d.functional.aperture_bytes == 1ULL << 30);
@@ -56,7 +56,7 @@ TEST_CASE("A DART spec takes a bare variant, the functional keys and the timed o
     CHECK_THAT(to_spec(d), Contains("variant=t8110"));
     CHECK_THAT(to_spec(d), Contains("inval=batched"));
   }
-  SECTION("errors") {
+  SECTION("bad DART specs say what is wrong") {
     CHECK_THAT(std::get<std::string>(parse_timed_dart_spec("t8020,scope=range")), Contains("no range flush"));
     CHECK_THAT(std::get<std::string>(parse_timed_dart_spec("t9000")), Contains("not a DART variant"));
     CHECK_THAT(std::get<std::string>(parse_timed_dart_spec("tlb=3")), Contains("unknown DART key 'tlb'"));

@@ -95,7 +95,7 @@ TEST_CASE("The timed replay's JSON says simulated time, mapping vs transfer time
 
 TEST_CASE("A trace without access events gets the synthetic pattern: each mapped segment once, in full",
           "[timed_replay][synthetic]") {
-  SECTION("none at all") {
+  SECTION("a trace with no access event gets one full transfer per mapped segment") {
     const TempTrace trace("synthetic", buffers_trace(20, 4, false));
     const TimedResult r = replay(trace.path(), config());
     CHECK(r.access == "synthetic");

@@ -149,14 +149,14 @@ TEST_CASE("First-fit takes the lowest free run that fits, best-fit the smallest"
     REQUIRE(a->free_extents() == 3);
     return a;
   };
-  SECTION("first-fit") {
+  SECTION("first-fit takes the lowest free run that fits") {
     auto a = build(AllocPolicy::FirstFit);
     CHECK(a->alloc(2) == 100u);
     CHECK(a->alloc(2) == 102u);
     CHECK(a->alloc(5) == 113u);
     CHECK(a->alloc(2) == 110u);
   }
-  SECTION("best-fit") {
+  SECTION("best-fit takes the smallest free run that fits") {
     auto a = build(AllocPolicy::BestFit);
     CHECK(a->alloc(2) == 110u);
     CHECK(a->alloc(3) == 100u);  // the 4-page hole is the smallest that fits
@@ -189,7 +189,7 @@ TEST_CASE("linux searches down from the last run it placed, size-aligned, and re
     CHECK(a->alloc(1) == 30u);
     CHECK(a->alloc(1) == 27u);
   }
-  SECTION("the retry above the cached run") {
+  SECTION("linux retries above the cached run when nothing below fits") {
     auto a = make_aperture_allocator(AllocPolicy::Linux, 1, 7);  // pages 1..7
     CHECK(a->alloc(4) == 4u);
     CHECK(a->alloc(2) == 2u);
@@ -216,7 +216,7 @@ TEST_CASE("linux searches down from the last run it placed, size-aligned, and re
 }
 
 TEST_CASE("buddy splits the lowest smallest block, rounds to a power of two and merges back", "[aperture][buddy]") {
-  SECTION("a power-of-two aperture") {
+  SECTION("buddy splits a power-of-two aperture and rounds requests to a power of two") {
     auto a = make_aperture_allocator(AllocPolicy::Buddy, 0, 16);
     CHECK(a->free_extents() == 1);
     CHECK(a->alloc(1) == 0u);  // 16 -> 8 + 4 + 2 + 1 + (1)

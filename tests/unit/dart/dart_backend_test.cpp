@@ -16,7 +16,7 @@ using dartlab::dart::test::kPage;
 TEST_CASE("The backend rounds a range out to pages and returns the bus address of gpa itself", "[backend]") {
   Dart dart(config_of(""));
   DartBackend backend(dart);
-  SECTION("inside one page") {
+  SECTION("a range inside one page maps that page and keeps gpa's offset") {
     const auto r = backend.map(0x1'0000'1234, 0x100, Direction::Bidirectional);
     REQUIRE(r.ok);
     CHECK(r.value.bus_addr == kPage + 0x1234);

@@ -82,12 +82,12 @@ TEST_CASE("A config's spec parses back to the same config", "[spec]") {
 }
 
 TEST_CASE("Bad specs are refused with a message naming the item and the reason", "[spec]") {
-  SECTION("unknown key") {
+  SECTION("an unknown key is refused with the list of known keys") {
     const std::string e = error_of("apperture=1G");
     CHECK_THAT(e, Contains("unknown key 'apperture'") &&
                       Contains("aperture, slots, page, alloc, base, variant, chunk, duplicate"));
   }
-  SECTION("bad numbers") {
+  SECTION("sizes and counts that are not numbers or overflow are refused") {
     CHECK_THAT(error_of("aperture=12Q"), Contains("aperture=12Q") && Contains("not a size"));
     CHECK_THAT(error_of("aperture=-1M"), Contains("aperture=-1M") && Contains("not a size"));
     CHECK_THAT(error_of("aperture=0x"), Contains("not a size"));
@@ -96,27 +96,27 @@ TEST_CASE("Bad specs are refused with a message naming the item and the reason",
     CHECK_THAT(error_of("slots=many"), Contains("slots=many") && Contains("not a count"));
     CHECK_THAT(error_of("base=16Kb"), Contains("base=16Kb") && Contains("not a size"));
   }
-  SECTION("aperture not a multiple of the page") {
+  SECTION("an aperture that is not a whole number of pages is refused") {
     CHECK_THAT(error_of("aperture=100K"), Contains("aperture=100K") && Contains("not a multiple of the 16K page"));
     CHECK_THAT(error_of("aperture=0"), Contains("at least one page"));
   }
-  SECTION("aperture beyond the input space") {
+  SECTION("an aperture or base beyond the variant's input space is refused") {
     CHECK_THAT(error_of("aperture=8T"), Contains("aperture=8T exceeds the 42-bit input space of t8110"));
     CHECK_THAT(error_of("aperture=4T"), Contains("exceeds the 42-bit input space") && Contains("base=16K"));
     CHECK_THAT(error_of("aperture=4G,variant=t8020"), Contains("aperture=4G exceeds the 32-bit input space of t8020"));
     CHECK_THAT(error_of("variant=t8020,base=4G"), Contains("base=4G") && Contains("32-bit input space"));
   }
-  SECTION("slots") {
+  SECTION("a slot count of 0 or above 2^32-1 is refused") {
     CHECK_THAT(error_of("slots=0"), Contains("slots=0") && Contains("at least one slot"));
     CHECK_THAT(error_of("slots=0x100000000"), Contains("at most 4294967295"));
   }
-  SECTION("page size") {
+  SECTION("a page size that is not a power of two from 4K to 64K is refused") {
     for (const char* spec : {"page=12K", "page=2K", "page=128K", "page=0"}) {
       CAPTURE(spec);
       CHECK_THAT(error_of(spec), Contains(spec) && Contains("power of two from 4K to 64K"));
     }
   }
-  SECTION("the host's rules") {
+  SECTION("a chunk that is not whole pages or a duplicate rule other than refuse or share is refused") {
     CHECK_THAT(error_of("chunk=0"), Contains("chunk=0") && Contains("not a whole number of 16K pages"));
     CHECK_THAT(error_of("chunk=24K"), Contains("chunk=24K") && Contains("not a whole number of 16K pages"));
     CHECK_THAT(error_of("chunk=8K"), Contains("chunk=8K") && Contains("not a whole number of 16K pages"));
@@ -126,13 +126,13 @@ TEST_CASE("Bad specs are refused with a message naming the item and the reason",
     CHECK_THAT(error_of("duplicate=maybe"), Contains("duplicate=maybe") && Contains("refuse") && Contains("share"));
     CHECK_THAT(error_of("duplicate="), Contains("duplicate=:"));
   }
-  SECTION("duplicate key") { CHECK_THAT(error_of("page=16K,slots=4,page=16K"), Contains("'page' given twice")); }
-  SECTION("other values") {
+  SECTION("a key given twice is refused") { CHECK_THAT(error_of("page=16K,slots=4,page=16K"), Contains("'page' given twice")); }
+  SECTION("an unknown alloc or variant, or a base off the page, is refused") {
     CHECK_THAT(error_of("alloc=worst-fit"), Contains("alloc=worst-fit") && Contains("first-fit, best-fit, buddy or linux"));
     CHECK_THAT(error_of("variant=t6000"), Contains("variant=t6000") && Contains("t8020, t8110"));
     CHECK_THAT(error_of("base=8K"), Contains("base=8K") && Contains("not a multiple of the 16K page"));
   }
-  SECTION("malformed items") {
+  SECTION("items that are not key=value, or empty, are refused") {
     CHECK_THAT(error_of("page"), Contains("'page' is not key=value"));
     CHECK_THAT(error_of("page=16K,"), Contains("empty item"));
     CHECK_THAT(error_of(",page=16K"), Contains("empty item"));

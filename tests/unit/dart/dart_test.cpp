@@ -224,12 +224,12 @@ TEST_CASE("A 4 TiB aperture builds no tables until a map, and only those its map
 
 TEST_CASE("A Dart refuses a config that the spec parser would refuse", "[dart]") {
   DartConfig c;
-  SECTION("aperture beyond the input space") {
+  SECTION("an aperture beyond the input space is refused") {
     c.variant = kDartT8020;
     c.aperture_bytes = std::uint64_t{1} << 32;
   }
-  SECTION("zero slots") { c.slots = 0; }
-  SECTION("unaligned aperture") { c.aperture_bytes = 3 * 4096; }
-  SECTION("bad page size") { c.page_bytes = 12288; c.aperture_bytes = 12288 * 4; c.base_bus_addr = 0; }
+  SECTION("zero slots are refused") { c.slots = 0; }
+  SECTION("an aperture that is not whole pages is refused") { c.aperture_bytes = 3 * 4096; }
+  SECTION("a page size that is not a power of two is refused") { c.page_bytes = 12288; c.aperture_bytes = 12288 * 4; c.base_bus_addr = 0; }
   CHECK_THROWS_AS(Dart(c), std::invalid_argument);
 }

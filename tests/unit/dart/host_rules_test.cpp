@@ -90,7 +90,7 @@ TEST_CASE("Under duplicate=share a registered gpa is mapped again, as dartlab di
 TEST_CASE("A range longer than a chunk maps its first chunk only and says how much it covers", "[backend][host]") {
   Dart dart(config_of("chunk=64K"));
   DartBackend backend(dart);
-  SECTION("from a page boundary") {
+  SECTION("a range from a page boundary maps its first chunk exactly") {
     const auto r = backend.map(0x100000, 256 * K, Direction::Bidirectional);
     REQUIRE(r.ok);
     CHECK(r.value.len_bytes == 64 * K);
@@ -189,7 +189,7 @@ TEST_CASE("Over duplicate=refuse the seed's window policy is refused a direct ra
 TEST_CASE("Neither lazy nor adaptive gives mappings back or resizes for a duplicate or a cut", "[mapper][host]") {
   Dart dart(config_of("duplicate=refuse,chunk=1M"));
   DartBackend backend(dart);
-  SECTION("lazy keeps what it keeps") {
+  SECTION("lazy evicts nothing on a duplicate or a cut") {
     Mapper m(backend, std::get<Policy>(dartlab::mapper::parse_policy("lazy:direct,keep=8")));
     const auto a = m.map(0x100000, 16 * K, Direction::ToDevice);
     const auto b = m.map(0x200000, 16 * K, Direction::ToDevice);
@@ -201,7 +201,7 @@ TEST_CASE("Neither lazy nor adaptive gives mappings back or resizes for a duplic
     CHECK(m.stats().evictions == 0);
     CHECK(m.stats().cached_mappings == 1);
   }
-  SECTION("adaptive keeps its window size") {
+  SECTION("adaptive keeps its window size on a duplicate or a cut") {
     Mapper m(backend, std::get<Policy>(dartlab::mapper::parse_policy("adaptive:start=64K,min=16K,max=4M")));
     REQUIRE(m.map(0x100000, 4 * K, Direction::ToDevice));  // the window (0x100000, 64K)
     CHECK(m.map(0x100000, 128 * K, Direction::ToDevice).error == MapError::Duplicate);

@@ -55,7 +55,7 @@ TEST_CASE("Each variant names the PTE layout Linux gives it: APPLE_DART for t802
 }
 
 TEST_CASE("The walk has as many levels as the input space needs", "[page_table]") {
-  SECTION("t8020, 32 bits, 16 KiB pages: L1 of 128 entries, then the leaf") {
+  SECTION("t8020 (32 bits, 16 KiB pages) walks an L1 of 128 entries, then the leaf") {
     PageTable t(16384, 32);
     CHECK(t.levels() == 2);
     CHECK(t.entries_per_table() == 2048);
@@ -65,7 +65,7 @@ TEST_CASE("The walk has as many levels as the input space needs", "[page_table]"
     CHECK(t.index_at(bus, 1) == 5);  // one leaf table maps 32 MiB
     CHECK(t.index_at(bus, 2) == 7);
   }
-  SECTION("t8110, 42 bits, 16 KiB pages: one level more") {
+  SECTION("t8110 (42 bits, 16 KiB pages) walks one level more") {
     PageTable t(16384, 42);
     CHECK(t.levels() == 3);
     CHECK(t.entries_used(1) == 64);
@@ -74,7 +74,7 @@ TEST_CASE("The walk has as many levels as the input space needs", "[page_table]"
     CHECK(t.index_at(bus, 2) == 9);
     CHECK(t.index_at(bus, 3) == 11);
   }
-  SECTION("other page sizes") {
+  SECTION("4 KiB and 64 KiB pages walk as many levels as 42 or 32 bits need") {
     CHECK(PageTable(4096, 42).levels() == 4);   // 12 + 3 * 9 = 39 < 42
     CHECK(PageTable(65536, 42).levels() == 2);  // 16 + 13 = 29 < 42 <= 16 + 26
     CHECK(PageTable(65536, 32).entries_used(1) == 8);
@@ -105,14 +105,14 @@ TEST_CASE("Tables are built only for mapped addresses and freed when their last 
     CHECK(t.tables_live() == 0);
     CHECK(t.read_entry(t.table_root_pa(), 63) == 0);
   }
-  SECTION("32 bits: two levels") {
+  SECTION("32 bits build two tables for one page and free them at its unmap") {
     PageTable t(16384, 32);
     t.map_range(0xffff'c000, 0x4000, 1, Perms{});
     CHECK(t.tables_live() == 2);
     t.unmap_range(0xffff'c000, 1);
     CHECK(t.tables_live() == 0);
   }
-  SECTION("a range across a leaf-table boundary, unmapped in parts") {
+  SECTION("a range across a leaf-table boundary builds two leaves and frees each as its part is unmapped") {
     PageTable t(16384, 42);
     const std::uint64_t bus = (32u << 20) - 2 * 16384;  // the last two pages of the first leaf table
     t.map_range(bus, 0x100'0000, 4, Perms{});
@@ -138,13 +138,13 @@ TEST_CASE("Tables are built only for mapped addresses and freed when their last 
 
 TEST_CASE("A walk reports the level whose entry is invalid", "[page_table]") {
   PageTable t(16384, 42);
-  SECTION("no table at all: the top-level entry is missing") {
+  SECTION("with no table at all the walk faults at the top level") {
     const auto w = t.walk(0x4000);
     REQUIRE_FALSE(w.ok);
     CHECK(w.fault.code == FaultCode::NoL1);
     CHECK(w.fault.level == 1);
   }
-  SECTION("with one page mapped") {
+  SECTION("with one page mapped the walk faults at the level where the path ends") {
     t.map_range(0x4000, 0x8'0000'4000, 1, Perms{});
     auto w = t.walk(0x8000);  // same leaf table
     CHECK(w.fault.code == FaultCode::NoPte);

@@ -35,12 +35,12 @@ TEST_CASE("Every page of a multi-page mapping translates to its PA plus the offs
 
 TEST_CASE("Addresses inside the aperture but unmapped fault with NoPte or NoL1", "[translate]") {
   Dart dart(config_of("aperture=1G"));
-  SECTION("nothing mapped yet") {
+  SECTION("with nothing mapped yet a translation faults with NoL1") {
     const Translation t = dart.translate(kPage, Access::Read);
     REQUIRE_FALSE(t.ok);
     CHECK(t.fault.code == FaultCode::NoL1);
   }
-  SECTION("unmapped page beside a mapped one, and in another 32 MiB region") {
+  SECTION("an unmapped page beside a mapped one faults NoPte, one in another 32 MiB region NoL1") {
     const auto r = dart.map(0x4000, kPage, Perms{});
     REQUIRE(r.ok);
     CHECK(dart.translate(r.mapping.bus_addr + kPage, Access::Read).fault.code == FaultCode::NoPte);
@@ -48,7 +48,7 @@ TEST_CASE("Addresses inside the aperture but unmapped fault with NoPte or NoL1",
     CHECK(far.fault.code == FaultCode::NoL1);
     CHECK(far.fault.level == 2);
   }
-  SECTION("after an unmap") {
+  SECTION("after an unmap the address faults NoL1 and no table stays live") {
     const auto r = dart.map(0x4000, kPage, Perms{});
     REQUIRE(dart.unmap(r.mapping.handle));
     CHECK(dart.translate(r.mapping.bus_addr, Access::Read).fault.code == FaultCode::NoL1);

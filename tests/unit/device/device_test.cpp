@@ -254,32 +254,32 @@ TEST_CASE("a bad configuration is refused with a message naming the property", "
   dartlab::test::FakeGuest g;
   const AdmaHostOps ops = g.ops();
   char err[256] = {};
-  SECTION("interface") {
+  SECTION("interface=4 is refused and named") {
     AdmaConfig c{4, nullptr, nullptr, 0, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("interface=4"));
   }
-  SECTION("policy") {
+  SECTION("policy=window:3K is refused and named") {
     AdmaConfig c{3, "window:3K", nullptr, 0, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("policy=window:3K"));
   }
-  SECTION("dart") {
+  SECTION("dart=slots=lots is refused and named") {
     AdmaConfig c{3, nullptr, "slots=lots", 0, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("dart=slots=lots"));
   }
-  SECTION("max-entries") {
+  SECTION("a max-entries above the limit is refused and named") {
     AdmaConfig c{3, nullptr, nullptr, ADMA_MAX_MAX_ENTRIES + 1, 0, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("max-entries"));
   }
-  SECTION("compat") {
+  SECTION("compat=3 is refused and named") {
     AdmaConfig c{2, nullptr, nullptr, 0, 3, 0};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("compat=3"));
   }
-  SECTION("reset-releases") {
+  SECTION("reset-releases=-1 is refused and named") {
     AdmaConfig c{2, nullptr, nullptr, 0, 0, -1};
     CHECK(adma_create(&c, &ops, &g, err, sizeof(err)) == nullptr);
     CHECK_THAT(err, Catch::Contains("reset-releases"));

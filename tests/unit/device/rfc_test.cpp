@@ -93,19 +93,19 @@ TEST_CASE("a gpa mapped twice is refused as still open and an unknown id as not 
 TEST_CASE("strict keeps its checks where rfc answers status 1 or goes on", "[device][rfc]") {
   DeviceUnderTest strict(2, "direct", "", 0, ADMA_COMPAT_STRICT);
   auto rfc = rfc_device();
-  SECTION("an unmap of an unknown id") {
+  SECTION("an unmap of an unknown id is invalid under strict and status 1 under rfc") {
     strict.drv.put_unmap(ADMA_CMD_UNMAP, 0, 0x1234, 0x1000);
     rfc.drv.put_unmap(ADMA_CMD_UNMAP, 0, 0x1234, 0x1000);
     CHECK(strict.drv.ring(ADMA_CMD_UNMAP, 1) == ADMA_STATUS_INVALID);
     CHECK(rfc.drv.ring(ADMA_CMD_UNMAP, 1) == ADMA_STATUS_IO_ERROR);
   }
-  SECTION("a range that is not RAM") {
+  SECTION("a map of a range that is not RAM is invalid under strict and status 1 under rfc") {
     strict.drv.put_map(ADMA_CMD_MAP, 0, 0xf0000000, 0x1000, 0);
     rfc.drv.put_map(ADMA_CMD_MAP, 0, 0xf0000000, 0x1000, 0);
     CHECK(strict.drv.ring(ADMA_CMD_MAP, 1) == ADMA_STATUS_INVALID);
     CHECK(rfc.drv.ring(ADMA_CMD_MAP, 1) == ADMA_STATUS_IO_ERROR);
   }
-  SECTION("flags beyond the direction") {
+  SECTION("flags beyond the direction are invalid under strict and go through under rfc") {
     strict.drv.put_map(ADMA_CMD_MAP, 0, kGpa, 0x1000, 0x100);
     rfc.drv.put_map(ADMA_CMD_MAP, 0, kGpa, 0x1000, 0x100);
     CHECK(strict.drv.ring(ADMA_CMD_MAP, 1) == ADMA_STATUS_INVALID);

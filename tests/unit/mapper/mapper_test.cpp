@@ -82,15 +82,15 @@ TEST_CASE("identical direct requests share a key and different ones do not", "[m
 TEST_CASE("malformed requests are refused as invalid and counted", "[mapper]") {
   FakeBackend backend;
   Mapper m(backend, kWindow256K);
-  SECTION("zero length") {
+  SECTION("a request of length 0 is refused") {
     const auto r = m.map(0x1000, 0, Direction::ToDevice);
     CHECK_FALSE(r);
     CHECK(r.error == MapError::Invalid);
   }
-  SECTION("gpa + len overflows") {
+  SECTION("a request whose gpa + len overflows is refused") {
     CHECK(m.map(~0ULL - 10, 4 * K, Direction::ToDevice).error == MapError::Invalid);
   }
-  SECTION("the 16 KiB-rounded end would wrap") {
+  SECTION("a request whose 16 KiB-rounded end would wrap is refused") {
     CHECK(m.map(~0ULL - 0x2000, 0x1000, Direction::ToDevice).error == MapError::Invalid);
   }
   CHECK(m.stats().failed_maps == 1);
@@ -138,13 +138,13 @@ TEST_CASE("scatter-gather maps every segment or none", "[mapper]") {
   Mapper m(backend, kWindow256K);
   const MapSegment segs[] = {{0x1000, 4 * K}, {0x41000, 4 * K}, {0x81000, 4 * K}};
   Mapping out[3];
-  SECTION("all segments fit") {
+  SECTION("when all segments fit each is mapped to its own gpa") {
     REQUIRE(m.map_sg(segs, Direction::ToDevice, out));
     CHECK(m.stats().live_requests == 3);
     CHECK(backend.maps == 3);
     for (int i = 0; i < 3; ++i) CHECK(backend.target_of(out[i].dma_addr) == segs[i].gpa);
   }
-  SECTION("the third segment is refused: the first two are released") {
+  SECTION("when the third segment is refused the first two are released") {
     backend.slot_limit = 2;
     const auto r = m.map_sg(segs, Direction::ToDevice, out);
     CHECK(r.error == MapError::Slots);
@@ -152,7 +152,7 @@ TEST_CASE("scatter-gather maps every segment or none", "[mapper]") {
     CHECK(m.stats().live_mappings == 0);
     CHECK(backend.live.empty());
   }
-  SECTION("no segments is invalid") {
+  SECTION("an empty list is refused as invalid") {
     CHECK(m.map_sg({}, Direction::ToDevice, out).error == MapError::Invalid);
   }
 }

@@ -176,7 +176,7 @@ TEST_CASE("lazy keeps a released host mapping and reuses it without asking the h
 }
 
 TEST_CASE("lazy evicts the least recently released mapping past its count or byte bound", "[policy][lazy]") {
-  SECTION("keep=N") {
+  SECTION("keep=N evicts the oldest released mapping past N") {
     FakeBackend backend;
     Mapper m(backend, must_parse("lazy:window:64K,keep=2"));
     for (std::uint64_t w = 0; w < 3; ++w) {
@@ -189,7 +189,7 @@ TEST_CASE("lazy evicts the least recently released mapping past its count or byt
     CHECK(backend.has(64 * K, 64 * K));
     CHECK(backend.has(128 * K, 64 * K));
   }
-  SECTION("bytes=B") {
+  SECTION("bytes=B evicts released mappings past B bytes") {
     FakeBackend backend;
     Mapper m(backend, must_parse("lazy:direct,bytes=32K"));
     for (std::uint64_t p = 0; p < 4; ++p) {
@@ -259,7 +259,7 @@ TEST_CASE("a kept mapping serves no request: a second release by address is refu
 
 TEST_CASE("adaptive coarsens windows as the host's slots run out and refines them as bytes run out",
           "[policy][adaptive]") {
-  SECTION("slots") {
+  SECTION("windows grow as the host's slots run out") {
     FakeBackend backend;
     backend.slot_limit = 20;
     backend.report_pressure = true;
@@ -272,7 +272,7 @@ TEST_CASE("adaptive coarsens windows as the host's slots run out and refines the
     CHECK(backend.has(0, 16 * K));
     CHECK_FALSE(backend.has(13 * M, 16 * K));
   }
-  SECTION("bytes") {
+  SECTION("windows shrink as the host's bytes run out, and no map fails") {
     FakeBackend backend;
     backend.bytes_limit = 4 * M;
     backend.report_pressure = true;

@@ -55,11 +55,11 @@ TEST_CASE("sizes parse as decimal or hex with binary suffixes and refuse overflo
 
 TEST_CASE("a request inside one window is keyed by the whole window", "[policy]") {
   const Policy p{PolicyKind::Window, 256 * 1024};
-  SECTION("a 4 KiB request in the middle of a window") {
+  SECTION("a 4 KiB request in the middle of a window is keyed by that window") {
     const Key k = key_for(p, 0x40000 + 0x5000, 0x1000);
     CHECK(k == Key{0x40000, 0x40000});
   }
-  SECTION("a request exactly the window's size and alignment") {
+  SECTION("a request of exactly the window's size and alignment is keyed by that window") {
     CHECK(key_for(p, 0x80000, 0x40000) == Key{0x80000, 0x40000});
   }
   SECTION("the last byte of the request decides, not the end address") {
@@ -69,11 +69,11 @@ TEST_CASE("a request inside one window is keyed by the whole window", "[policy]"
 
 TEST_CASE("straddling or oversize requests get a direct key rounded out to 16 KiB", "[policy]") {
   const Policy p{PolicyKind::Window, 256 * 1024};
-  SECTION("straddling two windows") {
+  SECTION("a request straddling two windows gets a direct key rounded out to 16 KiB") {
     // [0x3f000, 0x41000) crosses the 0x40000 boundary.
     CHECK(key_for(p, 0x3f000, 0x2000) == Key{0x3c000, 0x8000});
   }
-  SECTION("larger than the window") {
+  SECTION("a request larger than the window gets a direct key rounded out to 16 KiB") {
     CHECK(key_for(p, 0x100000, 0x40001) == Key{0x100000, 0x44000});
   }
   SECTION("direct policy rounds every request") {

@@ -64,7 +64,7 @@ TEST_CASE("replaying a file across many batches gives the results of replaying i
 TEST_CASE("an error deep in a file is reported with its line after every event before it",
           "[replay_file]") {
   const sim::InputOptions input{.reader_thread = GENERATE(true, false)};
-  SECTION("a parse error") {
+  SECTION("a parse error is reported with its line and the bad text") {
     TempTrace t("parse-error");
     write_trace(t.path(), "game", 10000, "map 99999999 0000:01:00.0 0x1000 4Q to_dev\n");
     auto outcome = sim::replay_file(t.path(), configs(), {}, {}, input);
@@ -73,7 +73,7 @@ TEST_CASE("an error deep in a file is reported with its line after every event b
     CHECK_THAT(std::get<std::string>(outcome), Contains(":10002:"));
     CHECK_THAT(std::get<std::string>(outcome), Contains("4Q"));
   }
-  SECTION("a trace inconsistency") {
+  SECTION("a trace inconsistency is reported with its line") {
     TempTrace t("inconsistent");
     write_trace(t.path(), "game", 10000, "unmap 123456789\n");
     auto outcome = sim::replay_file(t.path(), configs(), {}, {}, input);

@@ -58,28 +58,28 @@ TEST_CASE("trace inconsistencies stop the replay with a message naming the id", 
   const sim::RunConfig runs[] = {config("window:256K")};
   sim::Replay replay(runs);
   REQUIRE(replay.apply(map(7, 0x4000, 4096), 3));
-  SECTION("unmap of an id never mapped") {
+  SECTION("an unmap of an id never mapped stops it") {
     CHECK_FALSE(replay.apply(release(8)));
     CHECK_THAT(replay.issue().message, Contains("unmap of id 8 which was never mapped"));
   }
-  SECTION("double unmap") {
+  SECTION("a double unmap stops it, naming the event that released the id") {
     REQUIRE(replay.apply(release(7)));
     CHECK_FALSE(replay.apply(release(7)));
     CHECK_THAT(replay.issue().message, Contains("double unmap: id 7 was already released by event 2"));
   }
-  SECTION("map of an id that is still live") {
+  SECTION("a map of an id that is still live stops it, naming the map's line") {
     CHECK_FALSE(replay.apply(map(7, 0x8000, 4096)));
     CHECK_THAT(replay.issue().message, Contains("id 7 which is still live (mapped at line 3)"));
   }
-  SECTION("the wrong kind of release") {
+  SECTION("the wrong kind of release stops it, naming the kind expected") {
     CHECK_FALSE(replay.apply(release(7, EventKind::Free)));
     CHECK_THAT(replay.issue().message, Contains("free of id 7, which was created by map at line 3 (expected unmap)"));
   }
-  SECTION("access outside the request") {
+  SECTION("an access outside the request stops it") {
     CHECK_FALSE(replay.apply(access(7, 0x5000, 4096, trace::Direction::ToDevice)));
     CHECK_THAT(replay.issue().message, Contains("outside request id 7"));
   }
-  SECTION("access to an id that is not live") {
+  SECTION("an access to an id that is not live stops it") {
     CHECK_FALSE(replay.apply(access(9, 0x4000, 16, trace::Direction::ToDevice)));
     CHECK_THAT(replay.issue().message, Contains("access to id 9 which is not live"));
   }

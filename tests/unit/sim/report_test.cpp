@@ -188,7 +188,7 @@ TEST_CASE("a sweep's metadata and frontier are read in each form it may take", "
   for (int i = 0; i < 3; ++i) d["results"][i]["point"] = 10 + i;
   d["sweep"] = {{"name", "windows"}, {"hash", "abc123"}, {"shard", {{"index", 1}, {"count", 4}}}, {"points", 3}};
 
-  SECTION("point indices") {
+  SECTION("a frontier given as point indices marks those results and the sweep's metadata is read") {
     d["pareto"] = {10, 12};
     report::Data data;
     REQUIRE(report::parse_results_json("s.json", d.dump(), data).empty());
@@ -201,28 +201,28 @@ TEST_CASE("a sweep's metadata and frontier are read in each form it may take", "
     CHECK(data.results[1].pareto == false);
     CHECK(data.results[2].pareto == true);
   }
-  SECTION("flags") {
+  SECTION("a frontier given as flags marks the flagged results") {
     d["pareto"] = {false, true, false};
     report::Data data;
     REQUIRE(report::parse_results_json("s.json", d.dump(), data).empty());
     CHECK(data.results[1].pareto == true);
     CHECK(data.results[0].pareto == false);
   }
-  SECTION("flags of the wrong count") {
+  SECTION("frontier flags of the wrong count are an error") {
     d["pareto"] = {true};
     CHECK(parse_error(d.dump()) == "in.json: pareto: 1 flags for 3 results");
   }
-  SECTION("result positions, when results carry no point") {
+  SECTION("result positions past the results are an error when results carry no point") {
     for (auto& r : d["results"]) r.erase("point");
     d["pareto"] = {7};
     CHECK(parse_error(d.dump()) == "in.json: pareto[0]: result 7 of 3");
   }
-  SECTION("no frontier: not given") {
+  SECTION("a sweep without a frontier reads as not given") {
     report::Data data;
     REQUIRE(report::parse_results_json("s.json", d.dump(), data).empty());
     CHECK_FALSE(data.inputs[0].pareto_given);
   }
-  SECTION("a sweep that is not an object") {
+  SECTION("a sweep that is not an object is an error") {
     d["sweep"] = "big";
     CHECK(parse_error(d.dump()) == "in.json: sweep: expected an object, got a string");
   }
@@ -301,7 +301,7 @@ TEST_CASE("the page names a refusal by the host's return code where it has one, 
 }
 
 TEST_CASE("results without series get the Pareto plot and a note; many results are capped per chart", "[report][html]") {
-  SECTION("no series") {
+  SECTION("results without series get only the Pareto plot and a note") {
     Json r = result("t", "direct", 10, 1 << 20);
     r.erase("series");
     report::Data data;
@@ -310,7 +310,7 @@ TEST_CASE("results without series get the Pareto plot and a note; many results a
     CHECK(count(html, "<svg class=\"plot\"") == 1);
     CHECK_THAT(html, Contains("carry no time series"));
   }
-  SECTION("more results than lines") {
+  SECTION("more results than lines are capped per chart, all kept in the Pareto plot") {
     Json d = doc({});
     for (int i = 0; i < 20; ++i) d["results"].push_back(result("t", "window:" + std::to_string(16 << i) + "K", 100 + i, 1000000 - i));
     report::Data data;
@@ -321,7 +321,7 @@ TEST_CASE("results without series get the Pareto plot and a note; many results a
     CHECK(count(html, "<path class=\"series\"") == 16);
     CHECK(count(html, "<g class=\"series\"") == 20);  // every point in the Pareto plot
   }
-  SECTION("several inputs of one trace, and two traces") {
+  SECTION("inputs are grouped by trace and one configuration in two files is told apart by file") {
     report::Data data;
     REQUIRE(report::parse_results_json("a.json", doc({result("t1", "direct", 10, 1 << 20)}).dump(), data).empty());
     REQUIRE(report::parse_results_json("b.json", doc({result("t1", "direct", 12, 1 << 21), result("t2", "direct", 1, 1)}).dump(),
@@ -332,7 +332,7 @@ TEST_CASE("results without series get the Pareto plot and a note; many results a
     CHECK_THAT(html, Contains("direct [a.json]"));  // the same configuration twice: told apart by file
     CHECK_THAT(html, Contains("direct [b.json]"));
   }
-  SECTION("nothing at all") {
+  SECTION("a page of nothing at all says it holds no results") {
     const std::string html = report::render_html(report::Data{}, {});
     CHECK_THAT(html, Contains("hold no results"));
     CHECK_THAT(html, Contains("No configuration refused a map"));
@@ -440,14 +440,14 @@ TEST_CASE("a cap run's waits are read, checked, tabled and plotted over the trac
   CHECK_THAT(html, Contains("Requests waiting for room (cap)"));
   CHECK_THAT(html, Contains("40 / 900 / 10"));
 
-  SECTION("no run waited: no plot of waits, no column") {
+  SECTION("when no run waited there is no plot and no column of waits") {
     report::Data none;
     REQUIRE(report::parse_results_json("plain.json", doc({plain}).dump(), none).empty());
     const std::string page = report::render_html(none, {});
     CHECK(count(page, "<svg class=\"plot\"") == 4);
     CHECK(page.find("waits / longest") == std::string::npos);
   }
-  SECTION("counts that cannot be are refused") {
+  SECTION("wait counts that cannot be are refused") {
     capped["waits"]["cancelled"] = 41;
     CHECK_THAT(parse_error(doc({capped}).dump()), Contains("results[0].waits: 41 cancelled and 2 still waiting, of 40 waits"));
     capped["waits"]["cancelled"] = 10;

@@ -132,14 +132,14 @@ TEST_CASE("a soak that does not fail stops at its bound", "[stress]") {
   const sim::RunConfig run = config("window:256K", "");  // the observed host: churn's 64 MiB fits easily
   auto params = churn(64u << 20, 1u << 20, 1);
   std::string error;
-  SECTION("events") {
+  SECTION("a soak bounded by events stops at exactly that many") {
     auto source = sim::make_generator_source("churn", params, &error);
     auto r = std::get<sim::StressResult>(sim::run_stress(*source, run, {.limits = {.max_events = 5000}}));
     CHECK_FALSE(r.failure);
     CHECK(r.stop == sim::StressStop::MaxEvents);
     CHECK(r.events == 5000);
   }
-  SECTION("bytes") {
+  SECTION("a soak bounded by bytes stops once it has moved that many") {
     auto source = sim::make_generator_source("churn", params, &error);
     auto r = std::get<sim::StressResult>(sim::run_stress(*source, run, {.limits = {.max_bytes = 32u << 20}}));
     CHECK(r.stop == sim::StressStop::MaxBytes);

@@ -102,7 +102,7 @@ size = ["1M", "4M"]
 }
 
 TEST_CASE("ranges step by mul or add from their start to their end", "[sweep]") {
-  SECTION("sizes keep their style") {
+  SECTION("a range of sizes steps by mul and keeps the sizes' style") {
     const auto c = parse_ok(R"(
 traces = ["t"]
 policies = ["window:{size}"]
@@ -111,7 +111,7 @@ params.size = { from = "64K", to = "1M", mul = 4 }
     CHECK(rows(c) == std::vector<std::string>{"t | window:64K | " + kDefaultDart, "t | window:256K | " + kDefaultDart,
                                               "t | window:1M | " + kDefaultDart});
   }
-  SECTION("add, and an end that is not hit exactly") {
+  SECTION("a range steps by add and stops before an end it does not hit exactly") {
     const auto c = parse_ok(R"(
 traces = ["t"]
 policies = ["direct"]
@@ -121,7 +121,7 @@ params.n = { from = 1000, to = 3500, add = 1000 }
     REQUIRE(c.points.size() == 3);
     CHECK(c.points[2].params.at("n") == "3000");
   }
-  SECTION("a range of one value") {
+  SECTION("a range from a value to itself gives that one value") {
     const auto c = parse_ok(R"(
 traces = ["t"]
 policies = ["direct"]
@@ -165,24 +165,24 @@ TEST_CASE("the sweep hash changes with any point, name or option", "[sweep]") {
 
 TEST_CASE("config errors name the file, the line and the key", "[sweep]") {
   const std::string ok_head = "traces = [\"t\"]\n";
-  SECTION("an unknown key") {
+  SECTION("an unknown key is named with its line") {
     CHECK_THAT(parse_error(ok_head + "polices = [\"direct\"]\n"), Contains("cfg.toml:2: polices: unknown key"));
   }
-  SECTION("a {name} without a parameter") {
+  SECTION("a {name} without a parameter is named with the parameters there are") {
     const std::string e = parse_error(ok_head + "policies = [\"window:{sise}\"]\n[params]\nsize = [\"64K\"]\n");
     CHECK_THAT(e, Contains("cfg.toml:2: policies[0]: 'window:{sise}' names {sise}, which [params] does not define"));
     CHECK_THAT(e, Contains("(it defines: size)"));
   }
-  SECTION("a parameter nobody names") {
+  SECTION("a parameter nobody names is an error") {
     CHECK_THAT(parse_error(ok_head + "policies = [\"direct\"]\n[params]\nsize = [\"64K\"]\n"),
                Contains("cfg.toml:4: params.size: no policy or dart names {size}"));
   }
-  SECTION("an empty list") {
+  SECTION("an empty list is an error") {
     CHECK_THAT(parse_error(ok_head + "policies = [\"window:{s}\"]\n[params]\ns = []\n"),
                Contains("cfg.toml:4: params.s: an empty list"));
     CHECK_THAT(parse_error(ok_head + "policies = []\n"), Contains("policies: an empty list"));
   }
-  SECTION("ranges") {
+  SECTION("empty, stepless, double-stepped and oversized ranges are errors naming the key") {
     const std::string head = ok_head + "policies = [\"window:{s}\"]\n[params]\n";
     CHECK_THAT(parse_error(head + "s = { from = \"1M\", to = \"64K\", mul = 2 }\n"),
                Contains("params.s: empty range: from 1048576 is past to 65536"));
@@ -195,38 +195,38 @@ TEST_CASE("config errors name the file, the line and the key", "[sweep]") {
     CHECK_THAT(parse_error(head + "s = { from = 1, to = 100000, add = 1 }\n"), Contains("more than 4096 values"));
     CHECK_THAT(parse_error(head + "s = \"64K\"\n"), Contains("params.s: must be a list of values, or a range"));
   }
-  SECTION("a bad policy or dart spec, with the values that made it") {
+  SECTION("a bad policy or dart spec is named with the values that made it") {
     const std::string e = parse_error(ok_head + "policies = [\"window:{s}\"]\n[params]\ns = [\"64K\", \"100K\"]\n");
     CHECK_THAT(e, Contains("cfg.toml:2: policies[0]: 'window:{s}' with s=100K: "));
     CHECK_THAT(e, Contains("not a power of two"));
     CHECK_THAT(parse_error(ok_head + "policies = [\"direct\"]\ndarts = [\"\", \"slots=lots\"]\n"),
                Contains("cfg.toml:3: darts[1]: 'slots=lots': "));
   }
-  SECTION("the same point twice") {
+  SECTION("the same point twice is an error naming both, and a trace listed twice too") {
     const std::string e = parse_error(ok_head + "policies = [\"window:256K\", \"window:{s}\"]\n[params]\ns = [\"256K\"]\n");
     CHECK_THAT(e, Contains("policies[0] 'window:256K'"));
     CHECK_THAT(e, Contains("policies[1] 'window:{s}' with s=256K"));
     CHECK_THAT(e, Contains("are the same run"));
     CHECK_THAT(parse_error("traces = [\"t\", \"t\"]\npolicies = [\"direct\"]\n"), Contains("traces[1]: 't' is listed twice"));
   }
-  SECTION("standard input, missing keys, wrong types") {
+  SECTION("standard input, missing keys and wrong types are errors naming the key") {
     CHECK_THAT(parse_error("traces = [\"-\"]\npolicies = [\"direct\"]\n"), Contains("traces[0]: '-' (standard input) cannot be swept"));
     CHECK_THAT(parse_error("policies = [\"direct\"]\n"), Contains("traces: missing"));
     CHECK_THAT(parse_error(ok_head), Contains("policies: missing"));
     CHECK_THAT(parse_error(ok_head + "policies = [\"direct\", 5]\n"), Contains("cfg.toml:2: policies[1]: must be a string"));
     CHECK_THAT(parse_error(ok_head + "policies = [\"direct\"]\nlenient = \"yes\"\n"), Contains("lenient: must be true or false"));
   }
-  SECTION("template syntax") {
+  SECTION("unbalanced or empty braces in a template are errors") {
     CHECK_THAT(parse_error(ok_head + "policies = [\"window:{s\"]\n"), Contains("a '{' with no '}' after it"));
     CHECK_THAT(parse_error(ok_head + "policies = [\"window:s}\"]\n"), Contains("a '}' with no '{' before it"));
     CHECK_THAT(parse_error(ok_head + "policies = [\"window:{}\"]\n"), Contains("an empty {}"));
   }
-  SECTION("syntax errors") {
+  SECTION("TOML and JSON syntax errors are named with their file") {
     CHECK_THAT(parse_error("traces = [\"t\"\npolicies = 3\n"), Contains("cfg.toml:2:"));
     CHECK_THAT(parse_error("{\"traces\": [\"t\"],", sim::SweepFormat::Json), Contains("cfg.json: error: not JSON"));
     CHECK_THAT(parse_error("[1, 2]", sim::SweepFormat::Json), Contains("must be a JSON object"));
   }
-  SECTION("JSON configs name the key, without a line") {
+  SECTION("errors in JSON configs name the key without a line") {
     CHECK_THAT(parse_error(R"({"traces": ["t"], "policies": ["direct"], "params": {"x": [1]}})", sim::SweepFormat::Json),
                Contains("cfg.json: params.x: no policy or dart names {x}"));
   }
@@ -268,23 +268,23 @@ const std::string kJsonHead = R"({"traces": ["t"], "policies": ["window:{size}"]
 // list 15 s. Both are refused while they are read; what is asserted is the refusal.
 TEST_CASE("a config nested 20,000 levels deep is refused for its depth", "[sweep]") {
   const std::size_t n = 20000;
-  SECTION("TOML dotted keys") {
+  SECTION("TOML dotted keys nested too deep are refused with their line") {
     const std::string e = parse_error(kHead + "params." + repeated("a.", n) + "a = 1\n");
     CHECK_THAT(e, Contains("cfg.toml:3: params.a.a.a.a: nested more than 4 levels deep"));
   }
-  SECTION("TOML table headers") {
+  SECTION("TOML table headers nested too deep are refused") {
     const std::string e = parse_error(kHead + "[" + repeated("a.", n) + "a]\nb = 1\n");
     CHECK_THAT(e, Contains("nested more than 4 levels deep"));
   }
-  SECTION("TOML inline arrays") {
+  SECTION("TOML inline arrays nested too deep are refused with their line") {
     CHECK_THAT(parse_error(kHead + "x = " + repeated("[", n) + "1" + repeated("]", n) + "\n"), Contains("cfg.toml:3"));
   }
-  SECTION("JSON arrays") {
+  SECTION("JSON arrays nested too deep are refused") {
     const std::string e = parse_error(kJsonHead + R"("x": )" + repeated("[", n) + "1" + repeated("]", n) + "}",
                                       sim::SweepFormat::Json);
     CHECK_THAT(e, Contains("cfg.json: nested more than 4 levels deep"));
   }
-  SECTION("JSON objects") {
+  SECTION("JSON objects nested too deep are refused") {
     const std::string e = parse_error(kJsonHead + R"("x": )" + repeated(R"({"a": )", n) + "1" + repeated("}", n) + "}",
                                       sim::SweepFormat::Json);
     CHECK_THAT(e, Contains("cfg.json: nested more than 4 levels deep"));
@@ -293,15 +293,15 @@ TEST_CASE("a config nested 20,000 levels deep is refused for its depth", "[sweep
 
 TEST_CASE("a list of 100,001 values is refused for its length before it is expanded", "[sweep]") {
   const std::size_t n = 100001;
-  SECTION("TOML") {
+  SECTION("a TOML list that long is refused with its line and the limit") {
     const std::string e = parse_error(kHead + "[params]\nsize = [" + numbers(n) + "]\n");
     CHECK_THAT(e, Contains("cfg.toml:4: params.size: a list of 100001 items; at most 4096"));
   }
-  SECTION("JSON") {
+  SECTION("a JSON list that long is refused at the limit") {
     const std::string e = parse_error(kJsonHead + R"("params": {"size": [)" + numbers(n) + "]}}", sim::SweepFormat::Json);
     CHECK_THAT(e, Contains("cfg.json: a list of 4097 items; at most 4096"));
   }
-  SECTION("a list of policies") {
+  SECTION("a list of policies that long is refused with its line") {
     const std::string e = parse_error("traces = [\"t\"]\npolicies = [" + repeated("\"direct\",", n) + "\"direct\"]\n");
     CHECK_THAT(e, Contains("cfg.toml:2: policies: a list of 100002 items; at most 4096"));
   }

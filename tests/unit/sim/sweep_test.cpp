@@ -152,60 +152,60 @@ TEST_CASE("merging shards gives the unsharded document, timing aside", "[sweep]"
 TEST_CASE("merge refuses inputs that are not the shards of one sweep, naming them", "[sweep]") {
   SmallSweep s;
   auto shards = shards_of(s, 3);
-  SECTION("a shard missing") {
+  SECTION("a missing shard is named with its points") {
     shards.erase(shards.begin() + 1);
     const std::string e = merge_error(shards);
     CHECK_THAT(e, Contains("shard 2/3: points 1, 4, 7, 10 (no input is this shard)"));
   }
-  SECTION("a shard twice") {
+  SECTION("a shard given twice is named with both files") {
     sim::SweepShardFile again = shards[0];
     again.file = "again.json";
     shards.push_back(std::move(again));
     CHECK_THAT(merge_error(shards), Contains("shard 1/3 given twice: shard1.json and again.json"));
   }
-  SECTION("a point twice") {
+  SECTION("a point given twice is named with its files") {
     Json& results = shards[0].document["results"];
     const Json copy = results[0];
     results.push_back(copy);
     CHECK_THAT(merge_error(shards), Contains("point 0 appears twice: in shard1.json and in shard1.json"));
   }
-  SECTION("a point dropped from its shard") {
+  SECTION("a point dropped from its shard is named") {
     shards[2].document["results"].erase(0);
     CHECK_THAT(merge_error(shards), Contains("shard 3/3: points 2 (shard3.json lacks them"));
   }
-  SECTION("a point in the wrong shard") {
+  SECTION("a point in the wrong shard is named") {
     shards[0].document["results"][0]["point"] = 1;
     CHECK_THAT(merge_error(shards), Contains("shard1.json: results[0]: point 1 does not belong to shard 1/3"));
   }
-  SECTION("another sweep") {
+  SECTION("a shard of another sweep is named") {
     shards[1].document["sweep"]["hash"] = "0123456789abcdef";
     CHECK_THAT(merge_error(shards), Contains("shard2.json is from another sweep"));
   }
-  SECTION("another split") {
+  SECTION("a shard of another split is named beside the first") {
     shards[1] = {"other-split.json", s.run({2, 4}, 1, 4)};
     CHECK_THAT(merge_error(shards), Contains("other-split.json is shard 2/4, but shard1.json is shard 1/3"));
   }
-  SECTION("an edited point") {
+  SECTION("an edited point is caught as an edited or damaged input") {
     shards[1].document["results"][0]["policy"] = "window:2M";
     CHECK_THAT(merge_error(shards), Contains("an input was edited or damaged"));
   }
-  SECTION("shards that read different traces") {
+  SECTION("shards that read different traces are refused") {
     shards[1].document["inputs"][0]["events"] = 5;
     CHECK_THAT(merge_error(shards), Contains("the shards read different files"));
   }
-  SECTION("not a sweep at all") {
+  SECTION("an input that is not a sweep is named") {
     shards[0].document = Json::parse(R"({"results": []})");
     CHECK_THAT(merge_error(shards), Contains("shard1.json: not a dartlab sweep result"));
     shards[0].document = Json::parse(R"({"sweep": {"name": "x"}})");
     CHECK_THAT(merge_error(shards), Contains("shard1.json: sweep: hash is missing"));
   }
-  SECTION("nothing") { CHECK_THAT(merge_error({}), Contains("nothing to merge")); }
+  SECTION("nothing to merge is an error") { CHECK_THAT(merge_error({}), Contains("nothing to merge")); }
 }
 
 TEST_CASE("the Pareto frontier keeps exactly the points nothing dominates", "[sweep][pareto]") {
   using O = sim::ParetoObjectives;
-  SECTION("a single point") { CHECK(sim::pareto_front(std::vector<O>{{5, 5, 5}}) == std::vector<bool>{true}); }
-  SECTION("nothing") { CHECK(sim::pareto_front(std::vector<O>{}).empty()); }
+  SECTION("a single point is on the frontier") { CHECK(sim::pareto_front(std::vector<O>{{5, 5, 5}}) == std::vector<bool>{true}); }
+  SECTION("no points give an empty frontier") { CHECK(sim::pareto_front(std::vector<O>{}).empty()); }
   SECTION("trade-offs all stay, dominated points go") {
     const std::vector<O> points = {
         {100, 10, 0},  // few bytes, many mappings

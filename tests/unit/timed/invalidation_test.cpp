@@ -44,7 +44,7 @@ TEST_CASE("Batched mode flushes once per 250 unmaps or once the oldest waited 10
   InvalidationConfig c;
   c.mode = InvalidationMode::Batched;
   InvalidationPolicy p(c);
-  SECTION("the queue fills") {
+  SECTION("a full queue of 250 unmaps flushes, four times in 1000") {
     int flushes = 0;
     for (int i = 0; i < 1000; ++i) {
       CHECK_FALSE(p.on_map(i));
@@ -53,14 +53,14 @@ TEST_CASE("Batched mode flushes once per 250 unmaps or once the oldest waited 10
     CHECK(flushes == 4);
     CHECK(p.pending() == 0);
   }
-  SECTION("the window passes") {
+  SECTION("a queued unmap flushes once the oldest has waited 10 ms, and nothing queued flushes nothing") {
     CHECK_FALSE(p.on_unmap(1'000));
     CHECK_FALSE(p.on_time(1'000 + 9'999'999));
     CHECK(p.on_time(1'000 + 10'000'000));
     CHECK(p.pending() == 0);
     CHECK_FALSE(p.on_time(100'000'000));  // nothing queued, nothing to flush
   }
-  SECTION("a batched range flush covers the stream") {
+  SECTION("a batched range flush is widened to cover the stream") {
     c.scope = FlushScope::Range;
     CHECK(InvalidationPolicy(c).scope() == FlushScope::Stream);
   }

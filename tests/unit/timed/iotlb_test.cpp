@@ -37,7 +37,7 @@ TEST_CASE("A page lives in set page mod sets, and a set holds `ways` pages", "[i
   // Other sets are untouched by set 1's traffic.
   tlb.fill(0, 2, 2, kRw);
   CHECK(tlb.valid_entries() == 3);
-  SECTION("sets x ways distinct pages all fit") {
+  SECTION("sets x ways distinct pages all fit, and one more evicts") {
     Iotlb full({8, 4, Replacement::Lru});
     for (std::uint64_t p = 0; p < 32; ++p) full.fill(0, p, p, kRw);
     CHECK(full.valid_entries() == 32);
@@ -86,12 +86,12 @@ TEST_CASE("Invalidation empties exactly the entries it covers", "[iotlb]") {
     tlb.fill(1, p, p, kRw);
   }
   REQUIRE(tlb.valid_entries() == 16);
-  SECTION("flush all") {
+  SECTION("a flush of all empties every entry") {
     tlb.invalidate_all();
     CHECK(tlb.valid_entries() == 0);
     CHECK(tlb.stats().invalidated_entries == 16);
   }
-  SECTION("flush one stream") {
+  SECTION("a flush of one stream empties only that stream's entries") {
     tlb.invalidate_stream(1);
     CHECK(tlb.valid_entries() == 8);
     for (std::uint64_t p = 0; p < 8; ++p) {
@@ -99,7 +99,7 @@ TEST_CASE("Invalidation empties exactly the entries it covers", "[iotlb]") {
       CHECK_FALSE(tlb.contains(1, p));
     }
   }
-  SECTION("flush a range of one stream") {
+  SECTION("a flush of a range empties only those pages of that stream") {
     tlb.invalidate_range(0, 2, 3);  // pages 2, 3, 4
     CHECK(tlb.valid_entries() == 13);
     CHECK(tlb.contains(0, 1));

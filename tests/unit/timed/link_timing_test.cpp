@@ -70,7 +70,7 @@ TEST_CASE("Read completions smaller than MPS are what make h2d slower than d2h",
 }
 
 TEST_CASE("The PCIe segment loses its line code, DLLPs and SKP; the tunnel its guard band", "[link_timing]") {
-  SECTION("tb3: Gen3 x4 at 8 GT/s, 128b/130b") {
+  SECTION("tb3's Gen3 x4 loses 128b/130b, DLLPs and SKP, its 40 Gb/s tunnel the guard band") {
     const LinkTiming t(kLinkTb3);
     CHECK(t.pcie_line_bytes_per_s() == Approx(8e9 * 4 * 128 / 130 / 8));  // 3.938 GB/s
     // One ACK and one UpdateFC (8 bytes each) per 169 bytes, SKP 4 per 1538 (pcie-bench).
@@ -78,7 +78,7 @@ TEST_CASE("The PCIe segment loses its line code, DLLPs and SKP; the tunnel its g
     // 40 Gb/s less 10% guard band, DLLPs tunnelled with the TLPs.
     CHECK(t.tunnel_tlp_bytes_per_s(LinkDir::Up) == Approx(36e9 / 8 * (1 - 16.0 / 169)));
   }
-  SECTION("pcie-gen4-x16 has no tunnel") {
+  SECTION("pcie-gen4-x16 loses its line code and has no tunnel") {
     const LinkTiming t(kLinkPcieGen4x16);
     CHECK(t.pcie_line_bytes_per_s() == Approx(16e9 * 16 * 128 / 130 / 8));  // 31.5 GB/s
     CHECK(t.tunnel_tlp_bytes_per_s(LinkDir::Down) == 0.0);
@@ -102,7 +102,7 @@ TEST_CASE("Each preset allows what its slower segment and the TLP overheads allo
     CHECK(h2d_gib(kLinkUsb4v2) == Approx(tlp_bytes * 128 / 148 / kGiB).epsilon(0.002));
     CHECK(d2h_gib(kLinkUsb4v2) == Approx(tlp_bytes * 256 / 276 / kGiB).epsilon(0.002));
   }
-  SECTION("pcie-gen4-x16") {
+  SECTION("pcie-gen4-x16's x16 link allows 128-byte writes and 256-byte completions") {
     const double tlp_bytes = 16e9 * 16 * 128 / 130 / 8 * (1 - 16.0 / 168 - 4.0 / 1538);
     CHECK(h2d_gib(kLinkPcieGen4x16) == Approx(tlp_bytes * 128 / 148 / kGiB).epsilon(0.002));
     CHECK(d2h_gib(kLinkPcieGen4x16) == Approx(tlp_bytes * 256 / 276 / kGiB).epsilon(0.002));

@@ -50,14 +50,14 @@ TEST_CASE("A walk stops at the first invalid entry with the functional DART's fa
     CHECK(w.fault.code == FaultCode::NoPte);
     CHECK(w.reads == 3);
   }
-  SECTION("far away: an intermediate entry is invalid, fewer reads") {
+  SECTION("a walk far away stops at an invalid intermediate entry after fewer reads") {
     DirectTableMemory memory(dart.page_table());
     const WalkResult w = walker.walk(std::uint64_t{1} << 40, memory);
     CHECK_FALSE(w.ok);
     CHECK(w.fault.code == FaultCode::NoL1);
     CHECK(w.reads < 3);
   }
-  SECTION("beyond the input space: no read at all") {
+  SECTION("a walk beyond the input space faults NoTtbr without a read") {
     DirectTableMemory memory(dart.page_table());
     const WalkResult w = walker.walk(std::uint64_t{1} << 42, memory);
     CHECK(w.fault.code == FaultCode::NoTtbr);
