@@ -381,6 +381,30 @@ TEST_CASE("the device's trace events carry every field dartlab convert reads", "
   CHECK_THAT(log, Catch::Contains(unmap_line));
 }
 
+TEST_CASE("the IOMMU hears of exactly each host mapping's bus range when it is made and when it goes", "[qemu][trace]") {
+  QemuOptions options = with("interface=3,policy=window:256K");
+  options.extra_args = {"-trace", "apple_dma_notify_map", "-trace", "apple_dma_notify_unmap"};
+  Qemu q(options);
+  Guest g(q);
+  // 6 KiB inside one 256 KiB window: the host mapping is the whole window, 256 KiB aligned in gpa.
+  const std::uint64_t gpa = kGpa + 0x3000, window = 0x40000, window_gpa = gpa & ~(window - 1);
+  g.put_map(ADMA_CMD_MAP_REQ, 0, gpa, 0x1800, ADMA_DIR_TO_DEVICE);
+  REQUIRE(g.ring(ADMA_CMD_MAP_REQ, 1) == ADMA_STATUS_OK);
+  const std::uint64_t h = g.resp_handle(ADMA_CMD_MAP_REQ, 0);
+  const std::uint64_t window_bus = g.resp_dma(ADMA_CMD_MAP_REQ, 0) - (gpa - window_gpa);
+  char map_line[256], unmap_line[256];
+  std::snprintf(map_line, sizeof(map_line), "apple_dma_notify_map bdf=0000:00:04.0 bus=0x%llx len=0x%llx gpa=0x%llx perm=",
+                static_cast<unsigned long long>(window_bus), static_cast<unsigned long long>(window),
+                static_cast<unsigned long long>(window_gpa));
+  std::snprintf(unmap_line, sizeof(unmap_line), "apple_dma_notify_unmap bdf=0000:00:04.0 bus=0x%llx len=0x%llx",
+                static_cast<unsigned long long>(window_bus), static_cast<unsigned long long>(window));
+  CHECK_THAT(q.log(), Catch::Contains(map_line));
+  CHECK_THAT(q.log(), !Catch::Contains("apple_dma_notify_unmap"));  // nothing released yet
+  g.put_unmap(ADMA_CMD_UNMAP_REQ, 0, h, 0x1800);
+  REQUIRE(g.ring(ADMA_CMD_UNMAP_REQ, 1) == ADMA_STATUS_OK);
+  CHECK_THAT(q.log(), Catch::Contains(unmap_line));
+}
+
 TEST_CASE("a run recorded with -trace converts with dartlab convert and replays offline", "[qemu][trace]") {
   const std::string dartlab = dartlab_binary();
   Qemu q(with("interface=3,policy=window:256K"));
