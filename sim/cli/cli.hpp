@@ -47,7 +47,7 @@ Command add_merge_command(CLI::App& app);
 // `params`; sizes take K/M/G/T suffixes. For gen and stress.
 void add_gen_knobs(CLI::App& app, trace::gen::GenParams& params);
 
-// Numeric flags, checked (sim/cli/flag_numbers.hpp): a sign, a fraction, or a value past the range (or
+// Numeric flags, checked (sim/common/flag_numbers.hpp): a sign, a fraction, or a value past the range (or
 // past what `target` holds) is a usage error naming the flag and the value. `names` as CLI11
 // takes them ("-n,--events").
 // SIZE: decimal or 0x-hex with an optional K/M/G/T suffix.

@@ -17,7 +17,7 @@
 
 #include "base/size_text.hpp"
 #include "sim/cli/cli.hpp"
-#include "sim/cli/flag_numbers.hpp"
+#include "sim/common/flag_numbers.hpp"
 #include "sim/common/atomic_file.hpp"
 #include "traces/binary_format.hpp"
 #include "traces/printable.hpp"

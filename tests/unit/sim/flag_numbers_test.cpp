@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "sim/cli/flag_numbers.hpp"
+#include "sim/common/flag_numbers.hpp"
 
 using dartlab::sim::FlagNumber;
 using dartlab::sim::parse_flag_decimal;

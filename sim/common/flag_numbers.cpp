@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "sim/cli/flag_numbers.hpp"
+#include "sim/common/flag_numbers.hpp"
 
 #include <charconv>
 #include <cmath>
