@@ -108,8 +108,11 @@ demo: build
 	$(DARTLAB) bandwidth --link tb3 --dir h2d --size 256M
 	$(DARTLAB) bandwidth --link pcie-gen4-x16 --dir h2d --size 256M
 
+# BASELINE=REV also builds that revision's benchmarks (bench/baseline.sh) and measures both
+# builds alternately in the closing table, for before/after figures from one run.
 bench: build
-	@./bench/run.sh $(RELEASE)
+	@base=; if [ -n "$(BASELINE)" ]; then base=$$(./bench/baseline.sh $(BASELINE)) || exit 1; fi; \
+	  DARTLAB_BENCH_BASELINE=$$base ./bench/run.sh $(RELEASE)
 
 # A real guest's NVMe through apple_dma and the DART against the same guest without them
 # (bench/guest_io.sh: a few minutes of TCG; numbers only).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Benchmarks (numbers, never pass/fail): core rate, replay vs parse-only, peak RSS vs trace length.
-# Usage: bench/run.sh BUILD_DIR   (make bench)
+# Usage: bench/run.sh BUILD_DIR   (make bench; DARTLAB_BENCH_BASELINE=OTHER_BUILD_DIR adds a
+#        before/after column to the closing replay-speed table, both builds measured in this run)
 set -euo pipefail
 build=${1:-build/release}
 dartlab=$build/sim/dartlab
@@ -73,4 +74,8 @@ for n in "$small" "$events"; do
   rss=$(grep -E '"peak_rss_bytes"' "$work/rss-$n.json" | grep -oE '[0-9]+')
   awk -v n="$n" -v r="$rss" 'BEGIN { printf "%10d events: peak RSS %.1f MiB\n", n, r / 1048576 }'
 done
+
+echo
+echo "== the replay-speed table (bench/table.sh): what bounds an offline run, and the ratios"
+"$(dirname "$0")/table.sh" "$build" ${DARTLAB_BENCH_BASELINE:+"$DARTLAB_BENCH_BASELINE"}
 [ -n "${DARTLAB_BENCH_DIR:-}" ] || rm -rf "$work"
