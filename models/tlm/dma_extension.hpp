@@ -75,4 +75,23 @@ class DmaExtension : public tlm::tlm_extension<DmaExtension> {
   }
 };
 
+// The platform's modules behind one another, called directly: the same transaction and the same
+// arithmetic as b_transport through the bound sockets, without what the sockets cost on every
+// TLP (the port, the socket's forwarding process and its virtual thunk, the extension looked up
+// by id in every module, the annotated delay turned to and from sc_time). Times are absolute
+// picoseconds: `arrive_ps` is ext.now_ps plus the delay b_transport would have been given, and
+// the return value is ext.now_ps plus the delay it would have handed back. Only a transaction
+// that carries `ext` comes this way; the platform wires a module's direct target to the module
+// its initiator socket is bound to (sim/timed/platform.cpp), so both paths reach the same model.
+class DmaTarget {
+ public:
+  virtual std::uint64_t dma_transport(tlm::tlm_generic_payload& trans, DmaExtension& ext, std::uint64_t arrive_ps) = 0;
+
+ protected:
+  DmaTarget() = default;
+  DmaTarget(const DmaTarget&) = default;
+  DmaTarget& operator=(const DmaTarget&) = default;
+  ~DmaTarget() = default;
+};
+
 }  // namespace dartlab::bus

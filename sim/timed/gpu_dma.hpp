@@ -68,6 +68,10 @@ class GpuDma : public sc_core::sc_module {
   const GpuStats& stats() const { return stats_; }
   const GpuConfig& config() const { return config_; }
 
+  // Transactions go to `link` directly rather than through the socket (which must be bound to the
+  // same module); null: through the socket.
+  void set_direct_link(dartlab::bus::DmaTarget* link) { direct_link_ = link; }
+
  private:
   // One transaction issued at issue_ps; returns when it is done for the engine (a write: handed
   // to the link; a read: data back).
@@ -84,9 +88,7 @@ class GpuDma : public sc_core::sc_module {
   tlm_utils::tlm_quantumkeeper keeper_;
   std::uint64_t quantum_ps_ = 0;
   std::uint64_t kernel_now_ps_ = 0;  // SystemC's time, as of our last sync (only we wait)
-  std::uint64_t issue_offset_ps_ = 0;  // the last issue's delay past kernel_now_ps_, and as sc_time
-  sc_core::sc_time issue_offset_;
-  dartlab::bus::PicosMemo step_memo_;
+  dartlab::bus::DmaTarget* direct_link_ = nullptr;
   std::uint64_t local_ps_ = 0;
   std::uint64_t sync_at_ps_ = 0;
   GpuStats stats_{};

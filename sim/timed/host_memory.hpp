@@ -33,7 +33,7 @@ struct HostMemoryStats {
   std::uint64_t table_reads = 0;  // 8-byte reads of page-table memory (table walks)
 };
 
-class HostMemory : public sc_core::sc_module {
+class HostMemory : public sc_core::sc_module, public dartlab::bus::DmaTarget {
  public:
   tlm_utils::simple_target_socket<HostMemory> socket;
 
@@ -42,6 +42,10 @@ class HostMemory : public sc_core::sc_module {
   // Per run: the timing, and the page tables whose memory table reads see (may be null).
   void configure(const HostMemoryConfig& config, const dart::PageTable* tables);
   const HostMemoryStats& stats() const { return stats_; }
+
+  // A DMA transaction's data (not a table read): the bandwidth server, as b_transport serves it.
+  std::uint64_t dma_transport(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension& ext,
+                              std::uint64_t arrive_ps) override;
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -52,7 +56,6 @@ class HostMemory : public sc_core::sc_module {
   std::uint64_t busy_ps_ = 0;
   HostMemoryStats stats_{};
   dartlab::bus::PicosMemo table_memo_;
-  dartlab::bus::PicosMemo done_memo_;
 };
 
 }  // namespace dartlab::sim::timed

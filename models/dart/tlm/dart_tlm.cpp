@@ -90,7 +90,15 @@ std::uint64_t DartTlm::translate_page(std::uint16_t stream, std::uint64_t bus_ad
 void DartTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   DmaExtension* ext = trans.get_extension<DmaExtension>();
   const std::uint64_t now = ext != nullptr ? ext->now_ps : sc_core::sc_time_stamp().value();
-  const std::uint64_t first = now + delay.value();
+  delay = picos_time(transport(trans, ext, now, now + delay.value()) - now);
+}
+
+std::uint64_t DartTlm::dma_transport(tlm::tlm_generic_payload& trans, DmaExtension& ext, std::uint64_t arrive_ps) {
+  return transport(trans, &ext, ext.now_ps, arrive_ps);
+}
+
+std::uint64_t DartTlm::transport(tlm::tlm_generic_payload& trans, DmaExtension* ext, std::uint64_t now,
+                                 std::uint64_t first) {
   const std::uint64_t span = ext != nullptr ? ext->span_ps : 0;
   const std::uint16_t stream = ext != nullptr ? ext->stream : 0;
   // TLP sizes are powers of two (MPS, MRRS): count them by shifting.
@@ -122,8 +130,7 @@ void DartTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& del
         ext->span_ps = 0;
       }
       trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-      delay += picos_time(done - first);
-      return;
+      return done;
     }
     if (tlp_shift != 0) {  // the page's further TLPs hit the entry just used
       const std::uint64_t tlps = ((page_end - 1) >> tlp_shift) - (at >> tlp_shift) + 1;
@@ -141,9 +148,16 @@ void DartTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& del
   // Contents are not modelled: the burst goes on at its first page's PA, for timing only.
   trans.set_address(pa_first);
   if (ext != nullptr) ext->span_ps = cursor - out_first;
-  delay += onward_memo_(out_first - first);
-  memory_side->b_transport(trans, delay);
+  std::uint64_t onward_done = 0;
+  if (ext != nullptr && direct_memory_ != nullptr) {
+    onward_done = direct_memory_->dma_transport(trans, *ext, out_first);
+  } else {
+    sc_core::sc_time delay = picos_time(out_first - now);
+    memory_side->b_transport(trans, delay);
+    onward_done = now + delay.value();
+  }
   trans.set_address(addr);
+  return onward_done;
 }
 
 void DartTlm::flush(FlushScope scope, std::uint16_t stream, const DartRange& range) {
