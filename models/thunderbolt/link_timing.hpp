@@ -59,7 +59,10 @@ class LinkTiming {
   // What the shapes above depend on besides the sizes, for callers that remember them: the TLP
   // header a transfer's requests carry (3DW below 4 GiB, else 4DW), and the size completions are
   // split at (the completion size, at most MPS).
-  std::uint64_t header_bytes(std::uint64_t bus_addr, std::uint64_t bytes) const;
+  std::uint64_t header_bytes(std::uint64_t bus_addr, std::uint64_t bytes) const {
+    const std::uint64_t last = bytes == 0 ? bus_addr : bus_addr + (bytes - 1);
+    return last < (std::uint64_t{1} << 32) && last >= bus_addr ? config_.header_3dw_bytes : config_.header_4dw_bytes;
+  }
   std::uint64_t completion_chunk_bytes() const { return std::uint64_t{1} << completion_shift_; }
 
   // Time the slower segment (PCIe or tunnel) takes to carry a run, rounded up to a picosecond.

@@ -104,6 +104,12 @@ class DartTlm : public sc_core::sc_module, public bus::DmaTarget {
   DartTlmStats stats_{};
   unsigned page_shift_ = 14;
   std::uint64_t busy_ps_ = 0;  // the translation pipe is free from then on
+  // What the IOTLB's last lookup found (null: a miss, or the IOTLB changed since). Per-TLP mode
+  // looks a page up once for each of its TLPs; while no other lookup, fill, flush or forget came
+  // between, the answer and the IOTLB's state after it are the same as the last time.
+  const Iotlb::Entry* last_entry_ = nullptr;
+  std::uint64_t last_page_ = 0;
+  std::uint16_t last_stream_ = 0;
   bus::DmaTarget* direct_memory_ = nullptr;
   tlm::tlm_generic_payload walk_trans_;
   std::uint64_t walk_data_ = 0;
