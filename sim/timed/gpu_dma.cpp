@@ -51,8 +51,7 @@ void GpuDma::end() {
   }
 }
 
-void GpuDma::keep_quantum(std::uint64_t local_ps) {
-  if (local_ps < sync_at_ps_) return;
+void GpuDma::sync_to(std::uint64_t local_ps) {
   // The quantum is used up: let SystemC time catch up with the engine's.
   keeper_.set(dartlab::bus::picos_time(local_ps - kernel_now_ps_));
   keeper_.sync();
@@ -66,7 +65,8 @@ void GpuDma::spend_ps(std::uint64_t ps) {
   keep_quantum(local_ps_);
 }
 
-std::uint64_t GpuDma::issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t bytes, std::uint64_t issue_ps) {
+// Per TLP in per-TLP mode: inlined into transfer().
+[[gnu::always_inline]] inline std::uint64_t GpuDma::issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t bytes, std::uint64_t issue_ps) {
   trans_.set_command(cmd);
   trans_.set_address(addr);
   trans_.set_data_length(static_cast<unsigned>(bytes));

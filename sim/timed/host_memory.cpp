@@ -17,6 +17,8 @@ void HostMemory::configure(const HostMemoryConfig& config, const dart::PageTable
   tables_ = tables;
   attos_per_byte_ = config.gbytes_per_s == 0 ? 0 : 1'000'000'000ULL / config.gbytes_per_s;
   busy_ps_ = 0;
+  serve_bytes_ = 0;
+  serve_ps_ = 0;
   stats_ = HostMemoryStats{};
 }
 
@@ -51,7 +53,11 @@ std::uint64_t HostMemory::dma_transport(tlm::tlm_generic_payload& trans, dartlab
   const std::uint64_t latency_ps = std::uint64_t{write ? config_.write_ns : config_.read_ns} * 1000;
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   const std::uint64_t start = std::max(arrive_ps, busy_ps_);
-  busy_ps_ = std::max(start + (bytes * attos_per_byte_ + 999'999) / 1'000'000, arrive_ps + ext.span_ps);
+  if (bytes != serve_bytes_) {  // per-TLP mode sends the same size again and again
+    serve_bytes_ = bytes;
+    serve_ps_ = (bytes * attos_per_byte_ + 999'999) / 1'000'000;
+  }
+  busy_ps_ = std::max(start + serve_ps_, arrive_ps + ext.span_ps);
   if (write) {
     ++stats_.data_writes;
     stats_.bytes_written += bytes;

@@ -53,6 +53,8 @@ class HostMemory : public sc_core::sc_module, public dartlab::bus::DmaTarget {
   HostMemoryConfig config_{};
   const dart::PageTable* tables_ = nullptr;
   std::uint64_t attos_per_byte_ = 0;
+  std::uint64_t serve_bytes_ = 0;  // the last transaction's size and the time the bandwidth takes for it
+  std::uint64_t serve_ps_ = 0;
   std::uint64_t busy_ps_ = 0;
   HostMemoryStats stats_{};
   dartlab::bus::PicosMemo table_memo_;

@@ -24,6 +24,7 @@ void LinkTlm::configure(const LinkConfig& config) {
   stats_ = LinkStats{};
   write_key_bytes_ = ~std::uint64_t{0};
   read_key_bytes_ = ~std::uint64_t{0};
+  posted_data_credits_ = config.posted_data_credits;
 }
 
 void LinkTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -47,13 +48,15 @@ std::uint64_t LinkTlm::dma_transport(tlm::tlm_generic_payload& trans, dartlab::b
   return trans.is_write() ? write(trans, &ext, arrive_ps) : read(trans, &ext, arrive_ps);
 }
 
-LinkTlm::WriteShape LinkTlm::write_shape(std::uint64_t addr, std::uint64_t bytes) {
+// Per TLP in per-TLP mode: inlined into write().
+[[gnu::always_inline]] inline const LinkTlm::WriteShape& LinkTlm::write_shape(std::uint64_t addr, std::uint64_t bytes) {
   const LinkTiming& t = *timing_;
   const std::uint64_t mps = t.config().mps_bytes;
   // One TLP (the piece fits in its MPS block): its shape is its bytes and its header.
   if (bytes == 0 || (addr & (mps - 1)) + bytes > mps) {
-    const TlpRun run = t.write_run(addr, bytes);
-    return WriteShape{run, t.serialize_ps(LinkDir::Up, run)};
+    write_other_.run = t.write_run(addr, bytes);
+    write_other_.ser = t.serialize_ps(LinkDir::Up, write_other_.run);
+    return write_other_;
   }
   const bool four_dw = t.header_bytes(addr, bytes) != t.config().header_3dw_bytes;
   if (bytes != write_key_bytes_ || four_dw != write_key_4dw_) {
@@ -65,7 +68,7 @@ LinkTlm::WriteShape LinkTlm::write_shape(std::uint64_t addr, std::uint64_t bytes
   return write_memo_;
 }
 
-LinkTlm::ReadTiming LinkTlm::read_timing(std::uint64_t addr, std::uint64_t bytes) {
+[[gnu::always_inline]] inline const LinkTlm::ReadTiming& LinkTlm::read_timing(std::uint64_t addr, std::uint64_t bytes) {
   const LinkTiming& t = *timing_;
   const std::uint64_t mrrs = t.config().mrrs_bytes;
   const auto compute = [&t](std::uint64_t a, std::uint64_t n) {
@@ -77,7 +80,10 @@ LinkTlm::ReadTiming LinkTlm::read_timing(std::uint64_t addr, std::uint64_t bytes
   };
   // One request (the piece fits in its MRRS block): its completions split by the offset in a
   // completion chunk; its request is its header.
-  if (bytes == 0 || (addr & (mrrs - 1)) + bytes > mrrs) return compute(addr, bytes);
+  if (bytes == 0 || (addr & (mrrs - 1)) + bytes > mrrs) {
+    read_other_ = compute(addr, bytes);
+    return read_other_;
+  }
   const bool four_dw = t.header_bytes(addr, bytes) != t.config().header_3dw_bytes;
   const std::uint64_t offset = addr & (t.completion_chunk_bytes() - 1);
   if (bytes != read_key_bytes_ || offset != read_key_offset_ || four_dw != read_key_4dw_) {
@@ -89,8 +95,9 @@ LinkTlm::ReadTiming LinkTlm::read_timing(std::uint64_t addr, std::uint64_t bytes
   return read_memo_;
 }
 
-std::uint64_t LinkTlm::take_credits(std::uint32_t data_credits, std::uint64_t ready_ps) {
-  const std::uint64_t data_limit = timing_->config().posted_data_credits;
+// Per TLP in per-TLP mode: inlined into write().
+[[gnu::always_inline]] inline std::uint64_t LinkTlm::take_credits(std::uint32_t data_credits, std::uint64_t ready_ps) {
+  const std::uint64_t data_limit = posted_data_credits_;
   std::uint64_t start = ready_ps;
   const auto release_oldest = [&] {
     const Held& h = held_[held_head_];
@@ -105,7 +112,7 @@ std::uint64_t LinkTlm::take_credits(std::uint32_t data_credits, std::uint64_t re
   return start;
 }
 
-std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext,
+[[gnu::always_inline]] inline std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext,
                                std::uint64_t arrive_ps, std::uint64_t span_ps, std::uint64_t& done_span_ps) {
   ext->span_ps = span_ps;
   std::uint64_t first_done = 0;
@@ -124,7 +131,7 @@ std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dartlab::bus::Dm
 std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue) {
   const LinkTiming& t = *timing_;
   const std::uint64_t bytes = trans.get_data_length();
-  const WriteShape shape = write_shape(trans.get_address(), bytes);
+  const WriteShape& shape = write_shape(trans.get_address(), bytes);
   const TlpRun& run = shape.run;
   const Picos ser = shape.ser;
   const Picos one_way = t.one_way_ps();
@@ -172,7 +179,7 @@ std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dartlab::bus::DmaE
 std::uint64_t LinkTlm::read(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue) {
   const LinkTiming& t = *timing_;
   const std::uint64_t bytes = trans.get_data_length();
-  const ReadTiming timing = read_timing(trans.get_address(), bytes);
+  const ReadTiming& timing = read_timing(trans.get_address(), bytes);
   const ReadShape& shape = timing.shape;
   const std::uint64_t requests = std::max<std::uint64_t>(1, shape.requests.tlps);
   const Picos up = timing.up;

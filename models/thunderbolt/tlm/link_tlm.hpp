@@ -41,7 +41,7 @@ struct LinkStats {
   std::uint64_t last_write_landed_ps = 0;  // absolute time the last written byte reached host memory
 };
 
-class LinkTlm : public sc_core::sc_module, public dartlab::bus::DmaTarget {
+class LinkTlm final : public sc_core::sc_module, public dartlab::bus::DmaTarget {
  public:
   tlm_utils::simple_target_socket<LinkTlm> device_side;
   tlm_utils::simple_initiator_socket<LinkTlm> host_side;
@@ -89,8 +89,8 @@ class LinkTlm : public sc_core::sc_module, public dartlab::bus::DmaTarget {
     Picos up = 0;
     Picos down = 0;
   };
-  WriteShape write_shape(std::uint64_t addr, std::uint64_t bytes);
-  ReadTiming read_timing(std::uint64_t addr, std::uint64_t bytes);
+  const WriteShape& write_shape(std::uint64_t addr, std::uint64_t bytes);
+  const ReadTiming& read_timing(std::uint64_t addr, std::uint64_t bytes);
 
   std::optional<LinkTiming> timing_;
   std::uint64_t up_busy_ps_ = 0;
@@ -108,10 +108,13 @@ class LinkTlm : public sc_core::sc_module, public dartlab::bus::DmaTarget {
   std::uint64_t write_key_bytes_ = ~std::uint64_t{0};
   bool write_key_4dw_ = false;
   WriteShape write_memo_{};
+  WriteShape write_other_{};  // a write of more than one TLP (not remembered)
   std::uint64_t read_key_bytes_ = ~std::uint64_t{0};
   std::uint64_t read_key_offset_ = 0;
   bool read_key_4dw_ = false;
   ReadTiming read_memo_{};
+  ReadTiming read_other_{};  // a read of more than one request (not remembered)
+  std::uint64_t posted_data_credits_ = 0;  // the config's, at hand for take_credits
   dartlab::bus::DmaExtension scratch_ext_;  // for transactions that come without one
 };
 
