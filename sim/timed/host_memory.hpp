@@ -33,7 +33,7 @@ struct HostMemoryStats {
   std::uint64_t table_reads = 0;  // 8-byte reads of page-table memory (table walks)
 };
 
-class HostMemory : public sc_core::sc_module, public dartlab::bus::DmaTarget {
+class HostMemory final : public dartlab::bus::DmaTarget, public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<HostMemory> socket;
 

@@ -45,7 +45,7 @@ struct DartTlmStats {
   std::array<std::uint64_t, kFaultCodeCount> faults_by_code{};
 };
 
-class DartTlm : public sc_core::sc_module, public bus::DmaTarget {
+class DartTlm final : public bus::DmaTarget, public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<DartTlm> device_side;    // from the link
   tlm_utils::simple_initiator_socket<DartTlm> memory_side;  // walks and translated data
