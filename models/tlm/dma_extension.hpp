@@ -24,9 +24,9 @@ inline sc_core::sc_time picos_time(std::uint64_t ps) {
   return t;
 }
 
-// The sc_time of a picosecond count, remembering the last one: on the hot path the same deltas
-// (a TLP's serialization, a latency) come back transaction after transaction, and `delay += memo(d)`
-// is then an integer add.
+// The sc_time of a picosecond count, remembering the last one: where a module answers through its
+// socket with the same delta again and again (a table read's latency), `delay += memo(d)` is then
+// an integer add. (The platform's DMA path keeps integer picoseconds throughout: DmaTarget below.)
 class PicosMemo {
  public:
   const sc_core::sc_time& operator()(std::uint64_t ps) {

@@ -32,7 +32,6 @@ namespace dartlab::dart {
 using bus::DmaDir;
 using bus::DmaExtension;
 using bus::picos_time;
-using bus::PicosMemo;
 
 struct DartTlmStats {
   std::uint64_t transactions = 0;
