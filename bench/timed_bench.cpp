@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The timed models' speed (numbers, never assertions): DMA transactions a second of wall time
-// through the platform (GPU -> link -> DART -> host memory) in per-TLP mode, beside a bare
-// tlm_quantumkeeper loop of the same count on the same quantum; the timed replay's rate on a
-// generated trace; burst vs per-TLP bandwidth for every preset and direction; and the wall time
+// through the platform (GPU -> link -> DART -> host memory) in per-TLP mode, the modules calling
+// one another directly and then through their TLM sockets, beside a bare tlm_quantumkeeper loop
+// of the same count on the same quantum; the timed replay's rate on a generated trace; burst vs per-TLP bandwidth for every preset and direction; and the wall time
 // of a 1 GiB bandwidth run. Usage: dartlab_timed_bench [TRANSACTIONS] (default 8 M).
 // Rates are given per second of wall time and per second of CPU time: on a shared machine the
 // second is what one dedicated core would do.
@@ -94,6 +94,13 @@ int main(int argc, char** argv) {
   const double platform_cpu = cpu_seconds() - cpu;
   const double platform_rate = static_cast<double>(platform_run.transactions) / platform_run.wall_seconds;
 
+  // 1b. The same through the TLM sockets (the modules' direct calls off): what the direct path saves.
+  platform.set_direct_calls(false);
+  cpu = cpu_seconds();
+  const BandwidthResult socket_run = bandwidth(tlp, dartlab::bus::DmaDir::DeviceToHost, size, 1);
+  const double socket_cpu = cpu_seconds() - cpu;
+  platform.set_direct_calls(true);
+
   // 2. The bare quantum keeper: the same count, the same quantum, a transaction's worth of time each.
   const std::uint64_t per_tlp_ps = platform_run.copy_ps_total / std::max<std::uint64_t>(1, platform_run.transactions);
   double bare_seconds = 0;
@@ -130,6 +137,9 @@ int main(int argc, char** argv) {
   std::printf("per-TLP DMA through the platform: %llu transactions, wall %.3f s = %.2f M/s, cpu %.3f s = %.2f M/s\n",
               static_cast<unsigned long long>(platform_run.transactions), platform_run.wall_seconds, platform_rate / 1e6,
               platform_cpu, n / platform_cpu / 1e6);
+  std::printf("  the same through the sockets:   wall %.3f s = %.2f M/s, cpu %.3f s = %.2f M/s\n", socket_run.wall_seconds,
+              static_cast<double>(socket_run.transactions) / socket_run.wall_seconds / 1e6, socket_cpu,
+              static_cast<double>(socket_run.transactions) / socket_cpu / 1e6);
   std::printf("bare tlm_quantumkeeper loop:      %llu iterations,   wall %.3f s = %.2f M/s, cpu %.3f s = %.2f M/s\n",
               static_cast<unsigned long long>(platform_run.transactions), bare_seconds, bare_rate / 1e6, bare_cpu,
               n / bare_cpu / 1e6);

@@ -12,7 +12,6 @@ namespace {
 
 constexpr double kAttosPerSecond = 1e18;
 constexpr std::uint64_t kAttosPerPico = 1'000'000;
-constexpr std::uint64_t kFourGiB = std::uint64_t{1} << 32;
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
@@ -82,11 +81,6 @@ LinkTiming::LinkTiming(const LinkConfig& config) : config_(config) {
   tunnel_payload_shift_ =
       std::has_single_bit(config.tunnel_payload_bytes) ? std::countr_zero(config.tunnel_payload_bytes) : -1;
   one_way_ps_ = (Picos{config.port_ns} * config.ports + Picos{config.tunnel_hop_ns} * config.tunnel_hops) * 1000;
-}
-
-std::uint64_t LinkTiming::header_bytes(std::uint64_t bus_addr, std::uint64_t bytes) const {
-  const std::uint64_t last = bytes == 0 ? bus_addr : bus_addr + (bytes - 1);
-  return last < kFourGiB && last >= bus_addr ? config_.header_3dw_bytes : config_.header_4dw_bytes;
 }
 
 std::uint64_t LinkTiming::tunnel_packets(std::uint64_t tlp_bytes) const {

@@ -56,6 +56,15 @@ class LinkTiming {
   // piece aligned to min(completion_bytes, MPS).
   ReadShape read_shape(std::uint64_t bus_addr, std::uint64_t bytes) const;
 
+  // What the shapes above depend on besides the sizes, for callers that remember them: the TLP
+  // header a transfer's requests carry (3DW below 4 GiB, else 4DW), and the size completions are
+  // split at (the completion size, at most MPS).
+  std::uint64_t header_bytes(std::uint64_t bus_addr, std::uint64_t bytes) const {
+    const std::uint64_t last = bytes == 0 ? bus_addr : bus_addr + (bytes - 1);
+    return last < (std::uint64_t{1} << 32) && last >= bus_addr ? config_.header_3dw_bytes : config_.header_4dw_bytes;
+  }
+  std::uint64_t completion_chunk_bytes() const { return std::uint64_t{1} << completion_shift_; }
+
   // Time the slower segment (PCIe or tunnel) takes to carry a run, rounded up to a picosecond.
   Picos serialize_ps(LinkDir dir, const TlpRun& run) const;
   // Port and router crossings one way.
@@ -79,7 +88,6 @@ class LinkTiming {
 
  private:
   static unsigned index(LinkDir dir) { return dir == LinkDir::Up ? 0 : 1; }
-  std::uint64_t header_bytes(std::uint64_t bus_addr, std::uint64_t bytes) const;
   // Adds `count` TLPs of `payload` bytes (each with `overhead` bytes of header and framing).
   void add_tlps(TlpRun& run, std::uint64_t count, std::uint64_t payload, std::uint64_t overhead) const;
   // Splits [addr, addr + bytes) at multiples of 2^chunk_shift and adds a TLP per piece.

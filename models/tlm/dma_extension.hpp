@@ -24,9 +24,9 @@ inline sc_core::sc_time picos_time(std::uint64_t ps) {
   return t;
 }
 
-// The sc_time of a picosecond count, remembering the last one: on the hot path the same deltas
-// (a TLP's serialization, a latency) come back transaction after transaction, and `delay += memo(d)`
-// is then an integer add.
+// The sc_time of a picosecond count, remembering the last one: where a module answers through its
+// socket with the same delta again and again (a table read's latency), `delay += memo(d)` is then
+// an integer add. (The platform's DMA path keeps integer picoseconds throughout: DmaTarget below.)
 class PicosMemo {
  public:
   const sc_core::sc_time& operator()(std::uint64_t ps) {
@@ -73,6 +73,25 @@ class DmaExtension : public tlm::tlm_extension<DmaExtension> {
   void copy_from(const tlm::tlm_extension_base& other) override {
     *this = static_cast<const DmaExtension&>(other);
   }
+};
+
+// The platform's modules behind one another, called directly: the same transaction and the same
+// arithmetic as b_transport through the bound sockets, without what the sockets cost on every
+// TLP (the port, the socket's forwarding process and its virtual thunk, the extension looked up
+// by id in every module, the annotated delay turned to and from sc_time). Times are absolute
+// picoseconds: `arrive_ps` is ext.now_ps plus the delay b_transport would have been given, and
+// the return value is ext.now_ps plus the delay it would have handed back. Only a transaction
+// that carries `ext` comes this way; the platform wires a module's direct target to the module
+// its initiator socket is bound to (sim/timed/platform.cpp), so both paths reach the same model.
+class DmaTarget {
+ public:
+  virtual std::uint64_t dma_transport(tlm::tlm_generic_payload& trans, DmaExtension& ext, std::uint64_t arrive_ps) = 0;
+
+ protected:
+  DmaTarget() = default;
+  DmaTarget(const DmaTarget&) = default;
+  DmaTarget& operator=(const DmaTarget&) = default;
+  ~DmaTarget() = default;
 };
 
 }  // namespace dartlab::bus

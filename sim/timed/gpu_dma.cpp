@@ -38,8 +38,6 @@ void GpuDma::begin() {
   keeper_.reset();
   kernel_now_ps_ = sc_core::sc_time_stamp().value();
   local_ps_ = kernel_now_ps_;
-  issue_offset_ps_ = 0;
-  issue_offset_ = sc_core::SC_ZERO_TIME;
   sync_at_ps_ = (local_ps_ / quantum_ps_ + 1) * quantum_ps_;
 }
 
@@ -53,14 +51,11 @@ void GpuDma::end() {
   }
 }
 
-void GpuDma::keep_quantum(std::uint64_t local_ps) {
-  if (local_ps < sync_at_ps_) return;
+void GpuDma::sync_to(std::uint64_t local_ps) {
   // The quantum is used up: let SystemC time catch up with the engine's.
   keeper_.set(dartlab::bus::picos_time(local_ps - kernel_now_ps_));
   keeper_.sync();
   kernel_now_ps_ = sc_core::sc_time_stamp().value();
-  issue_offset_ps_ = 0;
-  issue_offset_ = sc_core::SC_ZERO_TIME;
   ++stats_.syncs;
   sync_at_ps_ = (local_ps / quantum_ps_ + 1) * quantum_ps_;
 }
@@ -70,7 +65,8 @@ void GpuDma::spend_ps(std::uint64_t ps) {
   keep_quantum(local_ps_);
 }
 
-std::uint64_t GpuDma::issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t bytes, std::uint64_t issue_ps) {
+// Per TLP in per-TLP mode: inlined into transfer().
+[[gnu::always_inline]] inline std::uint64_t GpuDma::issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t bytes, std::uint64_t issue_ps) {
   trans_.set_command(cmd);
   trans_.set_address(addr);
   trans_.set_data_length(static_cast<unsigned>(bytes));
@@ -80,17 +76,10 @@ std::uint64_t GpuDma::issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint6
   ext_.done_ps = 0;
   ext_.faulted = false;
   ext_.now_ps = kernel_now_ps_;
-  // The delay grows by the same step TLP after TLP (the last one's serialization): add it.
-  const std::uint64_t offset = issue_ps - kernel_now_ps_;
-  if (offset >= issue_offset_ps_) {
-    issue_offset_ += step_memo_(offset - issue_offset_ps_);
-  } else {
-    issue_offset_ = dartlab::bus::picos_time(offset);
-  }
-  issue_offset_ps_ = offset;
-  sc_core::sc_time delay = issue_offset_;
-  socket->b_transport(trans_, delay);
   ++stats_.transactions;
+  if (direct_link_ != nullptr) return direct_link_->dma_transport(trans_, ext_, issue_ps);
+  sc_core::sc_time delay = dartlab::bus::picos_time(issue_ps - kernel_now_ps_);
+  socket->b_transport(trans_, delay);
   return kernel_now_ps_ + delay.value();
 }
 

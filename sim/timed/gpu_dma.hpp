@@ -17,6 +17,7 @@
 
 #include "models/tlm/dma_extension.hpp"
 #include "models/thunderbolt/link_config.hpp"
+#include "models/thunderbolt/tlm/link_tlm.hpp"
 
 namespace dartlab::sim::timed {
 
@@ -68,11 +69,19 @@ class GpuDma : public sc_core::sc_module {
   const GpuStats& stats() const { return stats_; }
   const GpuConfig& config() const { return config_; }
 
+  // Transactions go to `link` directly rather than through the socket (which must be bound to the
+  // same module); null: through the socket.
+  void set_direct_link(thunderbolt::LinkTlm* link) { direct_link_ = link; }
+
  private:
   // One transaction issued at issue_ps; returns when it is done for the engine (a write: handed
   // to the link; a read: data back).
   std::uint64_t issue(tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t bytes, std::uint64_t issue_ps);
-  void keep_quantum(std::uint64_t local_ps);
+  // Per TLP: a compare, and a sync once the quantum is used up.
+  void keep_quantum(std::uint64_t local_ps) {
+    if (local_ps >= sync_at_ps_) sync_to(local_ps);
+  }
+  void sync_to(std::uint64_t local_ps);
 
   GpuConfig config_{};
   std::uint32_t mps_bytes_ = 128;
@@ -84,9 +93,7 @@ class GpuDma : public sc_core::sc_module {
   tlm_utils::tlm_quantumkeeper keeper_;
   std::uint64_t quantum_ps_ = 0;
   std::uint64_t kernel_now_ps_ = 0;  // SystemC's time, as of our last sync (only we wait)
-  std::uint64_t issue_offset_ps_ = 0;  // the last issue's delay past kernel_now_ps_, and as sc_time
-  sc_core::sc_time issue_offset_;
-  dartlab::bus::PicosMemo step_memo_;
+  thunderbolt::LinkTlm* direct_link_ = nullptr;  // a final class: the call is a direct one
   std::uint64_t local_ps_ = 0;
   std::uint64_t sync_at_ps_ = 0;
   GpuStats stats_{};

@@ -33,7 +33,7 @@ struct HostMemoryStats {
   std::uint64_t table_reads = 0;  // 8-byte reads of page-table memory (table walks)
 };
 
-class HostMemory : public sc_core::sc_module {
+class HostMemory final : public dartlab::bus::DmaTarget, public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<HostMemory> socket;
 
@@ -43,16 +43,21 @@ class HostMemory : public sc_core::sc_module {
   void configure(const HostMemoryConfig& config, const dart::PageTable* tables);
   const HostMemoryStats& stats() const { return stats_; }
 
+  // A DMA transaction's data (not a table read): the bandwidth server, as b_transport serves it.
+  std::uint64_t dma_transport(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension& ext,
+                              std::uint64_t arrive_ps) override;
+
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
   HostMemoryConfig config_{};
   const dart::PageTable* tables_ = nullptr;
   std::uint64_t attos_per_byte_ = 0;
+  std::uint64_t serve_bytes_ = 0;  // the last transaction's size and the time the bandwidth takes for it
+  std::uint64_t serve_ps_ = 0;
   std::uint64_t busy_ps_ = 0;
   HostMemoryStats stats_{};
   dartlab::bus::PicosMemo table_memo_;
-  dartlab::bus::PicosMemo done_memo_;
 };
 
 }  // namespace dartlab::sim::timed

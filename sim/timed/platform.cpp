@@ -19,8 +19,17 @@ struct Platform::Top : sc_core::sc_module {
     gpu.socket.bind(link.device_side);
     link.host_side.bind(dart.device_side);
     dart.memory_side.bind(memory.socket);
+    wire_direct(true);
     SC_THREAD(serve);
     set_stack_size(kJobStackBytes);
+  }
+
+  // The same wiring as the sockets', called directly on every transaction (DmaTarget says what
+  // it saves); off, every transaction goes through the sockets.
+  void wire_direct(bool on) {
+    gpu.set_direct_link(on ? &link : nullptr);
+    link.set_direct_host(on ? &dart : nullptr);
+    dart.set_direct_memory(on ? &memory : nullptr);
   }
 
   // Runs each job handed over; waits for the next once it is done (the simulation then has
@@ -86,6 +95,8 @@ std::variant<std::unique_ptr<dart::Dart>, std::string> prepare_run(const Platfor
     return std::string(e.what());
   }
 }
+
+void Platform::set_direct_calls(bool on) { top_->wire_direct(on); }
 
 GpuDma& Platform::gpu() { return top_->gpu; }
 thunderbolt::LinkTlm& Platform::link() { return top_->link; }

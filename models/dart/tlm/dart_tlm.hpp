@@ -32,7 +32,6 @@ namespace dartlab::dart {
 using bus::DmaDir;
 using bus::DmaExtension;
 using bus::picos_time;
-using bus::PicosMemo;
 
 struct DartTlmStats {
   std::uint64_t transactions = 0;
@@ -45,7 +44,7 @@ struct DartTlmStats {
   std::array<std::uint64_t, kFaultCodeCount> faults_by_code{};
 };
 
-class DartTlm : public sc_core::sc_module {
+class DartTlm final : public bus::DmaTarget, public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<DartTlm> device_side;    // from the link
   tlm_utils::simple_initiator_socket<DartTlm> memory_side;  // walks and translated data
@@ -67,6 +66,11 @@ class DartTlm : public sc_core::sc_module {
   const FaultRecord& last_fault() const { return faults_.latched(); }
   const DartTiming& timing() const { return timing_; }
 
+  // Translated transactions go on to `memory` directly rather than through memory_side (which
+  // must be bound to the same module); null: through the socket. Table walks always take it.
+  void set_direct_memory(bus::DmaTarget* memory) { direct_memory_ = memory; }
+  std::uint64_t dma_transport(tlm::tlm_generic_payload& trans, DmaExtension& ext, std::uint64_t arrive_ps) override;
+
  private:
   // Table memory as the walker sees it: each read is a TLM read of the memory socket, timed from
   // a cursor the walk advances.
@@ -82,6 +86,9 @@ class DartTlm : public sc_core::sc_module {
   };
 
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // Both paths: now_ps is SystemC's time, first_ps when the transaction arrives; ext may be null
+  // (then the transaction goes on through the socket). Returns when it is done, as dma_transport.
+  std::uint64_t transport(tlm::tlm_generic_payload& trans, DmaExtension* ext, std::uint64_t now_ps, std::uint64_t first_ps);
   // Translates one page for an access arriving at arrival_ps; returns when the translation is
   // done, or sets `fault`.
   std::uint64_t translate_page(std::uint16_t stream, std::uint64_t bus_addr, Access access, std::uint64_t arrival_ps,
@@ -96,7 +103,13 @@ class DartTlm : public sc_core::sc_module {
   DartTlmStats stats_{};
   unsigned page_shift_ = 14;
   std::uint64_t busy_ps_ = 0;  // the translation pipe is free from then on
-  PicosMemo onward_memo_;
+  // What the IOTLB's last lookup found (null: a miss, or the IOTLB changed since). Per-TLP mode
+  // looks a page up once for each of its TLPs; while no other lookup, fill, flush or forget came
+  // between, the answer and the IOTLB's state after it are the same as the last time.
+  const Iotlb::Entry* last_entry_ = nullptr;
+  std::uint64_t last_page_ = 0;
+  std::uint16_t last_stream_ = 0;
+  bus::DmaTarget* direct_memory_ = nullptr;
   tlm::tlm_generic_payload walk_trans_;
   std::uint64_t walk_data_ = 0;
 };

@@ -22,6 +22,9 @@ void LinkTlm::configure(const LinkConfig& config) {
   held_count_ = 0;
   held_data_credits_ = 0;
   stats_ = LinkStats{};
+  write_key_bytes_ = ~std::uint64_t{0};
+  read_key_bytes_ = ~std::uint64_t{0};
+  posted_data_credits_ = config.posted_data_credits;
 }
 
 void LinkTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -34,15 +37,67 @@ void LinkTlm::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& del
     trans.set_extension(&scratch_ext_);
     ext = &scratch_ext_;
   }
-  issue_delay_ = delay;
-  const std::uint64_t issue = ext->now_ps + delay.value();
-  const std::uint64_t done = trans.is_write() ? write(trans, ext, issue) : read(trans, ext, issue);
+  const std::uint64_t now = ext->now_ps;
+  const std::uint64_t done = dma_transport(trans, *ext, now + delay.value());
   if (borrowed) trans.clear_extension(&scratch_ext_);
-  delay += return_memo_(done - issue);
+  delay = dartlab::bus::picos_time(done - now);
 }
 
-std::uint64_t LinkTlm::take_credits(std::uint32_t data_credits, std::uint64_t ready_ps) {
-  const std::uint64_t data_limit = timing_->config().posted_data_credits;
+std::uint64_t LinkTlm::dma_transport(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension& ext,
+                                     std::uint64_t arrive_ps) {
+  return trans.is_write() ? write(trans, &ext, arrive_ps) : read(trans, &ext, arrive_ps);
+}
+
+// Per TLP in per-TLP mode: inlined into write().
+[[gnu::always_inline]] inline const LinkTlm::WriteShape& LinkTlm::write_shape(std::uint64_t addr, std::uint64_t bytes) {
+  const LinkTiming& t = *timing_;
+  const std::uint64_t mps = t.config().mps_bytes;
+  // One TLP (the piece fits in its MPS block): its shape is its bytes and its header.
+  if (bytes == 0 || (addr & (mps - 1)) + bytes > mps) {
+    write_other_.run = t.write_run(addr, bytes);
+    write_other_.ser = t.serialize_ps(LinkDir::Up, write_other_.run);
+    return write_other_;
+  }
+  const bool four_dw = t.header_bytes(addr, bytes) != t.config().header_3dw_bytes;
+  if (bytes != write_key_bytes_ || four_dw != write_key_4dw_) {
+    write_memo_.run = t.write_run(addr, bytes);
+    write_memo_.ser = t.serialize_ps(LinkDir::Up, write_memo_.run);
+    write_key_bytes_ = bytes;
+    write_key_4dw_ = four_dw;
+  }
+  return write_memo_;
+}
+
+[[gnu::always_inline]] inline const LinkTlm::ReadTiming& LinkTlm::read_timing(std::uint64_t addr, std::uint64_t bytes) {
+  const LinkTiming& t = *timing_;
+  const std::uint64_t mrrs = t.config().mrrs_bytes;
+  const auto compute = [&t](std::uint64_t a, std::uint64_t n) {
+    ReadTiming r;
+    r.shape = t.read_shape(a, n);
+    r.up = t.serialize_ps(LinkDir::Up, r.shape.requests);
+    r.down = t.serialize_ps(LinkDir::Down, r.shape.completions);
+    return r;
+  };
+  // One request (the piece fits in its MRRS block): its completions split by the offset in a
+  // completion chunk; its request is its header.
+  if (bytes == 0 || (addr & (mrrs - 1)) + bytes > mrrs) {
+    read_other_ = compute(addr, bytes);
+    return read_other_;
+  }
+  const bool four_dw = t.header_bytes(addr, bytes) != t.config().header_3dw_bytes;
+  const std::uint64_t offset = addr & (t.completion_chunk_bytes() - 1);
+  if (bytes != read_key_bytes_ || offset != read_key_offset_ || four_dw != read_key_4dw_) {
+    read_memo_ = compute(addr, bytes);
+    read_key_bytes_ = bytes;
+    read_key_offset_ = offset;
+    read_key_4dw_ = four_dw;
+  }
+  return read_memo_;
+}
+
+// Per TLP in per-TLP mode: inlined into write().
+[[gnu::always_inline]] inline std::uint64_t LinkTlm::take_credits(std::uint32_t data_credits, std::uint64_t ready_ps) {
+  const std::uint64_t data_limit = posted_data_credits_;
   std::uint64_t start = ready_ps;
   const auto release_oldest = [&] {
     const Held& h = held_[held_head_];
@@ -57,22 +112,28 @@ std::uint64_t LinkTlm::take_credits(std::uint32_t data_credits, std::uint64_t re
   return start;
 }
 
-std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue,
+[[gnu::always_inline]] inline std::uint64_t LinkTlm::forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext,
                                std::uint64_t arrive_ps, std::uint64_t span_ps, std::uint64_t& done_span_ps) {
   ext->span_ps = span_ps;
-  // Relative to the issue delay: arrival - issue is the same TLP after TLP.
-  sc_core::sc_time onward = issue_delay_;
-  onward += forward_memo_(arrive_ps - issue);
-  host_side->b_transport(trans, onward);
+  std::uint64_t first_done = 0;
+  if (direct_host_ != nullptr) {
+    first_done = direct_host_->dma_transport(trans, *ext, arrive_ps);
+  } else {
+    const std::uint64_t now = ext->now_ps;
+    sc_core::sc_time onward = dartlab::bus::picos_time(arrive_ps - now);
+    host_side->b_transport(trans, onward);
+    first_done = now + onward.value();
+  }
   done_span_ps = ext->span_ps;
-  return issue + (onward.value() - issue_delay_.value());
+  return first_done;
 }
 
 std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue) {
   const LinkTiming& t = *timing_;
   const std::uint64_t bytes = trans.get_data_length();
-  const TlpRun run = t.write_run(trans.get_address(), bytes);
-  const Picos ser = t.serialize_ps(LinkDir::Up, run);
+  const WriteShape& shape = write_shape(trans.get_address(), bytes);
+  const TlpRun& run = shape.run;
+  const Picos ser = shape.ser;
   const Picos one_way = t.one_way_ps();
   const std::uint64_t ready = std::max(issue, up_busy_ps_);
   std::uint64_t tx_end = 0;
@@ -109,7 +170,7 @@ std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dartlab::bus::DmaE
   stats_.wire_bytes_up += run.wire_bytes;
 
   std::uint64_t done_span = 0;
-  const std::uint64_t first_done = forward(trans, ext, issue, first_arrive, span, done_span);
+  const std::uint64_t first_done = forward(trans, ext, first_arrive, span, done_span);
   ext->done_ps = first_done + done_span;
   stats_.last_write_landed_ps = std::max(stats_.last_write_landed_ps, ext->done_ps);
   return tx_end;
@@ -118,10 +179,11 @@ std::uint64_t LinkTlm::write(tlm::tlm_generic_payload& trans, dartlab::bus::DmaE
 std::uint64_t LinkTlm::read(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue) {
   const LinkTiming& t = *timing_;
   const std::uint64_t bytes = trans.get_data_length();
-  const ReadShape shape = t.read_shape(trans.get_address(), bytes);
+  const ReadTiming& timing = read_timing(trans.get_address(), bytes);
+  const ReadShape& shape = timing.shape;
   const std::uint64_t requests = std::max<std::uint64_t>(1, shape.requests.tlps);
-  const Picos up = t.serialize_ps(LinkDir::Up, shape.requests);
-  const Picos down = t.serialize_ps(LinkDir::Down, shape.completions);
+  const Picos up = timing.up;
+  const Picos down = timing.down;
   const Picos one_way = t.one_way_ps();
   const Picos per_request = up / requests;
   const std::uint64_t start = std::max(issue, up_busy_ps_);
@@ -135,7 +197,7 @@ std::uint64_t LinkTlm::read(tlm::tlm_generic_payload& trans, dartlab::bus::DmaEx
 
   const std::uint64_t first_arrive = start + per_request + one_way;
   std::uint64_t data_span = 0;
-  const std::uint64_t ready = forward(trans, ext, issue, first_arrive, up - per_request, data_span);
+  const std::uint64_t ready = forward(trans, ext, first_arrive, up - per_request, data_span);
   if (ext->faulted) {  // an error completion, no data
     TlpRun error_completion;
     error_completion.tlps = 1;

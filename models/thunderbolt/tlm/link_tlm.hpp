@@ -41,7 +41,7 @@ struct LinkStats {
   std::uint64_t last_write_landed_ps = 0;  // absolute time the last written byte reached host memory
 };
 
-class LinkTlm : public sc_core::sc_module {
+class LinkTlm final : public sc_core::sc_module, public dartlab::bus::DmaTarget {
  public:
   tlm_utils::simple_target_socket<LinkTlm> device_side;
   tlm_utils::simple_initiator_socket<LinkTlm> host_side;
@@ -54,6 +54,12 @@ class LinkTlm : public sc_core::sc_module {
 
   const LinkTiming& timing() const { return *timing_; }
   const LinkStats& stats() const { return stats_; }
+
+  // Transactions go on to `host` directly rather than through host_side (which must be bound to
+  // the same module); null: through the socket.
+  void set_direct_host(dartlab::bus::DmaTarget* host) { direct_host_ = host; }
+  std::uint64_t dma_transport(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension& ext,
+                              std::uint64_t arrive_ps) override;
 
  private:
   struct Held {  // one write TLP's credits, back at return_ps
@@ -68,8 +74,23 @@ class LinkTlm : public sc_core::sc_module {
   // Earliest start for a write TLP that needs data_credits: frees the oldest holders as needed.
   std::uint64_t take_credits(std::uint32_t data_credits, std::uint64_t ready_ps);
   // Forwards to the host; returns the absolute time the first byte is done there, and its span.
-  std::uint64_t forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t issue,
-                        std::uint64_t arrive_ps, std::uint64_t span_ps, std::uint64_t& done_span_ps);
+  std::uint64_t forward(tlm::tlm_generic_payload& trans, dartlab::bus::DmaExtension* ext, std::uint64_t arrive_ps,
+                        std::uint64_t span_ps, std::uint64_t& done_span_ps);
+  // The shape and serialization of a write or a read, remembered for the last one of its kind:
+  // per-TLP mode asks the same question (an MPS write, an MRRS read at the same alignment) TLP
+  // after TLP. Only transactions of one TLP (writes) or one request (reads) are remembered, keyed
+  // by what their shape depends on.
+  struct WriteShape {
+    TlpRun run;
+    Picos ser = 0;
+  };
+  struct ReadTiming {
+    ReadShape shape;
+    Picos up = 0;
+    Picos down = 0;
+  };
+  const WriteShape& write_shape(std::uint64_t addr, std::uint64_t bytes);
+  const ReadTiming& read_timing(std::uint64_t addr, std::uint64_t bytes);
 
   std::optional<LinkTiming> timing_;
   std::uint64_t up_busy_ps_ = 0;
@@ -81,9 +102,19 @@ class LinkTlm : public sc_core::sc_module {
   std::size_t held_count_ = 0;
   std::uint64_t held_data_credits_ = 0;
   LinkStats stats_{};
-  sc_core::sc_time issue_delay_;  // the transaction in progress's annotated delay
-  dartlab::bus::PicosMemo forward_memo_;
-  dartlab::bus::PicosMemo return_memo_;
+  dartlab::bus::DmaTarget* direct_host_ = nullptr;
+  // The memos' keys (~0: nothing remembered): the bytes, the header (3 or 4 DW) and, for reads,
+  // the offset in a completion chunk.
+  std::uint64_t write_key_bytes_ = ~std::uint64_t{0};
+  bool write_key_4dw_ = false;
+  WriteShape write_memo_{};
+  WriteShape write_other_{};  // a write of more than one TLP (not remembered)
+  std::uint64_t read_key_bytes_ = ~std::uint64_t{0};
+  std::uint64_t read_key_offset_ = 0;
+  bool read_key_4dw_ = false;
+  ReadTiming read_memo_{};
+  ReadTiming read_other_{};  // a read of more than one request (not remembered)
+  std::uint64_t posted_data_credits_ = 0;  // the config's, at hand for take_credits
   dartlab::bus::DmaExtension scratch_ext_;  // for transactions that come without one
 };
 
