@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/dart/aperture.hpp"
+#include "models/dart/bitmap_aperture.hpp"
 
 using dartlab::dart::AllocPolicy;
 using dartlab::dart::make_aperture_allocator;
@@ -403,4 +404,67 @@ TEST_CASE("A large aperture of 2^28 pages keeps O(extents) state through heavy f
   a->free(*got, 3);
   CHECK(a->free_extents() == 1);
   CHECK(a->free_pages() == std::uint64_t{1} << 28);
+}
+
+TEST_CASE("The bitmap first-fit agrees with the extent tree on long runs across many words", "[aperture][bitmap]") {
+  const std::uint32_t seed = GENERATE(1u, 5u, 99u);
+  // The default 1536M aperture at page 1, and one ending mid-word.
+  const auto [first_page, page_count] = GENERATE(std::pair<std::uint64_t, std::uint64_t>{1, 98304},
+                                                 std::pair<std::uint64_t, std::uint64_t>{3, 5001});
+  CAPTURE(seed, first_page, page_count);
+  auto bitmap = dartlab::dart::make_bitmap_first_fit(first_page, page_count);
+  auto extents = dartlab::dart::make_extent_aperture(AllocPolicy::FirstFit, first_page, page_count);
+  REQUIRE(bitmap);
+  std::mt19937 rng(seed);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> live;
+  for (int step = 0; step < 20000; ++step) {
+    if (live.empty() || rng() % 100 < 52) {
+      const std::uint64_t pages = rng() % 8 == 0 ? 1 + rng() % 3000 : 1 + rng() % 70;
+      const auto got = bitmap->alloc(pages);
+      CAPTURE(step, pages);
+      REQUIRE(got == extents->alloc(pages));
+      if (got) live.emplace_back(*got, pages);
+    } else {
+      const std::size_t i = rng() % live.size();
+      auto [first, pages] = live[i];
+      if (pages > 1 && rng() % 4 == 0) {  // a part of a run: its head or its tail
+        const std::uint64_t keep = 1 + rng() % (pages - 1);
+        const bool head = rng() % 2 == 0;
+        const std::uint64_t at = head ? first : first + keep;
+        bitmap->free(at, pages - keep);
+        extents->free(at, pages - keep);
+        live[i] = {head ? first + pages - keep : first, keep};
+      } else {
+        bitmap->free(first, pages);
+        extents->free(first, pages);
+        live[i] = live.back();
+        live.pop_back();
+      }
+    }
+    REQUIRE(bitmap->free_pages() == extents->free_pages());
+    REQUIRE(bitmap->largest_free_pages() == extents->largest_free_pages());
+    REQUIRE(bitmap->free_extents() == extents->free_extents());
+  }
+  bitmap->reset();
+  CHECK(bitmap->free_pages() == page_count);
+  CHECK(bitmap->largest_free_pages() == page_count);
+  CHECK(bitmap->alloc(page_count) == first_page);
+}
+
+TEST_CASE("A bitmap first-fit over 2^30 pages is created lazily and serves its far end", "[aperture][bitmap]") {
+  const std::uint64_t count = (std::uint64_t{1} << 30) - 1;  // aperture=max with 4K pages and a 42-bit space
+  auto a = dartlab::dart::make_bitmap_first_fit(1, count);
+  REQUIRE(a);
+  CHECK(a->largest_free_pages() == count);
+  CHECK(a->alloc(5) == 1u);
+  CHECK(a->alloc(100) == 6u);
+  a->free(1, 5);
+  CHECK(a->free_extents() == 2);
+  CHECK(a->alloc(6) == 106u);  // the hole at 1 is too small
+  CHECK(a->largest_free_pages() == count - 111);
+  a->free(50, 10);
+  CHECK(a->free_pages() == count - 106 + 10);
+  CHECK(a->free_extents() == 3);
+  CHECK(a->alloc(8) == 50u);
+  CHECK(dartlab::dart::make_bitmap_first_fit(1, std::uint64_t{1} << 32) == nullptr);
 }
