@@ -11,25 +11,33 @@ namespace dartlab::dart {
 namespace {
 
 // Free runs of a node's range, in pages. Pages past the aperture's end count as in use, so
-// `front == span` means the whole range is free.
-struct Summary {
+// `front == span` means the whole range is free. 16 bytes aligned: a parent is recomputed right
+// after its children are written, and a 12-byte stride made some of those stores straddle cache
+// lines and stall the loads that follow.
+struct alignas(16) Summary {
   std::uint32_t front = 0;
   std::uint32_t back = 0;
   std::uint32_t best = 0;
   bool operator==(const Summary&) const = default;
 };
 
+// The longest run of ones, without a branch per run (which mispredicts on fragmented words):
+// starts[k] marks where 2^k ones begin; the length is then built greedily from the top bit down.
 unsigned longest_ones(std::uint64_t x) {
-  // One step per run of ones, not per bit: words are mostly all-free, all-used or a few runs.
-  unsigned best = 0;
-  while (x != 0) {
-    x >>= std::countr_zero(x);
-    const auto run = static_cast<unsigned>(std::countr_one(x));
-    best = std::max(best, run);
-    if (run == 64) break;
-    x >>= run;
+  if (x == ~std::uint64_t{0}) return 64;
+  std::uint64_t starts[6];
+  starts[0] = x;
+  for (unsigned k = 1; k < 6; ++k) starts[k] = starts[k - 1] & (starts[k - 1] >> (1u << (k - 1)));
+  unsigned len = 0;  // some run of len ones begins at each bit of `at`
+  std::uint64_t at = ~std::uint64_t{0};
+  for (unsigned k = 6; k-- > 0;) {
+    const std::uint64_t longer = at & (starts[k] >> len);  // len < 64: x is not all ones
+    if (longer != 0) {
+      at = longer;
+      len += 1u << k;
+    }
   }
-  return best;
+  return len;
 }
 
 Summary summarize(std::uint64_t word) {
@@ -67,28 +75,40 @@ class LazyArray {
   static constexpr unsigned kChunkBits = 12;  // 4096 entries: one chunk covers a 1.5 GiB aperture's tree
   static constexpr std::uint64_t kChunk = std::uint64_t{1} << kChunkBits;
 
-  LazyArray(std::uint64_t size, Pristine pristine) : pristine_(pristine), chunks_((size + kChunk - 1) / kChunk) {}
+  LazyArray(std::uint64_t size, Pristine pristine)
+      : pristine_(pristine), chunks_((size + kChunk - 1) / kChunk), single_(chunks_.size() == 1) {}
 
   T get(std::uint64_t i) const {
+    if (single_) return flat_[i];  // one chunk (up to a 1.5 GiB aperture): kept, one load less
     const T* chunk = chunks_[i >> kChunkBits].get();
     return chunk != nullptr ? chunk[i & (kChunk - 1)] : pristine_(i);
   }
   T& at(std::uint64_t i) {
+    if (single_) return flat_[i];
     std::unique_ptr<T[]>& chunk = chunks_[i >> kChunkBits];
-    if (!chunk) [[unlikely]] {
-      chunk = std::make_unique_for_overwrite<T[]>(kChunk);
-      const std::uint64_t base = i & ~(kChunk - 1);
-      for (std::uint64_t k = 0; k < kChunk; ++k) chunk[k] = pristine_(base + k);
-    }
+    if (!chunk) [[unlikely]] fill(chunk, i & ~(kChunk - 1));
     return chunk[i & (kChunk - 1)];
   }
+  // Back to pristine: chunks dropped, so memory follows what is touched again; a single chunk
+  // is refilled instead, as get() reads it without a check.
   void clear() {
     for (auto& c : chunks_) c.reset();
+    if (single_) {
+      fill(chunks_[0], 0);
+      flat_ = chunks_[0].get();
+    }
   }
 
  private:
+  void fill(std::unique_ptr<T[]>& chunk, std::uint64_t base) {
+    chunk = std::make_unique_for_overwrite<T[]>(kChunk);
+    for (std::uint64_t k = 0; k < kChunk; ++k) chunk[k] = pristine_(base + k);
+  }
+
   Pristine pristine_;
   std::vector<std::unique_ptr<T[]>> chunks_;
+  bool single_;
+  T* flat_ = nullptr;  // chunk 0 when single_
 };
 
 class BitmapFirstFit final : public ApertureAllocator {
