@@ -103,7 +103,10 @@ class LazyArray {
   static constexpr std::uint64_t kChunk = std::uint64_t{1} << kChunkBits;
 
   LazyArray(std::uint64_t size, Pristine pristine)
-      : pristine_(pristine), chunks_((size + kChunk - 1) / kChunk), single_(chunks_.size() == 1) {}
+      : pristine_(pristine),
+        chunks_((size + kChunk - 1) / kChunk),
+        single_(chunks_.size() == 1),
+        chunk_size_(single_ ? size : kChunk) {}  // a small aperture gets a small array
 
   T get(std::uint64_t i) const {
     if (single_) return flat_[i];  // one chunk (up to a 1.5 GiB aperture): kept, one load less
@@ -128,14 +131,15 @@ class LazyArray {
 
  private:
   void fill(std::unique_ptr<T[]>& chunk, std::uint64_t base) {
-    chunk = std::make_unique_for_overwrite<T[]>(kChunk);
-    for (std::uint64_t k = 0; k < kChunk; ++k) chunk[k] = pristine_(base + k);
+    chunk = std::make_unique_for_overwrite<T[]>(chunk_size_);
+    for (std::uint64_t k = 0; k < chunk_size_; ++k) chunk[k] = pristine_(base + k);
   }
 
   Pristine pristine_;
   std::vector<std::unique_ptr<T[]>> chunks_;
   bool single_;
-  T* flat_ = nullptr;  // chunk 0 when single_
+  std::uint64_t chunk_size_;  // kChunk, or the whole size when single_
+  T* flat_ = nullptr;         // chunk 0 when single_
 };
 
 template <typename Summary>
