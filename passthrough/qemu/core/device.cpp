@@ -83,25 +83,26 @@ Device::~Device() {
   direct_.reset();
 }
 
-Device::Outcome Device::refuse(std::uint32_t cause, const char* fmt, ...) {
+void Device::log_guest_error(const char* fmt, va_list ap) {
   char msg[256];
-  va_list ap;
-  va_start(ap, fmt);
   std::vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
   ++counters_[ADMA_STAT_GUEST_ERRORS];
   if (ops_.guest_error != nullptr) ops_.guest_error(opaque_, msg);
+}
+
+Device::Outcome Device::refuse(std::uint32_t cause, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  log_guest_error(fmt, ap);
+  va_end(ap);
   return Outcome{ADMA_STATUS_INVALID, ADMA_REASON_INVALID, cause};
 }
 
 Device::Outcome Device::host_refusal(std::uint32_t reason, const char* fmt, ...) {
-  char msg[256];
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(msg, sizeof(msg), fmt, ap);
+  log_guest_error(fmt, ap);
   va_end(ap);
-  ++counters_[ADMA_STAT_GUEST_ERRORS];
-  if (ops_.guest_error != nullptr) ops_.guest_error(opaque_, msg);
   return Outcome{ADMA_STATUS_IO_ERROR, reason, ADMA_CAUSE_NONE};
 }
 

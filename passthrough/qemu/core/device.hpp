@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <cstdarg>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -87,6 +88,8 @@ class Device {
   void bounce_copy(std::uint64_t handle, bool at_map);
   bool rfc() const { return compat_ == ADMA_COMPAT_RFC; }
   Outcome refuse(std::uint32_t cause, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+  // Both refusals' shared half: the message to the guest-error log, counted.
+  void log_guest_error(const char* fmt, va_list ap) __attribute__((format(printf, 2, 0)));
   void note(const Outcome& o);
   void bad_access(std::uint32_t cause, const char* what, std::uint64_t offset, unsigned size);
   std::uint64_t read_register(std::uint64_t offset) const;
