@@ -82,6 +82,12 @@ void BM_ApertureFirstFitExtents(benchmark::State& s) {
   });
 }
 void BM_ApertureBestFit(benchmark::State& s) { run_policy(s, dartlab::dart::AllocPolicy::BestFit); }
+// The extent-tree best-fit the boundary tags replaced (the fallback past 2^32 pages).
+void BM_ApertureBestFitExtents(benchmark::State& s) {
+  run_aperture(s, [] {
+    return dartlab::dart::make_extent_aperture(dartlab::dart::AllocPolicy::BestFit, kFirstPage, kPages);
+  });
+}
 void BM_ApertureBuddy(benchmark::State& s) { run_policy(s, dartlab::dart::AllocPolicy::Buddy); }
 void BM_ApertureLinux(benchmark::State& s) { run_policy(s, dartlab::dart::AllocPolicy::Linux); }
 
@@ -90,5 +96,6 @@ void BM_ApertureLinux(benchmark::State& s) { run_policy(s, dartlab::dart::AllocP
 BENCHMARK(BM_ApertureFirstFit)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureFirstFitExtents)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureBestFit)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ApertureBestFitExtents)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureBuddy)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureLinux)->Unit(benchmark::kMillisecond)->Iterations(3);

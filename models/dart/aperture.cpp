@@ -102,7 +102,9 @@ std::unique_ptr<ApertureAllocator> make_aperture_allocator(AllocPolicy policy, s
       // The bitmap is several times faster; past 2^32 pages its 32-bit summaries would not do.
       if (auto bitmap = make_bitmap_first_fit(first_page, page_count)) return bitmap;
       return std::make_unique<FirstFitAllocator>(first_page, page_count);
-    case AllocPolicy::BestFit: return std::make_unique<BestFitAllocator>(first_page, page_count);
+    case AllocPolicy::BestFit:
+      if (auto bitmap = make_bitmap_best_fit(first_page, page_count)) return bitmap;
+      return std::make_unique<BestFitAllocator>(first_page, page_count);
     case AllocPolicy::Buddy: return make_buddy_aperture(first_page, page_count);
     case AllocPolicy::Linux: return make_iova_aperture(first_page, page_count);
   }

@@ -6,6 +6,8 @@
 #include <cassert>
 #include <vector>
 
+#include "models/dart/lazy_array.hpp"
+
 namespace dartlab::dart {
 
 namespace {
@@ -93,54 +95,6 @@ std::uint64_t bits_mask(unsigned offset, std::uint64_t count) {  // count bits f
   const std::uint64_t ones = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
   return ones << offset;
 }
-
-// A lazily materialized array: fixed-size chunks allocated on first write; a missing chunk reads
-// as the pristine value of each index.
-template <typename T, typename Pristine>
-class LazyArray {
- public:
-  static constexpr unsigned kChunkBits = 12;  // 4096 entries: one chunk covers a 1.5 GiB aperture's tree
-  static constexpr std::uint64_t kChunk = std::uint64_t{1} << kChunkBits;
-
-  LazyArray(std::uint64_t size, Pristine pristine)
-      : pristine_(pristine),
-        chunks_((size + kChunk - 1) / kChunk),
-        single_(chunks_.size() == 1),
-        chunk_size_(single_ ? size : kChunk) {}  // a small aperture gets a small array
-
-  T get(std::uint64_t i) const {
-    if (single_) return flat_[i];  // one chunk (up to a 1.5 GiB aperture): kept, one load less
-    const T* chunk = chunks_[i >> kChunkBits].get();
-    return chunk != nullptr ? chunk[i & (kChunk - 1)] : pristine_(i);
-  }
-  T& at(std::uint64_t i) {
-    if (single_) return flat_[i];
-    std::unique_ptr<T[]>& chunk = chunks_[i >> kChunkBits];
-    if (!chunk) [[unlikely]] fill(chunk, i & ~(kChunk - 1));
-    return chunk[i & (kChunk - 1)];
-  }
-  // Back to pristine: chunks dropped, so memory follows what is touched again; a single chunk
-  // is refilled instead, as get() reads it without a check.
-  void clear() {
-    for (auto& c : chunks_) c.reset();
-    if (single_) {
-      fill(chunks_[0], 0);
-      flat_ = chunks_[0].get();
-    }
-  }
-
- private:
-  void fill(std::unique_ptr<T[]>& chunk, std::uint64_t base) {
-    chunk = std::make_unique_for_overwrite<T[]>(chunk_size_);
-    for (std::uint64_t k = 0; k < chunk_size_; ++k) chunk[k] = pristine_(base + k);
-  }
-
-  Pristine pristine_;
-  std::vector<std::unique_ptr<T[]>> chunks_;
-  bool single_;
-  std::uint64_t chunk_size_;  // kChunk, or the whole size when single_
-  T* flat_ = nullptr;         // chunk 0 when single_
-};
 
 template <typename Summary>
 class BitmapFirstFit final : public ApertureAllocator {

@@ -23,6 +23,10 @@ namespace dartlab::dart {
 // falls back to the extent tree).
 std::unique_ptr<ApertureAllocator> make_bitmap_first_fit(std::uint64_t first_page, std::uint64_t page_count);
 
+// alloc=best-fit with boundary tags and a size index (bitmap_best_fit.cpp): the same picks as the
+// extent tree's best-fit. nullptr from 2^32 pages on (32-bit tags), as for first-fit.
+std::unique_ptr<ApertureAllocator> make_bitmap_best_fit(std::uint64_t first_page, std::uint64_t page_count);
+
 // First-fit (policy FirstFit) or best-fit (anything else) over the extent tree (aperture.cpp): the
 // fallback for huge apertures, and a second opinion for tests on apertures too large for the
 // page-by-page reference.
