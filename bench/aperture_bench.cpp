@@ -11,6 +11,7 @@
 
 #include "models/dart/aperture.hpp"
 #include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/iova_aperture.hpp"
 
 namespace {
 
@@ -90,6 +91,10 @@ void BM_ApertureBestFitExtents(benchmark::State& s) {
 }
 void BM_ApertureBuddy(benchmark::State& s) { run_policy(s, dartlab::dart::AllocPolicy::Buddy); }
 void BM_ApertureLinux(benchmark::State& s) { run_policy(s, dartlab::dart::AllocPolicy::Linux); }
+// The extent-tree linux the bitmap replaced (the fallback for bitmaps of 2^31 pages or more).
+void BM_ApertureLinuxExtents(benchmark::State& s) {
+  run_aperture(s, [] { return dartlab::dart::make_extent_iova_aperture(kFirstPage, kPages); });
+}
 
 }  // namespace
 
@@ -99,3 +104,4 @@ BENCHMARK(BM_ApertureBestFit)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureBestFitExtents)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureBuddy)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureLinux)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ApertureLinuxExtents)->Unit(benchmark::kMillisecond)->Iterations(3);

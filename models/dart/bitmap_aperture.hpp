@@ -27,6 +27,10 @@ std::unique_ptr<ApertureAllocator> make_bitmap_first_fit(std::uint64_t first_pag
 // extent tree's best-fit. nullptr from 2^32 pages on (32-bit tags), as for first-fit.
 std::unique_ptr<ApertureAllocator> make_bitmap_best_fit(std::uint64_t first_page, std::uint64_t page_count);
 
+// alloc=linux over a bitmap with per-order aligned rooms (bitmap_iova.cpp): the same picks as the
+// extent tree's (make_extent_iova_aperture). nullptr if its bitmap would span 2^31 pages or more.
+std::unique_ptr<ApertureAllocator> make_bitmap_iova(std::uint64_t first_page, std::uint64_t page_count);
+
 // First-fit (policy FirstFit) or best-fit (anything else) over the extent tree (aperture.cpp): the
 // fallback for huge apertures, and a second opinion for tests on apertures too large for the
 // page-by-page reference.

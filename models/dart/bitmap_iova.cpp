@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+// alloc=linux over a bitmap: the same picks as IovaAllocator (iova_aperture.cpp, which says what
+// of iova.c is modelled and why), found by a search from the right in a summary tree instead of
+// the extent treap.
+//
+// - One free bit per page, 64 pages a word, and a binary tree over the words (heap order). The
+//   bitmap starts at `base_`, the aperture's first page rounded down to a multiple of the largest
+//   alignment any request can need (bit_ceil of the page count, at least a word), and the pages
+//   between base_ and the aperture are in use. So a tree node at level L (64 * 2^L pages) is an
+//   aligned block of its size on the bus, as size alignment counts from page 0.
+// - Each node holds the free run at its front and, for each order k up to its own size, its
+//   "room": the longest free run at the front of any 2^k-aligned block inside it (at most 2^k).
+//   A request of n pages has order k = bit_width(n - 1) and fits a block iff the block's front
+//   run is >= n, so a subtree holds a place iff its room[k] >= n: the search from the right
+//   prunes on it and visits O(log aperture) nodes. A node's own order is its front run, the
+//   smaller ones the max of its children's.
+// - largest_free_pages() (the largest request that fits size-aligned) is the root's largest room:
+//   room[k] = v at a block aligned to 2^k >= bit_ceil(v) means v pages fit there, and any request
+//   that fits is counted in room[its order].
+// - Windows of up to 32 pages are aligned inside one word, so a leaf answers them with shifts;
+//   larger ones start at a block node's first page.
+//
+// Storage is lazy (lazy_array.hpp): a missing chunk reads as the pristine aperture.
+#include <algorithm>
+#include <bit>
+#include <cassert>
+
+#include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/lazy_array.hpp"
+
+namespace dartlab::dart {
+
+namespace {
+
+constexpr std::uint64_t kNotFound = ~std::uint64_t{0};
+
+// Bits at multiples of 2^k in a word, k = 0..6.
+constexpr std::uint64_t kAligned[7] = {~std::uint64_t{0}, 0x5555555555555555u, 0x1111111111111111u,
+                                       0x0101010101010101u, 0x0001000100010001u, 0x0000000100000001u, 1};
+
+std::uint64_t bits_from(unsigned offset, std::uint64_t count) {  // count bits from offset, within a word
+  const std::uint64_t ones = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+  return ones << offset;
+}
+
+// Bits i of x with bits i .. i+n-1 all set (n in 1..64); runs do not continue past bit 63.
+std::uint64_t run_starts(std::uint64_t x, std::uint64_t n) {
+  for (std::uint64_t k = 1; k < n;) {
+    const std::uint64_t step = std::min(k, n - k);
+    x &= x >> step;
+    k += step;
+  }
+  return x;
+}
+
+class BitmapIova final : public ApertureAllocator {
+ public:
+  BitmapIova(std::uint64_t first_page, std::uint64_t page_count, std::uint64_t base, std::uint64_t width)
+      : first_(first_page),
+        pages_(page_count),
+        base_(base),
+        width_(width),
+        levels_(static_cast<unsigned>(std::countr_zero(width))),
+        orders_(levels_ + 7),
+        stride_(std::bit_ceil(orders_ + 1)),
+        words_(width_, PristineWord{first_page - base, first_page - base + page_count}),
+        nodes_(2 * width_ * stride_, PristineNode{first_page - base, first_page - base + page_count, width_,
+                                                  levels_, stride_}) {
+    reset();
+  }
+
+  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
+    if (pages == 0 || pages > pages_ || pages > largest_free_pages()) return std::nullopt;
+    const auto order = static_cast<unsigned>(std::bit_width(pages - 1));  // fls_long(pages - 1)
+    const std::uint64_t end = first_ + pages_;
+    const std::uint64_t lo = first_ - base_;
+    std::uint64_t p = highest(1, levels_, 0, order, pages, lo, cached_page_ - base_);
+    if (p == kNotFound && cached_page_ != end) p = highest(1, levels_, 0, order, pages, cached_page_ + 1 - base_, end - base_);
+    if (p == kNotFound) return std::nullopt;
+    const bool left = p > 0 && is_free(p - 1);
+    const bool right = is_free(p + pages);
+    set_range(p, pages, /*free=*/false);
+    free_pages_ -= pages;
+    extents_ = extents_ + (left && right ? 1 : 0) - (!left && !right ? 1 : 0);
+    cached_page_ = base_ + p;
+    return base_ + p;
+  }
+
+  void free(std::uint64_t first_page, std::uint64_t pages) override {
+    assert(first_page >= first_ && first_page + pages <= first_ + pages_);
+    if (pages == 0) return;
+    const std::uint64_t p = first_page - base_;
+    const bool left = p > 0 && is_free(p - 1);
+    const bool right = is_free(p + pages);
+    set_range(p, pages, /*free=*/true);
+    free_pages_ += pages;
+    extents_ = extents_ + 1 - (left ? 1 : 0) - (right ? 1 : 0);
+    // iova.c: freeing at or above the cached run moves the cache to the run above the freed one,
+    // which is the first page in use after the merged free run (or the end).
+    if (first_page >= cached_page_) cached_page_ = base_ + std::min(next_used(p + pages), first_ + pages_ - base_);
+  }
+
+  std::uint64_t free_pages() const override { return free_pages_; }
+  std::uint64_t largest_free_pages() const override {
+    std::uint32_t best = 0;
+    for (unsigned k = 0; k < orders_; ++k) best = std::max(best, room(1, k));
+    return best;
+  }
+  std::uint64_t free_extents() const override { return extents_; }
+
+  void reset() override {
+    words_.clear();
+    nodes_.clear();
+    free_pages_ = pages_;
+    extents_ = pages_ > 0 ? 1 : 0;
+    cached_page_ = first_ + pages_;
+  }
+
+ private:
+  // Free pages of the pristine aperture, as bitmap positions: [lo, hi).
+  struct PristineWord {
+    std::uint64_t lo;
+    std::uint64_t hi;
+    std::uint64_t operator()(std::uint64_t w) const {
+      const std::uint64_t a = std::max(lo, w * 64);
+      const std::uint64_t b = std::min(hi, w * 64 + 64);
+      return a < b ? bits_from(static_cast<unsigned>(a - w * 64), b - a) : 0;
+    }
+  };
+  struct PristineNode {
+    std::uint64_t lo;
+    std::uint64_t hi;
+    std::uint64_t width;
+    unsigned levels;
+    std::uint64_t stride;
+    std::uint32_t operator()(std::uint64_t index) const {
+      const std::uint64_t i = index / stride;
+      const std::uint64_t slot = index % stride;  // 0: front run, 1 + k: room of order k
+      if (i == 0 || i >= 2 * width) return 0;
+      const auto depth = static_cast<unsigned>(std::bit_width(i)) - 1;
+      const unsigned level = levels - depth;
+      const std::uint64_t node_lo = ((i - (std::uint64_t{1} << depth)) << level) * 64;
+      const std::uint64_t node_hi = node_lo + (std::uint64_t{64} << level);
+      if (slot == 0) return node_lo >= lo && node_lo < hi ? static_cast<std::uint32_t>(std::min(node_hi, hi) - node_lo) : 0;
+      const unsigned k = static_cast<unsigned>(slot) - 1;
+      if (k > level + 6) return 0;
+      // The first 2^k-aligned block at or after the free pages' start has the longest front run.
+      const std::uint64_t size = std::uint64_t{1} << k;
+      const std::uint64_t b = (std::max(node_lo, lo) + size - 1) & ~(size - 1);
+      return b < std::min(node_hi, hi) ? static_cast<std::uint32_t>(std::min(size, hi - b)) : 0;
+    }
+  };
+
+  std::uint32_t front(std::uint64_t i) const { return nodes_.get(i * stride_); }
+  std::uint32_t room(std::uint64_t i, unsigned k) const { return nodes_.get(i * stride_ + 1 + k); }
+
+  bool is_free(std::uint64_t p) const { return p < width_ * 64 && ((words_.get(p / 64) >> (p % 64)) & 1) != 0; }
+
+  // The first page in use at or after p (width_ * 64 if none in the bitmap).
+  std::uint64_t next_used(std::uint64_t p) const {
+    if (p >= width_ * 64) return p;
+    const std::uint64_t above = ~words_.get(p / 64) >> (p % 64);
+    if (above != 0) return p + static_cast<std::uint64_t>(std::countr_zero(above));
+    // Climb to the first right sibling not wholly free, then descend to its first used page.
+    std::uint64_t i = width_ + p / 64;
+    std::uint64_t span = 64;
+    for (; i > 1; i /= 2, span *= 2) {
+      if ((i & 1) == 0 && front(i + 1) < span) break;
+    }
+    if (i <= 1) return width_ * 64;
+    i += 1;
+    while (i < width_) {
+      span /= 2;
+      i = front(2 * i) < span ? 2 * i : 2 * i + 1;
+    }
+    const std::uint64_t w = i - width_;
+    return w * 64 + static_cast<std::uint64_t>(std::countr_one(words_.get(w)));
+  }
+
+  // The highest start in [lo, hi) of a free window of n pages aligned to 2^k (k = order of n)
+  // inside node i (level, first page node_lo); kNotFound if none.
+  std::uint64_t highest(std::uint64_t i, unsigned level, std::uint64_t node_lo, unsigned k, std::uint64_t n,
+                        std::uint64_t lo, std::uint64_t hi) const {
+    const std::uint64_t span = std::uint64_t{64} << level;
+    if (node_lo >= hi || node_lo + span <= lo || room(i, k) < n) return kNotFound;
+    if (k >= 6 && level == k - 6) return node_lo >= lo ? node_lo : kNotFound;  // an aligned block: its front fits
+    if (level == 0) {  // k < 6: windows lie inside the word
+      std::uint64_t s = run_starts(words_.get(i - width_), n) & kAligned[k];
+      if (lo > node_lo) s &= ~std::uint64_t{0} << (lo - node_lo);
+      if (hi < node_lo + 64) s &= (std::uint64_t{1} << (hi - node_lo)) - 1;
+      return s != 0 ? node_lo + 63 - static_cast<std::uint64_t>(std::countl_zero(s)) : kNotFound;
+    }
+    const std::uint64_t r = highest(2 * i + 1, level - 1, node_lo + span / 2, k, n, lo, hi);
+    return r != kNotFound ? r : highest(2 * i, level - 1, node_lo, k, n, lo, hi);
+  }
+
+  void summarize_leaf(std::uint64_t w) {
+    const std::uint64_t x = words_.get(w);
+    std::uint64_t s[7];  // s[j]: bits where 2^j free pages start
+    s[0] = x;
+    for (unsigned j = 1; j < 6; ++j) s[j] = s[j - 1] & (s[j - 1] >> (1u << (j - 1)));
+    s[6] = x == ~std::uint64_t{0} ? 1 : 0;
+    std::uint32_t* row = &nodes_.at((width_ + w) * stride_);
+    row[0] = static_cast<std::uint32_t>(std::countr_one(x));
+    for (unsigned k = 0; k <= 6; ++k) {
+      std::uint32_t len = 0;
+      if ((s[k] & kAligned[k]) != 0) {
+        len = 1u << k;
+      } else {  // the longest run from an aligned bit, built greedily from the top power down
+        std::uint64_t at = kAligned[k];
+        for (unsigned j = k; j-- > 0;) {
+          const std::uint64_t longer = at & (s[j] >> len);
+          if (longer != 0) {
+            at = longer;
+            len += 1u << j;
+          }
+        }
+      }
+      row[1 + k] = len;
+    }
+  }
+
+  // Node i at `level` >= 1 from its children; false if it did not change.
+  bool summarize_node(std::uint64_t i, unsigned level) {
+    const std::uint32_t child_span = 64u << (level - 1);
+    const std::uint64_t l = 2 * i * stride_;
+    const std::uint64_t r = l + stride_;
+    std::uint32_t next[64];
+    next[0] = nodes_.get(l) == child_span ? child_span + nodes_.get(r) : nodes_.get(l);
+    for (unsigned k = 0; k < level + 6; ++k) next[1 + k] = std::max(nodes_.get(l + 1 + k), nodes_.get(r + 1 + k));
+    next[1 + level + 6] = next[0];  // the node is one aligned block of its order
+    std::uint32_t* row = &nodes_.at(i * stride_);
+    if (std::equal(next, next + level + 8, row)) return false;
+    std::copy(next, next + level + 8, row);
+    return true;
+  }
+
+  void set_range(std::uint64_t p, std::uint64_t pages, bool free) {
+    const std::uint64_t w0 = p / 64;
+    const std::uint64_t w1 = (p + pages - 1) / 64;
+    for (std::uint64_t w = w0; w <= w1; ++w) {
+      const std::uint64_t lo = std::max(p, w * 64);
+      const std::uint64_t hi = std::min(p + pages, w * 64 + 64);
+      const std::uint64_t mask = bits_from(static_cast<unsigned>(lo % 64), hi - lo);
+      std::uint64_t& word = words_.at(w);
+      assert(free ? (word & mask) == 0 : (word & mask) == mask);
+      word = free ? word | mask : word & ~mask;
+      summarize_leaf(w);
+    }
+    // Ancestors level by level; once the touched range is one node that did not change, stop.
+    std::uint64_t lo = (width_ + w0) / 2;
+    std::uint64_t hi = (width_ + w1) / 2;
+    for (unsigned level = 1; lo >= 1; lo /= 2, hi /= 2, ++level) {
+      for (std::uint64_t i = lo; i <= hi; ++i) {
+        if (!summarize_node(i, level) && lo == hi) return;
+      }
+    }
+  }
+
+  std::uint64_t first_;
+  std::uint64_t pages_;
+  std::uint64_t base_;   // bus page of bit 0: aligned to every request's alignment
+  std::uint64_t width_;  // words in the tree: a power of two
+  unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
+  unsigned orders_;      // rooms per node: orders 0 .. levels_ + 6 (the root's own)
+  std::uint64_t stride_;  // u32 per node: front run, rooms, padding to a power of two
+  LazyArray<std::uint64_t, PristineWord> words_;  // bit set: page free
+  // Rows of stride_ u32 per node, heap order. 2^17 a chunk (a multiple of any stride, so a row
+  // never straddles two): the default aperture's 4096 rows of 32 in one flat array.
+  LazyArray<std::uint32_t, PristineNode, 17> nodes_;
+  std::uint64_t free_pages_ = 0;
+  std::uint64_t extents_ = 0;
+  std::uint64_t cached_page_ = 0;  // first page of the cached run; the aperture's end: the anchor
+};
+
+}  // namespace
+
+std::unique_ptr<ApertureAllocator> make_bitmap_iova(std::uint64_t first_page, std::uint64_t page_count) {
+  if (page_count == 0) return nullptr;
+  // Every alignment a request can need divides base; the bitmap spans base .. the aperture's end.
+  const std::uint64_t align = std::max<std::uint64_t>(64, std::bit_ceil(page_count));
+  const std::uint64_t base = first_page & ~(align - 1);
+  const std::uint64_t width = std::bit_ceil((first_page + page_count - base + 63) / 64);
+  // Rooms and front runs count pages in 32 bits, and the root's span must fit them.
+  if (width * 64 > (std::uint64_t{1} << 31)) return nullptr;
+  return std::make_unique<BitmapIova>(first_page, page_count, base, width);
+}
+
+}  // namespace dartlab::dart
