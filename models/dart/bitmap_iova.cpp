@@ -33,6 +33,10 @@ namespace dartlab::dart {
 namespace {
 
 constexpr std::uint64_t kNotFound = ~std::uint64_t{0};
+// u32 per node: the front run, then rooms of orders 0 .. 30 (a 2^24-word tree's root is order
+// 30), zero past the node's own order.
+constexpr unsigned kStride = 32;
+constexpr std::uint64_t kMaxSpan = std::uint64_t{1} << 30;  // pages a bitmap may span
 
 // Bits at multiples of 2^k in a word, k = 0..6.
 constexpr std::uint64_t kAligned[7] = {~std::uint64_t{0}, 0x5555555555555555u, 0x1111111111111111u,
@@ -62,10 +66,9 @@ class BitmapIova final : public ApertureAllocator {
         width_(width),
         levels_(static_cast<unsigned>(std::countr_zero(width))),
         orders_(levels_ + 7),
-        stride_(std::bit_ceil(orders_ + 1)),
         words_(width_, PristineWord{first_page - base, first_page - base + page_count}),
-        nodes_(2 * width_ * stride_, PristineNode{first_page - base, first_page - base + page_count, width_,
-                                                  levels_, stride_}) {
+        nodes_(2 * width_ * kStride, PristineNode{first_page - base, first_page - base + page_count, width_,
+                                                  levels_}) {
     reset();
   }
 
@@ -101,11 +104,7 @@ class BitmapIova final : public ApertureAllocator {
   }
 
   std::uint64_t free_pages() const override { return free_pages_; }
-  std::uint64_t largest_free_pages() const override {
-    std::uint32_t best = 0;
-    for (unsigned k = 0; k < orders_; ++k) best = std::max(best, room(1, k));
-    return best;
-  }
+  std::uint64_t largest_free_pages() const override { return largest_; }
   std::uint64_t free_extents() const override { return extents_; }
 
   void reset() override {
@@ -114,6 +113,7 @@ class BitmapIova final : public ApertureAllocator {
     free_pages_ = pages_;
     extents_ = pages_ > 0 ? 1 : 0;
     cached_page_ = first_ + pages_;
+    update_largest();
   }
 
  private:
@@ -132,10 +132,9 @@ class BitmapIova final : public ApertureAllocator {
     std::uint64_t hi;
     std::uint64_t width;
     unsigned levels;
-    std::uint64_t stride;
     std::uint32_t operator()(std::uint64_t index) const {
-      const std::uint64_t i = index / stride;
-      const std::uint64_t slot = index % stride;  // 0: front run, 1 + k: room of order k
+      const std::uint64_t i = index / kStride;
+      const std::uint64_t slot = index % kStride;  // 0: front run, 1 + k: room of order k
       if (i == 0 || i >= 2 * width) return 0;
       const auto depth = static_cast<unsigned>(std::bit_width(i)) - 1;
       const unsigned level = levels - depth;
@@ -151,8 +150,8 @@ class BitmapIova final : public ApertureAllocator {
     }
   };
 
-  std::uint32_t front(std::uint64_t i) const { return nodes_.get(i * stride_); }
-  std::uint32_t room(std::uint64_t i, unsigned k) const { return nodes_.get(i * stride_ + 1 + k); }
+  std::uint32_t front(std::uint64_t i) const { return nodes_.get(i * kStride); }
+  std::uint32_t room(std::uint64_t i, unsigned k) const { return nodes_.get(i * kStride + 1 + k); }
 
   bool is_free(std::uint64_t p) const { return p < width_ * 64 && ((words_.get(p / 64) >> (p % 64)) & 1) != 0; }
 
@@ -194,14 +193,17 @@ class BitmapIova final : public ApertureAllocator {
     return r != kNotFound ? r : highest(2 * i, level - 1, node_lo, k, n, lo, hi);
   }
 
-  void summarize_leaf(std::uint64_t w) {
+  // Word w's row from its bits; false if it did not change.
+  bool summarize_leaf(std::uint64_t w) {
     const std::uint64_t x = words_.get(w);
     std::uint64_t s[7];  // s[j]: bits where 2^j free pages start
     s[0] = x;
     for (unsigned j = 1; j < 6; ++j) s[j] = s[j - 1] & (s[j - 1] >> (1u << (j - 1)));
     s[6] = x == ~std::uint64_t{0} ? 1 : 0;
-    std::uint32_t* row = &nodes_.at((width_ + w) * stride_);
-    row[0] = static_cast<std::uint32_t>(std::countr_one(x));
+    std::uint32_t* row = &nodes_.at((width_ + w) * kStride);
+    const auto front = static_cast<std::uint32_t>(std::countr_one(x));
+    std::uint32_t diff = row[0] ^ front;
+    row[0] = front;
     for (unsigned k = 0; k <= 6; ++k) {
       std::uint32_t len = 0;
       if ((s[k] & kAligned[k]) != 0) {
@@ -216,23 +218,32 @@ class BitmapIova final : public ApertureAllocator {
           }
         }
       }
+      diff |= row[1 + k] ^ len;
       row[1 + k] = len;
     }
+    return diff != 0;
   }
 
-  // Node i at `level` >= 1 from its children; false if it did not change.
+  // Node i at `level` >= 1 from its children; false if it did not change. The children's rows
+  // share a chunk with the child on the updated path, so reading them through at() makes nothing.
+  // Only the node's own orders: a whole-row loop, vectorized, measured slower (most nodes
+  // updated are low in the tree, with few orders).
   bool summarize_node(std::uint64_t i, unsigned level) {
     const std::uint32_t child_span = 64u << (level - 1);
-    const std::uint64_t l = 2 * i * stride_;
-    const std::uint64_t r = l + stride_;
-    std::uint32_t next[64];
-    next[0] = nodes_.get(l) == child_span ? child_span + nodes_.get(r) : nodes_.get(l);
-    for (unsigned k = 0; k < level + 6; ++k) next[1 + k] = std::max(nodes_.get(l + 1 + k), nodes_.get(r + 1 + k));
-    next[1 + level + 6] = next[0];  // the node is one aligned block of its order
-    std::uint32_t* row = &nodes_.at(i * stride_);
-    if (std::equal(next, next + level + 8, row)) return false;
-    std::copy(next, next + level + 8, row);
-    return true;
+    const std::uint32_t* l = &nodes_.at(2 * i * kStride);
+    const std::uint32_t* r = l + kStride;
+    std::uint32_t* row = &nodes_.at(i * kStride);
+    const std::uint32_t front = l[0] == child_span ? child_span + r[0] : l[0];
+    std::uint32_t diff = row[0] ^ front;
+    row[0] = front;
+    for (unsigned k = 1; k <= level + 6; ++k) {
+      const std::uint32_t v = std::max(l[k], r[k]);
+      diff |= row[k] ^ v;
+      row[k] = v;
+    }
+    diff |= row[level + 7] ^ front;  // the node is one aligned block of its order
+    row[level + 7] = front;
+    return diff != 0;
   }
 
   void set_range(std::uint64_t p, std::uint64_t pages, bool free) {
@@ -245,7 +256,7 @@ class BitmapIova final : public ApertureAllocator {
       std::uint64_t& word = words_.at(w);
       assert(free ? (word & mask) == 0 : (word & mask) == mask);
       word = free ? word | mask : word & ~mask;
-      summarize_leaf(w);
+      if (!summarize_leaf(w) && w0 == w1) return;  // nothing above changes either
     }
     // Ancestors level by level; once the touched range is one node that did not change, stop.
     std::uint64_t lo = (width_ + w0) / 2;
@@ -255,6 +266,13 @@ class BitmapIova final : public ApertureAllocator {
         if (!summarize_node(i, level) && lo == hi) return;
       }
     }
+    update_largest();  // the root changed
+  }
+
+  void update_largest() {
+    std::uint32_t best = 0;
+    for (unsigned k = 0; k < orders_; ++k) best = std::max(best, room(1, k));
+    largest_ = best;
   }
 
   std::uint64_t first_;
@@ -263,14 +281,14 @@ class BitmapIova final : public ApertureAllocator {
   std::uint64_t width_;  // words in the tree: a power of two
   unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
   unsigned orders_;      // rooms per node: orders 0 .. levels_ + 6 (the root's own)
-  std::uint64_t stride_;  // u32 per node: front run, rooms, padding to a power of two
   LazyArray<std::uint64_t, PristineWord> words_;  // bit set: page free
-  // Rows of stride_ u32 per node, heap order. 2^17 a chunk (a multiple of any stride, so a row
+  // Rows of kStride u32 per node, heap order. 2^17 a chunk (a multiple of the stride, so a row
   // never straddles two): the default aperture's 4096 rows of 32 in one flat array.
   LazyArray<std::uint32_t, PristineNode, 17> nodes_;
   std::uint64_t free_pages_ = 0;
   std::uint64_t extents_ = 0;
   std::uint64_t cached_page_ = 0;  // first page of the cached run; the aperture's end: the anchor
+  std::uint64_t largest_ = 0;      // the root's largest room, kept as the root changes
 };
 
 }  // namespace
@@ -281,8 +299,8 @@ std::unique_ptr<ApertureAllocator> make_bitmap_iova(std::uint64_t first_page, st
   const std::uint64_t align = std::max<std::uint64_t>(64, std::bit_ceil(page_count));
   const std::uint64_t base = first_page & ~(align - 1);
   const std::uint64_t width = std::bit_ceil((first_page + page_count - base + 63) / 64);
-  // Rooms and front runs count pages in 32 bits, and the root's span must fit them.
-  if (width * 64 > (std::uint64_t{1} << 31)) return nullptr;
+  // Rows hold orders up to 30: `max` with 4K pages (2^30 - 1 pages from page 1) just fits.
+  if (width * 64 > kMaxSpan) return nullptr;
   return std::make_unique<BitmapIova>(first_page, page_count, base, width);
 }
 
