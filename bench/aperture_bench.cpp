@@ -11,6 +11,7 @@
 
 #include "models/dart/aperture.hpp"
 #include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/buddy_aperture.hpp"
 #include "models/dart/iova_aperture.hpp"
 
 namespace {
@@ -90,6 +91,10 @@ void BM_ApertureBestFitExtents(benchmark::State& s) {
   });
 }
 void BM_ApertureBuddy(benchmark::State& s) { run_policy(s, dartlab::dart::AllocPolicy::Buddy); }
+// The ordered-set buddy the bitmaps replaced (the fallback past 2^31 pages).
+void BM_ApertureBuddySet(benchmark::State& s) {
+  run_aperture(s, [] { return dartlab::dart::make_set_buddy_aperture(kFirstPage, kPages); });
+}
 void BM_ApertureLinux(benchmark::State& s) { run_policy(s, dartlab::dart::AllocPolicy::Linux); }
 // The extent-tree linux the bitmap replaced (the fallback for bitmaps of 2^31 pages or more).
 void BM_ApertureLinuxExtents(benchmark::State& s) {
@@ -103,5 +108,6 @@ BENCHMARK(BM_ApertureFirstFitExtents)->Unit(benchmark::kMillisecond)->Iterations
 BENCHMARK(BM_ApertureBestFit)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureBestFitExtents)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureBuddy)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ApertureBuddySet)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureLinux)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ApertureLinuxExtents)->Unit(benchmark::kMillisecond)->Iterations(3);

@@ -31,6 +31,10 @@ std::unique_ptr<ApertureAllocator> make_bitmap_best_fit(std::uint64_t first_page
 // extent tree's (make_extent_iova_aperture). nullptr if its bitmap would span 2^31 pages or more.
 std::unique_ptr<ApertureAllocator> make_bitmap_iova(std::uint64_t first_page, std::uint64_t page_count);
 
+// alloc=buddy with a bitmap of free block starts per order (bitmap_buddy.cpp): the same blocks and
+// picks as the ordered-set buddy (make_set_buddy_aperture). nullptr past 2^31 pages.
+std::unique_ptr<ApertureAllocator> make_bitmap_buddy(std::uint64_t first_page, std::uint64_t page_count);
+
 // First-fit (policy FirstFit) or best-fit (anything else) over the extent tree (aperture.cpp): the
 // fallback for huge apertures, and a second opinion for tests on apertures too large for the
 // page-by-page reference.

@@ -11,6 +11,7 @@
 
 #include "models/dart/aperture.hpp"
 #include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/buddy_aperture.hpp"
 #include "models/dart/iova_aperture.hpp"
 
 using dartlab::dart::AllocPolicy;
@@ -517,6 +518,73 @@ TEST_CASE("A bitmap linux over 2^30 pages is created lazily and serves both ends
   CHECK(a->alloc(2) == count - 3);  // the highest even pair below the page in use at the top
   CHECK(a->free_pages() == count - 3 - (std::uint64_t{1} << 28));
   CHECK(dartlab::dart::make_bitmap_iova(1, std::uint64_t{1} << 31) == nullptr);
+}
+
+TEST_CASE("The bitmap buddy agrees with the ordered-set buddy, block for block", "[aperture][bitmap][buddy]") {
+  const std::uint32_t seed = GENERATE(1u, 5u, 99u, 2024u);
+  // The default aperture at page 1 (18 maximal blocks), one ending mid-word, a 2^22-page one,
+  // one at a large unaligned base, one at page 0 of a power of two, and small ones.
+  const auto [first_page, page_count] = GENERATE(
+      std::pair<std::uint64_t, std::uint64_t>{1, 98304}, std::pair<std::uint64_t, std::uint64_t>{3, 5001},
+      std::pair<std::uint64_t, std::uint64_t>{1, std::uint64_t{1} << 22},
+      std::pair<std::uint64_t, std::uint64_t>{0x1234, 20000}, std::pair<std::uint64_t, std::uint64_t>{0, 8192},
+      std::pair<std::uint64_t, std::uint64_t>{7, 64}, std::pair<std::uint64_t, std::uint64_t>{0, 65},
+      std::pair<std::uint64_t, std::uint64_t>{100, 20}, std::pair<std::uint64_t, std::uint64_t>{5, 1});
+  CAPTURE(seed, first_page, page_count);
+  auto bitmap = dartlab::dart::make_bitmap_buddy(first_page, page_count);
+  auto set = dartlab::dart::make_set_buddy_aperture(first_page, page_count);
+  REQUIRE(bitmap);
+  std::mt19937 rng(seed);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> live;
+  for (int step = 0; step < 20000; ++step) {
+    if (live.empty() || rng() % 100 < 52) {
+      const std::uint64_t pages = rng() % 8 == 0 ? 1 + rng() % 3000 : 1 + rng() % 70;
+      const auto got = bitmap->alloc(pages);
+      CAPTURE(step, pages);
+      REQUIRE(got == set->alloc(pages));
+      REQUIRE(bitmap->reserved_pages(pages) == set->reserved_pages(pages));
+      if (got) live.emplace_back(*got, pages);
+    } else {  // buddy frees whole blocks only
+      const std::size_t i = rng() % live.size();
+      bitmap->free(live[i].first, live[i].second);
+      set->free(live[i].first, live[i].second);
+      live[i] = live.back();
+      live.pop_back();
+    }
+    REQUIRE(bitmap->free_pages() == set->free_pages());
+    REQUIRE(bitmap->largest_free_pages() == set->largest_free_pages());
+    REQUIRE(bitmap->free_extents() == set->free_extents());
+  }
+  for (const auto& [first, pages] : live) {
+    bitmap->free(first, pages);
+    set->free(first, pages);
+  }
+  CHECK(bitmap->free_pages() == page_count);
+  CHECK(bitmap->free_extents() == set->free_extents());
+  bitmap->reset();
+  set->reset();
+  CHECK(bitmap->free_extents() == set->free_extents());
+  CHECK(bitmap->largest_free_pages() == set->largest_free_pages());
+  CHECK(bitmap->alloc(bitmap->largest_free_pages()) == set->alloc(set->largest_free_pages()));
+}
+
+TEST_CASE("A bitmap buddy over 2^30 pages is created lazily and serves both ends", "[aperture][bitmap][buddy]") {
+  const std::uint64_t count = (std::uint64_t{1} << 30) - 1;  // aperture=max with 4K pages
+  auto a = dartlab::dart::make_bitmap_buddy(1, count);
+  REQUIRE(a);
+  CHECK(a->free_extents() == 30);  // 1, 2, 4, ..., 2^29 pages
+  CHECK(a->largest_free_pages() == std::uint64_t{1} << 29);
+  CHECK(a->alloc(1) == 1u);
+  CHECK(a->alloc(std::uint64_t{1} << 29) == std::uint64_t{1} << 29);
+  CHECK(a->alloc(3) == 4u);
+  CHECK(a->alloc(std::uint64_t{1} << 28) == std::uint64_t{1} << 28);
+  a->free(std::uint64_t{1} << 29, std::uint64_t{1} << 29);
+  a->free(1, 1);
+  a->free(4, 3);
+  a->free(std::uint64_t{1} << 28, std::uint64_t{1} << 28);
+  CHECK(a->free_extents() == 30);
+  CHECK(a->free_pages() == count);
+  CHECK(dartlab::dart::make_bitmap_buddy(1, std::uint64_t{1} << 31) == nullptr);
 }
 
 TEST_CASE("The bitmap best-fit picks the lowest of equal short and long runs", "[aperture][bitmap]") {
