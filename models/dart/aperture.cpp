@@ -99,8 +99,9 @@ std::unique_ptr<ApertureAllocator> make_aperture_allocator(AllocPolicy policy, s
                                                            std::uint64_t page_count) {
   switch (policy) {
     case AllocPolicy::FirstFit:
-      // The bitmap is several times faster; past 2^32 pages its 32-bit summaries would not do.
-      if (auto bitmap = make_bitmap_first_fit(first_page, page_count)) return bitmap;
+      // Boundary tags are several times faster than the extent tree (and ~1.3x the bitmap with a
+      // run-summary tree, make_bitmap_first_fit); past 2^32 pages their 32-bit tags would not do.
+      if (auto tagged = make_tagged_first_fit(first_page, page_count)) return tagged;
       return std::make_unique<FirstFitAllocator>(first_page, page_count);
     case AllocPolicy::BestFit:
       if (auto bitmap = make_bitmap_best_fit(first_page, page_count)) return bitmap;

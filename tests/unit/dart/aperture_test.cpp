@@ -473,6 +473,19 @@ TEST_CASE("The bitmap first-fit agrees with the extent tree on long runs across 
   check_same_as_extent_tree(*bitmap, *extents, first_page, page_count, seed);
 }
 
+TEST_CASE("The tagged first-fit agrees with the extent tree's first-fit", "[aperture][bitmap]") {
+  const std::uint32_t seed = GENERATE(1u, 5u, 99u);
+  const auto [first_page, page_count] = GENERATE(
+      std::pair<std::uint64_t, std::uint64_t>{1, 98304}, std::pair<std::uint64_t, std::uint64_t>{3, 5001},
+      std::pair<std::uint64_t, std::uint64_t>{1, std::uint64_t{1} << 22}, std::pair<std::uint64_t, std::uint64_t>{7, 64},
+      std::pair<std::uint64_t, std::uint64_t>{0, 65}, std::pair<std::uint64_t, std::uint64_t>{100, 20});
+  CAPTURE(seed, first_page, page_count);
+  auto tagged = dartlab::dart::make_tagged_first_fit(first_page, page_count);
+  auto extents = dartlab::dart::make_extent_aperture(AllocPolicy::FirstFit, first_page, page_count);
+  REQUIRE(tagged);
+  check_same_as_extent_tree(*tagged, *extents, first_page, page_count, seed);
+}
+
 TEST_CASE("The bitmap best-fit agrees with the extent tree's best-fit, ties and all", "[aperture][bitmap]") {
   const std::uint32_t seed = GENERATE(1u, 5u, 99u);
   // The default aperture, one ending mid-word, a 2^22-page one (chunked, lazy), and small ones
