@@ -22,6 +22,7 @@
 //
 // Storage is lazy (lazy_array.hpp): a missing chunk reads as the pristine aperture.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cassert>
 
@@ -41,6 +42,28 @@ constexpr std::uint64_t kMaxSpan = std::uint64_t{1} << 30;  // pages a bitmap ma
 // Bits at multiples of 2^k in a word, k = 0..6.
 constexpr std::uint64_t kAligned[7] = {~std::uint64_t{0}, 0x5555555555555555u, 0x1111111111111111u,
                                        0x0101010101010101u, 0x0001000100010001u, 0x0000000100000001u, 1};
+
+// For each byte of free bits, rooms of orders 0..3 inside it (the longest front run of its
+// aligned blocks of 1, 2, 4 and 8 bits), each as a thermometer code (v ones) so that the max over
+// a word's bytes is an OR: bit 0 order 0, bits 1-2 order 1, bits 3-6 order 2, bits 7-14 order 3.
+constexpr std::array<std::uint16_t, 256> kByteRooms = [] {
+  std::array<std::uint16_t, 256> table{};
+  for (unsigned byte = 0; byte < 256; ++byte) {
+    unsigned offset = 0;
+    for (unsigned k = 0; k <= 3; ++k) {
+      const unsigned size = 1u << k;
+      unsigned best = 0;
+      for (unsigned at = 0; at < 8; at += size) {
+        const unsigned block = (byte >> at) & ((1u << size) - 1);
+        best = std::max(best, static_cast<unsigned>(std::countr_one(block)));  // < size unless full
+      }
+      best = std::min(best, size);
+      table[byte] = static_cast<std::uint16_t>(table[byte] | (((1u << best) - 1) << offset));
+      offset += size;
+    }
+  }
+  return table;
+}();
 
 std::uint64_t bits_from(unsigned offset, std::uint64_t count) {  // count bits from offset, within a word
   const std::uint64_t ones = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
@@ -77,8 +100,8 @@ class BitmapIova final : public ApertureAllocator {
     const auto order = static_cast<unsigned>(std::bit_width(pages - 1));  // fls_long(pages - 1)
     const std::uint64_t end = first_ + pages_;
     const std::uint64_t lo = first_ - base_;
-    std::uint64_t p = highest(1, levels_, 0, order, pages, lo, cached_page_ - base_);
-    if (p == kNotFound && cached_page_ != end) p = highest(1, levels_, 0, order, pages, cached_page_ + 1 - base_, end - base_);
+    std::uint64_t p = highest_below(order, pages, lo, cached_page_ - base_);
+    if (p == kNotFound && cached_page_ != end) p = highest_below(order, pages, cached_page_ + 1 - base_, end - base_);
     if (p == kNotFound) return std::nullopt;
     const bool left = p > 0 && is_free(p - 1);
     const bool right = is_free(p + pages);
@@ -176,6 +199,23 @@ class BitmapIova final : public ApertureAllocator {
     return w * 64 + static_cast<std::uint64_t>(std::countr_one(words_.get(w)));
   }
 
+  // The highest start in [lo, hi) of a free window of n pages aligned to 2^k (k = order of n),
+  // bottom-up: the leaf (or, for k >= 6, the aligned block) holding page hi - 1 first, then the
+  // left siblings met climbing from it, each searched top-down: nearest first, so a window just
+  // below hi (the usual case, below the cached run) is found near the leaves.
+  std::uint64_t highest_below(unsigned k, std::uint64_t n, std::uint64_t lo, std::uint64_t hi) const {
+    if (hi <= lo) return kNotFound;
+    unsigned level = k >= 6 ? k - 6 : 0;
+    std::uint64_t i = (width_ + (hi - 1) / 64) >> level;
+    std::uint64_t span = std::uint64_t{64} << level;
+    std::uint64_t node_lo = (i - (width_ >> level)) * span;
+    std::uint64_t p = highest(i, level, node_lo, k, n, lo, hi);
+    for (; p == kNotFound && i > 1 && node_lo > lo; i /= 2, ++level, span *= 2, node_lo &= ~(span - 1)) {
+      if ((i & 1) != 0) p = highest(i - 1, level, node_lo - span, k, n, lo, hi);
+    }
+    return p;
+  }
+
   // The highest start in [lo, hi) of a free window of n pages aligned to 2^k (k = order of n)
   // inside node i (level, first page node_lo); kNotFound if none.
   std::uint64_t highest(std::uint64_t i, unsigned level, std::uint64_t node_lo, unsigned k, std::uint64_t n,
@@ -193,33 +233,32 @@ class BitmapIova final : public ApertureAllocator {
     return r != kNotFound ? r : highest(2 * i, level - 1, node_lo, k, n, lo, hi);
   }
 
-  // Word w's row from its bits; false if it did not change.
+  // Word w's row from its bits; false if it did not change. Orders 0..3 from a table per byte
+  // (blocks of up to 8 pages lie in one byte), 4..6 from the front runs of the 16-, 32- and
+  // 64-bit blocks.
   bool summarize_leaf(std::uint64_t w) {
     const std::uint64_t x = words_.get(w);
-    std::uint64_t s[7];  // s[j]: bits where 2^j free pages start
-    s[0] = x;
-    for (unsigned j = 1; j < 6; ++j) s[j] = s[j - 1] & (s[j - 1] >> (1u << (j - 1)));
-    s[6] = x == ~std::uint64_t{0} ? 1 : 0;
+    std::uint32_t rooms[8];
+    rooms[0] = static_cast<std::uint32_t>(std::countr_one(x));  // the front run
+    std::uint32_t small = 0;
+    for (unsigned b = 0; b < 64; b += 8) small |= kByteRooms[(x >> b) & 0xff];
+    rooms[1] = static_cast<std::uint32_t>(std::popcount(small & 0x1u));
+    rooms[2] = static_cast<std::uint32_t>(std::popcount((small >> 1) & 0x3u));
+    rooms[3] = static_cast<std::uint32_t>(std::popcount((small >> 3) & 0xfu));
+    rooms[4] = static_cast<std::uint32_t>(std::popcount((small >> 7) & 0xffu));
+    std::uint32_t r16 = 0;
+    for (unsigned b = 0; b < 64; b += 16) {
+      r16 = std::max(r16, static_cast<std::uint32_t>(std::countr_one(static_cast<std::uint16_t>(x >> b))));
+    }
+    rooms[5] = r16;
+    rooms[6] = static_cast<std::uint32_t>(std::max(std::countr_one(static_cast<std::uint32_t>(x)),
+                                                   std::countr_one(static_cast<std::uint32_t>(x >> 32))));
+    rooms[7] = rooms[0];  // order 6: the word is one block
     std::uint32_t* row = &nodes_.at((width_ + w) * kStride);
-    const auto front = static_cast<std::uint32_t>(std::countr_one(x));
-    std::uint32_t diff = row[0] ^ front;
-    row[0] = front;
-    for (unsigned k = 0; k <= 6; ++k) {
-      std::uint32_t len = 0;
-      if ((s[k] & kAligned[k]) != 0) {
-        len = 1u << k;
-      } else {  // the longest run from an aligned bit, built greedily from the top power down
-        std::uint64_t at = kAligned[k];
-        for (unsigned j = k; j-- > 0;) {
-          const std::uint64_t longer = at & (s[j] >> len);
-          if (longer != 0) {
-            at = longer;
-            len += 1u << j;
-          }
-        }
-      }
-      diff |= row[1 + k] ^ len;
-      row[1 + k] = len;
+    std::uint32_t diff = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+      diff |= row[k] ^ rooms[k];
+      row[k] = rooms[k];
     }
     return diff != 0;
   }
