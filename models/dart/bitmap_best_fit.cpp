@@ -266,9 +266,9 @@ class BitmapBestFit final : public ApertureAllocator {
   unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
   LazyArray<std::uint64_t, PristineBit> starts_;  // bit: a free run's first page
   LazyArray<std::uint64_t, PristineBit> ends_;    // bit: a free run's last page
-  // A free run's length at its first and last page. 2^17 tags a chunk: the default aperture's
-  // 98,304 in one flat array, `max` (2^30 pages of 4K) in an 8192-entry chunk table.
-  LazyArray<std::uint32_t, PristineTag, 17> len_;
+  // A free run's length at its first and last page: the default aperture's 98,304 in one flat
+  // array, a larger aperture in chunks of 2^14 (`max`, 2^30 pages of 4K: a 65,536-entry table).
+  LazyArray<std::uint32_t, PristineTag, 17, 14> len_;
   LazyArray<std::uint64_t, PristineMask> masks_;  // heap order
   std::deque<LongRun> pool_;
   LongRun* spare_ = nullptr;  // unused pool nodes, chained

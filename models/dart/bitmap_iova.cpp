@@ -321,9 +321,10 @@ class BitmapIova final : public ApertureAllocator {
   unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
   unsigned orders_;      // rooms per node: orders 0 .. levels_ + 6 (the root's own)
   LazyArray<std::uint64_t, PristineWord> words_;  // bit set: page free
-  // Rows of kStride u32 per node, heap order. 2^17 a chunk (a multiple of the stride, so a row
-  // never straddles two): the default aperture's 4096 rows of 32 in one flat array.
-  LazyArray<std::uint32_t, PristineNode, 17> nodes_;
+  // Rows of kStride u32 per node, heap order: the default aperture's 4096 rows of 32 in one flat
+  // array, a larger tree in chunks of 2^14 (512 rows: a multiple of the stride, so a row never
+  // straddles two; small, as an update touches one chunk per level).
+  LazyArray<std::uint32_t, PristineNode, 17, 14> nodes_;
   std::uint64_t free_pages_ = 0;
   std::uint64_t extents_ = 0;
   std::uint64_t cached_page_ = 0;  // first page of the cached run; the aperture's end: the anchor

@@ -11,28 +11,29 @@
 
 namespace dartlab::dart {
 
-// ChunkBits: log2 of the entries per chunk. An array that fits one chunk is sized to its
-// contents and read without the chunk lookup.
-template <typename T, typename Pristine, unsigned ChunkBits = 12>
+// An array of up to 2^SingleBits entries is one flat array sized to its contents and read
+// without a chunk lookup; a larger one is cut into chunks of 2^ChunkBits entries (at most
+// SingleBits), smaller so that memory follows the touched parts closely.
+template <typename T, typename Pristine, unsigned SingleBits = 12, unsigned ChunkBits = SingleBits>
 class LazyArray {
  public:
-  static constexpr unsigned kChunkBits = ChunkBits;
-  static constexpr std::uint64_t kChunk = std::uint64_t{1} << kChunkBits;
+  static_assert(ChunkBits <= SingleBits);
+  static constexpr std::uint64_t kChunk = std::uint64_t{1} << ChunkBits;
 
   LazyArray(std::uint64_t size, Pristine pristine)
       : pristine_(pristine),
-        chunks_((size + kChunk - 1) / kChunk),
-        single_(chunks_.size() == 1),
+        single_(size <= (std::uint64_t{1} << SingleBits)),
+        chunks_(single_ ? 1 : (size + kChunk - 1) / kChunk),
         chunk_size_(single_ ? size : kChunk) {}  // a small aperture gets a small array
 
   T get(std::uint64_t i) const {
     if (single_) return flat_[i];  // one chunk: kept, one load less
-    const T* chunk = chunks_[i >> kChunkBits].get();
+    const T* chunk = chunks_[i >> ChunkBits].get();
     return chunk != nullptr ? chunk[i & (kChunk - 1)] : pristine_(i);
   }
   T& at(std::uint64_t i) {
     if (single_) return flat_[i];
-    std::unique_ptr<T[]>& chunk = chunks_[i >> kChunkBits];
+    std::unique_ptr<T[]>& chunk = chunks_[i >> ChunkBits];
     if (!chunk) [[unlikely]] fill(chunk, i & ~(kChunk - 1));
     return chunk[i & (kChunk - 1)];
   }
@@ -53,8 +54,8 @@ class LazyArray {
   }
 
   Pristine pristine_;
-  std::vector<std::unique_ptr<T[]>> chunks_;
   bool single_;
+  std::vector<std::unique_ptr<T[]>> chunks_;
   std::uint64_t chunk_size_;  // kChunk, or the whole size when single_
   T* flat_ = nullptr;         // chunk 0 when single_
 };

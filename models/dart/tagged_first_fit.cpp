@@ -163,8 +163,8 @@ class TaggedFirstFit final : public ApertureAllocator {
   unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
   LazyArray<std::uint64_t, PristineBit> starts_;  // bit: a free run's first page
   LazyArray<std::uint64_t, PristineBit> ends_;    // bit: a free run's last page
-  // A free run's length at its first and last page; 2^17 a chunk, as in bitmap_best_fit.cpp.
-  LazyArray<std::uint32_t, PristineTag, 17> len_;
+  // A free run's length at its first and last page; chunked as in bitmap_best_fit.cpp.
+  LazyArray<std::uint32_t, PristineTag, 17, 14> len_;
   LazyArray<std::uint32_t, PristineLongest> longest_;  // heap order: longest run starting in the range
   std::uint64_t free_pages_ = 0;
   std::uint64_t extents_ = 0;
