@@ -3,6 +3,7 @@
 
 #include <cassert>
 
+#include "models/dart/bitmap_aperture.hpp"
 #include "models/dart/buddy_aperture.hpp"
 #include "models/dart/extent_tree.hpp"
 #include "models/dart/iova_aperture.hpp"
@@ -88,11 +89,23 @@ class BestFitAllocator final : public ExtentAllocator {
 
 }  // namespace
 
+std::unique_ptr<ApertureAllocator> make_extent_aperture(AllocPolicy policy, std::uint64_t first_page,
+                                                        std::uint64_t page_count) {
+  if (policy == AllocPolicy::FirstFit) return std::make_unique<FirstFitAllocator>(first_page, page_count);
+  return std::make_unique<BestFitAllocator>(first_page, page_count);
+}
+
 std::unique_ptr<ApertureAllocator> make_aperture_allocator(AllocPolicy policy, std::uint64_t first_page,
                                                            std::uint64_t page_count) {
   switch (policy) {
-    case AllocPolicy::FirstFit: return std::make_unique<FirstFitAllocator>(first_page, page_count);
-    case AllocPolicy::BestFit: return std::make_unique<BestFitAllocator>(first_page, page_count);
+    case AllocPolicy::FirstFit:
+      // Boundary tags are several times faster than the extent tree (and ~1.3x the bitmap with a
+      // run-summary tree, make_bitmap_first_fit); past 2^32 pages their 32-bit tags would not do.
+      if (auto tagged = make_tagged_first_fit(first_page, page_count)) return tagged;
+      return std::make_unique<FirstFitAllocator>(first_page, page_count);
+    case AllocPolicy::BestFit:
+      if (auto bitmap = make_bitmap_best_fit(first_page, page_count)) return bitmap;
+      return std::make_unique<BestFitAllocator>(first_page, page_count);
     case AllocPolicy::Buddy: return make_buddy_aperture(first_page, page_count);
     case AllocPolicy::Linux: return make_iova_aperture(first_page, page_count);
   }

@@ -7,6 +7,8 @@
 #include <cassert>
 #include <deque>
 
+#include "models/dart/bitmap_aperture.hpp"
+
 namespace dartlab::dart {
 
 namespace {
@@ -151,6 +153,11 @@ class BuddyAllocator final : public ApertureAllocator {
 }  // namespace
 
 std::unique_ptr<ApertureAllocator> make_buddy_aperture(std::uint64_t first_page, std::uint64_t page_count) {
+  if (auto bitmap = make_bitmap_buddy(first_page, page_count)) return bitmap;
+  return make_set_buddy_aperture(first_page, page_count);
+}
+
+std::unique_ptr<ApertureAllocator> make_set_buddy_aperture(std::uint64_t first_page, std::uint64_t page_count) {
   return std::make_unique<BuddyAllocator>(first_page, page_count);
 }
 

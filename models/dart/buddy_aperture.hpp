@@ -12,6 +12,10 @@
 
 namespace dartlab::dart {
 
+// The bitmap version (bitmap_buddy.cpp) when it can span the aperture, else the ordered set.
 std::unique_ptr<ApertureAllocator> make_buddy_aperture(std::uint64_t first_page, std::uint64_t page_count);
+// Over an ordered set of free blocks: the fallback for huge apertures, and the yardstick for tests
+// and benches.
+std::unique_ptr<ApertureAllocator> make_set_buddy_aperture(std::uint64_t first_page, std::uint64_t page_count);
 
 }  // namespace dartlab::dart

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 
+#include "models/dart/bitmap_aperture.hpp"
 #include "models/dart/extent_tree.hpp"
 
 namespace dartlab::dart {
@@ -86,6 +87,11 @@ class IovaAllocator final : public ApertureAllocator {
 }  // namespace
 
 std::unique_ptr<ApertureAllocator> make_iova_aperture(std::uint64_t first_page, std::uint64_t page_count) {
+  if (auto bitmap = make_bitmap_iova(first_page, page_count)) return bitmap;
+  return make_extent_iova_aperture(first_page, page_count);
+}
+
+std::unique_ptr<ApertureAllocator> make_extent_iova_aperture(std::uint64_t first_page, std::uint64_t page_count) {
   return std::make_unique<IovaAllocator>(first_page, page_count);
 }
 

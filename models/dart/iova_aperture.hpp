@@ -12,6 +12,9 @@
 
 namespace dartlab::dart {
 
+// The bitmap version (bitmap_iova.cpp) when it can span the aperture, else the extent tree.
 std::unique_ptr<ApertureAllocator> make_iova_aperture(std::uint64_t first_page, std::uint64_t page_count);
+// Over the extent tree: the fallback for huge apertures, and the yardstick for tests and benches.
+std::unique_ptr<ApertureAllocator> make_extent_iova_aperture(std::uint64_t first_page, std::uint64_t page_count);
 
 }  // namespace dartlab::dart

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+// alloc=best-fit without the extent treaps: boundary tags for the runs, and a size index split at
+// 64 pages.
+//
+// - Each free run is marked by a bit at its first page (starts_) and one at its last (ends_),
+//   and both pages carry its length (a tag, len_). Freeing [p, p+k) reads the bit before p and
+//   the one after it to find the neighbouring runs and their tags their lengths: O(1) however
+//   long the runs, and an alloc that cuts n pages from a run's front moves one bit and two tags.
+// - Runs of 1..64 pages: a tree over the 64-page words of starts_ whose nodes hold a 64-bit mask
+//   of the lengths of the runs starting in their range (bit L-1: some run of L pages). The root
+//   gives the smallest length >= n at once; one descent towards the lowest word having it, and a
+//   scan of that word's starts, gives the lowest such run. Most requests (and runs) are short.
+// - Runs longer than 64 pages: an ordered set keyed by (length, first page), whose lower_bound
+//   is the smallest long run >= n, lowest address on ties; its nodes come from a pool that only
+//   grows, so steady-state alloc/free allocate nothing.
+// So the choice is exactly ExtentTree::smallest_fitting's: the smallest run that fits, ties to
+// the lowest address. free_pages and free_extents are counters, largest_free_pages the set's
+// last key or the root mask's top bit.
+//
+// Storage is lazy (lazy_array.hpp): a large aperture costs chunk tables to create and memory
+// grows with the part touched; a missing tag reads as the aperture's length, which is right for
+// the one run a pristine aperture has (no other tag is read without a bit saying a run is there).
+#include <algorithm>
+#include <bit>
+#include <boost/intrusive/set.hpp>
+#include <cassert>
+#include <deque>
+
+#include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/lazy_array.hpp"
+
+namespace dartlab::dart {
+
+namespace {
+
+constexpr std::uint64_t kShortMax = 64;  // runs up to this many pages live in the mask tree
+
+class BitmapBestFit final : public ApertureAllocator {
+ public:
+  BitmapBestFit(std::uint64_t first_page, std::uint64_t page_count)
+      : first_(first_page),
+        pages_(page_count),
+        width_(std::bit_ceil(std::max<std::uint64_t>(1, (page_count + 63) / 64))),
+        levels_(static_cast<unsigned>(std::countr_zero(width_))),
+        starts_(width_, PristineBit{0, page_count}),
+        ends_(width_, PristineBit{page_count - 1, page_count}),
+        len_(std::max<std::uint64_t>(1, page_count), PristineTag{static_cast<std::uint32_t>(page_count)}),
+        masks_(2 * width_, PristineMask{page_count, width_}) {
+    assert(page_count < (std::uint64_t{1} << 32));
+    reset();
+  }
+  ~BitmapBestFit() override { long_.clear(); }  // unlink before the pool goes
+
+  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
+    if (pages == 0 || pages > largest_free_pages()) return std::nullopt;
+    std::uint64_t s = 0;
+    std::uint64_t len = 0;
+    const std::uint64_t classes = pages <= kShortMax ? masks_.get(1) & (~std::uint64_t{0} << (pages - 1)) : 0;
+    if (classes != 0) {
+      len = static_cast<std::uint64_t>(std::countr_zero(classes)) + 1;
+      s = lowest_short(len);
+    } else {
+      const auto it = long_.lower_bound(key(std::max(pages, kShortMax + 1), 0));
+      assert(it != long_.end());
+      len = it->key >> 32;
+      s = it->key & 0xffffffffu;
+      remove_long(*it);
+    }
+    // Cut the front: the start bit moves up, the end bit stays (or goes with the run).
+    clear_bit(starts_, s);
+    const std::uint64_t rest = len - pages;
+    if (rest > 0) {
+      set_bit(starts_, s + pages);
+      tag(s + pages, s + len - 1, rest);
+      if (rest > kShortMax) add_long(s + pages, rest);
+    } else {
+      clear_bit(ends_, s + len - 1);
+      --extents_;
+    }
+    // The leaves that lose or gain a short length (a long run is not in them).
+    const bool short_before = len <= kShortMax;
+    const bool short_after = rest > 0 && rest <= kShortMax;
+    if (short_before) refresh_leaf(s / 64);
+    if (short_after && !(short_before && (s + pages) / 64 == s / 64)) refresh_leaf((s + pages) / 64);
+    free_pages_ -= pages;
+    return first_ + s;
+  }
+
+  void free(std::uint64_t first_page, std::uint64_t pages) override {
+    assert(first_page >= first_ && first_page + pages <= first_ + pages_);
+    if (pages == 0) return;
+    const std::uint64_t r = first_page - first_;
+    std::uint64_t a = r;          // the merged run: [a, e)
+    std::uint64_t e = r + pages;
+    bool refresh_a = false;       // a's leaf loses or gains a short length
+    std::uint64_t right_word = ~std::uint64_t{0};
+    unsigned merged = 0;
+    if (r > 0 && test_bit(ends_, r - 1)) {  // a free run ends just below: grow it
+      const std::uint64_t l = len_.get(r - 1);
+      a = r - l;
+      clear_bit(ends_, r - 1);
+      if (l > kShortMax) {
+        remove_long_key(key(l, a));
+      } else {
+        refresh_a = true;
+      }
+      ++merged;
+    } else {
+      set_bit(starts_, r);
+    }
+    if (e < pages_ && test_bit(starts_, e)) {  // a free run starts just above: swallow it
+      const std::uint64_t l = len_.get(e);
+      clear_bit(starts_, e);
+      if (l > kShortMax) {
+        remove_long_key(key(l, e));
+      } else {
+        right_word = e / 64;
+      }
+      e += l;
+      ++merged;
+    } else {
+      set_bit(ends_, e - 1);
+    }
+    tag(a, e - 1, e - a);
+    if (e - a > kShortMax) {
+      add_long(a, e - a);
+    } else {
+      refresh_a = true;
+    }
+    if (refresh_a) refresh_leaf(a / 64);
+    if (right_word != ~std::uint64_t{0} && (right_word != a / 64 || !refresh_a)) refresh_leaf(right_word);
+    extents_ = extents_ + 1 - merged;
+    free_pages_ += pages;
+  }
+
+  std::uint64_t free_pages() const override { return free_pages_; }
+  std::uint64_t largest_free_pages() const override {
+    if (!long_.empty()) return long_.rbegin()->key >> 32;
+    return static_cast<std::uint64_t>(std::bit_width(masks_.get(1)));
+  }
+  std::uint64_t free_extents() const override { return extents_; }
+
+  void reset() override {
+    long_.clear();
+    pool_.clear();
+    spare_ = nullptr;
+    starts_.clear();
+    ends_.clear();
+    len_.clear();
+    masks_.clear();
+    free_pages_ = pages_;
+    extents_ = pages_ > 0 ? 1 : 0;
+    if (pages_ > kShortMax) add_long(0, pages_);  // a short one is in the pristine masks
+  }
+
+ private:
+  // Pristine arrays: one free run [0, pages).
+  struct PristineBit {  // the bit at `page` set
+    std::uint64_t page;
+    std::uint64_t pages;
+    std::uint64_t operator()(std::uint64_t w) const {
+      return pages > 0 && page / 64 == w ? std::uint64_t{1} << (page % 64) : 0;
+    }
+  };
+  struct PristineTag {
+    std::uint32_t pages;
+    std::uint32_t operator()(std::uint64_t) const { return pages; }
+  };
+  struct PristineMask {  // a short run lies in word 0: its leaf and the leaf's ancestors
+    std::uint64_t pages;
+    std::uint64_t width;
+    std::uint64_t operator()(std::uint64_t i) const {
+      const bool on_path = i != 0 && (i & (i - 1)) == 0 && i <= width;
+      return on_path && pages > 0 && pages <= kShortMax ? std::uint64_t{1} << (pages - 1) : 0;
+    }
+  };
+
+  using Hook = boost::intrusive::set_member_hook<boost::intrusive::link_mode<boost::intrusive::normal_link>>;
+  struct LongRun {
+    std::uint64_t key = 0;  // length << 32 | first page
+    LongRun* next_spare = nullptr;
+    Hook hook;
+  };
+  struct KeyOf {
+    using type = std::uint64_t;
+    std::uint64_t operator()(const LongRun& b) const { return b.key; }
+  };
+  using LongSet = boost::intrusive::set<LongRun, boost::intrusive::member_hook<LongRun, Hook, &LongRun::hook>,
+                                        boost::intrusive::key_of_value<KeyOf>>;
+
+  static std::uint64_t key(std::uint64_t len, std::uint64_t first) { return len << 32 | first; }
+
+  template <typename Bits>
+  static bool test_bit(const Bits& bits, std::uint64_t p) {
+    return ((bits.get(p / 64) >> (p % 64)) & 1) != 0;
+  }
+  template <typename Bits>
+  static void set_bit(Bits& bits, std::uint64_t p) {
+    bits.at(p / 64) |= std::uint64_t{1} << (p % 64);
+  }
+  template <typename Bits>
+  static void clear_bit(Bits& bits, std::uint64_t p) {
+    bits.at(p / 64) &= ~(std::uint64_t{1} << (p % 64));
+  }
+  void tag(std::uint64_t first, std::uint64_t last, std::uint64_t len) {
+    len_.at(first) = static_cast<std::uint32_t>(len);
+    len_.at(last) = static_cast<std::uint32_t>(len);
+  }
+
+  void add_long(std::uint64_t first, std::uint64_t len) {
+    LongRun* n = spare_;
+    if (n != nullptr) {
+      spare_ = n->next_spare;
+    } else {
+      n = &pool_.emplace_back();  // a deque: nodes never move
+    }
+    n->key = key(len, first);
+    long_.insert(*n);
+  }
+  void remove_long(LongRun& n) {
+    long_.erase(long_.iterator_to(n));
+    n.next_spare = spare_;
+    spare_ = &n;
+  }
+  void remove_long_key(std::uint64_t k) {
+    const auto it = long_.find(k);
+    assert(it != long_.end());
+    remove_long(*it);
+  }
+
+  // The lowest run of exactly `len` (<= 64) pages; the root mask says one exists.
+  std::uint64_t lowest_short(std::uint64_t len) const {
+    const std::uint64_t bit = std::uint64_t{1} << (len - 1);
+    std::uint64_t i = 1;
+    for (unsigned level = levels_; level > 0; --level) i = (masks_.get(2 * i) & bit) != 0 ? 2 * i : 2 * i + 1;
+    const std::uint64_t w = i - width_;
+    for (std::uint64_t starts = starts_.get(w); starts != 0; starts &= starts - 1) {
+      const std::uint64_t s = w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts));
+      if (len_.get(s) == len) return s;
+    }
+    assert(false && "the mask tree promised a run");
+    return 0;
+  }
+
+  // Recomputes word w's mask from its starts and tags, then its ancestors' until one does not
+  // change.
+  void refresh_leaf(std::uint64_t w) {
+    std::uint64_t mask = 0;
+    for (std::uint64_t starts = starts_.get(w); starts != 0; starts &= starts - 1) {
+      const std::uint64_t l = len_.get(w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts)));
+      if (l <= kShortMax) mask |= std::uint64_t{1} << (l - 1);
+    }
+    std::uint64_t i = width_ + w;
+    if (masks_.get(i) == mask) return;
+    masks_.at(i) = mask;
+    for (i /= 2; i >= 1; i /= 2) {
+      const std::uint64_t m = masks_.get(2 * i) | masks_.get(2 * i + 1);
+      if (masks_.get(i) == m) return;
+      masks_.at(i) = m;
+    }
+  }
+
+  std::uint64_t first_;
+  std::uint64_t pages_;
+  std::uint64_t width_;  // words in the mask tree: a power of two, at least the aperture's
+  unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
+  LazyArray<std::uint64_t, PristineBit> starts_;  // bit: a free run's first page
+  LazyArray<std::uint64_t, PristineBit> ends_;    // bit: a free run's last page
+  // A free run's length at its first and last page: the default aperture's 98,304 in one flat
+  // array, a larger aperture in chunks of 2^14 (`max`, 2^30 pages of 4K: a 65,536-entry table).
+  LazyArray<std::uint32_t, PristineTag, 17, 14> len_;
+  LazyArray<std::uint64_t, PristineMask> masks_;  // heap order
+  std::deque<LongRun> pool_;
+  LongRun* spare_ = nullptr;  // unused pool nodes, chained
+  LongSet long_;
+  std::uint64_t free_pages_ = 0;
+  std::uint64_t extents_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ApertureAllocator> make_bitmap_best_fit(std::uint64_t first_page, std::uint64_t page_count) {
+  if (page_count >= (std::uint64_t{1} << 32)) return nullptr;  // tags and keys hold 32-bit pages
+  return std::make_unique<BitmapBestFit>(first_page, page_count);
+}
+
+}  // namespace dartlab::dart

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+// alloc=first-fit on boundary tags: the runs as bitmap_best_fit.cpp keeps them (a bit at each free
+// run's first page and one at its last, its length tagged at both), indexed by a tree over the
+// 64-page words of first pages whose nodes hold the longest run starting in their range. The
+// lowest run of >= n pages is one descent to the leftmost word with a long enough run and a scan
+// of that word's starts; an alloc moves one start bit and two tags, a free reads the bits beside
+// it, however long the runs; only the words whose starts changed are re-summarized, their
+// ancestors until one does not change. The root is the longest free run.
+#include <algorithm>
+#include <bit>
+#include <cassert>
+
+#include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/lazy_array.hpp"
+
+namespace dartlab::dart {
+
+namespace {
+
+class TaggedFirstFit final : public ApertureAllocator {
+ public:
+  TaggedFirstFit(std::uint64_t first_page, std::uint64_t page_count)
+      : first_(first_page),
+        pages_(page_count),
+        width_(std::bit_ceil(std::max<std::uint64_t>(1, (page_count + 63) / 64))),
+        levels_(static_cast<unsigned>(std::countr_zero(width_))),
+        starts_(width_, PristineBit{0, page_count}),
+        ends_(width_, PristineBit{page_count - 1, page_count}),
+        len_(std::max<std::uint64_t>(1, page_count), PristineTag{static_cast<std::uint32_t>(page_count)}),
+        longest_(2 * width_, PristineLongest{static_cast<std::uint32_t>(page_count), width_}) {
+    assert(page_count < (std::uint64_t{1} << 32));
+    reset();
+  }
+
+  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
+    if (pages == 0 || pages > longest_.get(1)) return std::nullopt;
+    std::uint64_t i = 1;
+    for (unsigned level = levels_; level > 0; --level) i = longest_.get(2 * i) >= pages ? 2 * i : 2 * i + 1;
+    const std::uint64_t w = i - width_;
+    std::uint64_t s = 0;
+    std::uint64_t len = 0;
+    for (std::uint64_t starts = starts_.get(w);; starts &= starts - 1) {
+      assert(starts != 0 && "the tree promised a run");
+      s = w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts));
+      len = len_.get(s);
+      if (len >= pages) break;
+    }
+    // Cut the front: the start bit moves up, the end bit stays (or goes with the run).
+    clear_bit(starts_, s);
+    if (len > pages) {
+      set_bit(starts_, s + pages);
+      tag(s + pages, s + len - 1, len - pages);
+      if ((s + pages) / 64 != w) refresh_leaf((s + pages) / 64);
+    } else {
+      clear_bit(ends_, s + len - 1);
+      --extents_;
+    }
+    refresh_leaf(w);
+    free_pages_ -= pages;
+    return first_ + s;
+  }
+
+  void free(std::uint64_t first_page, std::uint64_t pages) override {
+    assert(first_page >= first_ && first_page + pages <= first_ + pages_);
+    if (pages == 0) return;
+    const std::uint64_t r = first_page - first_;
+    std::uint64_t a = r;  // the merged run: [a, e)
+    std::uint64_t e = r + pages;
+    unsigned merged = 0;
+    if (r > 0 && test_bit(ends_, r - 1)) {  // a free run ends just below: grow it
+      a = r - len_.get(r - 1);
+      clear_bit(ends_, r - 1);
+      ++merged;
+    } else {
+      set_bit(starts_, r);
+    }
+    bool right = false;
+    if (e < pages_ && test_bit(starts_, e)) {  // a free run starts just above: swallow it
+      clear_bit(starts_, e);
+      right = true;
+      e += len_.get(e);
+      ++merged;
+    } else {
+      set_bit(ends_, e - 1);
+    }
+    tag(a, e - 1, e - a);
+    refresh_leaf(a / 64);
+    if (right && (r + pages) / 64 != a / 64) refresh_leaf((r + pages) / 64);
+    extents_ = extents_ + 1 - merged;
+    free_pages_ += pages;
+  }
+
+  std::uint64_t free_pages() const override { return free_pages_; }
+  std::uint64_t largest_free_pages() const override { return longest_.get(1); }
+  std::uint64_t free_extents() const override { return extents_; }
+
+  void reset() override {
+    starts_.clear();
+    ends_.clear();
+    len_.clear();
+    longest_.clear();
+    free_pages_ = pages_;
+    extents_ = pages_ > 0 ? 1 : 0;
+  }
+
+ private:
+  // Pristine arrays: one free run [0, pages).
+  struct PristineBit {  // the bit at `page` set
+    std::uint64_t page;
+    std::uint64_t pages;
+    std::uint64_t operator()(std::uint64_t w) const {
+      return pages > 0 && page / 64 == w ? std::uint64_t{1} << (page % 64) : 0;
+    }
+  };
+  struct PristineTag {
+    std::uint32_t pages;
+    std::uint32_t operator()(std::uint64_t) const { return pages; }
+  };
+  struct PristineLongest {  // the run starts in word 0: its leaf and the leaf's ancestors
+    std::uint32_t pages;
+    std::uint64_t width;
+    std::uint32_t operator()(std::uint64_t i) const {
+      return i != 0 && (i & (i - 1)) == 0 && i <= width ? pages : 0;
+    }
+  };
+
+  template <typename Bits>
+  static bool test_bit(const Bits& bits, std::uint64_t p) {
+    return ((bits.get(p / 64) >> (p % 64)) & 1) != 0;
+  }
+  template <typename Bits>
+  static void set_bit(Bits& bits, std::uint64_t p) {
+    bits.at(p / 64) |= std::uint64_t{1} << (p % 64);
+  }
+  template <typename Bits>
+  static void clear_bit(Bits& bits, std::uint64_t p) {
+    bits.at(p / 64) &= ~(std::uint64_t{1} << (p % 64));
+  }
+  void tag(std::uint64_t first, std::uint64_t last, std::uint64_t len) {
+    len_.at(first) = static_cast<std::uint32_t>(len);
+    len_.at(last) = static_cast<std::uint32_t>(len);
+  }
+
+  // Word w's longest run from its starts and tags, then its ancestors' until one does not change.
+  void refresh_leaf(std::uint64_t w) {
+    std::uint32_t longest = 0;
+    for (std::uint64_t starts = starts_.get(w); starts != 0; starts &= starts - 1) {
+      longest = std::max(longest, len_.get(w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts))));
+    }
+    std::uint64_t i = width_ + w;
+    if (longest_.get(i) == longest) return;
+    longest_.at(i) = longest;
+    for (i /= 2; i >= 1; i /= 2) {
+      const std::uint32_t m = std::max(longest_.get(2 * i), longest_.get(2 * i + 1));
+      if (longest_.get(i) == m) return;
+      longest_.at(i) = m;
+    }
+  }
+
+  std::uint64_t first_;
+  std::uint64_t pages_;
+  std::uint64_t width_;  // words in the tree: a power of two, at least the aperture's
+  unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
+  LazyArray<std::uint64_t, PristineBit> starts_;  // bit: a free run's first page
+  LazyArray<std::uint64_t, PristineBit> ends_;    // bit: a free run's last page
+  // A free run's length at its first and last page; chunked as in bitmap_best_fit.cpp.
+  LazyArray<std::uint32_t, PristineTag, 17, 14> len_;
+  LazyArray<std::uint32_t, PristineLongest> longest_;  // heap order: longest run starting in the range
+  std::uint64_t free_pages_ = 0;
+  std::uint64_t extents_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ApertureAllocator> make_tagged_first_fit(std::uint64_t first_page, std::uint64_t page_count) {
+  if (page_count >= (std::uint64_t{1} << 32)) return nullptr;  // tags hold 32-bit lengths
+  return std::make_unique<TaggedFirstFit>(first_page, page_count);
+}
+
+}  // namespace dartlab::dart
