@@ -16,16 +16,10 @@
 #include <variant>
 
 #include "base/flat_map.hpp"
+#include "passthrough/mapper/key_index.hpp"
 #include "passthrough/mapper/mapping.hpp"
 
 namespace dartlab::mapper {
-
-struct KeyHash {
-  // Bases are 16 KiB-aligned and sizes whole pages: one mix over both is enough.
-  std::uint64_t operator()(const Key& k) const { return mix64(k.base ^ (k.size_bytes << 40) ^ (k.size_bytes >> 24)); }
-};
-// Live host mappings by key, to their entry in the Mapper.
-using KeyIndex = FlatMap<Key, std::uint32_t, KeyHash>;
 
 // Every request gets its own range, rounded out to 16 KiB.
 class DirectPolicy {

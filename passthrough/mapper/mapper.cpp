@@ -157,7 +157,7 @@ void Mapper::relieve_pressure(std::uint64_t new_bytes) {
 
 void Mapper::drop_host_mapping(std::uint32_t index) {
   Entry& e = entries_[index];
-  by_key_.erase(e.key);
+  by_key_.erase(e.key, index);
   clustering_.on_host_unmap(e.key);
   backend_.unmap(e.backend_handle);
   ++stats_.host_unmap_calls;

@@ -76,15 +76,7 @@ class Mapper {
   const Policy& policy() const { return policy_; }
 
  private:
-  // A live (refs > 0), kept (lazy) or free host-mapping record. Kept small: the hot path touches
-  // only these.
-  struct Entry {
-    Key key;
-    std::uint64_t bus_addr = 0;
-    std::uint64_t backend_handle = 0;
-    std::uint32_t refs = 0;
-    std::uint32_t generation = 0;
-  };
+  using Entry = HostEntry;  // key_index.hpp
 
   Entry* live_entry(MapToken token);
   void release(std::uint32_t index, std::uint64_t len_bytes);
@@ -106,8 +98,8 @@ class Mapper {
   ClusteringPolicy clustering_;
   KeptMappings kept_;
   std::optional<BouncePool> bounce_;  // bounce: every request goes here instead
-  KeyIndex by_key_;
-  std::vector<Entry, HugePageAllocator<Entry>> entries_;
+  HostEntries entries_;
+  KeyIndex by_key_{entries_};  // live host mappings by key, to their entry
   std::vector<std::uint32_t> free_entries_;
   MapperStats stats_;
 };
