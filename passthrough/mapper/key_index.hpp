@@ -70,14 +70,21 @@ class KeyIndex {
 
   // Removes key, which record `entry` holds (the key is read from the record only when another
   // record's slot has the same hash bits, or when key is stored under another record).
-  void erase(const Key& key, std::uint32_t entry) {
+  void erase(const Key& key, std::uint32_t entry) { erase_at(locate(key, entry)); }
+
+  // erase() in two halves, so that other work can run while the slot's cache line arrives:
+  // locate() reads the slot (a real load, which the compiler cannot drop or sink past an opaque
+  // call as it may a prefetch), erase_at() removes it. kNowhere when key is not stored.
+  static constexpr std::size_t kNowhere = ~std::size_t{0};
+  std::size_t locate(const Key& key, std::uint32_t entry) const {
     const std::uint32_t tag = tag_of(key);
     for (std::size_t i = home(tag); used(i); i = (i + 1) & mask_) {
-      if (slots_[i].tag == tag && (slots_[i].entry == entry || entries_[slots_[i].entry].key == key)) {
-        erase_at(i);
-        return;
-      }
+      if (slots_[i].tag == tag && (slots_[i].entry == entry || entries_[slots_[i].entry].key == key)) return i;
     }
+    return kNowhere;
+  }
+  void erase_at(std::size_t slot) {
+    if (slot != kNowhere) shift_into(slot);
   }
 
   void clear() {
@@ -98,7 +105,7 @@ class KeyIndex {
   bool used(std::size_t i) const { return slots_[i].entry != kEmpty; }
 
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-  void erase_at(std::size_t hole) {
+  void shift_into(std::size_t hole) {
     for (std::size_t j = (hole + 1) & mask_; used(j); j = (j + 1) & mask_) {
       const std::size_t h = home(slots_[j].tag);
       // Move j into the hole when its home lies cyclically outside (hole, j].

@@ -158,11 +158,11 @@ void Mapper::relieve_pressure(std::uint64_t new_bytes) {
 
 void Mapper::drop_host_mapping(std::uint32_t index) {
   const Entry& e = entries_[index];
-  // The index's slot and the host's record of the mapping are two cache misses apart from each
-  // other: start the first, and let the host's unmap run while it arrives.
-  by_key_.prefetch(e.key);
+  // The index's slot and the host's record of the mapping are two independent cache misses:
+  // read the first, and let the host's unmap run while it arrives.
+  const std::size_t slot = by_key_.locate(e.key, index);
   backend_.unmap(e.backend_handle);
-  by_key_.erase(e.key, index);
+  by_key_.erase_at(slot);
   clustering_.on_host_unmap(e.key);
   ++stats_.host_unmap_calls;
   --stats_.live_mappings;
