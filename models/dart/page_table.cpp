@@ -41,11 +41,6 @@ std::uint64_t PageTable::entries_used(unsigned level) const {
   return std::uint64_t{1} << top_bits;
 }
 
-std::uint64_t PageTable::index_at(std::uint64_t bus_addr, unsigned level) const {
-  const unsigned shift = page_shift_ + (levels_ - level) * index_bits_;
-  return (bus_addr >> shift) & (entries_per_table() - 1);
-}
-
 std::uint64_t PageTable::pa_of(Slot slot) const { return table_base_pa_ + std::uint64_t{slot} * page_bytes_; }
 
 PageTable::Slot PageTable::slot_of(std::uint64_t table_pa) const {

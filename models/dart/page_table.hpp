@@ -38,7 +38,11 @@ class PageTable {
   unsigned index_bits() const { return index_bits_; }
   std::uint64_t entries_per_table() const { return std::uint64_t{1} << index_bits_; }
   std::uint64_t entries_used(unsigned level) const;  // level 1 (top) may use fewer than a full table
-  std::uint64_t index_at(std::uint64_t bus_addr, unsigned level) const;
+  // Inline: every map, unmap and walk computes it once per level.
+  std::uint64_t index_at(std::uint64_t bus_addr, unsigned level) const {
+    const unsigned shift = page_shift_ + (levels_ - level) * index_bits_;
+    return (bus_addr >> shift) & (entries_per_table() - 1);
+  }
 
   std::uint64_t table_root_pa() const { return table_base_pa_; }
   // One memory read of table memory: entry `index` of the table at `table_pa`. A table that holds

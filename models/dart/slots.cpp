@@ -13,29 +13,26 @@ constexpr std::uint64_t handle_of(std::uint32_t generation, std::uint64_t index)
 constexpr std::uint32_t next_generation(std::uint32_t g) { return g == 0xffffffffu ? 1 : g + 1; }
 }  // namespace
 
-SlotTable::SlotTable(std::uint64_t capacity_slots) : capacity_(capacity_slots) {}
-
-bool SlotTable::full() const {
-  const std::uint64_t limit = capacity_ == kUnlimited ? kMaxSlots : std::min(capacity_, kMaxSlots);
-  return live_ >= limit;
-}
+SlotTable::SlotTable(std::uint64_t capacity_slots)
+    : capacity_(capacity_slots),
+      limit_(capacity_slots == kUnlimited ? kMaxSlots : std::min(capacity_slots, kMaxSlots)) {}
 
 std::optional<std::uint64_t> SlotTable::acquire(const SlotRecord& record) {
   if (full()) return std::nullopt;
-  std::uint32_t index = free_head_;
-  if (index != kNoIndex) {
-    free_head_ = entries_[index].next_free;
+  FreeSlot slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
   } else {
-    // Grows with the live count only: the free list is empty, so every entry is live.
-    index = static_cast<std::uint32_t>(entries_.size());
-    entries_.push_back(Entry{{}, first_generation_, kNoIndex, false});
+    // Grows with the live count only: no slot is free, so every entry is live.
+    slot = FreeSlot{static_cast<std::uint32_t>(entries_.size()), first_generation_};
+    entries_.emplace_back();
+    // Room for every slot to be free at once, taken as the entries grow: release() never allocates.
+    if (free_.capacity() < entries_.capacity()) free_.reserve(entries_.capacity());
   }
-  Entry& e = entries_[index];
-  e.record = record;
-  e.live = true;
-  e.next_free = kNoIndex;
+  entries_[slot.index] = Entry{record, slot.generation, 1};
   ++live_;
-  return handle_of(e.generation, index);
+  return handle_of(slot.generation, slot.index);
 }
 
 const SlotTable::Entry* SlotTable::live_entry(std::uint64_t handle) const {
@@ -43,7 +40,7 @@ const SlotTable::Entry* SlotTable::live_entry(std::uint64_t handle) const {
   const auto generation = static_cast<std::uint32_t>(handle >> 32);
   if (index >= entries_.size()) return nullptr;
   const Entry& e = entries_[index];
-  if (!e.live || e.generation != generation) return nullptr;
+  if (e.live == 0 || e.generation != generation) return nullptr;
   return &e;
 }
 
@@ -56,10 +53,9 @@ std::optional<SlotRecord> SlotTable::release(std::uint64_t handle) {
   if (live_entry(handle) == nullptr) return std::nullopt;
   const auto index = static_cast<std::uint32_t>(handle & 0xffffffffu);
   Entry& e = entries_[index];
-  e.live = false;
+  e.live = 0;
   e.generation = next_generation(e.generation);
-  e.next_free = free_head_;
-  free_head_ = index;
+  free_.push_back(FreeSlot{index, e.generation});
   --live_;
   return e.record;
 }
@@ -70,7 +66,8 @@ void SlotTable::reset() {
   first_generation_ = next_generation(newest);
   entries_.clear();
   entries_.shrink_to_fit();
-  free_head_ = kNoIndex;
+  free_.clear();
+  free_.shrink_to_fit();
   live_ = 0;
 }
 

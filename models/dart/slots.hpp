@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "base/huge_page_allocator.hpp"
+
 namespace dartlab::dart {
 
 // What a slot remembers about its mapping.
@@ -26,30 +28,42 @@ class SlotTable {
   // capacity_slots == kUnlimited: no limit beyond kMaxSlots. Entries are made on first use.
   explicit SlotTable(std::uint64_t capacity_slots);
 
-  bool full() const;
+  bool full() const { return live_ >= limit_; }
   // handle = (generation << 32) | index, generation >= 1, so 0 is never a handle.
   std::optional<std::uint64_t> acquire(const SlotRecord& record);
   // The record of a live handle, now released; nullopt for unknown, stale or 0.
   std::optional<SlotRecord> release(std::uint64_t handle);
   const SlotRecord* find(std::uint64_t handle) const;
+  // A hint that `handle` will be released or looked up soon: starts its cache miss.
+  void prefetch(std::uint64_t handle) const {
+    const std::uint64_t index = handle & 0xffffffffu;
+    if (index < entries_.size()) __builtin_prefetch(&entries_[index]);
+  }
 
   std::uint64_t live() const { return live_; }
   std::uint64_t capacity() const { return capacity_; }  // kUnlimited = no limit
   void reset();  // releases every slot; handles made before stay invalid
 
  private:
-  static constexpr std::uint32_t kNoIndex = 0xffffffffu;
   struct Entry {
     SlotRecord record{};
     std::uint32_t generation = 0;
-    std::uint32_t next_free = kNoIndex;
-    bool live = false;
+    std::uint32_t live = 0;  // 1 while a mapping holds the slot
+  };
+  // A free slot and the generation its next handle carries. The free slots are a stack apart
+  // from the entries, newest on top (the order the slots are reused in is part of the results:
+  // handles), so that acquire() only writes its entry: reading a free entry to find the next
+  // one would be a cache miss per map once the free slots have gone cold.
+  struct FreeSlot {
+    std::uint32_t index;
+    std::uint32_t generation;
   };
   const Entry* live_entry(std::uint64_t handle) const;
 
-  std::vector<Entry> entries_;
-  std::uint32_t free_head_ = kNoIndex;
+  std::vector<Entry, HugePageAllocator<Entry>> entries_;
+  std::vector<FreeSlot> free_;
   std::uint64_t capacity_;
+  std::uint64_t limit_;  // what full() compares live_ with: the capacity, at most kMaxSlots
   std::uint64_t live_ = 0;
   std::uint32_t first_generation_ = 1;  // entries made after a reset start above every older handle
 };

@@ -76,15 +76,7 @@ class Mapper {
   const Policy& policy() const { return policy_; }
 
  private:
-  // A live (refs > 0), kept (lazy) or free host-mapping record. Kept small: the hot path touches
-  // only these.
-  struct Entry {
-    Key key;
-    std::uint64_t bus_addr = 0;
-    std::uint64_t backend_handle = 0;
-    std::uint32_t refs = 0;
-    std::uint32_t generation = 0;
-  };
+  using Entry = HostEntry;  // key_index.hpp
 
   Entry* live_entry(MapToken token);
   void release(std::uint32_t index, std::uint64_t len_bytes);
@@ -94,7 +86,7 @@ class Mapper {
   void take(std::uint32_t index);  // one more user of a live or kept host mapping
   // Maps a new host mapping for the request; the entry's index, or the reason there is none.
   Result<std::uint32_t> create(std::uint64_t gpa, std::uint64_t len_bytes);
-  std::uint32_t new_entry();
+  std::uint32_t new_entry(const Key& key, const BackendMapping& host);  // with one user
   void drop_host_mapping(std::uint32_t index);  // unmaps and frees an entry with no users
 
   // Lazy: what it keeps goes first when the host is short, when the cap is reached, or past its bounds.
@@ -106,9 +98,15 @@ class Mapper {
   ClusteringPolicy clustering_;
   KeptMappings kept_;
   std::optional<BouncePool> bounce_;  // bounce: every request goes here instead
-  KeyIndex by_key_;
-  std::vector<Entry, HugePageAllocator<Entry>> entries_;
-  std::vector<std::uint32_t> free_entries_;
+  HostEntries entries_;
+  KeyIndex by_key_{entries_};  // live host mappings by key, to their entry
+  // Free entries, newest on top, with the generation each one's next token carries: taking one
+  // then only writes its entry (reading a cold free entry would be a cache miss per new mapping).
+  struct FreeEntry {
+    std::uint32_t index;
+    std::uint32_t generation;
+  };
+  std::vector<FreeEntry> free_entries_;
   MapperStats stats_;
 };
 

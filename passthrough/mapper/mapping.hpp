@@ -82,6 +82,18 @@ struct MapperStats {
 // Truncated, as the seed guest module does: a key is whole or absent. A host mapping is shared
 // by requests of every direction, so it is made bidirectional (as the seed guest module does);
 // per-direction keys would multiply slots.
-Result<BackendMapping> map_whole(MappingBackend& backend, const Key& key, MapperStats& stats);
+// Inline, with one named result: the backend writes its answer straight where the caller reads
+// it (copied back through an out-of-line call it cost a store-forwarding stall per new mapping).
+inline Result<BackendMapping> map_whole(MappingBackend& backend, const Key& key, MapperStats& stats) {
+  Result<BackendMapping> host = backend.map(key.base, key.size_bytes, Direction::Bidirectional);
+  if (host && host.value.len_bytes < key.size_bytes) {
+    // Two round trips to the host that leave nothing mapped: both are counted.
+    backend.unmap(host.value.handle);
+    ++stats.host_map_calls;
+    ++stats.host_unmap_calls;
+    host = Result<BackendMapping>::failure(MapError::Truncated);
+  }
+  return host;
+}
 
 }  // namespace dartlab::mapper

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <optional>
+#include <random>
 #include <set>
 #include <vector>
 
@@ -77,4 +80,102 @@ TEST_CASE("An unlimited slot table takes more than the default 65,536 mappings",
   CHECK(t.capacity() == SlotTable::kUnlimited);
   for (const std::uint64_t h : handles) REQUIRE(t.release(h));
   CHECK(t.live() == 0);
+}
+
+namespace {
+
+// The slot table as it was before its free slots moved to a stack of their own: a free list
+// threaded through the entries. Handles must come out the same, slot for slot.
+class OldSlotTable {
+ public:
+  explicit OldSlotTable(std::uint64_t capacity) : capacity_(capacity) {}
+  std::optional<std::uint64_t> acquire(const SlotRecord& record) {
+    if (live_ >= capacity_) return std::nullopt;
+    std::uint32_t index = free_head_;
+    if (index != kNoIndex) {
+      free_head_ = entries_[index].next_free;
+    } else {
+      index = static_cast<std::uint32_t>(entries_.size());
+      entries_.push_back(Entry{{}, first_generation_, kNoIndex, false});
+    }
+    Entry& e = entries_[index];
+    e.record = record;
+    e.live = true;
+    ++live_;
+    return (std::uint64_t{e.generation} << 32) | index;
+  }
+  std::optional<SlotRecord> release(std::uint64_t handle) {
+    const std::uint64_t index = handle & 0xffffffffu;
+    if (index >= entries_.size()) return std::nullopt;
+    Entry& e = entries_[index];
+    if (!e.live || e.generation != static_cast<std::uint32_t>(handle >> 32)) return std::nullopt;
+    e.live = false;
+    e.generation = e.generation == 0xffffffffu ? 1 : e.generation + 1;
+    e.next_free = free_head_;
+    free_head_ = static_cast<std::uint32_t>(index);
+    --live_;
+    return e.record;
+  }
+  void reset() {
+    std::uint32_t newest = first_generation_;
+    for (const Entry& e : entries_) newest = std::max(newest, e.generation);
+    first_generation_ = newest == 0xffffffffu ? 1 : newest + 1;
+    entries_.clear();
+    free_head_ = kNoIndex;
+    live_ = 0;
+  }
+
+ private:
+  static constexpr std::uint32_t kNoIndex = 0xffffffffu;
+  struct Entry {
+    SlotRecord record;
+    std::uint32_t generation;
+    std::uint32_t next_free;
+    bool live;
+  };
+  std::vector<Entry> entries_;
+  std::uint32_t free_head_ = kNoIndex;
+  std::uint64_t capacity_;
+  std::uint64_t live_ = 0;
+  std::uint32_t first_generation_ = 1;
+};
+
+}  // namespace
+
+TEST_CASE("The slot table hands out the handles its free-list version did", "[slots]") {
+  std::mt19937_64 rng(7);
+  SlotTable now(300);
+  OldSlotTable before(300);
+  std::vector<std::uint64_t> live;
+  for (int step = 0; step < 100000; ++step) {
+    const std::uint64_t roll = rng() % 100;
+    if (roll < 55) {
+      const SlotRecord record{rng() % 1000, 1 + rng() % 8};
+      const auto a = now.acquire(record);
+      const auto b = before.acquire(record);
+      REQUIRE(a.has_value() == b.has_value());
+      if (a) {
+        REQUIRE(*a == *b);
+        live.push_back(*a);
+      }
+    } else if (roll < 99 && !live.empty()) {
+      const std::size_t at = rng() % live.size();
+      const std::uint64_t h = live[at];
+      live[at] = live.back();
+      live.pop_back();
+      const auto a = now.release(h);
+      const auto b = before.release(h);
+      REQUIRE(a.has_value());
+      REQUIRE(b.has_value());
+      CHECK(a->first_page == b->first_page);
+      CHECK(a->pages == b->pages);
+      REQUIRE_FALSE(now.release(h));  // stale now, in both
+      REQUIRE_FALSE(before.release(h));
+    } else if (roll == 99) {
+      now.reset();
+      before.reset();
+      live.clear();
+    }
+    REQUIRE(now.live() == live.size());
+  }
 }

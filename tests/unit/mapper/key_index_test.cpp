@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+// KeyIndex against the FlatMap it replaced: the same answers over random inserts, finds and
+// erases, with keys that collide in their home slots and records reused for other keys.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "base/flat_map.hpp"
+#include "passthrough/mapper/key_index.hpp"
+
+using dartlab::mapper::HostEntries;
+using dartlab::mapper::HostEntry;
+using dartlab::mapper::Key;
+using dartlab::mapper::KeyHash;
+using dartlab::mapper::KeyIndex;
+
+namespace {
+
+struct Model {
+  HostEntries entries;
+  KeyIndex index{entries};
+  dartlab::FlatMap<Key, std::uint32_t, KeyHash> reference;  // the old index
+  std::vector<std::uint32_t> free_records;
+
+  std::uint32_t record_for(const Key& key) {
+    std::uint32_t r = static_cast<std::uint32_t>(entries.size());
+    if (free_records.empty()) {
+      entries.emplace_back();
+    } else {
+      r = free_records.back();
+      free_records.pop_back();
+    }
+    entries[r].key = key;
+    entries[r].refs = 1;
+    return r;
+  }
+};
+
+Key random_key(std::mt19937_64& rng, std::uint64_t span_pages) {
+  const std::uint64_t page = 16384;
+  return Key{(rng() % span_pages) * page, (1 + rng() % 4) * page};
+}
+
+}  // namespace
+
+TEST_CASE("KeyIndex answers as the FlatMap it replaced over random churn", "[mapper][key_index]") {
+  for (const std::uint64_t span : {64ull, 4096ull, 1ull << 20}) {
+    std::mt19937_64 rng(span);
+    Model m;
+    std::vector<std::uint32_t> live;  // records whose key is in both indexes
+    for (int step = 0; step < 200000; ++step) {
+      const Key key = random_key(rng, span);
+      const std::uint32_t* got = m.index.find(key);
+      const std::uint32_t* want = m.reference.find(key);
+      REQUIRE((got == nullptr) == (want == nullptr));
+      if (got != nullptr) REQUIRE(*got == *want);
+      if (rng() % 2 == 0 && got == nullptr) {
+        const std::uint32_t r = m.record_for(key);
+        m.index.insert(key, r);
+        m.reference.insert(key, r);
+        live.push_back(r);
+      } else if (!live.empty()) {
+        const std::size_t at = rng() % live.size();
+        const std::uint32_t r = live[at];
+        live[at] = live.back();
+        live.pop_back();
+        const Key gone = m.entries[r].key;
+        if (rng() % 2 == 0) {
+          m.index.erase(gone, r);
+        } else {
+          const std::size_t slot = m.index.locate(gone, r);
+          REQUIRE(slot != KeyIndex::kNowhere);
+          m.index.erase_at(slot);
+        }
+        m.reference.erase(gone);
+        m.entries[r].refs = 0;
+        m.free_records.push_back(r);
+        REQUIRE(m.index.find(gone) == nullptr);
+      }
+      REQUIRE(m.index.size() == m.reference.size());
+    }
+    // Every key still live is found at its record; clear forgets them all.
+    for (const std::uint32_t r : live) {
+      const std::uint32_t* got = m.index.find(m.entries[r].key);
+      REQUIRE(got != nullptr);
+      CHECK(*got == r);
+    }
+    m.index.clear();
+    CHECK(m.index.size() == 0);
+    for (const std::uint32_t r : live) CHECK(m.index.find(m.entries[r].key) == nullptr);
+  }
+}
+
+TEST_CASE("KeyIndex keeps the first record of a key inserted twice, as FlatMap does", "[mapper][key_index]") {
+  HostEntries entries(3);
+  KeyIndex index(entries);
+  const Key key{0x4000, 0x4000};
+  entries[0].key = key;
+  entries[1].key = key;
+  index.insert(key, 0);
+  index.insert(key, 1);  // present: the stored record stays
+  REQUIRE(index.find(key) != nullptr);
+  CHECK(*index.find(key) == 0);
+  CHECK(index.size() == 1);
+  // Erasing through the second record still removes the key, as FlatMap::erase(key) did.
+  index.erase(key, 1);
+  CHECK(index.find(key) == nullptr);
+  CHECK(index.size() == 0);
+  CHECK(index.locate(key, 0) == KeyIndex::kNowhere);
+  index.erase_at(KeyIndex::kNowhere);  // nothing to remove: no effect
+  CHECK(index.size() == 0);
+}
