@@ -6,8 +6,9 @@
 // ring slot is taken by another live id (one that outlived a turn of the ring, or ids that are
 // not sequential at all) goes to an ordinary hash map beside it; a byte per ring slot counts the
 // ids there that share its index (saturating: at 255 it stays, and only costs lookups in the
-// map), so that the common lookup, of an id in the ring or of one not live, never touches it. Measured on the development VM: a hash lookup per event
-// (mix64 and a probe) cost more than the mapper and DART together on the game trace.
+// map), so that the common lookup, of an id in the ring or of one not live, never touches it.
+// Measured on the development VM, 10 M game events: the FlatMap's find and insert or erase alone
+// took 17-21 ns per event, more than the mapper and DART together (14 ns).
 //
 // Memory follows the live set: the ring doubles when more than half as many ids are live as it
 // has slots, or when an eighth of its size has overflowed; nothing is allocated otherwise.
