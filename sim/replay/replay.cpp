@@ -11,7 +11,7 @@ namespace dartlab::sim {
 
 namespace {
 
-constexpr std::size_t kReleasedRing = 1 << 16;  // how many released ids are remembered
+constexpr std::size_t kReleasedRing = 1 << 16;  // how many released ids are remembered (a power of two)
 constexpr std::size_t kWarningSamples = 5;
 // A waiting request's mapping cell holds {its place in the run's wait queue, this}: a packed token
 // of generation 0, which never names a live mapping (a refused request's cell holds {0, 0}).
@@ -314,7 +314,7 @@ bool Replay::on_unmap(const trace::Event& ev) {
   if (found == nullptr) {
     // Newest first: the most recent release of this id is the one to name.
     for (std::size_t i = 1; i <= released_ring_.size(); ++i) {
-      const Released& r = released_ring_[(released_next_ + released_ring_.size() - i) % released_ring_.size()];
+      const Released& r = released_ring_[(released_next_ - i) & (kReleasedRing - 1)];
       if (r.event == 0) break;
       if (r.id == ev.id)
         return report(fmt::format("double {}: id {} was already released by event {}", trace::to_string(ev.kind),
@@ -348,7 +348,7 @@ bool Replay::on_unmap(const trace::Event& ev) {
   free_block(rec.block, rec.seg_count);
   by_id_.erase(ev.id);
   released_ring_[released_next_] = Released{ev.id, events_};
-  released_next_ = (released_next_ + 1) % released_ring_.size();
+  released_next_ = (released_next_ + 1) & (kReleasedRing - 1);
   return true;
 }
 

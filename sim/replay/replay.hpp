@@ -21,6 +21,7 @@
 #include "base/flat_map.hpp"
 #include "base/huge_page_allocator.hpp"
 #include "passthrough/mapper/mapper.hpp"
+#include "sim/replay/id_table.hpp"
 #include "sim/replay/metrics.hpp"
 #include "sim/replay/series.hpp"
 #include "traces/event.hpp"
@@ -146,7 +147,7 @@ class Replay {
     std::uint16_t seg_count;  // 1..8192
     trace::EventKind kind;
   };
-  static constexpr std::uint64_t kNoId = ~std::uint64_t{0};  // marks empty id-table slots
+  static constexpr std::uint64_t kNoId = IdTable<Record>::kEmpty;  // marks empty id-table slots
   struct Released {
     std::uint64_t id;
     std::uint64_t event;  // 0: empty ring slot
@@ -207,7 +208,7 @@ class Replay {
   std::vector<std::string> warning_samples_;
   ReplayIssue issue_;
 
-  dartlab::FlatMap<std::uint64_t, Record, dartlab::FlatHash<std::uint64_t>, kNoId> by_id_;  // live id -> request
+  IdTable<Record> by_id_;  // live id -> request
   // Blocks have power-of-two sizes and are recycled through per-size free lists.
   std::vector<Cell, dartlab::HugePageAllocator<Cell>> arena_;
   std::uint32_t stride_ = 2;  // cells per segment: the segment and one mapping per run

@@ -3,9 +3,11 @@
 // the time series.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <variant>
 #include <vector>
 
+#include "sim/replay/metrics.hpp"
 #include "sim/replay/replay.hpp"
 #include "support/trace_events.hpp"
 
@@ -179,4 +181,66 @@ TEST_CASE("the metrics' formulas: exposure never negative, fragmentation 0 for o
   CHECK_FALSE(sim::breaks_alignment(0x200000, 0));  // no align= asked
   CHECK_FALSE(sim::breaks_alignment(0x400000, 0x200000));
   CHECK(sim::breaks_alignment(0x204000, 0x200000));
+}
+
+TEST_CASE("RunMetrics gives what recomputing every metric after every event gives (differential)",
+          "[replay][metrics]") {
+  // The reference is the observe() the metrics had before they skipped the fragmentation index
+  // while the aperture's free space stood still: every metric recomputed, event after event.
+  struct Reference {
+    std::uint64_t exposure_peak = 0;
+    double exposure_sum = 0;
+    double frag = 0;
+    double frag_peak = 0;
+    sim::Series series{64};
+    void observe(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
+      const std::uint64_t exposure = sim::exposure_bytes(d.mapped_bytes, s.requested_bytes);
+      exposure_peak = std::max(exposure_peak, exposure);
+      exposure_sum += static_cast<double>(exposure);
+      frag = sim::fragmentation_index(d.free_bytes, d.largest_free_bytes);
+      frag_peak = std::max(frag_peak, frag);
+      series.add(sim::SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag, waiting});
+    }
+  };
+  dart::DartStats d;
+  d.free_bytes = 1 << 30;
+  d.largest_free_bytes = 1 << 30;
+  mapper::MapperStats s;
+  sim::RunMetrics metrics(64, d);
+  Reference ref;
+  std::uint64_t x = 12345;
+  const auto next = [&] {  // xorshift: a fixed, repeatable sequence
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int event = 1; event <= 20000; ++event) {
+    const std::uint64_t r = next();
+    if (r % 7 == 0) {  // a host mapping made or released: the free space moves
+      d.free_bytes = (next() % 4096) << 14;
+      d.largest_free_bytes = d.free_bytes == 0 ? 0 : (next() % (d.free_bytes >> 14) + 1) << 14;
+      d.mapped_bytes = (next() % 4096) << 14;
+    }
+    if (r % 3 == 0) s.requested_bytes = (next() % 65536) << 12;
+    s.live_mappings = next() % 100;
+    const std::uint64_t waiting = r % 11 == 0 ? next() % 5 : 0;
+    metrics.observe(s, d, waiting);
+    ref.observe(s, d, waiting);
+    REQUIRE(metrics.frag_index() == ref.frag);
+    REQUIRE(metrics.frag_index_peak() == ref.frag_peak);
+  }
+  CHECK(metrics.exposure_peak_bytes() == ref.exposure_peak);
+  CHECK(metrics.exposure_mean_bytes(20000) == ref.exposure_sum / 20000.0);
+  const auto got = metrics.series().points();
+  const auto want = ref.series.points();
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].event == want[i].event);
+    CHECK(got[i].max.live_mappings == want[i].max.live_mappings);
+    CHECK(got[i].max.mapped_bytes == want[i].max.mapped_bytes);
+    CHECK(got[i].max.requested_bytes == want[i].max.requested_bytes);
+    CHECK(got[i].max.frag_index == want[i].max.frag_index);
+    CHECK(got[i].max.waiting == want[i].max.waiting);
+  }
 }
