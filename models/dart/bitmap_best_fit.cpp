@@ -67,14 +67,14 @@ class BitmapBestFit final : public ApertureAllocator {
       remove_long(*it);
     }
     // Cut the front: the start bit moves up, the end bit stays (or goes with the run).
-    clear_bit(starts_, s);
+    clear_page_bit(starts_, s);
     const std::uint64_t rest = len - pages;
     if (rest > 0) {
-      set_bit(starts_, s + pages);
+      set_page_bit(starts_, s + pages);
       tag(s + pages, s + len - 1, rest);
       if (rest > kShortMax) add_long(s + pages, rest);
     } else {
-      clear_bit(ends_, s + len - 1);
+      clear_page_bit(ends_, s + len - 1);
       --extents_;
     }
     // The leaves that lose or gain a short length (a long run is not in them).
@@ -95,10 +95,10 @@ class BitmapBestFit final : public ApertureAllocator {
     bool refresh_a = false;       // a's leaf loses or gains a short length
     std::uint64_t right_word = ~std::uint64_t{0};
     unsigned merged = 0;
-    if (r > 0 && test_bit(ends_, r - 1)) {  // a free run ends just below: grow it
+    if (r > 0 && test_page_bit(ends_, r - 1)) {  // a free run ends just below: grow it
       const std::uint64_t l = len_.get(r - 1);
       a = r - l;
-      clear_bit(ends_, r - 1);
+      clear_page_bit(ends_, r - 1);
       if (l > kShortMax) {
         remove_long_key(key(l, a));
       } else {
@@ -106,11 +106,11 @@ class BitmapBestFit final : public ApertureAllocator {
       }
       ++merged;
     } else {
-      set_bit(starts_, r);
+      set_page_bit(starts_, r);
     }
-    if (e < pages_ && test_bit(starts_, e)) {  // a free run starts just above: swallow it
+    if (e < pages_ && test_page_bit(starts_, e)) {  // a free run starts just above: swallow it
       const std::uint64_t l = len_.get(e);
-      clear_bit(starts_, e);
+      clear_page_bit(starts_, e);
       if (l > kShortMax) {
         remove_long_key(key(l, e));
       } else {
@@ -119,7 +119,7 @@ class BitmapBestFit final : public ApertureAllocator {
       e += l;
       ++merged;
     } else {
-      set_bit(ends_, e - 1);
+      set_page_bit(ends_, e - 1);
     }
     tag(a, e - 1, e - a);
     if (e - a > kShortMax) {
@@ -190,18 +190,6 @@ class BitmapBestFit final : public ApertureAllocator {
 
   static std::uint64_t key(std::uint64_t len, std::uint64_t first) { return len << 32 | first; }
 
-  template <typename Bits>
-  static bool test_bit(const Bits& bits, std::uint64_t p) {
-    return ((bits.get(p / 64) >> (p % 64)) & 1) != 0;
-  }
-  template <typename Bits>
-  static void set_bit(Bits& bits, std::uint64_t p) {
-    bits.at(p / 64) |= std::uint64_t{1} << (p % 64);
-  }
-  template <typename Bits>
-  static void clear_bit(Bits& bits, std::uint64_t p) {
-    bits.at(p / 64) &= ~(std::uint64_t{1} << (p % 64));
-  }
   void tag(std::uint64_t first, std::uint64_t last, std::uint64_t len) {
     len_.at(first) = static_cast<std::uint32_t>(len);
     len_.at(last) = static_cast<std::uint32_t>(len);

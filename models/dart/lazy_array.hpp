@@ -60,4 +60,18 @@ class LazyArray {
   T* flat_ = nullptr;         // chunk 0 when single_
 };
 
+// Page bits in a LazyArray of 64-bit words (the boundary-tag allocators' start and end bits).
+template <typename Words>
+bool test_page_bit(const Words& words, std::uint64_t page) {
+  return ((words.get(page / 64) >> (page % 64)) & 1) != 0;
+}
+template <typename Words>
+void set_page_bit(Words& words, std::uint64_t page) {
+  words.at(page / 64) |= std::uint64_t{1} << (page % 64);
+}
+template <typename Words>
+void clear_page_bit(Words& words, std::uint64_t page) {
+  words.at(page / 64) &= ~(std::uint64_t{1} << (page % 64));
+}
+
 }  // namespace dartlab::dart

@@ -46,13 +46,13 @@ class TaggedFirstFit final : public ApertureAllocator {
       if (len >= pages) break;
     }
     // Cut the front: the start bit moves up, the end bit stays (or goes with the run).
-    clear_bit(starts_, s);
+    clear_page_bit(starts_, s);
     if (len > pages) {
-      set_bit(starts_, s + pages);
+      set_page_bit(starts_, s + pages);
       tag(s + pages, s + len - 1, len - pages);
       if ((s + pages) / 64 != w) refresh_leaf((s + pages) / 64);
     } else {
-      clear_bit(ends_, s + len - 1);
+      clear_page_bit(ends_, s + len - 1);
       --extents_;
     }
     refresh_leaf(w);
@@ -67,21 +67,21 @@ class TaggedFirstFit final : public ApertureAllocator {
     std::uint64_t a = r;  // the merged run: [a, e)
     std::uint64_t e = r + pages;
     unsigned merged = 0;
-    if (r > 0 && test_bit(ends_, r - 1)) {  // a free run ends just below: grow it
+    if (r > 0 && test_page_bit(ends_, r - 1)) {  // a free run ends just below: grow it
       a = r - len_.get(r - 1);
-      clear_bit(ends_, r - 1);
+      clear_page_bit(ends_, r - 1);
       ++merged;
     } else {
-      set_bit(starts_, r);
+      set_page_bit(starts_, r);
     }
     bool right = false;
-    if (e < pages_ && test_bit(starts_, e)) {  // a free run starts just above: swallow it
-      clear_bit(starts_, e);
+    if (e < pages_ && test_page_bit(starts_, e)) {  // a free run starts just above: swallow it
+      clear_page_bit(starts_, e);
       right = true;
       e += len_.get(e);
       ++merged;
     } else {
-      set_bit(ends_, e - 1);
+      set_page_bit(ends_, e - 1);
     }
     tag(a, e - 1, e - a);
     refresh_leaf(a / 64);
@@ -124,18 +124,6 @@ class TaggedFirstFit final : public ApertureAllocator {
     }
   };
 
-  template <typename Bits>
-  static bool test_bit(const Bits& bits, std::uint64_t p) {
-    return ((bits.get(p / 64) >> (p % 64)) & 1) != 0;
-  }
-  template <typename Bits>
-  static void set_bit(Bits& bits, std::uint64_t p) {
-    bits.at(p / 64) |= std::uint64_t{1} << (p % 64);
-  }
-  template <typename Bits>
-  static void clear_bit(Bits& bits, std::uint64_t p) {
-    bits.at(p / 64) &= ~(std::uint64_t{1} << (p % 64));
-  }
   void tag(std::uint64_t first, std::uint64_t last, std::uint64_t len) {
     len_.at(first) = static_cast<std::uint32_t>(len);
     len_.at(last) = static_cast<std::uint32_t>(len);
