@@ -2,11 +2,11 @@
 // alloc=best-fit without the extent treaps: boundary tags for the runs, and a size index split at
 // 64 pages.
 //
-// - Each free run is marked by a bit at its first page (starts_) and one at its last (ends_),
-//   and both pages carry its length (a tag, len_). Freeing [p, p+k) reads the bit before p and
+// - Each free run is marked by a bit at its first page and one at its last (boundary_tags.hpp),
+//   and both pages carry its length (a tag). Freeing [p, p+k) reads the bit before p and
 //   the one after it to find the neighbouring runs and their tags their lengths: O(1) however
 //   long the runs, and an alloc that cuts n pages from a run's front moves one bit and two tags.
-// - Runs of 1..64 pages: a tree over the 64-page words of starts_ whose nodes hold a 64-bit mask
+// - Runs of 1..64 pages: a tree over the 64-page words of start bits whose nodes hold a 64-bit mask
 //   of the lengths of the runs starting in their range (bit L-1: some run of L pages). The root
 //   gives the smallest length >= n at once; one descent towards the lowest word having it, and a
 //   scan of that word's starts, gives the lowest such run. Most requests (and runs) are short.
@@ -27,6 +27,7 @@
 #include <deque>
 
 #include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/boundary_tags.hpp"
 #include "models/dart/lazy_array.hpp"
 
 namespace dartlab::dart {
@@ -42,9 +43,7 @@ class BitmapBestFit final : public ApertureAllocator {
         pages_(page_count),
         width_(std::bit_ceil(std::max<std::uint64_t>(1, (page_count + 63) / 64))),
         levels_(static_cast<unsigned>(std::countr_zero(width_))),
-        starts_(width_, PristineBit{0, page_count}),
-        ends_(width_, PristineBit{page_count - 1, page_count}),
-        len_(std::max<std::uint64_t>(1, page_count), PristineTag{static_cast<std::uint32_t>(page_count)}),
+        tags_(width_, page_count),
         masks_(2 * width_, PristineMask{page_count, width_}) {
     assert(page_count < (std::uint64_t{1} << 32));
     reset();
@@ -66,16 +65,11 @@ class BitmapBestFit final : public ApertureAllocator {
       s = it->key & 0xffffffffu;
       remove_long(*it);
     }
-    // Cut the front: the start bit moves up, the end bit stays (or goes with the run).
-    clear_page_bit(starts_, s);
     const std::uint64_t rest = len - pages;
-    if (rest > 0) {
-      set_page_bit(starts_, s + pages);
-      tag(s + pages, s + len - 1, rest);
-      if (rest > kShortMax) add_long(s + pages, rest);
-    } else {
-      clear_page_bit(ends_, s + len - 1);
+    if (tags_.cut_front(s, len, pages)) {
       --extents_;
+    } else if (rest > kShortMax) {
+      add_long(s + pages, rest);
     }
     // The leaves that lose or gain a short length (a long run is not in them).
     const bool short_before = len <= kShortMax;
@@ -90,38 +84,22 @@ class BitmapBestFit final : public ApertureAllocator {
     assert(first_page >= first_ && first_page + pages <= first_ + pages_);
     if (pages == 0) return;
     const std::uint64_t r = first_page - first_;
-    std::uint64_t a = r;          // the merged run: [a, e)
-    std::uint64_t e = r + pages;
+    const BoundaryTags::Merged m = tags_.give_back(r, pages);
+    const std::uint64_t a = m.first;  // the merged run: [a, e)
+    const std::uint64_t e = m.end;
     bool refresh_a = false;       // a's leaf loses or gains a short length
     std::uint64_t right_word = ~std::uint64_t{0};
-    unsigned merged = 0;
-    if (r > 0 && test_page_bit(ends_, r - 1)) {  // a free run ends just below: grow it
-      const std::uint64_t l = len_.get(r - 1);
-      a = r - l;
-      clear_page_bit(ends_, r - 1);
-      if (l > kShortMax) {
-        remove_long_key(key(l, a));
-      } else {
-        refresh_a = true;
-      }
-      ++merged;
-    } else {
-      set_page_bit(starts_, r);
+    if (m.below > kShortMax) {
+      remove_long_key(key(m.below, a));
+    } else if (m.below != 0) {
+      refresh_a = true;
     }
-    if (e < pages_ && test_page_bit(starts_, e)) {  // a free run starts just above: swallow it
-      const std::uint64_t l = len_.get(e);
-      clear_page_bit(starts_, e);
-      if (l > kShortMax) {
-        remove_long_key(key(l, e));
-      } else {
-        right_word = e / 64;
-      }
-      e += l;
-      ++merged;
-    } else {
-      set_page_bit(ends_, e - 1);
+    if (m.above > kShortMax) {
+      remove_long_key(key(m.above, r + pages));
+    } else if (m.above != 0) {
+      right_word = (r + pages) / 64;
     }
-    tag(a, e - 1, e - a);
+    const unsigned merged = (m.below != 0) + (m.above != 0);
     if (e - a > kShortMax) {
       add_long(a, e - a);
     } else {
@@ -144,9 +122,7 @@ class BitmapBestFit final : public ApertureAllocator {
     long_.clear();
     pool_.clear();
     spare_ = nullptr;
-    starts_.clear();
-    ends_.clear();
-    len_.clear();
+    tags_.clear();
     masks_.clear();
     free_pages_ = pages_;
     extents_ = pages_ > 0 ? 1 : 0;
@@ -155,17 +131,6 @@ class BitmapBestFit final : public ApertureAllocator {
 
  private:
   // Pristine arrays: one free run [0, pages).
-  struct PristineBit {  // the bit at `page` set
-    std::uint64_t page;
-    std::uint64_t pages;
-    std::uint64_t operator()(std::uint64_t w) const {
-      return pages > 0 && page / 64 == w ? std::uint64_t{1} << (page % 64) : 0;
-    }
-  };
-  struct PristineTag {
-    std::uint32_t pages;
-    std::uint32_t operator()(std::uint64_t) const { return pages; }
-  };
   struct PristineMask {  // a short run lies in word 0: its leaf and the leaf's ancestors
     std::uint64_t pages;
     std::uint64_t width;
@@ -189,11 +154,6 @@ class BitmapBestFit final : public ApertureAllocator {
                                         boost::intrusive::key_of_value<KeyOf>>;
 
   static std::uint64_t key(std::uint64_t len, std::uint64_t first) { return len << 32 | first; }
-
-  void tag(std::uint64_t first, std::uint64_t last, std::uint64_t len) {
-    len_.at(first) = static_cast<std::uint32_t>(len);
-    len_.at(last) = static_cast<std::uint32_t>(len);
-  }
 
   void add_long(std::uint64_t first, std::uint64_t len) {
     LongRun* n = spare_;
@@ -222,9 +182,9 @@ class BitmapBestFit final : public ApertureAllocator {
     std::uint64_t i = 1;
     for (unsigned level = levels_; level > 0; --level) i = (masks_.get(2 * i) & bit) != 0 ? 2 * i : 2 * i + 1;
     const std::uint64_t w = i - width_;
-    for (std::uint64_t starts = starts_.get(w); starts != 0; starts &= starts - 1) {
+    for (std::uint64_t starts = tags_.starts_word(w); starts != 0; starts &= starts - 1) {
       const std::uint64_t s = w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts));
-      if (len_.get(s) == len) return s;
+      if (tags_.length(s) == len) return s;
     }
     assert(false && "the mask tree promised a run");
     return 0;
@@ -234,8 +194,8 @@ class BitmapBestFit final : public ApertureAllocator {
   // change.
   void refresh_leaf(std::uint64_t w) {
     std::uint64_t mask = 0;
-    for (std::uint64_t starts = starts_.get(w); starts != 0; starts &= starts - 1) {
-      const std::uint64_t l = len_.get(w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts)));
+    for (std::uint64_t starts = tags_.starts_word(w); starts != 0; starts &= starts - 1) {
+      const std::uint64_t l = tags_.length(w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts)));
       if (l <= kShortMax) mask |= std::uint64_t{1} << (l - 1);
     }
     std::uint64_t i = width_ + w;
@@ -252,11 +212,7 @@ class BitmapBestFit final : public ApertureAllocator {
   std::uint64_t pages_;
   std::uint64_t width_;  // words in the mask tree: a power of two, at least the aperture's
   unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
-  LazyArray<std::uint64_t, PristineBit> starts_;  // bit: a free run's first page
-  LazyArray<std::uint64_t, PristineBit> ends_;    // bit: a free run's last page
-  // A free run's length at its first and last page: the default aperture's 98,304 in one flat
-  // array, a larger aperture in chunks of 2^14 (`max`, 2^30 pages of 4K: a 65,536-entry table).
-  LazyArray<std::uint32_t, PristineTag, 17, 14> len_;
+  BoundaryTags tags_;
   LazyArray<std::uint64_t, PristineMask> masks_;  // heap order
   std::deque<LongRun> pool_;
   LongRun* spare_ = nullptr;  // unused pool nodes, chained

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// alloc=first-fit on boundary tags: the runs as bitmap_best_fit.cpp keeps them (a bit at each free
+// alloc=first-fit on boundary tags: the runs as boundary_tags.hpp keeps them (a bit at each free
 // run's first page and one at its last, its length tagged at both), indexed by a tree over the
 // 64-page words of first pages whose nodes hold the longest run starting in their range. The
 // lowest run of >= n pages is one descent to the leftmost word with a long enough run and a scan
@@ -11,6 +11,7 @@
 #include <cassert>
 
 #include "models/dart/bitmap_aperture.hpp"
+#include "models/dart/boundary_tags.hpp"
 #include "models/dart/lazy_array.hpp"
 
 namespace dartlab::dart {
@@ -24,9 +25,7 @@ class TaggedFirstFit final : public ApertureAllocator {
         pages_(page_count),
         width_(std::bit_ceil(std::max<std::uint64_t>(1, (page_count + 63) / 64))),
         levels_(static_cast<unsigned>(std::countr_zero(width_))),
-        starts_(width_, PristineBit{0, page_count}),
-        ends_(width_, PristineBit{page_count - 1, page_count}),
-        len_(std::max<std::uint64_t>(1, page_count), PristineTag{static_cast<std::uint32_t>(page_count)}),
+        tags_(width_, page_count),
         longest_(2 * width_, PristineLongest{static_cast<std::uint32_t>(page_count), width_}) {
     assert(page_count < (std::uint64_t{1} << 32));
     reset();
@@ -39,21 +38,16 @@ class TaggedFirstFit final : public ApertureAllocator {
     const std::uint64_t w = i - width_;
     std::uint64_t s = 0;
     std::uint64_t len = 0;
-    for (std::uint64_t starts = starts_.get(w);; starts &= starts - 1) {
+    for (std::uint64_t starts = tags_.starts_word(w);; starts &= starts - 1) {
       assert(starts != 0 && "the tree promised a run");
       s = w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts));
-      len = len_.get(s);
+      len = tags_.length(s);
       if (len >= pages) break;
     }
-    // Cut the front: the start bit moves up, the end bit stays (or goes with the run).
-    clear_page_bit(starts_, s);
-    if (len > pages) {
-      set_page_bit(starts_, s + pages);
-      tag(s + pages, s + len - 1, len - pages);
-      if ((s + pages) / 64 != w) refresh_leaf((s + pages) / 64);
-    } else {
-      clear_page_bit(ends_, s + len - 1);
+    if (tags_.cut_front(s, len, pages)) {
       --extents_;
+    } else if ((s + pages) / 64 != w) {
+      refresh_leaf((s + pages) / 64);
     }
     refresh_leaf(w);
     free_pages_ -= pages;
@@ -64,28 +58,10 @@ class TaggedFirstFit final : public ApertureAllocator {
     assert(first_page >= first_ && first_page + pages <= first_ + pages_);
     if (pages == 0) return;
     const std::uint64_t r = first_page - first_;
-    std::uint64_t a = r;  // the merged run: [a, e)
-    std::uint64_t e = r + pages;
-    unsigned merged = 0;
-    if (r > 0 && test_page_bit(ends_, r - 1)) {  // a free run ends just below: grow it
-      a = r - len_.get(r - 1);
-      clear_page_bit(ends_, r - 1);
-      ++merged;
-    } else {
-      set_page_bit(starts_, r);
-    }
-    bool right = false;
-    if (e < pages_ && test_page_bit(starts_, e)) {  // a free run starts just above: swallow it
-      clear_page_bit(starts_, e);
-      right = true;
-      e += len_.get(e);
-      ++merged;
-    } else {
-      set_page_bit(ends_, e - 1);
-    }
-    tag(a, e - 1, e - a);
-    refresh_leaf(a / 64);
-    if (right && (r + pages) / 64 != a / 64) refresh_leaf((r + pages) / 64);
+    const BoundaryTags::Merged m = tags_.give_back(r, pages);
+    const unsigned merged = (m.below != 0) + (m.above != 0);
+    refresh_leaf(m.first / 64);
+    if (m.above != 0 && (r + pages) / 64 != m.first / 64) refresh_leaf((r + pages) / 64);
     extents_ = extents_ + 1 - merged;
     free_pages_ += pages;
   }
@@ -95,9 +71,7 @@ class TaggedFirstFit final : public ApertureAllocator {
   std::uint64_t free_extents() const override { return extents_; }
 
   void reset() override {
-    starts_.clear();
-    ends_.clear();
-    len_.clear();
+    tags_.clear();
     longest_.clear();
     free_pages_ = pages_;
     extents_ = pages_ > 0 ? 1 : 0;
@@ -105,17 +79,6 @@ class TaggedFirstFit final : public ApertureAllocator {
 
  private:
   // Pristine arrays: one free run [0, pages).
-  struct PristineBit {  // the bit at `page` set
-    std::uint64_t page;
-    std::uint64_t pages;
-    std::uint64_t operator()(std::uint64_t w) const {
-      return pages > 0 && page / 64 == w ? std::uint64_t{1} << (page % 64) : 0;
-    }
-  };
-  struct PristineTag {
-    std::uint32_t pages;
-    std::uint32_t operator()(std::uint64_t) const { return pages; }
-  };
   struct PristineLongest {  // the run starts in word 0: its leaf and the leaf's ancestors
     std::uint32_t pages;
     std::uint64_t width;
@@ -124,16 +87,12 @@ class TaggedFirstFit final : public ApertureAllocator {
     }
   };
 
-  void tag(std::uint64_t first, std::uint64_t last, std::uint64_t len) {
-    len_.at(first) = static_cast<std::uint32_t>(len);
-    len_.at(last) = static_cast<std::uint32_t>(len);
-  }
-
   // Word w's longest run from its starts and tags, then its ancestors' until one does not change.
   void refresh_leaf(std::uint64_t w) {
     std::uint32_t longest = 0;
-    for (std::uint64_t starts = starts_.get(w); starts != 0; starts &= starts - 1) {
-      longest = std::max(longest, len_.get(w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts))));
+    for (std::uint64_t starts = tags_.starts_word(w); starts != 0; starts &= starts - 1) {
+      longest = std::max(longest, static_cast<std::uint32_t>(
+                                      tags_.length(w * 64 + static_cast<std::uint64_t>(std::countr_zero(starts)))));
     }
     std::uint64_t i = width_ + w;
     if (longest_.get(i) == longest) return;
@@ -149,10 +108,7 @@ class TaggedFirstFit final : public ApertureAllocator {
   std::uint64_t pages_;
   std::uint64_t width_;  // words in the tree: a power of two, at least the aperture's
   unsigned levels_;      // log2(width_): node 1 is the root, nodes width_ + w the words' leaves
-  LazyArray<std::uint64_t, PristineBit> starts_;  // bit: a free run's first page
-  LazyArray<std::uint64_t, PristineBit> ends_;    // bit: a free run's last page
-  // A free run's length at its first and last page; chunked as in bitmap_best_fit.cpp.
-  LazyArray<std::uint32_t, PristineTag, 17, 14> len_;
+  BoundaryTags tags_;
   LazyArray<std::uint32_t, PristineLongest> longest_;  // heap order: longest run starting in the range
   std::uint64_t free_pages_ = 0;
   std::uint64_t extents_ = 0;
