@@ -153,6 +153,8 @@ class Replay {
     std::uint64_t event;  // 0: empty ring slot
   };
 
+  bool apply_one(const trace::Event& ev, std::uint64_t line);
+  bool on_single_map(const trace::Event& ev, std::uint64_t line);
   bool on_map(const trace::Event& ev, std::uint64_t line);
   bool on_unmap(const trace::Event& ev);
   bool on_access(const trace::Event& ev);
@@ -178,8 +180,19 @@ class Replay {
     std::uint64_t a = 0;
     std::uint64_t b = 0;
   };
-  std::uint32_t alloc_block(std::uint32_t segments);
-  void free_block(std::uint32_t block, std::uint32_t segments);
+  // Free blocks are popped and pushed inline (every map and unmap); only growing the arena is not.
+  std::uint32_t alloc_block(std::uint32_t segments) {
+    const unsigned cls = size_class(1 + segments * stride_);
+    auto& free_list = free_blocks_[cls];
+    if (free_list.empty()) [[unlikely]] return grow_arena(cls);
+    const std::uint32_t block = free_list.back();
+    free_list.pop_back();
+    return block;
+  }
+  void free_block(std::uint32_t block, std::uint32_t segments) {
+    free_blocks_[size_class(1 + segments * stride_)].push_back(block);
+  }
+  std::uint32_t grow_arena(unsigned cls);
   std::uint64_t failed_runs(std::uint32_t block) const { return arena_[block].a; }
   std::uint64_t line_of(std::uint32_t block) const { return arena_[block].b; }
   mapper::MapSegment segment(std::uint32_t block, std::uint32_t i) const {
