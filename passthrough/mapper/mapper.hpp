@@ -60,6 +60,13 @@ class Mapper {
   void prefetch_map(std::uint64_t gpa, std::uint64_t len_bytes) const {
     if (len_bytes != 0 && !bounce()) by_key_.prefetch(key_for(policy_, gpa, len_bytes));  // exact for direct, window
   }
+  // A second step, once prefetch_map's slot has arrived: the record that slot names, which map()
+  // reads to confirm the key and to hand out its bus address.
+  void prefetch_map_record(std::uint64_t gpa, std::uint64_t len_bytes) const {
+    if (len_bytes == 0 || bounce()) return;
+    const std::uint32_t entry = by_key_.peek(key_for(policy_, gpa, len_bytes));
+    if (entry < entries_.size()) __builtin_prefetch(&entries_[entry]);
+  }
   void prefetch_unmap(MapToken token) const {
     if (!bounce() && token.entry < entries_.size()) __builtin_prefetch(&entries_[token.entry]);
   }

@@ -56,6 +56,11 @@ TEST_CASE("KeyIndex answers as the FlatMap it replaced over random churn", "[map
       const std::uint32_t* want = m.reference.find(key);
       REQUIRE((got == nullptr) == (want == nullptr));
       if (got != nullptr) REQUIRE(*got == *want);
+      // peek (the prefetch's guess) names a stored key's record whenever no other key with the
+      // same 32 hash bits sits before it in the probe run, and names nothing for an empty home.
+      const std::uint32_t guess = m.index.peek(key);
+      if (got != nullptr && guess != *got) REQUIRE(KeyHash{}(m.entries[guess].key) << 32 == KeyHash{}(key) << 32);
+      if (guess != KeyIndex::kNoEntry) REQUIRE(guess < m.entries.size());
       if (rng() % 2 == 0 && got == nullptr) {
         const std::uint32_t r = m.record_for(key);
         m.index.insert(key, r);
