@@ -24,12 +24,12 @@ run() {
   echo "$wall" >"$work/$label.wall"
 }
 printf "%-28s %10s %14s\n" run wall "peak RSS"
-for group in ${DARTLAB_BENCH_GROUPS:-1 5 10 20}; do
+for group in ${DARTLAB_BENCH_GROUPS:-1 2 5 10 20}; do
   run "jobs1-group$group" --jobs 1 --group "$group"
 done
 run jobs2 --jobs 2
 run jobs2-reader-thread --jobs 2 --reader-thread
-awk -v one="$(cat "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-10}.wall")" -v two="$(cat "$work/jobs2.wall")" \
+awk -v one="$(cat "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-2}.wall")" -v two="$(cat "$work/jobs2.wall")" \
   'BEGIN { printf "speedup, --jobs 2 over --jobs 1 (same group): %.2fx\n", one / two }'
-sed '/^  "timing": {/,$d' "$work/jobs2.json" >"$work/a" && sed '/^  "timing": {/,$d' "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-10}.json" >"$work/b"
+sed '/^  "timing": {/,$d' "$work/jobs2.json" >"$work/a" && sed '/^  "timing": {/,$d' "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-2}.json" >"$work/b"
 cmp -s "$work/a" "$work/b" && echo "results identical across jobs and groups" || echo "RESULTS DIFFER across jobs/groups"

@@ -163,8 +163,8 @@ Command add_sweep_command(CLI::App& app) {
       ->default_val("1/1");
   add_count_option(*cmd, "-j,--jobs", args->jobs, "threads running passes (0, the default: every core)", 0, 1024);
   add_count_option(*cmd, "--group", args->group,
-                   "configurations replayed per read of a trace, at most (more: fewer reads; fewer: more passes to "
-                   "share among threads)",
+                   "configurations replayed per read of a trace, at most (more: fewer reads, but their tables crowd "
+                   "each other out of the cache; fewer: more passes to share among threads)",
                    1, sim::Replay::kMaxRuns);
   cmd->add_flag("--reader-thread", args->reader_thread,
                 "parse each pass's trace on a thread of its own (default: inline, the passes fill the cores)");

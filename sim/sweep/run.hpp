@@ -17,10 +17,16 @@
 
 namespace dartlab::sim {
 
-// Configurations per pass at most. Measured (bench/sweep_bench.sh, 20 points over a 2 M-event
-// game trace, CPU seconds on one core): groups of 1, 2, 5, 10, 20 took 10.7, 8.1, 7.4, 7.4, 8.7 s.
-// One read serves many configurations, but past ~10 their tables crowd each other out of cache.
-inline constexpr std::size_t kDefaultSweepGroup = 10;
+// Configurations per pass at most. One read of a trace (its decode, its id table) serves every
+// configuration of a pass, but their mappers' and DARTs' tables crowd each other out of the
+// cache, and since the allocators and the replay's bookkeeping got faster the tables are most of
+// the cost. Measured on the development VM (bench/sweep_bench.toml: 20 points over a 10 M-event
+// game trace, user CPU seconds, --jobs 1): groups of 1, 2, 3, 4, 5, 10 took 12.5, 10.1, 12.6,
+// 14.1, 12.7, 13.9 s. The 18 window-like points alone: groups of 2, 3, 6, 9, 18 took 8.6, 8.6,
+// 8.8, 11.1, 11.5 s; a direct point's tables grow with live requests, and one in a pass of three
+// slows the other two. (Before, with slower allocators: 1, 2, 5, 10, 20 took 10.7, 8.1, 7.4, 7.4,
+// 8.7 s over 2 M events, and the default was 10.)
+inline constexpr std::size_t kDefaultSweepGroup = 2;
 
 struct SweepRunOptions {
   unsigned jobs = 1;                          // threads running passes
