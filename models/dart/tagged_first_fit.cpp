@@ -44,12 +44,17 @@ class TaggedFirstFit final : public ApertureAllocator {
       len = tags_.length(s);
       if (len >= pages) break;
     }
+    // Word w's longest run changes only if the cut run was it (another run as long may remain:
+    // then a rescan). The front's remainder, when it moves to the next word, only raises that
+    // word's longest. Rescanning both words on every alloc read up to 64 scattered tags each: it
+    // was 4.4% of BM_CoreDirect's profile.
+    const bool was_longest = len >= longest_.get(width_ + w);
     if (tags_.cut_front(s, len, pages)) {
       --extents_;
     } else if ((s + pages) / 64 != w) {
-      refresh_leaf((s + pages) / 64);
+      raise_leaf((s + pages) / 64, len - pages);
     }
-    refresh_leaf(w);
+    if (was_longest) refresh_leaf(w);
     free_pages_ -= pages;
     return first_ + s;
   }
@@ -60,7 +65,9 @@ class TaggedFirstFit final : public ApertureAllocator {
     const std::uint64_t r = first_page - first_;
     const BoundaryTags::Merged m = tags_.give_back(r, pages);
     const unsigned merged = (m.below != 0) + (m.above != 0);
-    refresh_leaf(m.first / 64);
+    // The merged run holds every run it swallowed, so in its own word the longest can only grow
+    // to its length (no rescan); the word the swallowed run above started in lost a start.
+    raise_leaf(m.first / 64, m.end - m.first);
     if (m.above != 0 && (r + pages) / 64 != m.first / 64) refresh_leaf((r + pages) / 64);
     extents_ = extents_ + 1 - merged;
     free_pages_ += pages;
@@ -102,6 +109,13 @@ class TaggedFirstFit final : public ApertureAllocator {
       if (longest_.get(i) == m) return;
       longest_.at(i) = m;
     }
+  }
+
+  // Word w gained a start of a run of `len` pages (and lost none that could be its longest):
+  // the leaf and its ancestors rise to len where they are below it.
+  void raise_leaf(std::uint64_t w, std::uint64_t len) {
+    const auto v = static_cast<std::uint32_t>(len);
+    for (std::uint64_t i = width_ + w; i >= 1 && longest_.get(i) < v; i /= 2) longest_.at(i) = v;
   }
 
   std::uint64_t first_;

@@ -157,16 +157,16 @@ void Mapper::relieve_pressure(std::uint64_t new_bytes) {
 }
 
 void Mapper::drop_host_mapping(std::uint32_t index) {
-  const Entry& e = entries_[index];
-  // The index's slot and the host's record of the mapping are two independent cache misses:
-  // read the first, and let the host's unmap run while it arrives.
-  const std::size_t slot = by_key_.locate(e.key, index);
+  Entry& e = entries_[index];
+  // The index's slot is a cache miss of its own: its erase waits (key_index.hpp, erase_soon())
+  // while the line arrives, and the host's unmap runs meanwhile.
+  by_key_.erase_soon(e.key, index);
   backend_.unmap(e.backend_handle);
-  by_key_.erase_at(slot);
   clustering_.on_host_unmap(e.key);
   ++stats_.host_unmap_calls;
   --stats_.live_mappings;
   stats_.mapped_bytes -= e.key.size_bytes;
+  e.key.size_bytes = 0;  // no lookup matches the record through its stale index slot
   free_entries_.push_back(FreeEntry{index, next_generation(e.generation)});
 }
 

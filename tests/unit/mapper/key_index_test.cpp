@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include "base/flat_map.hpp"
@@ -116,4 +117,82 @@ TEST_CASE("KeyIndex keeps the first record of a key inserted twice, as FlatMap d
   CHECK(index.locate(key, 0) == KeyIndex::kNowhere);
   index.erase_at(KeyIndex::kNowhere);  // nothing to remove: no effect
   CHECK(index.size() == 0);
+}
+
+TEST_CASE("KeyIndex with erases deferred answers as the FlatMap over churn that reuses records at once",
+          "[mapper][key_index]") {
+  for (const std::uint64_t span : {64ull, 4096ull, 1ull << 20}) {
+    std::mt19937_64 rng(span + 7);
+    Model m;
+    std::vector<std::uint32_t> live;
+    for (int step = 0; step < 200000; ++step) {
+      const Key key = random_key(rng, span);
+      const std::uint32_t* got = m.index.find(key);
+      const std::uint32_t* want = m.reference.find(key);
+      REQUIRE((got == nullptr) == (want == nullptr));
+      if (got != nullptr) REQUIRE(*got == *want);
+      if (rng() % 2 == 0 && got == nullptr) {
+        const std::uint32_t r = m.record_for(key);  // the newest freed record first, as the Mapper
+        m.index.insert(key, r);
+        m.reference.insert(key, r);
+        live.push_back(r);
+      } else if (!live.empty()) {
+        const std::size_t at = rng() % live.size();
+        const std::uint32_t r = live[at];
+        live[at] = live.back();
+        live.pop_back();
+        const Key gone = m.entries[r].key;
+        m.index.erase_soon(gone, r);
+        m.entries[r].key.size_bytes = 0;  // the caller's part: the record no longer matches
+        m.reference.erase(gone);
+        m.entries[r].refs = 0;
+        m.free_records.push_back(r);
+        REQUIRE(m.index.find(gone) == nullptr);
+      }
+      REQUIRE(m.index.size() == m.reference.size());
+    }
+    for (const std::uint32_t r : live) {
+      const std::uint32_t* got = m.index.find(m.entries[r].key);
+      REQUIRE(got != nullptr);
+      CHECK(*got == r);
+    }
+  }
+}
+
+TEST_CASE("KeyIndex keeps a reused record's new key whose hash bits equal its old key's, erase pending",
+          "[mapper][key_index]") {
+  // Two keys whose 32 hash bits the index keeps are equal: the stale slot of the first looks
+  // like the second's when the record is reused for it.
+  std::unordered_map<std::uint32_t, std::uint64_t> seen;
+  Key a{}, b{};
+  for (std::uint64_t i = 0;; ++i) {
+    const Key k{i * 16384, 16384};
+    const auto tag = static_cast<std::uint32_t>(KeyHash{}(k));
+    const auto [it, fresh] = seen.emplace(tag, i);
+    if (!fresh) {
+      a = Key{it->second * 16384, 16384};
+      b = k;
+      break;
+    }
+  }
+  HostEntries entries(1);
+  KeyIndex index(entries);
+  entries[0].key = a;
+  index.insert(a, 0);
+  index.erase_soon(a, 0);
+  entries[0].key = b;  // reused at once, before the erase happened
+  CHECK(index.find(b) != nullptr);  // through the stale slot: the record does hold b now
+  index.insert(b, 0);
+  CHECK(index.size() == 1);
+  for (std::uint32_t k = 0; k < 40; ++k) {  // the pending erase runs; b must stay
+    entries.emplace_back();
+    entries.back().key = Key{(1ull << 40) + k * 16384, 16384};
+    index.insert(entries.back().key, k + 1);
+    index.erase_soon(entries.back().key, k + 1);
+    entries.back().key.size_bytes = 0;
+  }
+  REQUIRE(index.find(b) != nullptr);
+  CHECK(*index.find(b) == 0);
+  CHECK(index.find(a) == nullptr);
+  CHECK(index.size() == 1);
 }
