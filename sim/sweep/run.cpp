@@ -81,7 +81,7 @@ std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Sha
         bytes_seen = bytes;
         events_seen = events;
       };
-      const InputOptions input{.device = config.device, .reader_thread = options.reader_thread};
+      const InputOptions input{.device = config.device, .reader_thread = options.reader_thread ? InputOptions::ReaderThread::Yes : InputOptions::ReaderThread::No};
       // The same series as `replay --json` keeps: reports plot a point's run over time.
       const ReplayOptions replay_options{.lenient = config.lenient, .series_points = Series::kDefaultPoints};
       auto outcome = replay_file(config.traces[pass.trace].path, runs, replay_options, on_progress, input);

@@ -30,7 +30,9 @@ std::vector<sim::RunConfig> configs() {
 TEST_CASE("replaying a file across many batches gives the results of replaying its events one by one",
           "[replay_file]") {
   const auto profile = GENERATE(as<std::string>{}, "game", "buffers");
-  const bool reader_thread = GENERATE(true, false);  // parsed on its own thread, or inline
+  // parsed on its own thread, inline, or as the format suits
+  const auto reader_thread = GENERATE(sim::InputOptions::ReaderThread::Yes, sim::InputOptions::ReaderThread::No,
+                                      sim::InputOptions::ReaderThread::Auto);
   TempTrace t("same-" + profile);
   write_trace(t.path(), profile, 20000, "");
   const auto runs = configs();
@@ -63,7 +65,8 @@ TEST_CASE("replaying a file across many batches gives the results of replaying i
 
 TEST_CASE("an error deep in a file is reported with its line after every event before it",
           "[replay_file]") {
-  const sim::InputOptions input{.reader_thread = GENERATE(true, false)};
+  const sim::InputOptions input{.reader_thread = GENERATE(sim::InputOptions::ReaderThread::Yes,
+                                                          sim::InputOptions::ReaderThread::No)};
   SECTION("a parse error is reported with its line and the bad text") {
     TempTrace t("parse-error");
     write_trace(t.path(), "game", 10000, "map 99999999 0000:01:00.0 0x1000 4Q to_dev\n");
