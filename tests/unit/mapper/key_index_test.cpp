@@ -44,55 +44,74 @@ Key random_key(std::mt19937_64& rng, std::uint64_t span_pages) {
   return Key{(rng() % span_pages) * page, (1 + rng() % 4) * page};
 }
 
+// Random finds, inserts and erases on the index and on the FlatMap it replaced, with records
+// reused newest first as the Mapper does; every answer is compared. Erase::Now removes a key's slot
+// at once (erase, or locate then erase_at); Erase::Deferred through erase_soon, the record made
+// unmatchable at once as the Mapper does, its slot left stale for a while. Returns the records
+// still live.
+enum class Erase { Now, Deferred };
+std::vector<std::uint32_t> churn(Model& m, std::uint64_t seed, std::uint64_t span, Erase mode) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint32_t> live;  // records whose key is in both indexes
+  for (int step = 0; step < 200000; ++step) {
+    const Key key = random_key(rng, span);
+    const std::uint32_t* got = m.index.find(key);
+    const std::uint32_t* want = m.reference.find(key);
+    REQUIRE((got == nullptr) == (want == nullptr));
+    if (got != nullptr) REQUIRE(*got == *want);
+    if (mode == Erase::Now) {
+      // peek (the prefetch's guess) names a stored key's record whenever no other key with the
+      // same 32 hash bits sits before it in the probe run. (With erases pending it may name a
+      // stale slot's record, whose key has changed: only a hint.)
+      const std::uint32_t guess = m.index.peek(key);
+      if (got != nullptr) REQUIRE(guess != KeyIndex::kNoEntry);
+      if (guess != KeyIndex::kNoEntry) REQUIRE(guess < m.entries.size());
+      if (got != nullptr && guess != *got) REQUIRE(KeyHash{}(m.entries[guess].key) << 32 == KeyHash{}(key) << 32);
+    }
+    if (rng() % 2 == 0 && got == nullptr) {
+      const std::uint32_t r = m.record_for(key);  // the newest freed record first, as the Mapper
+      m.index.insert(key, r);
+      m.reference.insert(key, r);
+      live.push_back(r);
+    } else if (!live.empty()) {
+      const std::size_t at = rng() % live.size();
+      const std::uint32_t r = live[at];
+      live[at] = live.back();
+      live.pop_back();
+      const Key gone = m.entries[r].key;
+      if (mode == Erase::Deferred) {
+        m.index.erase_soon(gone, r);
+        m.entries[r].key.size_bytes = 0;  // the caller's part: the record no longer matches
+      } else if (rng() % 2 == 0) {
+        m.index.erase(gone, r);
+      } else {
+        const std::size_t slot = m.index.locate(gone, r);
+        REQUIRE(slot != KeyIndex::kNowhere);
+        m.index.erase_at(slot);
+      }
+      m.reference.erase(gone);
+      m.entries[r].refs = 0;
+      m.free_records.push_back(r);
+      REQUIRE(m.index.find(gone) == nullptr);
+    }
+    REQUIRE(m.index.size() == m.reference.size());
+  }
+  // Every key still live is found at its record.
+  for (const std::uint32_t r : live) {
+    const std::uint32_t* got = m.index.find(m.entries[r].key);
+    REQUIRE(got != nullptr);
+    CHECK(*got == r);
+  }
+  return live;
+}
+
 }  // namespace
 
 TEST_CASE("KeyIndex answers as the FlatMap it replaced over random churn", "[mapper][key_index]") {
   for (const std::uint64_t span : {64ull, 4096ull, 1ull << 20}) {
-    std::mt19937_64 rng(span);
     Model m;
-    std::vector<std::uint32_t> live;  // records whose key is in both indexes
-    for (int step = 0; step < 200000; ++step) {
-      const Key key = random_key(rng, span);
-      const std::uint32_t* got = m.index.find(key);
-      const std::uint32_t* want = m.reference.find(key);
-      REQUIRE((got == nullptr) == (want == nullptr));
-      if (got != nullptr) REQUIRE(*got == *want);
-      // peek (the prefetch's guess) names a stored key's record whenever no other key with the
-      // same 32 hash bits sits before it in the probe run, and names nothing for an empty home.
-      const std::uint32_t guess = m.index.peek(key);
-      if (got != nullptr && guess != *got) REQUIRE(KeyHash{}(m.entries[guess].key) << 32 == KeyHash{}(key) << 32);
-      if (guess != KeyIndex::kNoEntry) REQUIRE(guess < m.entries.size());
-      if (rng() % 2 == 0 && got == nullptr) {
-        const std::uint32_t r = m.record_for(key);
-        m.index.insert(key, r);
-        m.reference.insert(key, r);
-        live.push_back(r);
-      } else if (!live.empty()) {
-        const std::size_t at = rng() % live.size();
-        const std::uint32_t r = live[at];
-        live[at] = live.back();
-        live.pop_back();
-        const Key gone = m.entries[r].key;
-        if (rng() % 2 == 0) {
-          m.index.erase(gone, r);
-        } else {
-          const std::size_t slot = m.index.locate(gone, r);
-          REQUIRE(slot != KeyIndex::kNowhere);
-          m.index.erase_at(slot);
-        }
-        m.reference.erase(gone);
-        m.entries[r].refs = 0;
-        m.free_records.push_back(r);
-        REQUIRE(m.index.find(gone) == nullptr);
-      }
-      REQUIRE(m.index.size() == m.reference.size());
-    }
-    // Every key still live is found at its record; clear forgets them all.
-    for (const std::uint32_t r : live) {
-      const std::uint32_t* got = m.index.find(m.entries[r].key);
-      REQUIRE(got != nullptr);
-      CHECK(*got == r);
-    }
+    const std::vector<std::uint32_t> live = churn(m, span, span, Erase::Now);
+    // clear forgets them all.
     m.index.clear();
     CHECK(m.index.size() == 0);
     for (const std::uint32_t r : live) CHECK(m.index.find(m.entries[r].key) == nullptr);
@@ -122,40 +141,8 @@ TEST_CASE("KeyIndex keeps the first record of a key inserted twice, as FlatMap d
 TEST_CASE("KeyIndex with erases deferred answers as the FlatMap over churn that reuses records at once",
           "[mapper][key_index]") {
   for (const std::uint64_t span : {64ull, 4096ull, 1ull << 20}) {
-    std::mt19937_64 rng(span + 7);
     Model m;
-    std::vector<std::uint32_t> live;
-    for (int step = 0; step < 200000; ++step) {
-      const Key key = random_key(rng, span);
-      const std::uint32_t* got = m.index.find(key);
-      const std::uint32_t* want = m.reference.find(key);
-      REQUIRE((got == nullptr) == (want == nullptr));
-      if (got != nullptr) REQUIRE(*got == *want);
-      if (rng() % 2 == 0 && got == nullptr) {
-        const std::uint32_t r = m.record_for(key);  // the newest freed record first, as the Mapper
-        m.index.insert(key, r);
-        m.reference.insert(key, r);
-        live.push_back(r);
-      } else if (!live.empty()) {
-        const std::size_t at = rng() % live.size();
-        const std::uint32_t r = live[at];
-        live[at] = live.back();
-        live.pop_back();
-        const Key gone = m.entries[r].key;
-        m.index.erase_soon(gone, r);
-        m.entries[r].key.size_bytes = 0;  // the caller's part: the record no longer matches
-        m.reference.erase(gone);
-        m.entries[r].refs = 0;
-        m.free_records.push_back(r);
-        REQUIRE(m.index.find(gone) == nullptr);
-      }
-      REQUIRE(m.index.size() == m.reference.size());
-    }
-    for (const std::uint32_t r : live) {
-      const std::uint32_t* got = m.index.find(m.entries[r].key);
-      REQUIRE(got != nullptr);
-      CHECK(*got == r);
-    }
+    churn(m, span + 7, span, Erase::Deferred);
   }
 }
 
