@@ -129,8 +129,8 @@ inline bool Replay::apply_one(const trace::Event& ev, std::uint64_t line) {
   bool ok = true;
   if (ev.kind == trace::EventKind::Map || ev.kind == trace::EventKind::Alloc) {
     ok = on_single_map(ev, line);
-  } else if (trace::is_map_kind(ev.kind)) {
-    ok = on_map(ev, line);
+  } else if (ev.kind == trace::EventKind::MapSg) {
+    ok = on_map_sg(ev, line);
   } else if (trace::is_unmap_kind(ev.kind)) {
     ok = on_unmap(ev);
   } else {
@@ -173,10 +173,10 @@ std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<
   return events.size();
 }
 
-// A map or alloc of one range: on_map's work without its list handling, each run's mapper called
-// directly and a served map's after-work inline; refusals take the general path.
+// A map or alloc of one range: each run's mapper called directly and a served map's after-work
+// inline; refusals take the general path (after_map, wait).
 inline bool Replay::on_single_map(const trace::Event& ev, std::uint64_t line) {
-  if (by_id_.find(ev.id) != nullptr || ev.id == kNoId) return on_map(ev, line);  // reported there
+  if (by_id_.find(ev.id) != nullptr || ev.id == kNoId) return report_taken_id(ev);
   const std::uint32_t block = alloc_block(1);
   set_segment(block, 0, ev.gpa, ev.len_bytes);
   const dartlab::Direction dir =
@@ -209,29 +209,26 @@ inline bool Replay::on_single_map(const trace::Event& ev, std::uint64_t line) {
   return true;
 }
 
-bool Replay::on_map(const trace::Event& ev, std::uint64_t line) {
+bool Replay::report_taken_id(const trace::Event& ev) {
   if (const Record* live = by_id_.find(ev.id))
     return report(fmt::format("{} of id {} which is still live (mapped at {} {})", trace::to_string(ev.kind), ev.id,
                               options_.position_unit, line_of(live->block)));
-  if (ev.id == kNoId) return report(fmt::format("id {} is reserved", ev.id));
+  return report(fmt::format("id {} is reserved", ev.id));
+}
 
-  const bool sg = ev.kind == trace::EventKind::MapSg;
-  const std::size_t count = sg ? ev.segments.size() : 1;
+bool Replay::on_map_sg(const trace::Event& ev, std::uint64_t line) {
+  if (by_id_.find(ev.id) != nullptr || ev.id == kNoId) return report_taken_id(ev);
+  const std::size_t count = ev.segments.size();
   if (count == 0 || count > (std::size_t{1} << 13)) return report(fmt::format("map_sg with {} segments", count));
 
   const auto n = static_cast<std::uint32_t>(count);
   const std::uint32_t offset = alloc_block(n);  // the block; its header is written below
-  if (sg) {
-    for (std::uint32_t i = 0; i < n; ++i) set_segment(offset, i, ev.segments[i].gpa, ev.segments[i].len_bytes);
-  } else {
-    set_segment(offset, 0, ev.gpa, ev.len_bytes);
-  }
-  const dartlab::Direction dir =
-      ev.kind == trace::EventKind::Alloc ? dartlab::Direction::Bidirectional : to_mapper(ev.dir);
+  for (std::uint32_t i = 0; i < n; ++i) set_segment(offset, i, ev.segments[i].gpa, ev.segments[i].len_bytes);
+  const dartlab::Direction dir = to_mapper(ev.dir);
 
   std::uint64_t failed = 0;
   for (std::size_t r = 0; r < runs_.size(); ++r) {
-    const dartlab::Result<bool> mapped = map_request(r, offset, n, sg, dir);
+    const dartlab::Result<bool> mapped = map_request(r, offset, n, /*sg=*/true, dir);
     if (!mapped) failed |= std::uint64_t{1} << r;  // a waiting request holds no mapping either
     if (!mapped && mapped.error == dartlab::MapError::Cap) {
       wait(r, offset, ev, dir);

@@ -154,8 +154,9 @@ class Replay {
   };
 
   bool apply_one(const trace::Event& ev, std::uint64_t line);
-  bool on_single_map(const trace::Event& ev, std::uint64_t line);
-  bool on_map(const trace::Event& ev, std::uint64_t line);
+  bool on_single_map(const trace::Event& ev, std::uint64_t line);  // map, alloc
+  bool on_map_sg(const trace::Event& ev, std::uint64_t line);
+  bool report_taken_id(const trace::Event& ev);  // a map of a live id, or of the reserved one
   bool on_unmap(const trace::Event& ev);
   bool on_access(const trace::Event& ev);
   // Maps a request's segments, kept in its block, in one run: one map, or an all-or-nothing
