@@ -164,7 +164,7 @@ static_assert(sizeof(StoredEvent) == 32);
 
 void run_replay_engine(benchmark::State& state, const char* policy_spec) {
   trace::gen::GenParams params;
-  params.events = event_count() / 10;
+  params.events = event_count();
   std::vector<StoredEvent> events;
   std::vector<trace::Segment> segs;
   {

@@ -29,6 +29,7 @@ PageTable::PageTable(std::uint64_t page_bytes, unsigned va_bits, std::uint64_t t
   index_bits_ = page_shift_ - 3;  // 8-byte entries, one page per table
   levels_ = (va_bits_ - page_shift_ + index_bits_ - 1) / index_bits_;
   assert(levels_ <= kMaxLevels);
+  leaf_shift_ = page_shift_ + index_bits_;
   tables_.resize(1);  // the root's slot, with no memory yet
   cached_.reserve(kCachedTables);
 }
@@ -116,10 +117,15 @@ bool PageTable::descend(std::uint64_t bus_addr, bool create, Path& path) {
 }
 
 void PageTable::map_range(std::uint64_t bus_addr, std::uint64_t pa, std::uint64_t pages, Perms perms) {
-  Path path{};
   while (pages > 0) {
-    descend(bus_addr, true, path);
-    Table& leaf = tables_[path[levels_ - 1]];
+    LeafHint& hint = leaf_hint(bus_addr);
+    const std::uint64_t key = bus_addr >> leaf_shift_;
+    if (hint.key != key) {
+      Path path{};
+      descend(bus_addr, true, path);
+      hint = LeafHint{key, path[levels_ - 1]};
+    }
+    Table& leaf = tables_[hint.slot];
     const std::uint64_t first = index_at(bus_addr, levels_);
     const std::uint64_t count = std::min(pages, entries_per_table() - first);
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -133,15 +139,7 @@ void PageTable::map_range(std::uint64_t bus_addr, std::uint64_t pa, std::uint64_
   }
 }
 
-void PageTable::unmap_in_leaf(const Path& path, std::uint64_t bus_addr, std::uint64_t count) {
-  Table& leaf = tables_[path[levels_ - 1]];
-  const std::uint64_t first = index_at(bus_addr, levels_);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    assert(pte::is_valid(leaf.entries[first + i]) && "page not mapped");
-    leaf.entries[first + i] = 0;
-  }
-  leaf.valid -= count;
-  // Free tables that became empty, leaf upwards, clearing the entry that pointed at each.
+void PageTable::free_empty(const Path& path, std::uint64_t bus_addr) {
   for (unsigned level = levels_; level >= 1; --level) {
     const Slot slot = path[level - 1];
     if (tables_[slot].valid != 0) break;
@@ -154,14 +152,29 @@ void PageTable::unmap_in_leaf(const Path& path, std::uint64_t bus_addr, std::uin
 }
 
 void PageTable::unmap_range(std::uint64_t bus_addr, std::uint64_t pages) {
-  Path path{};
   while (pages > 0) {
     const std::uint64_t first = index_at(bus_addr, levels_);
     const std::uint64_t count = std::min(pages, entries_per_table() - first);
-    if (descend(bus_addr, false, path)) {
-      unmap_in_leaf(path, bus_addr, count);
-    } else {
-      assert(false && "unmapping pages that are not mapped");
+    LeafHint& hint = leaf_hint(bus_addr);
+    const std::uint64_t key = bus_addr >> leaf_shift_;
+    Path path{};
+    if (hint.key != key) {
+      const bool found = descend(bus_addr, false, path);
+      assert(found && "unmapping pages that are not mapped");
+      if (!found) return;
+      hint = LeafHint{key, path[levels_ - 1]};
+    }
+    Table& leaf = tables_[hint.slot];
+    for (std::uint64_t i = 0; i < count; ++i) {
+      assert(pte::is_valid(leaf.entries[first + i]) && "page not mapped");
+      leaf.entries[first + i] = 0;
+    }
+    leaf.valid -= count;
+    if (leaf.valid == 0) {
+      // The leaf goes, and the tables above it that it leaves empty: walk down for the path.
+      hint = LeafHint{};
+      descend(bus_addr, false, path);
+      free_empty(path, bus_addr);
     }
     bus_addr += count << page_shift_;
     pages -= count;
@@ -193,6 +206,7 @@ void PageTable::reset() {
   holes_.clear();
   holes_.shrink_to_fit();
   tables_live_ = 0;
+  leaf_hints_.fill(LeafHint{});
 }
 
 }  // namespace dartlab::dart

@@ -75,7 +75,22 @@ class PageTable {
   // Fills path with the tables bus_addr walks through, creating missing ones when `create`;
   // false if a table is missing and not created.
   bool descend(std::uint64_t bus_addr, bool create, Path& path);
-  void unmap_in_leaf(const Path& path, std::uint64_t bus_addr, std::uint64_t count);
+  // Frees the tables on path that hold no entry, leaf upwards, clearing the entry that pointed at
+  // each (the leaf's own entries are already clear).
+  void free_empty(const Path& path, std::uint64_t bus_addr);
+
+  // The leaf table last used for each of a few bus-address ranges a leaf maps (32 MiB at 16 KiB
+  // pages), direct-mapped: a map or unmap whose leaf is known skips the walk from the top. A hint
+  // is dropped when its leaf is freed, and a leaf is freed only through unmap_range or reset, so
+  // a hint always names a live leaf. 256 hints cover an 8 GiB aperture of 16 KiB pages.
+  struct LeafHint {
+    std::uint64_t key = ~std::uint64_t{0};  // bus_addr >> leaf_shift_; all ones: none
+    Slot slot = 0;
+  };
+  static constexpr std::size_t kLeafHints = 256;
+  LeafHint& leaf_hint(std::uint64_t bus_addr) {
+    return leaf_hints_[(bus_addr >> leaf_shift_) & (kLeafHints - 1)];
+  }
 
   std::uint64_t page_bytes_;
   unsigned va_bits_;
@@ -87,6 +102,8 @@ class PageTable {
   std::vector<Slot> cached_;  // freed tables kept with their (zeroed) memory, to absorb churn
   std::vector<Slot> holes_;   // freed slots whose memory went back to the heap
   std::uint64_t tables_live_ = 0;
+  unsigned leaf_shift_ = 0;  // bus-address bits below a leaf's range
+  std::array<LeafHint, kLeafHints> leaf_hints_{};
 };
 
 }  // namespace dartlab::dart

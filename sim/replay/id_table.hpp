@@ -46,7 +46,7 @@ class IdTable {
 
   // The caller guarantees id is not live and id != kEmpty.
   void insert(std::uint64_t id, const V& value) {
-    if ((size_ + 1) * 2 > ring_.size() || (overflow_.size() + 1) * 8 > ring_.size()) grow();
+    if (size_ >= grow_at_) [[unlikely]] grow();
     place(id, value);
     ++size_;
   }
@@ -82,6 +82,7 @@ class IdTable {
     } else {
       if (overflowed_[i] != kSticky) ++overflowed_[i];
       overflow_.insert(id, value);
+      if (overflow_.size() >= ring_.size() / 8) grow_at_ = 0;  // the next insert grows the ring
     }
   }
 
@@ -89,6 +90,7 @@ class IdTable {
     ring_.assign(slots, Slot{});
     overflowed_.assign(slots, 0);
     mask_ = slots - 1;
+    grow_at_ = slots / 2;
   }
 
   void grow() {
@@ -106,6 +108,9 @@ class IdTable {
   std::vector<std::uint8_t, HugePageAllocator<std::uint8_t>> overflowed_;  // per ring slot: ids of its index in overflow_
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
+  // insert grows the ring when more than half its size would be live, or when an eighth of it has
+  // overflowed (place() then sets this to 0): one compare on the common path.
+  std::size_t grow_at_ = 0;
   FlatMap<std::uint64_t, V, FlatHash<std::uint64_t>, kEmpty> overflow_;
 };
 

@@ -48,8 +48,7 @@ class RunMetrics {
     // The index is a function of the aperture's free space alone, which changes only when a host
     // mapping is made or released (a few events in a thousand): a division and a compare spared
     // on every other event, with the same values (the peak of a repeated value is that value).
-    if (!frag_known_ || d.free_bytes != frag_free_bytes_ || d.largest_free_bytes != frag_largest_free_bytes_) {
-      frag_known_ = true;
+    if (d.free_bytes != frag_free_bytes_ || d.largest_free_bytes != frag_largest_free_bytes_) {
       frag_free_bytes_ = d.free_bytes;
       frag_largest_free_bytes_ = d.largest_free_bytes;
       frag_index_ = fragmentation_index(d.free_bytes, d.largest_free_bytes);
@@ -81,9 +80,9 @@ class RunMetrics {
   double exposure_sum_bytes_ = 0;  // over events; a double: 1.5 GiB x 1e12 events would wrap a u64
   double frag_index_ = 0;
   double frag_index_peak_ = 0;
-  bool frag_known_ = false;  // frag_index_ is that of the two byte counts below
-  std::uint64_t frag_free_bytes_ = 0;
-  std::uint64_t frag_largest_free_bytes_ = 0;
+  // frag_index_ is that of these two byte counts; at first none (no aperture has 2^64 - 1 bytes free).
+  std::uint64_t frag_free_bytes_ = ~std::uint64_t{0};
+  std::uint64_t frag_largest_free_bytes_ = ~std::uint64_t{0};
   std::uint64_t alignment_violations_ = 0;
   std::uint64_t peak_tables_ = 0;
   std::uint64_t min_largest_free_bytes_ = 0;  // the smallest largest-free-extent seen after a map

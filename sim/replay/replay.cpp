@@ -96,6 +96,7 @@ Replay::Replay(std::span<const RunConfig> runs, ReplayOptions options)
                                             runs.size()));
   for (const RunConfig& c : runs) runs_.push_back(std::make_unique<Run>(c, options_.series_points));
   stride_ = static_cast<std::uint32_t>(1 + runs_.size());
+  single_class_ = size_class(1 + stride_);
 }
 
 Replay::~Replay() = default;
@@ -123,7 +124,7 @@ std::uint32_t Replay::grow_arena(unsigned cls) {
 // Every event passes here: inline in apply_batch, with the common shapes (a single-range map, its
 // unmap) taken without the general paths' calls (measured: the engine's own bookkeeping, with
 // the mapper taken out, cost 31 ns an event with every table in cache, 2.5x the mapper's).
-inline bool Replay::apply_one(const trace::Event& ev, std::uint64_t line) {
+[[gnu::always_inline]] inline bool Replay::apply_one(const trace::Event& ev, std::uint64_t line) {
   ++events_;
   current_line_ = line;
   bool ok = true;
@@ -136,7 +137,9 @@ inline bool Replay::apply_one(const trace::Event& ev, std::uint64_t line) {
   } else {
     ok = on_access(ev);
   }
-  for (const auto& run : runs_) run->observe();
+  // Through locals: runs_'s bounds would be reloaded after every call that may write memory.
+  const std::unique_ptr<Run>* const runs = runs_.data();
+  for (std::size_t r = 0, n = runs_.size(); r < n; ++r) runs[r]->observe();
   return ok;
 }
 
@@ -175,15 +178,16 @@ std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<
 
 // A map or alloc of one range: each run's mapper called directly and a served map's after-work
 // inline; refusals take the general path (after_map, wait).
-inline bool Replay::on_single_map(const trace::Event& ev, std::uint64_t line) {
+[[gnu::always_inline]] inline bool Replay::on_single_map(const trace::Event& ev, std::uint64_t line) {
   if (by_id_.find(ev.id) != nullptr || ev.id == kNoId) return report_taken_id(ev);
   const std::uint32_t block = alloc_block(1);
   set_segment(block, 0, ev.gpa, ev.len_bytes);
   const dartlab::Direction dir =
       ev.kind == trace::EventKind::Alloc ? dartlab::Direction::Bidirectional : to_mapper(ev.dir);
   std::uint64_t failed = 0;
-  for (std::size_t r = 0; r < runs_.size(); ++r) {
-    Run& run = *runs_[r];
+  const std::unique_ptr<Run>* const runs = runs_.data();
+  for (std::size_t r = 0, n = runs_.size(); r < n; ++r) {
+    Run& run = *runs[r];
     const auto res = run.mapper.map(ev.gpa, ev.len_bytes, dir);
     // The result comes back through memory, stored as an 8-byte address and an 8-byte token; read
     // as one 16-byte copy it cannot be forwarded from those stores and waits until they reach the
@@ -342,8 +346,9 @@ void Replay::serve_waiting(std::size_t r) {
   }
 }
 
-bool Replay::on_unmap(const trace::Event& ev) {
-  const Record* found = by_id_.find(ev.id);
+// An unmap the trace should not hold: of an id never mapped or already released, or of the
+// wrong kind. Out of line, so that on_unmap's common path stays small.
+bool Replay::report_bad_unmap(const trace::Event& ev, const Record* found) {
   if (found == nullptr) {
     // Newest first: the most recent release of this id is the one to name.
     for (std::size_t i = 1; i <= released_ring_.size(); ++i) {
@@ -355,15 +360,19 @@ bool Replay::on_unmap(const trace::Event& ev) {
     }
     return report(fmt::format("{} of id {} which was never mapped", trace::to_string(ev.kind), ev.id));
   }
-  const Record rec = *found;
-  if (unmap_kind_for(rec.kind) != ev.kind)
-    return report(fmt::format("{} of id {}, which was created by {} at {} {} (expected {})", trace::to_string(ev.kind),
-                              ev.id, trace::to_string(rec.kind), options_.position_unit, line_of(rec.block),
-                              trace::to_string(unmap_kind_for(rec.kind))));
+  return report(fmt::format("{} of id {}, which was created by {} at {} {} (expected {})", trace::to_string(ev.kind),
+                            ev.id, trace::to_string(found->kind), options_.position_unit, line_of(found->block),
+                            trace::to_string(unmap_kind_for(found->kind))));
+}
 
+[[gnu::always_inline]] inline bool Replay::on_unmap(const trace::Event& ev) {
+  const Record* found = by_id_.find(ev.id);
+  if (found == nullptr || unmap_kind_for(found->kind) != ev.kind) [[unlikely]] return report_bad_unmap(ev, found);
+  const Record rec = *found;
   const std::uint64_t failed = failed_runs(rec.block);
-  for (std::size_t r = 0; r < runs_.size(); ++r) {
-    Run& run = *runs_[r];
+  const std::unique_ptr<Run>* const runs = runs_.data();
+  for (std::size_t r = 0, n = runs_.size(); r < n; ++r) {
+    Run& run = *runs[r];
     if (failed & (std::uint64_t{1} << r)) {
       if (waiting(rec.block, r)) {
         end_wait(r, rec.block);  // released before it was ever served: the wait is cancelled

@@ -158,6 +158,7 @@ class Replay {
   bool on_map_sg(const trace::Event& ev, std::uint64_t line);
   bool report_taken_id(const trace::Event& ev);  // a map of a live id, or of the reserved one
   bool on_unmap(const trace::Event& ev);
+  bool report_bad_unmap(const trace::Event& ev, const Record* found);
   bool on_access(const trace::Event& ev);
   // Maps a request's segments, kept in its block, in one run: one map, or an all-or-nothing
   // list. The mappings go into the block; the result says whether and why not.
@@ -183,7 +184,7 @@ class Replay {
   };
   // Free blocks are popped and pushed inline (every map and unmap); only growing the arena is not.
   std::uint32_t alloc_block(std::uint32_t segments) {
-    const unsigned cls = size_class(1 + segments * stride_);
+    const unsigned cls = class_of(segments);
     auto& free_list = free_blocks_[cls];
     if (free_list.empty()) [[unlikely]] return grow_arena(cls);
     const std::uint32_t block = free_list.back();
@@ -191,7 +192,7 @@ class Replay {
     return block;
   }
   void free_block(std::uint32_t block, std::uint32_t segments) {
-    free_blocks_[size_class(1 + segments * stride_)].push_back(block);
+    free_blocks_[class_of(segments)].push_back(block);
   }
   std::uint32_t grow_arena(unsigned cls);
   std::uint64_t failed_runs(std::uint32_t block) const { return arena_[block].a; }
@@ -210,6 +211,9 @@ class Replay {
   void set_mapping(std::uint32_t block, std::uint32_t i, std::size_t run, const mapper::Mapping& m) {
     arena_[block + 1 + i * stride_ + 1 + run] = Cell{m.dma_addr, m.token.pack()};
   }
+  unsigned class_of(std::uint32_t segments) const {
+    return segments == 1 ? single_class_ : size_class(1 + segments * stride_);
+  }
   static unsigned size_class(std::uint32_t cells) {
     return static_cast<unsigned>(std::bit_width(std::bit_ceil(cells)) - 1);
   }
@@ -226,6 +230,7 @@ class Replay {
   // Blocks have power-of-two sizes and are recycled through per-size free lists.
   std::vector<Cell, dartlab::HugePageAllocator<Cell>> arena_;
   std::uint32_t stride_ = 2;  // cells per segment: the segment and one mapping per run
+  unsigned single_class_ = 2;  // the size class of a one-segment request's block
   std::array<std::vector<std::uint32_t>, 24> free_blocks_;
   std::vector<mapper::MapSegment> sg_in_;  // scratch for map_sg, grown to the largest list seen
   std::vector<mapper::Mapping> sg_out_;

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <random>
+#include <utility>
+#include <vector>
+
 #include "models/dart/dart_variant.hpp"
 #include "models/dart/page_table.hpp"
 #include "models/dart/pte.hpp"
@@ -180,4 +185,52 @@ TEST_CASE("Reading table memory entry by entry from the root finds the PTE the w
   }
   CHECK(entry == t.walk(bus).pte);
   CHECK(entry == pte::encode_leaf(0x1'2345'8000, Perms{true, false}));
+}
+
+// The page table remembers the leaf each 32 MiB range last used, in a direct-mapped set of hints;
+// ranges 8 GiB apart share a hint. Random maps and unmaps over such ranges, leaves emptied and
+// rebuilt in between, must walk as a plain map of pages says, and keep only the tables it needs.
+TEST_CASE("Leaf hints never outlive their leaf: random churn over ranges that share hints walks as a model says", "[page_table]") {
+  PageTable t(16384, 42);
+  constexpr std::uint64_t kPage = 16384;
+  constexpr std::uint64_t kLeaf = 32u << 20;
+  // Six leaf ranges: three pairs whose hints collide (8 GiB apart), two pairs of neighbours.
+  const std::uint64_t bases[] = {0, std::uint64_t{8} << 30, kLeaf, (std::uint64_t{8} << 30) + kLeaf,
+                                 std::uint64_t{1} << 36, (std::uint64_t{1} << 36) + (std::uint64_t{8} << 30)};
+  std::map<std::uint64_t, std::uint64_t> model;  // bus page -> pa
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> live;  // mapped ranges: bus, pages
+  std::mt19937_64 rng(7);
+  std::uint64_t next_pa = 0x1'0000'0000;
+  for (int step = 0; step < 4000; ++step) {
+    if (!live.empty() && (rng() % 2 == 0 || live.size() > 40)) {
+      const std::size_t k = rng() % live.size();
+      const auto [bus, pages] = live[k];
+      t.unmap_range(bus, pages);
+      for (std::uint64_t p = 0; p < pages; ++p) model.erase(bus + p * kPage);
+      live[k] = live.back();
+      live.pop_back();
+    } else {
+      // A range of 1..8 pages near the end of a leaf range, so some cross into the next leaf.
+      const std::uint64_t pages = 1 + rng() % 8;
+      const std::uint64_t bus = bases[rng() % std::size(bases)] + kLeaf - (1 + rng() % 16) * kPage;
+      bool free = true;
+      for (std::uint64_t p = 0; p < pages; ++p) free = free && !model.contains(bus + p * kPage);
+      if (!free) continue;
+      t.map_range(bus, next_pa, pages, Perms{});
+      for (std::uint64_t p = 0; p < pages; ++p) model[bus + p * kPage] = next_pa + p * kPage;
+      next_pa += pages * kPage;
+      live.emplace_back(bus, pages);
+    }
+    if (step % 97 == 0 || live.empty()) {
+      for (const std::uint64_t base : bases)
+        for (std::uint64_t bus = base + kLeaf - 16 * kPage; bus < base + kLeaf + 8 * kPage; bus += kPage) {
+          const auto w = t.walk(bus);
+          const auto it = model.find(bus);
+          REQUIRE(w.ok == (it != model.end()));
+          if (w.ok) REQUIRE(pte::decode_pa(w.pte) == it->second);
+        }
+    }
+  }
+  for (const auto& [bus, pages] : live) t.unmap_range(bus, pages);
+  CHECK(t.tables_live() == 0);
 }
