@@ -51,7 +51,7 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
     return fail(MapError::Invalid);
   }
   if (slots_.full()) return fail(MapError::Slots);
-  const std::uint64_t pages = len_bytes / config_.page_bytes;
+  const std::uint64_t pages = len_bytes >> tables_.page_shift();  // page_bytes is a power of two (PageTable checks)
   // Aperture: no arrangement of the free pages could hold what the allocator reserves for this
   // request (buddy rounds it up); else a refusal is fragmentation (or alignment, for linux).
   if (aperture_->free_pages() < aperture_->reserved_pages(pages)) return fail(MapError::Aperture);

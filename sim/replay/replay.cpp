@@ -178,7 +178,7 @@ std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<
 
 // A map or alloc of one range: each run's mapper called directly and a served map's after-work
 // inline; refusals take the general path (after_map, wait).
-[[gnu::always_inline]] inline bool Replay::on_single_map(const trace::Event& ev, std::uint64_t line) {
+inline bool Replay::on_single_map(const trace::Event& ev, std::uint64_t line) {
   if (by_id_.find(ev.id) != nullptr || ev.id == kNoId) return report_taken_id(ev);
   const std::uint32_t block = alloc_block(1);
   set_segment(block, 0, ev.gpa, ev.len_bytes);
@@ -365,7 +365,7 @@ bool Replay::report_bad_unmap(const trace::Event& ev, const Record* found) {
                             trace::to_string(unmap_kind_for(found->kind))));
 }
 
-[[gnu::always_inline]] inline bool Replay::on_unmap(const trace::Event& ev) {
+inline bool Replay::on_unmap(const trace::Event& ev) {
   const Record* found = by_id_.find(ev.id);
   if (found == nullptr || unmap_kind_for(found->kind) != ev.kind) [[unlikely]] return report_bad_unmap(ev, found);
   const Record rec = *found;
