@@ -118,14 +118,7 @@ bool PageTable::descend(std::uint64_t bus_addr, bool create, Path& path) {
 
 void PageTable::map_range(std::uint64_t bus_addr, std::uint64_t pa, std::uint64_t pages, Perms perms) {
   while (pages > 0) {
-    LeafHint& hint = leaf_hint(bus_addr);
-    const std::uint64_t key = bus_addr >> leaf_shift_;
-    if (hint.key != key) {
-      Path path{};
-      descend(bus_addr, true, path);
-      hint = LeafHint{key, path[levels_ - 1]};
-    }
-    Table& leaf = tables_[hint.slot];
+    Table& leaf = tables_[leaf_hint(bus_addr, true)->slot];
     const std::uint64_t first = index_at(bus_addr, levels_);
     const std::uint64_t count = std::min(pages, entries_per_table() - first);
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -137,6 +130,13 @@ void PageTable::map_range(std::uint64_t bus_addr, std::uint64_t pa, std::uint64_
     pa += count << page_shift_;
     pages -= count;
   }
+}
+
+PageTable::LeafHint* PageTable::refill_hint(LeafHint& hint, std::uint64_t key, std::uint64_t bus_addr, bool create) {
+  Path path{};
+  if (!descend(bus_addr, create, path)) return nullptr;
+  hint = LeafHint{key, path[levels_ - 1]};
+  return &hint;
 }
 
 void PageTable::free_empty(const Path& path, std::uint64_t bus_addr) {
@@ -155,26 +155,22 @@ void PageTable::unmap_range(std::uint64_t bus_addr, std::uint64_t pages) {
   while (pages > 0) {
     const std::uint64_t first = index_at(bus_addr, levels_);
     const std::uint64_t count = std::min(pages, entries_per_table() - first);
-    LeafHint& hint = leaf_hint(bus_addr);
-    const std::uint64_t key = bus_addr >> leaf_shift_;
-    Path path{};
-    if (hint.key != key) {
-      const bool found = descend(bus_addr, false, path);
-      assert(found && "unmapping pages that are not mapped");
-      if (!found) return;
-      hint = LeafHint{key, path[levels_ - 1]};
-    }
-    Table& leaf = tables_[hint.slot];
-    for (std::uint64_t i = 0; i < count; ++i) {
-      assert(pte::is_valid(leaf.entries[first + i]) && "page not mapped");
-      leaf.entries[first + i] = 0;
-    }
-    leaf.valid -= count;
-    if (leaf.valid == 0) {
-      // The leaf goes, and the tables above it that it leaves empty: walk down for the path.
-      hint = LeafHint{};
-      descend(bus_addr, false, path);
-      free_empty(path, bus_addr);
+    if (LeafHint* hint = leaf_hint(bus_addr, false)) {
+      Table& leaf = tables_[hint->slot];
+      for (std::uint64_t i = 0; i < count; ++i) {
+        assert(pte::is_valid(leaf.entries[first + i]) && "page not mapped");
+        leaf.entries[first + i] = 0;
+      }
+      leaf.valid -= count;
+      if (leaf.valid == 0) {
+        // The leaf goes, and the tables above it that it leaves empty: walk down for the path.
+        *hint = LeafHint{};
+        Path path{};
+        descend(bus_addr, false, path);
+        free_empty(path, bus_addr);
+      }
+    } else {
+      assert(false && "unmapping pages that are not mapped");
     }
     bus_addr += count << page_shift_;
     pages -= count;
