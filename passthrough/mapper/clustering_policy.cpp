@@ -6,8 +6,21 @@
 
 namespace dartlab::mapper {
 
+LiveWindows::LiveWindows(WindowSizes in_play)
+    : in_play_(in_play),
+      region_bytes_(in_play == 0 ? 0 : std::uint64_t{1} << (63 - std::countl_zero(in_play))),
+      by_region_(std::popcount(in_play) > 3) {}
+
 const std::uint32_t* LiveWindows::find(const KeyIndex& index, std::uint64_t gpa, std::uint64_t len_bytes) const {
-  for (WindowSizes sizes = live_sizes_; sizes != 0;) {
+  WindowSizes sizes = live_sizes_;
+  // With one size live (a steady state), it is probed without the region's lookup.
+  if (by_region_ && (sizes & (sizes - 1)) != 0) {
+    // No window in play holds a request that crosses a region's boundary.
+    const WindowSizes* here =
+        fits_window(gpa, len_bytes, region_bytes_) ? region_sizes_.find(gpa & ~(region_bytes_ - 1)) : nullptr;
+    sizes = here != nullptr ? *here : 0;
+  }
+  while (sizes != 0) {
     const int bit = 63 - std::countl_zero(sizes);
     sizes &= ~(WindowSizes{1} << bit);
     const std::uint64_t bytes = std::uint64_t{1} << bit;
@@ -21,10 +34,20 @@ bool LiveWindows::track(const Key& key, bool added) {
   if (!std::has_single_bit(key.size_bytes) || (key.base & (key.size_bytes - 1)) != 0 || (in_play_ & key.size_bytes) == 0)
     return false;
   const int bit = std::countr_zero(key.size_bytes);
+  const std::uint64_t region = key.base & ~(region_bytes_ - 1);
   if (added) {
     if (live_windows_[bit]++ == 0) live_sizes_ |= key.size_bytes;
-  } else if (--live_windows_[bit] == 0) {
-    live_sizes_ &= ~key.size_bytes;
+    if (by_region_ && (*region_counts_.insert(Key{region, key.size_bytes}, 0).first)++ == 0)
+      *region_sizes_.insert(region, 0).first |= key.size_bytes;
+    return true;
+  }
+  if (--live_windows_[bit] == 0) live_sizes_ &= ~key.size_bytes;
+  if (!by_region_) return true;
+  std::uint32_t* count = region_counts_.find(Key{region, key.size_bytes});  // counted in when it was mapped
+  if (count != nullptr && --*count == 0) {
+    region_counts_.erase(Key{region, key.size_bytes});  // memory follows live windows
+    WindowSizes* sizes = region_sizes_.find(region);
+    if (sizes != nullptr && (*sizes &= ~key.size_bytes) == 0) region_sizes_.erase(region);
   }
   return true;
 }
@@ -32,6 +55,8 @@ bool LiveWindows::track(const Key& key, bool added) {
 void LiveWindows::reset() {
   live_sizes_ = 0;
   std::fill(std::begin(live_windows_), std::end(live_windows_), 0u);
+  region_sizes_.clear();
+  region_counts_.clear();
 }
 
 Key MultiPolicy::choose(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted) const {
