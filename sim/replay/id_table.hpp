@@ -37,7 +37,7 @@ class IdTable {
 
   void prefetch(std::uint64_t id) const { __builtin_prefetch(&ring_[id & mask_]); }
 
-  const V* find(std::uint64_t id) const {
+  [[gnu::always_inline]] const V* find(std::uint64_t id) const {
     if (id == kEmpty) return nullptr;  // an empty slot's mark, never a live id
     const std::size_t i = id & mask_;
     if (ring_[i].id == id) return &ring_[i].value;
@@ -51,7 +51,19 @@ class IdTable {
     ++size_;
   }
 
-  bool erase(std::uint64_t id) {
+  // insert() of an id that may be live or kEmpty, in one lookup: false, and nothing stored, when
+  // it is. A replay's map checked with find() and then inserted: the same slot reached twice.
+  [[gnu::always_inline]] bool insert_new(std::uint64_t id, const V& value) {
+    if (id == kEmpty) [[unlikely]] return false;
+    const std::size_t i = id & mask_;
+    if (ring_[i].id == id || (overflowed_[i] != 0 && overflow_.find(id) != nullptr)) return false;
+    if (size_ >= grow_at_) [[unlikely]] grow();
+    place(id, value);
+    ++size_;
+    return true;
+  }
+
+  [[gnu::always_inline]] bool erase(std::uint64_t id) {
     if (id == kEmpty) return false;
     const std::size_t i = id & mask_;
     if (ring_[i].id == id) {

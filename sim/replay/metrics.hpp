@@ -41,7 +41,7 @@ class RunMetrics {
 
   // After every event: the metrics that are integrals or peaks over events. Mapped bytes are the
   // DART's, in its own pages (the mapper's keys are 16 KiB-rounded; a 64 KiB-page DART maps more).
-  void observe(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
+  [[gnu::always_inline]] void observe(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
     const std::uint64_t exposure = exposure_bytes(d.mapped_bytes, s.requested_bytes);
     exposure_peak_bytes_ = std::max(exposure_peak_bytes_, exposure);
     exposure_sum_bytes_ += static_cast<double>(exposure);

@@ -153,12 +153,23 @@ class Replay {
     std::uint64_t event;  // 0: empty ring slot
   };
 
+  // apply_batch's body, for one run or several (the templates below).
+  template <bool kOneRun>
+  std::size_t apply_events(std::span<const trace::Event> events, std::span<const std::uint64_t> lines);
+  template <bool kOneRun>
   bool apply_one(const trace::Event& ev, std::uint64_t line);
+  // The two common events come in two copies: for one run (the loop over runs gone: no counter and
+  // fewer values carried across the mapper's calls; 132 M of 1,939 M instructions in
+  // BM_ReplayEngine) and for several.
+  template <bool kOneRun>
   bool on_single_map(const trace::Event& ev, std::uint64_t line);  // map, alloc
   bool on_map_sg(const trace::Event& ev, std::uint64_t line);
   bool report_taken_id(const trace::Event& ev);  // a map of a live id, or of the reserved one
+  template <bool kOneRun>
   bool on_unmap(const trace::Event& ev);
   bool report_bad_unmap(const trace::Event& ev, const Record* found);
+  void release_refused(std::size_t run, std::uint32_t block);  // an unmap of a request the run refused
+  void release_segments(std::size_t run, std::uint32_t block, std::uint32_t segments);  // an sg list's
   bool on_access(const trace::Event& ev);
   // Maps a request's segments, kept in its block, in one run: one map, or an all-or-nothing
   // list. The mappings go into the block; the result says whether and why not.
@@ -173,7 +184,12 @@ class Replay {
   void serve_waiting(std::size_t run);
   bool waiting(std::uint32_t block, std::size_t run) const;
   void end_wait(std::size_t run, std::uint32_t block);  // an unmap cancels it
-  bool report(std::string message);  // records an issue; true (go on) when lenient
+  // Records an issue; true (go on) when lenient. Only for an event refused before any run saw
+  // it: it observes every run, as the event's handler would have (observe_all()).
+  bool report(std::string message);
+  // Every event observes each run once, after its work in that run: the handlers do it inside
+  // their loops over the runs, and an event refused before any run saw it here.
+  void observe_all();
 
   // The arena: a request of n segments takes a block of 1 + n * stride_ cells, a power of two
   // aligned to its size: a header cell (failed runs, line), then each segment's cell followed by
@@ -183,16 +199,21 @@ class Replay {
     std::uint64_t b = 0;
   };
   // Free blocks are popped and pushed inline (every map and unmap); only growing the arena is not.
+  // Each size's free list is threaded through the free blocks' own header cells (a free block's
+  // header holds the next free block's offset): a push is two stores and a pop two loads, where a
+  // std::vector's push_back took 5 instructions an unmap and its capacity check (callgrind). The
+  // block popped is the last one freed, whose header the unmap has just touched.
   std::uint32_t alloc_block(std::uint32_t segments) {
     const unsigned cls = class_of(segments);
-    auto& free_list = free_blocks_[cls];
-    if (free_list.empty()) [[unlikely]] return grow_arena(cls);
-    const std::uint32_t block = free_list.back();
-    free_list.pop_back();
+    const std::uint32_t block = free_head_[cls];
+    if (block == kNoBlock) [[unlikely]] return grow_arena(cls);
+    free_head_[cls] = static_cast<std::uint32_t>(arena_[block].a);
     return block;
   }
   void free_block(std::uint32_t block, std::uint32_t segments) {
-    free_blocks_[class_of(segments)].push_back(block);
+    const unsigned cls = class_of(segments);
+    arena_[block].a = free_head_[cls];
+    free_head_[cls] = block;
   }
   std::uint32_t grow_arena(unsigned cls);
   std::uint64_t failed_runs(std::uint32_t block) const { return arena_[block].a; }
@@ -219,6 +240,7 @@ class Replay {
   }
 
   std::vector<std::unique_ptr<Run>> runs_;
+  bool one_run_ = false;  // runs_.size() == 1
   ReplayOptions options_;
   std::uint64_t events_ = 0;
   std::uint64_t current_line_ = 0;
@@ -229,9 +251,11 @@ class Replay {
   IdTable<Record> by_id_;  // live id -> request
   // Blocks have power-of-two sizes and are recycled through per-size free lists.
   std::vector<Cell, dartlab::HugePageAllocator<Cell>> arena_;
+  std::size_t arena_end_ = 0;  // cells handed out to blocks; arena_ may hold more, not yet used
+  static constexpr std::uint32_t kNoBlock = ~std::uint32_t{0};  // ends a free list (no block starts there)
   std::uint32_t stride_ = 2;  // cells per segment: the segment and one mapping per run
   unsigned single_class_ = 2;  // the size class of a one-segment request's block
-  std::array<std::vector<std::uint32_t>, 24> free_blocks_;
+  std::array<std::uint32_t, 24> free_head_;  // per size class: the first free block, or kNoBlock
   std::vector<mapper::MapSegment> sg_in_;  // scratch for map_sg, grown to the largest list seen
   std::vector<mapper::Mapping> sg_out_;
   // The last released ids, so that a double unmap can be told from an unmap of a never-mapped

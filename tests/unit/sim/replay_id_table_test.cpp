@@ -123,3 +123,36 @@ TEST_CASE("the id table's memory follows the live ids, not how many came and wen
   CHECK(table.ring_slots() <= 16 * 2000);
   CHECK(table.overflowed() * 8 <= table.ring_slots());
 }
+
+// insert_new() is the replay's map: one lookup that refuses a live id (or the empty mark) and
+// leaves its record as it was, and stores any other, in the ring or, sharing an index, beside it.
+TEST_CASE("insert_new stores a new id and refuses a live one, unchanged", "[replay][id_table]") {
+  IdTable<Value> table(16);
+  CHECK_FALSE(table.insert_new(IdTable<Value>::kEmpty, Value{1, 1}));
+  CHECK(table.size() == 0);
+  std::unordered_map<std::uint64_t, Value> ref;
+  std::mt19937_64 rng(5);
+  for (std::uint64_t n = 0; n < 20000; ++n) {
+    // Half in sequence, half strided onto one ring index (the overflow map), some asked twice.
+    const std::uint64_t id = rng() % 2 == 0 ? 1 + rng() % 4096 : (1 + rng() % 512) << 24;
+    const Value v{static_cast<std::uint32_t>(rng()), static_cast<std::uint16_t>(rng())};
+    const bool fresh = ref.find(id) == ref.end();
+    REQUIRE(table.insert_new(id, v) == fresh);
+    if (fresh) ref.emplace(id, v);
+    const Value* got = table.find(id);
+    REQUIRE(got != nullptr);
+    CHECK(got->a == ref.at(id).a);
+    CHECK(got->b == ref.at(id).b);
+    REQUIRE(table.size() == ref.size());
+    if (rng() % 3 == 0) {  // releases keep the live set moving
+      REQUIRE(table.erase(id));
+      ref.erase(id);
+    }
+  }
+  CHECK(table.overflowed() > 0);  // the strided ids did share ring indexes
+  for (const auto& [id, v] : ref) {
+    const Value* got = table.find(id);
+    REQUIRE(got != nullptr);
+    CHECK(got->a == v.a);
+  }
+}
