@@ -46,20 +46,6 @@ class KeyIndex {
 
   std::size_t size() const { return size_ - pending_count(); }  // keys stored, erases still pending left out
 
-  // A hint that `key` will be looked up soon: brings its home slot toward the cache.
-  void prefetch(const Key& key) const { __builtin_prefetch(&slots_[home(tag_of(key))]); }
-
-  // The record that find(key) would confirm first, without reading any record (kNoEntry when the
-  // home run holds no slot with key's hash bits): for prefetching the record behind a slot that
-  // prefetch() has brought in. A guess, never an answer: the record may hold another key.
-  static constexpr std::uint32_t kNoEntry = ~std::uint32_t{0};
-  std::uint32_t peek(const Key& key) const {
-    const std::uint32_t tag = tag_of(key);
-    for (std::size_t i = home(tag); used(i); i = (i + 1) & mask_)
-      if (slots_[i].tag == tag) return slots_[i].entry;
-    return kNoEntry;
-  }
-
   // The record index stored for key, or nullptr.
   const std::uint32_t* find(const Key& key) const {
     const std::uint32_t tag = tag_of(key);

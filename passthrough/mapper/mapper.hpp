@@ -55,22 +55,6 @@ class Mapper {
   // Releases every host mapping (device or guest reset).
   void release_all();
 
-  // Hints for callers that see requests coming (a replay reading ahead): start the cache misses
-  // that map() and unmap() of these would take, so that several overlap. No effect on results.
-  void prefetch_map(std::uint64_t gpa, std::uint64_t len_bytes) const {
-    if (len_bytes != 0 && !bounce()) by_key_.prefetch(key_for(policy_, gpa, len_bytes));  // exact for direct, window
-  }
-  // A second step, once prefetch_map's slot has arrived: the record that slot names, which map()
-  // reads to confirm the key and to hand out its bus address.
-  void prefetch_map_record(std::uint64_t gpa, std::uint64_t len_bytes) const {
-    if (len_bytes == 0 || bounce()) return;
-    const std::uint32_t entry = by_key_.peek(key_for(policy_, gpa, len_bytes));
-    if (entry < entries_.size()) __builtin_prefetch(&entries_[entry]);
-  }
-  void prefetch_unmap(MapToken token) const {
-    if (!bounce() && token.entry < entries_.size()) __builtin_prefetch(&entries_[token.entry]);
-  }
-
   // Where a device access at dma_addr, made for a request of [gpa, ...) served at dma_addr, lands
   // in guest-physical memory: gpa itself, except under bounce, where the device reaches the
   // request's slot in the pool and the bytes get to gpa by the caller's copy.

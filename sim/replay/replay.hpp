@@ -119,8 +119,8 @@ class Replay {
   bool apply(const trace::Event& ev, std::uint64_t line = 0);
 
   // Applies events in order exactly as apply() would, reading ahead over the first kMaxBatch of
-  // them to start their cache misses together (the id table, each request's arena block and the
-  // mappers' entries outgrow the caches with tens of thousands of live requests). Returns how
+  // them to start their cache misses together (the id table and each released request's arena
+  // block outgrow the caches with tens of thousands of live requests). Returns how
   // many were applied: fewer than events.size() when an inconsistency stopped the replay.
   std::size_t apply_batch(std::span<const trace::Event> events, std::span<const std::uint64_t> lines);
 
