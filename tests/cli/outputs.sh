@@ -101,11 +101,13 @@ interrupt "gen binary, SIGTERM" TERM big.dlt "$dartlab" gen game -n 100000000000
 check "gen, SIGTERM: the old file stays" -- grep -qx "keep me" big.dlt
 "$dartlab" gen game -n 200000 -o head.trace
 # convert from a FIFO that stays open: it has written its first chunks and waits for more input.
-mkfifo feed
+# A FIFO per signal: killing a feeder kills its shell, but its cat may live on until its next
+# write fails, and on a shared FIFO that write could reach the next convert (mid-line: exit 2).
 for sig in TERM INT; do
-  (cat head.trace; exec sleep 60) >feed &
+  mkfifo "feed-$sig"
+  (cat head.trace; exec sleep 60) >"feed-$sig" &
   feeder=$!
-  interrupt "convert, SIG$sig" "$sig" "conv-$sig.dlt" "$dartlab" convert feed "conv-$sig.dlt"
+  interrupt "convert, SIG$sig" "$sig" "conv-$sig.dlt" "$dartlab" convert "feed-$sig" "conv-$sig.dlt"
   kill "$feeder" 2>/dev/null
   wait "$feeder" 2>/dev/null
 done
