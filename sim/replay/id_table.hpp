@@ -45,7 +45,7 @@ class IdTable {
   }
 
   // The caller guarantees id is not live and id != kEmpty.
-  void insert(std::uint64_t id, const V& value) {
+  [[gnu::always_inline]] void insert(std::uint64_t id, const V& value) {
     if (size_ >= grow_at_) [[unlikely]] grow();
     place(id, value);
     ++size_;
@@ -54,12 +54,8 @@ class IdTable {
   // insert() of an id that may be live or kEmpty, in one lookup: false, and nothing stored, when
   // it is. A replay's map checked with find() and then inserted: the same slot reached twice.
   [[gnu::always_inline]] bool insert_new(std::uint64_t id, const V& value) {
-    if (id == kEmpty) [[unlikely]] return false;
-    const std::size_t i = id & mask_;
-    if (ring_[i].id == id || (overflowed_[i] != 0 && overflow_.find(id) != nullptr)) return false;
-    if (size_ >= grow_at_) [[unlikely]] grow();
-    place(id, value);
-    ++size_;
+    if (id == kEmpty || find(id) != nullptr) [[unlikely]] return false;
+    insert(id, value);
     return true;
   }
 
