@@ -70,6 +70,7 @@ for ((r = 0; r < runs; ++r)); do
     decode "$i"; replay "$i"; core "$i"; timed "$i"
     if [ "${DARTLAB_BENCH_SWEEP:-1}" != 0 ]; then
       sweep "$i" sweep_jobs1_group2 --jobs 1 --group 2
+      sweep "$i" sweep_jobs1_group5 --jobs 1 --group 5
       sweep "$i" sweep_jobs1_group10 --jobs 1 --group 10
       sweep "$i" sweep_jobs1_group20 --jobs 1 --group 20
       sweep "$i" sweep_jobs2 --jobs 2

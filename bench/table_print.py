@@ -29,8 +29,7 @@ def ratio(a, b):
 
 
 def sweep_best(build):
-    walls = [w for w in (get("sweep_jobs1_group2", build), get("sweep_jobs1_group10", build),
-                         get("sweep_jobs1_group20", build)) if w is not None]
+    walls = [w for w in (get(f"sweep_jobs1_group{g}", build) for g in (2, 5, 10, 20)) if w is not None]
     return min(walls) if walls else None
 
 
