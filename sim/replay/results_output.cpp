@@ -209,10 +209,18 @@ std::string results_csv(const nlohmann::ordered_json& results, std::span<const s
       for (const std::string& p : params) columns.push_back({"params", p});
   }
   std::string out;
-  for (const CsvColumn& c : columns) out += (out.empty() ? "" : ",") + column_name(c);
+  // Appended piece by piece: `"," + column_name(c)` inserts at the front of a temporary, and
+  // GCC 12 at -O3 warns (-Wrestrict, a false positive) on that insert, which -Werror fails.
+  for (const CsvColumn& c : columns) {
+    if (!out.empty()) out += ',';
+    out += column_name(c);
+  }
   out += "\n";
   for (const nlohmann::ordered_json& r : results) {
-    for (std::size_t i = 0; i < columns.size(); ++i) out += (i == 0 ? "" : ",") + csv_cell(r, columns[i]);
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i != 0) out += ',';
+      out += csv_cell(r, columns[i]);
+    }
     out += "\n";
   }
   return out;

@@ -113,7 +113,7 @@ std::string tenths_text(Tenths t) {
   const Tenths a = t < 0 ? -t : t;
   std::string s = t < 0 ? "-" : "";
   s += std::to_string(a / 10);
-  if (a % 10 != 0) s += "." + std::to_string(a % 10);
+  if (a % 10 != 0) s += fmt::format(".{}", a % 10);
   return s;
 }
 
@@ -159,16 +159,16 @@ std::string path_data(const std::vector<Px>& pts) {
   d.reserve(pts.size() * 9);
   for (std::size_t i = 0; i < pts.size(); ++i) {
     if (i == 0) {
-      d += "M" + tenths_text(pts[0].x) + " " + tenths_text(pts[0].y);
+      d += fmt::format("M{} {}", tenths_text(pts[0].x), tenths_text(pts[0].y));
       continue;
     }
     const Tenths dx = pts[i].x - pts[i - 1].x, dy = pts[i].y - pts[i - 1].y;
     if (dy == 0) {
-      d += "h" + tenths_text(dx);
+      d += fmt::format("h{}", tenths_text(dx));
     } else if (dx == 0) {
-      d += "v" + tenths_text(dy);
+      d += fmt::format("v{}", tenths_text(dy));
     } else {
-      d += "l" + tenths_text(dx);
+      d += fmt::format("l{}", tenths_text(dx));
       if (dy > 0) d += ' ';
       d += tenths_text(dy);
     }

@@ -17,8 +17,8 @@ using trace::EventKind;
 
 std::string size_class_name(int size_class) {
   if (size_class < static_cast<int>(kSizeClassLimits.size()))
-    return "<=" + format_size(kSizeClassLimits[static_cast<std::size_t>(size_class)]);
-  return ">" + format_size(kSizeClassLimits.back());
+    return fmt::format("<={}", format_size(kSizeClassLimits[static_cast<std::size_t>(size_class)]));
+  return fmt::format(">{}", format_size(kSizeClassLimits.back()));
 }
 
 int size_class_of(std::uint64_t len_bytes) {

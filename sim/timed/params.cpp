@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "base/size_text.hpp"
 
 namespace dartlab::sim::timed {
@@ -88,7 +90,7 @@ bool parse_param_value(const Param& p, std::string_view text, std::uint64_t& val
       value = static_cast<std::uint64_t>(it - p.choices.begin());
       if (!ok) {
         error = "one of";
-        for (const std::string_view c : p.choices) error += " " + std::string(c);
+        for (const std::string_view c : p.choices) error += fmt::format(" {}", c);
       }
       break;
     }
@@ -113,7 +115,7 @@ std::string format_param_value(const Param& p, std::uint64_t value) {
 
 std::string apply_param(std::span<const Param> table, std::string_view item, void* config) {
   const std::size_t eq = item.find('=');
-  if (eq == std::string_view::npos) return "'" + std::string(item) + "' is not key=value";
+  if (eq == std::string_view::npos) return fmt::format("'{}' is not key=value", item);
   const std::string_view key = item.substr(0, eq);
   const Param* p = find_param(table, key);
   if (p == nullptr) {
@@ -132,7 +134,7 @@ std::string param_differences(std::span<const Param> table, const void* config, 
   std::string out;
   for (const Param& p : table) {
     const std::uint64_t v = p.get(config);
-    if (v != p.get(base)) out += "," + std::string(p.key) + "=" + format_param_value(p, v);
+    if (v != p.get(base)) out += fmt::format(",{}={}", p.key, format_param_value(p, v));
   }
   return out;
 }

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdio>
 
+#include <fmt/format.h>
+
 #include "models/thunderbolt/link_timing.hpp"
 #include "sim/timed/params.hpp"
 
@@ -145,12 +147,12 @@ std::variant<TimedDart, std::string> parse_timed_dart_spec(std::string_view spec
     const std::size_t eq = item.find('=');
     const std::string_view key = item.substr(0, eq);
     if (eq == std::string_view::npos) {
-      if (dart::find_dart_variant(item) == nullptr) return "'" + std::string(item) + "' is not a DART variant (t8020, t8110) nor key=value";
-      functional_spec += (functional_spec.empty() ? "" : ",") + std::string("variant=") + std::string(item);
+      if (dart::find_dart_variant(item) == nullptr) return fmt::format("'{}' is not a DART variant (t8020, t8110) nor key=value", item);
+      functional_spec += fmt::format("{}variant={}", functional_spec.empty() ? "" : ",", item);
     } else if (is_functional_dart_key(key)) {
-      functional_spec += (functional_spec.empty() ? "" : ",") + std::string(item);
+      functional_spec += fmt::format("{}{}", functional_spec.empty() ? "" : ",", item);
     } else if (find_param(kDartParams, key) != nullptr) {
-      timed += (timed.empty() ? "" : ",") + std::string(item);
+      timed += fmt::format("{}{}", timed.empty() ? "" : ",", item);
     } else {
       std::string known;
       for (const std::string_view k : dart::dart_spec_keys()) known += (known.empty() ? "" : ", ") + std::string(k);
@@ -261,8 +263,8 @@ std::variant<TimedConfig, std::string> make_timed_config(const TimedSpecs& specs
 }
 
 std::string timed_help() {
-  return "\n" + link_help() + "\n" + dart_timing_help() + "\n" + host_help() +
-         "\nModes: burst times a whole transfer as one transaction (N TLPs in closed form); tlp sends one\n"
+  return fmt::format("\n{}\n{}\n{}\n", link_help(), dart_timing_help(), host_help()) +
+         "Modes: burst times a whole transfer as one transaction (N TLPs in closed form); tlp sends one\n"
          "transaction per TLP (MPS writes, MRRS reads). They agree on bandwidth within 2%.\n";
 }
 

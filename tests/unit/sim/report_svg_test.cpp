@@ -21,7 +21,7 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
 
 svg::LineChart one_line_chart(std::vector<double> x, std::vector<double> y) {
   svg::LineChart chart;
-  chart.title = "t";
+  chart.title = "title";
   chart.x = {"event", svg::Unit::Count, svg::Scale::Linear};
   chart.y = {"mappings", svg::Unit::Count, svg::Scale::Linear};
   chart.lines.push_back({"direct", {"#123456", ""}, "0", std::move(x), std::move(y)});

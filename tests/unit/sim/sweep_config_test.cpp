@@ -7,6 +7,8 @@
 #include <string>
 #include <variant>
 
+#include <fmt/format.h>
+
 #include "sim/sweep/config.hpp"
 
 using namespace dartlab;
@@ -255,7 +257,7 @@ std::string repeated(const std::string& s, std::size_t n) {
 
 std::string numbers(std::size_t n) {
   std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += (i == 0 ? "" : ",") + std::to_string(i);
+  for (std::size_t i = 0; i < n; ++i) out += fmt::format("{}{}", i == 0 ? "" : ",", i);
   return out;
 }
 
@@ -309,7 +311,7 @@ TEST_CASE("a list of 100,001 values is refused for its length before it is expan
 
 TEST_CASE("a config at the bounds still parses", "[sweep]") {
   std::string slots;
-  for (std::size_t i = 1; i <= sim::kMaxListItems; ++i) slots += (i == 1 ? "" : ",") + std::to_string(i);
+  for (std::size_t i = 1; i <= sim::kMaxListItems; ++i) slots += fmt::format("{}{}", i == 1 ? "" : ",", i);
   const auto c = parse_ok("traces = [\"t\"]\npolicies = [\"window:{w}\"]\ndarts = [\"slots={n}\"]\n[params]\nn = [" +
                           slots + "]\nw = { from = \"64K\", to = \"256K\", mul = 2 }\n");
   CHECK(c.points.size() == 3 * sim::kMaxListItems);
