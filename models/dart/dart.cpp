@@ -78,6 +78,25 @@ bool Dart::unmap(std::uint64_t handle) {
   return true;
 }
 
+bool Dart::unmap(std::uint64_t handle, const DartRange& expected) {
+  const unsigned shift = tables_.page_shift();
+  const SlotRecord guess{expected.bus_addr >> shift, expected.len_bytes >> shift};
+  if (!slots_.release_if(handle, guess)) return unmap(handle);  // not live, or not that range
+  // The work below takes its range from the guess, not from the slot's entry: equal once
+  // release_if() has said so, but known before the entry's cache miss is over, so the page-table
+  // stores, the aperture's free and their branches do not wait for it (the CPU runs them on the
+  // predicted match). In BM_CoreDirect* (10 M events, alternating medians of 5) that made 2-4%
+  // more events/s. Prefetching the entry, the leaf PTEs and the aperture's words from the same
+  // hint instead gained nothing: the entry's load is issued at once anyway, unmap_range only
+  // stores, and the allocators' words are mostly cached.
+  ++stats_.unmap_calls;
+  tables_.unmap_range(guess.first_page << shift, guess.pages);
+  aperture_->free(guess.first_page, guess.pages);
+  stats_.mapped_bytes -= guess.pages << shift;
+  refresh_space_stats();
+  return true;
+}
+
 std::optional<DartRange> Dart::live_range(std::uint64_t handle) const {
   const SlotRecord* record = slots_.find(handle);
   if (record == nullptr) return std::nullopt;

@@ -67,6 +67,11 @@ class Dart {
   // enough free bytes but no contiguous run (aligned, with alloc=linux and buddy).
   DartMapResult map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms);
   bool unmap(std::uint64_t handle);  // false if not live (unknown, stale, double)
+  // unmap(handle), told the range the caller believes the handle maps. When the handle is live
+  // and maps exactly that range, the unmap works from the range given, which is known before the
+  // slot's entry arrives from memory; otherwise it is unmap(handle) itself. Either way the answer
+  // and the state are those of unmap(handle).
+  bool unmap(std::uint64_t handle, const DartRange& expected);
   // The bus range a live handle maps, for a timed model's range invalidation; nullopt if not live.
   std::optional<DartRange> live_range(std::uint64_t handle) const;
 

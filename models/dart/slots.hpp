@@ -33,6 +33,24 @@ class SlotTable {
   std::optional<std::uint64_t> acquire(const SlotRecord& record);
   // The record of a live handle, now released; nullopt for unknown, stale or 0.
   std::optional<SlotRecord> release(std::uint64_t handle);
+  // release(handle) when the handle is live and its record is `expected`: true, and released;
+  // else false and nothing changes. Inline, so that the caller's work that uses `expected` (the
+  // same values) does not wait on the entry's load. The record is compared whole in one test
+  // (no branch per field, which also keeps the compiler from substituting the entry's fields for
+  // the caller's on the equal path).
+  bool release_if(std::uint64_t handle, const SlotRecord& expected) {
+    const std::uint64_t index = handle & 0xffffffffu;
+    if (index >= entries_.size()) return false;
+    Entry& e = entries_[index];
+    const std::uint64_t differ = (e.record.first_page ^ expected.first_page) | (e.record.pages ^ expected.pages) |
+                                 (e.generation ^ (handle >> 32)) | (e.live ^ 1u);
+    if (differ != 0) return false;
+    e.live = 0;
+    e.generation = e.generation == 0xffffffffu ? 1 : e.generation + 1;  // next_generation (slots.cpp)
+    free_.push_back(FreeSlot{static_cast<std::uint32_t>(index), e.generation});
+    --live_;
+    return true;
+  }
   const SlotRecord* find(std::uint64_t handle) const;
   // A hint that `handle` will be released or looked up soon: starts its cache miss.
   void prefetch(std::uint64_t handle) const {

@@ -67,13 +67,30 @@ dartlab::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std:
 
 bool DartBackend::unmap(std::uint64_t handle) {
   if (!dart_.unmap(handle)) return false;
-  if (dart_.config().duplicate != dart::DuplicateRule::Refuse || slot_of(handle) >= gpa_by_slot_.size()) return true;
+  forget(handle);
+  return true;
+}
+
+bool DartBackend::unmap_hinted(std::uint64_t handle, std::uint64_t bus_addr, std::uint64_t len_bytes) {
+  // The range map() gave the DART for [gpa, gpa + len_bytes), bus_addr being gpa's: rounded out
+  // to pages, cut at a chunk. A wrong hint only makes a range the DART will not match.
+  const dart::DartConfig& config = dart_.config();
+  const std::uint64_t mask = config.page_bytes - 1;
+  const std::uint64_t first = bus_addr & ~mask;
+  std::uint64_t bytes = ((bus_addr + len_bytes + mask) & ~mask) - first;
+  if (config.chunk_bytes != 0) bytes = std::min(bytes, config.chunk_bytes);
+  if (!dart_.unmap(handle, dart::DartRange{first, bytes})) return false;
+  forget(handle);
+  return true;
+}
+
+void DartBackend::forget(std::uint64_t handle) {
+  if (dart_.config().duplicate != dart::DuplicateRule::Refuse || slot_of(handle) >= gpa_by_slot_.size()) return;
   // The slot's gpa is this mapping's only if this backend registered it (not a map made on the DART itself).
   const std::uint64_t gpa = gpa_by_slot_[slot_of(handle)];
   if (const std::uint64_t* registered = handle_by_gpa_.find(gpa); registered != nullptr && *registered == handle) {
     handle_by_gpa_.erase(gpa);
   }
-  return true;
 }
 
 void DartBackend::reset() {

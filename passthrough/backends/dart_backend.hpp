@@ -34,6 +34,8 @@ class DartBackend final : public mapper::MappingBackend {
                                              dartlab::Direction dir) override;
   // False when the handle is not live: the host's kIOReturnNotFound.
   bool unmap(std::uint64_t handle) override;
+  // unmap() with the range the mapping at bus_addr would have, for dart::Dart::unmap(handle, range).
+  bool unmap_hinted(std::uint64_t handle, std::uint64_t bus_addr, std::uint64_t len_bytes) override;
   mapper::BackendPressure pressure() const override {
     const dart::DartStats& s = dart_.stats();
     return {s.live_mappings, s.slot_capacity, s.mapped_bytes, s.aperture_bytes, dart_.config().page_bytes};
@@ -42,6 +44,9 @@ class DartBackend final : public mapper::MappingBackend {
   void reset();
 
  private:
+  // What unmap() does after the DART's own unmap succeeded.
+  void forget(std::uint64_t handle);
+
   static constexpr std::uint64_t kNoGpa = ~std::uint64_t{0};  // never a mapped gpa: its range wraps
 
   dart::Dart& dart_;

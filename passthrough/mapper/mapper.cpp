@@ -159,9 +159,10 @@ void Mapper::relieve_pressure(std::uint64_t new_bytes) {
 void Mapper::drop_host_mapping(std::uint32_t index) {
   Entry& e = entries_[index];
   // The index's slot is a cache miss of its own: its erase waits (key_index.hpp, erase_soon())
-  // while the line arrives, and the host's unmap runs meanwhile.
+  // while the line arrives, and the host's unmap runs meanwhile. The host is told the range too,
+  // so that its work need not wait for its own record of the handle (mapping_backend.hpp).
   by_key_.erase_soon(e.key, index);
-  backend_.unmap(e.backend_handle);
+  backend_.unmap_hinted(e.backend_handle, e.bus_addr, e.key.size_bytes);
   clustering_.on_host_unmap(e.key);
   ++stats_.host_unmap_calls;
   --stats_.live_mappings;

@@ -37,6 +37,13 @@ class MappingBackend {
   virtual Result<BackendMapping> map(std::uint64_t gpa, std::uint64_t len_bytes, Direction dir) = 0;
   // Releases a mapping made by map(). Returns false when the handle is not live.
   virtual bool unmap(std::uint64_t handle) = 0;
+  // unmap(handle), told where the caller believes the mapping lies: the bus_addr map() answered
+  // and the bytes asked. Only a hint, which a host may use so as not to wait for its own record
+  // of the handle (a cache miss): the handle is validated as by unmap(), and a wrong hint costs
+  // time, never changes the answer or the state.
+  virtual bool unmap_hinted(std::uint64_t handle, std::uint64_t /*bus_addr*/, std::uint64_t /*len_bytes*/) {
+    return unmap(handle);
+  }
   // The host's state now. Called only when a new host mapping is about to be made.
   virtual BackendPressure pressure() const { return {}; }
 };

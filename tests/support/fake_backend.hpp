@@ -57,6 +57,16 @@ class FakeBackend final : public mapper::MappingBackend {
     return true;
   }
 
+  // Remembers the hint it was given, then unmaps as unmap() does.
+  std::uint64_t hinted_unmaps = 0;
+  std::uint64_t hint_bus_addr = 0, hint_len_bytes = 0;
+  bool unmap_hinted(std::uint64_t handle, std::uint64_t bus_addr, std::uint64_t len_bytes) override {
+    ++hinted_unmaps;
+    hint_bus_addr = bus_addr;
+    hint_len_bytes = len_bytes;
+    return unmap(handle);
+  }
+
   mapper::BackendPressure pressure() const override {
     if (!report_pressure) return {};
     return {live.size(), slot_limit == ~0ULL ? 0 : slot_limit, live_bytes, bytes_limit == ~0ULL ? 0 : bytes_limit};

@@ -90,3 +90,44 @@ TEST_CASE("lazy's pressure counts bytes in the DART's own pages, so page=64K kee
   CHECK(m.stats().failed_maps == 0);
   CHECK(m.stats().evictions > 0);
 }
+
+TEST_CASE("unmap_hinted answers as unmap and leaves the DART as unmap does, whatever the hint", "[backend]") {
+  // page=64K: gpa's offset in its page shows in the bus address; chunk=: a long region is cut;
+  // duplicate=refuse: the gpa registration goes with the mapping.
+  const char* const spec = "page=64K,aperture=16M,slots=8,chunk=256K,duplicate=refuse";
+  struct Hint {
+    std::uint64_t bus_delta;  // added to the bus address map() answered
+    std::uint64_t len_bytes;
+  };
+  const Hint hint = GENERATE(Hint{0, 0x9000}, Hint{0, 0x100000}, Hint{0, 0x1000}, Hint{0x10000, 0x9000},
+                             Hint{~std::uint64_t{0}, 0x9000}, Hint{0, ~std::uint64_t{0}});
+  INFO("bus + " << hint.bus_delta << ", " << hint.len_bytes << " bytes");
+  Dart plain_dart(config_of(spec));
+  Dart hinted_dart(config_of(spec));
+  DartBackend plain(plain_dart);
+  DartBackend hinted(hinted_dart);
+  for (const std::uint64_t len : {std::uint64_t{0x9000}, std::uint64_t{0x100000}}) {
+    const auto p = plain.map(0x1'0000'3000, len, Direction::ToDevice);
+    const auto h = hinted.map(0x1'0000'3000, len, Direction::ToDevice);
+    REQUIRE((p.ok && h.ok));
+    REQUIRE(p.value.handle == h.value.handle);
+    const std::uint64_t bus = h.value.bus_addr + hint.bus_delta;
+    CHECK(hinted.unmap_hinted(h.value.handle, bus, hint.len_bytes) == plain.unmap(p.value.handle));
+    CHECK(hinted.unmap_hinted(h.value.handle, bus, hint.len_bytes) == plain.unmap(p.value.handle));  // stale
+    CHECK(hinted_dart.stats().live_mappings == plain_dart.stats().live_mappings);
+    CHECK(hinted_dart.stats().free_bytes == plain_dart.stats().free_bytes);
+    CHECK(hinted_dart.stats().largest_free_bytes == plain_dart.stats().largest_free_bytes);
+    CHECK(hinted_dart.stats().mapped_bytes == plain_dart.stats().mapped_bytes);
+    CHECK(hinted_dart.stats().unmap_calls == plain_dart.stats().unmap_calls);
+    CHECK(hinted_dart.stats().tables_live == plain_dart.stats().tables_live);
+    // The gpa is free to map again under duplicate=refuse on both.
+    const auto p2 = plain.map(0x1'0000'3000, 0x100, Direction::ToDevice);
+    const auto h2 = hinted.map(0x1'0000'3000, 0x100, Direction::ToDevice);
+    REQUIRE((p2.ok && h2.ok));
+    CHECK(p2.value.handle == h2.value.handle);
+    CHECK(p2.value.bus_addr == h2.value.bus_addr);
+    REQUIRE(plain.unmap(p2.value.handle));
+    REQUIRE(hinted.unmap_hinted(h2.value.handle, h2.value.bus_addr, 0x100));
+  }
+  CHECK(hinted_dart.stats().live_mappings == 0);
+}

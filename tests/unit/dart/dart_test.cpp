@@ -233,3 +233,60 @@ TEST_CASE("A Dart refuses a config that the spec parser would refuse", "[dart]")
   SECTION("a page size that is not a power of two is refused") { c.page_bytes = 12288; c.aperture_bytes = 12288 * 4; c.base_bus_addr = 0; }
   CHECK_THROWS_AS(Dart(c), std::invalid_argument);
 }
+
+namespace {
+void check_same_stats(const DartStats& a, const DartStats& b) {
+  CHECK(a.live_mappings == b.live_mappings);
+  CHECK(a.mapped_bytes == b.mapped_bytes);
+  CHECK(a.peak_mapped_bytes == b.peak_mapped_bytes);
+  CHECK(a.free_bytes == b.free_bytes);
+  CHECK(a.largest_free_bytes == b.largest_free_bytes);
+  CHECK(a.tables_live == b.tables_live);
+  CHECK(a.map_calls == b.map_calls);
+  CHECK(a.unmap_calls == b.unmap_calls);
+  CHECK(a.failures == b.failures);
+}
+}  // namespace
+
+TEST_CASE("An unmap told a range answers and changes the DART exactly as the plain unmap, right range or wrong",
+          "[dart]") {
+  const std::string alloc = GENERATE(as<std::string>{}, "first-fit", "best-fit", "buddy", "linux");
+  const int which = GENERATE(range(0, 8));
+  INFO("alloc=" << alloc << ", hint " << which);
+  Dart plain(config_of("aperture=1M,slots=8,alloc=" + alloc));
+  Dart hinted(config_of("aperture=1M,slots=8,alloc=" + alloc));
+  DartMapResult a{};
+  for (Dart* d : {&plain, &hinted}) {
+    REQUIRE(d->map(0x4000, 2 * kPage, Perms{}).ok);
+    a = d->map(0x40000, 3 * kPage, Perms{});
+    REQUIRE(a.ok);
+    REQUIRE(d->map(0x80000, kPage, Perms{}).ok);
+  }
+  const std::uint64_t bus = a.mapping.bus_addr;
+  const DartRange hints[] = {
+      {bus, 3 * kPage},              // right
+      {bus + 0x123, 3 * kPage},      // inside the first page: still right
+      {bus + kPage, 3 * kPage},      // wrong first page
+      {bus, 2 * kPage},              // too short
+      {bus, 4 * kPage},              // too long
+      {bus - kPage, 3 * kPage},      // the mapping below
+      {0, 0},                        // nothing
+      {~std::uint64_t{0}, ~std::uint64_t{0}},
+  };
+  const DartRange hint = hints[which];
+  for (const std::uint64_t handle : {a.mapping.handle, a.mapping.handle /* again: stale */, std::uint64_t{0},
+                                     a.mapping.handle + (std::uint64_t{5} << 32)}) {
+    CHECK(hinted.unmap(handle, hint) == plain.unmap(handle));
+    check_same_stats(hinted.stats(), plain.stats());
+  }
+  CHECK_FALSE(hinted.translate(bus, Access::Read).ok);
+  CHECK_FALSE(plain.translate(bus, Access::Read).ok);
+  CHECK(hinted.translate(bus - kPage, Access::Read).ok == plain.translate(bus - kPage, Access::Read).ok);
+  // What comes next sees the same aperture and slots.
+  const DartMapResult next_plain = plain.map(0x100000, 2 * kPage, Perms{});
+  const DartMapResult next_hinted = hinted.map(0x100000, 2 * kPage, Perms{});
+  REQUIRE(next_plain.ok == next_hinted.ok);
+  CHECK(next_plain.mapping.handle == next_hinted.mapping.handle);
+  CHECK(next_plain.mapping.bus_addr == next_hinted.mapping.bus_addr);
+  check_same_stats(hinted.stats(), plain.stats());
+}

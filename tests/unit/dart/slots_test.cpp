@@ -179,3 +179,27 @@ TEST_CASE("The slot table hands out the handles its free-list version did", "[sl
     REQUIRE(now.live() == live.size());
   }
 }
+
+TEST_CASE("release_if releases a live handle only with its exact record, and changes nothing otherwise", "[slots]") {
+  SlotTable t(4);
+  const auto h = t.acquire(SlotRecord{5, 3});
+  REQUIRE(h);
+  CHECK_FALSE(t.release_if(*h, SlotRecord{5, 2}));
+  CHECK_FALSE(t.release_if(*h, SlotRecord{4, 3}));
+  CHECK_FALSE(t.release_if(*h + (std::uint64_t{1} << 32), SlotRecord{5, 3}));  // another generation
+  CHECK_FALSE(t.release_if(0, SlotRecord{}));
+  CHECK_FALSE(t.release_if(0x1'0000'0007, SlotRecord{5, 3}));  // index never used
+  CHECK(t.live() == 1);
+  REQUIRE(t.find(*h) != nullptr);
+  CHECK(t.find(*h)->pages == 3);
+
+  CHECK(t.release_if(*h, SlotRecord{5, 3}));
+  CHECK(t.live() == 0);
+  CHECK(t.find(*h) == nullptr);
+  CHECK_FALSE(t.release_if(*h, SlotRecord{5, 3}));  // double release
+  CHECK_FALSE(t.release(*h));
+  // The slot is free as after release(): reused under the next generation.
+  const auto again = t.acquire(SlotRecord{6, 1});
+  REQUIRE(again);
+  CHECK(*again == *h + (std::uint64_t{1} << 32));
+}

@@ -241,3 +241,29 @@ TEST_CASE("a host mapping answered shorter than asked is unmapped again and the 
   Mapper direct(backend, kDirect);
   CHECK(direct.map(0x90000, 64 * K, Direction::ToDevice));
 }
+
+TEST_CASE("the mapper tells the host the bus range of the mapping it unmaps", "[mapper]") {
+  FakeBackend backend;
+  Mapper m(backend, kWindow256K);
+  const auto a = m.map(0x40000 + 0x1000, 4 * K, Direction::ToDevice);
+  const auto b = m.map(0x40000 + 0x9000, 4 * K, Direction::ToDevice);
+  REQUIRE((a && b));
+  REQUIRE(backend.live.size() == 1);
+  const FakeBackend::Live host = backend.live.begin()->second;
+  REQUIRE(m.unmap(a.value.token, 4 * K));
+  CHECK(backend.hinted_unmaps == 0);  // b still holds the window
+  REQUIRE(m.unmap(b.value.token, 4 * K));
+  CHECK(backend.hinted_unmaps == 1);
+  CHECK(backend.unmaps == 1);
+  CHECK(backend.hint_bus_addr == host.bus_addr);
+  CHECK(backend.hint_len_bytes == 256 * K);
+
+  Mapper d(backend, kDirect);
+  const auto c = d.map(0x123456, 100, Direction::ToDevice);  // rounded out to [0x120000, 0x124000)
+  REQUIRE(c);
+  REQUIRE(d.unmap(c.value.token, 100));
+  CHECK(backend.hinted_unmaps == 2);
+  CHECK(backend.hint_bus_addr + 0x3456 == c.value.dma_addr);
+  CHECK(backend.hint_len_bytes == 16 * K);
+  CHECK(backend.bad_unmaps == 0);
+}
