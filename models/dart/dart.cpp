@@ -32,11 +32,12 @@ Dart::Dart(const DartConfig& config)
   reset();
 }
 
-void Dart::refresh_space_stats() {
+void Dart::refresh_space_stats() const {
   stats_.free_bytes = aperture_->free_pages() * config_.page_bytes;
   stats_.largest_free_bytes = aperture_->largest_free_pages() * config_.page_bytes;
   stats_.tables_live = tables_.tables_live();
   stats_.live_mappings = slots_.live();
+  space_stale_ = false;
 }
 
 DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) {
@@ -63,7 +64,7 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
   tables_.map_range(bus_addr, pa, pages, perms);
   stats_.mapped_bytes += len_bytes;
   stats_.peak_mapped_bytes = std::max(stats_.peak_mapped_bytes, stats_.mapped_bytes);
-  refresh_space_stats();
+  space_stale_ = true;
   return DartMapResult{DartMapping{*handle, bus_addr}, MapError::Invalid, true};
 }
 
@@ -74,7 +75,7 @@ bool Dart::unmap(std::uint64_t handle) {
   tables_.unmap_range(record->first_page * config_.page_bytes, record->pages);
   aperture_->free(record->first_page, record->pages);
   stats_.mapped_bytes -= record->pages * config_.page_bytes;
-  refresh_space_stats();
+  space_stale_ = true;
   return true;
 }
 
@@ -93,7 +94,7 @@ bool Dart::unmap(std::uint64_t handle, const DartRange& expected) {
   tables_.unmap_range(guess.first_page << shift, guess.pages);
   aperture_->free(guess.first_page, guess.pages);
   stats_.mapped_bytes -= guess.pages << shift;
-  refresh_space_stats();
+  space_stale_ = true;
   return true;
 }
 
