@@ -99,8 +99,8 @@ bool Dart::unmap(std::uint64_t handle, const DartRange& expected) {
 }
 
 std::optional<DartRange> Dart::live_range(std::uint64_t handle) const {
-  const SlotRecord* record = slots_.find(handle);
-  if (record == nullptr) return std::nullopt;
+  const std::optional<SlotRecord> record = slots_.find(handle);
+  if (!record) return std::nullopt;
   return DartRange{record->first_page * config_.page_bytes, record->pages * config_.page_bytes};
 }
 

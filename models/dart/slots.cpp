@@ -2,6 +2,7 @@
 #include "models/dart/slots.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 namespace dartlab::dart {
 
@@ -30,7 +31,8 @@ std::optional<std::uint64_t> SlotTable::acquire(const SlotRecord& record) {
     // Room for every slot to be free at once, taken as the entries grow: release() never allocates.
     if (free_.capacity() < entries_.capacity()) free_.reserve(entries_.capacity());
   }
-  entries_[slot.index] = Entry{record, slot.generation, 1};
+  assert(record.first_page < Entry::kLive && record.pages <= 0xffffffffu);
+  entries_[slot.index] = Entry{record.first_page | Entry::kLive, static_cast<std::uint32_t>(record.pages), slot.generation};
   ++live_;
   return handle_of(slot.generation, slot.index);
 }
@@ -40,24 +42,25 @@ const SlotTable::Entry* SlotTable::live_entry(std::uint64_t handle) const {
   const auto generation = static_cast<std::uint32_t>(handle >> 32);
   if (index >= entries_.size()) return nullptr;
   const Entry& e = entries_[index];
-  if (e.live == 0 || e.generation != generation) return nullptr;
+  if (!e.live() || e.generation != generation) return nullptr;
   return &e;
 }
 
-const SlotRecord* SlotTable::find(std::uint64_t handle) const {
+std::optional<SlotRecord> SlotTable::find(std::uint64_t handle) const {
   const Entry* e = live_entry(handle);
-  return e ? &e->record : nullptr;
+  if (e == nullptr) return std::nullopt;
+  return e->record();
 }
 
 std::optional<SlotRecord> SlotTable::release(std::uint64_t handle) {
   if (live_entry(handle) == nullptr) return std::nullopt;
   const auto index = static_cast<std::uint32_t>(handle & 0xffffffffu);
   Entry& e = entries_[index];
-  e.live = 0;
+  e.first_page_live &= ~Entry::kLive;
   e.generation = next_generation(e.generation);
   free_.push_back(FreeSlot{index, e.generation});
   --live_;
-  return e.record;
+  return e.record();
 }
 
 void SlotTable::reset() {

@@ -30,7 +30,7 @@ TEST_CASE("A slot table refuses a mapping beyond its capacity until one is relea
   REQUIRE(again);
   CHECK((*again & 0xffffffffu) == (handles[1] & 0xffffffffu));  // the freed index is reused ...
   CHECK(*again != handles[1]);                                  // ... under a new generation
-  REQUIRE(t.find(*again) != nullptr);
+  REQUIRE(t.find(*again).has_value());
   CHECK(t.find(*again)->first_page == 7);
   CHECK(t.find(*again)->pages == 2);
 }
@@ -45,7 +45,7 @@ TEST_CASE("Stale, unknown and zero handles are rejected", "[slots]") {
   CHECK(released->first_page == 5);
   CHECK(released->pages == 3);
   CHECK_FALSE(t.release(*h));  // double release
-  CHECK(t.find(*h) == nullptr);
+  CHECK_FALSE(t.find(*h).has_value());
   CHECK_FALSE(t.release(0));
   CHECK_FALSE(t.release(0x1'0000'0005));  // index never used
   const auto reuse = t.acquire(SlotRecord{6, 1});
@@ -190,12 +190,12 @@ TEST_CASE("release_if releases a live handle only with its exact record, and cha
   CHECK_FALSE(t.release_if(0, SlotRecord{}));
   CHECK_FALSE(t.release_if(0x1'0000'0007, SlotRecord{5, 3}));  // index never used
   CHECK(t.live() == 1);
-  REQUIRE(t.find(*h) != nullptr);
+  REQUIRE(t.find(*h).has_value());
   CHECK(t.find(*h)->pages == 3);
 
   CHECK(t.release_if(*h, SlotRecord{5, 3}));
   CHECK(t.live() == 0);
-  CHECK(t.find(*h) == nullptr);
+  CHECK_FALSE(t.find(*h).has_value());
   CHECK_FALSE(t.release_if(*h, SlotRecord{5, 3}));  // double release
   CHECK_FALSE(t.release(*h));
   // The slot is free as after release(): reused under the next generation.
