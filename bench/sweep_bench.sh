@@ -29,7 +29,7 @@ for group in ${DARTLAB_BENCH_GROUPS:-1 2 5 10 20}; do
 done
 run jobs2 --jobs 2
 run jobs2-reader-thread --jobs 2 --reader-thread
-awk -v one="$(cat "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-2}.wall")" -v two="$(cat "$work/jobs2.wall")" \
+awk -v one="$(cat "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-5}.wall")" -v two="$(cat "$work/jobs2.wall")" \
   'BEGIN { printf "speedup, --jobs 2 over --jobs 1 (same group): %.2fx\n", one / two }'
-sed '/^  "timing": {/,$d' "$work/jobs2.json" >"$work/a" && sed '/^  "timing": {/,$d' "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-2}.json" >"$work/b"
+sed '/^  "timing": {/,$d' "$work/jobs2.json" >"$work/a" && sed '/^  "timing": {/,$d' "$work/jobs1-group${DARTLAB_BENCH_BEST_GROUP:-5}.json" >"$work/b"
 cmp -s "$work/a" "$work/b" && echo "results identical across jobs and groups" || echo "RESULTS DIFFER across jobs/groups"

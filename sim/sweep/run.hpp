@@ -25,8 +25,12 @@ namespace dartlab::sim {
 // 14.1, 12.7, 13.9 s. The 18 window-like points alone: groups of 2, 3, 6, 9, 18 took 8.6, 8.6,
 // 8.8, 11.1, 11.5 s; a direct point's tables grow with live requests, and one in a pass of three
 // slows the other two. (Before, with slower allocators: 1, 2, 5, 10, 20 took 10.7, 8.1, 7.4, 7.4,
-// 8.7 s over 2 M events, and the default was 10.)
-inline constexpr std::size_t kDefaultSweepGroup = 2;
+// 8.7 s over 2 M events, and the default was 10.) Since the DART's slot entries shrank and its
+// space figures are computed only when read, the tables crowd each other less: the same bench,
+// wall seconds, medians of 3, alternating, --jobs 1: groups of 2, 3, 4, 5 took 9.78, 9.42, 9.03,
+// 8.70 s; --jobs 2: 5.41, 5.16 (and 5.26), 5.66, 5.07 s (groups of 4 leave five passes for two
+// threads). The default is 5, the fastest on one core and as fast as any on two.
+inline constexpr std::size_t kDefaultSweepGroup = 5;
 
 struct SweepRunOptions {
   unsigned jobs = 1;                          // threads running passes
