@@ -68,14 +68,20 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
   return DartMapResult{DartMapping{*handle, bus_addr}, MapError::Invalid, true};
 }
 
+// What every unmap does once its slot is released: the range's entries, pages and bytes.
+// Forced inline: GCC made it a call, and the hinted unmap's range then went through memory.
+[[gnu::always_inline]] inline void Dart::release_pages(const SlotRecord& range) {
+  tables_.unmap_range(range.first_page * config_.page_bytes, range.pages);
+  aperture_->free(range.first_page, range.pages);
+  stats_.mapped_bytes -= range.pages * config_.page_bytes;
+  space_stale_ = true;
+}
+
 bool Dart::unmap(std::uint64_t handle) {
   ++stats_.unmap_calls;
   const std::optional<SlotRecord> record = slots_.release(handle);
   if (!record) return false;
-  tables_.unmap_range(record->first_page * config_.page_bytes, record->pages);
-  aperture_->free(record->first_page, record->pages);
-  stats_.mapped_bytes -= record->pages * config_.page_bytes;
-  space_stale_ = true;
+  release_pages(*record);
   return true;
 }
 
@@ -91,10 +97,7 @@ bool Dart::unmap(std::uint64_t handle, const DartRange& expected) {
   // hint instead gained nothing: the entry's load is issued at once anyway, unmap_range only
   // stores, and the allocators' words are mostly cached.
   ++stats_.unmap_calls;
-  tables_.unmap_range(guess.first_page << shift, guess.pages);
-  aperture_->free(guess.first_page, guess.pages);
-  stats_.mapped_bytes -= guess.pages << shift;
-  space_stale_ = true;
+  release_pages(guess);
   return true;
 }
 

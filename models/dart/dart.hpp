@@ -91,6 +91,7 @@ class Dart {
 
  private:
   void refresh_space_stats() const;
+  void release_pages(const SlotRecord& range);  // an unmap's work after its slot is released
 
   DartConfig config_;
   std::uint64_t first_page_;

@@ -10,8 +10,6 @@ namespace {
 constexpr std::uint64_t handle_of(std::uint32_t generation, std::uint64_t index) {
   return (std::uint64_t{generation} << 32) | index;
 }
-// Generation 0 is never used, so handle 0 never names a slot.
-constexpr std::uint32_t next_generation(std::uint32_t g) { return g == 0xffffffffu ? 1 : g + 1; }
 }  // namespace
 
 SlotTable::SlotTable(std::uint64_t capacity_slots)
@@ -56,10 +54,7 @@ std::optional<SlotRecord> SlotTable::release(std::uint64_t handle) {
   if (live_entry(handle) == nullptr) return std::nullopt;
   const auto index = static_cast<std::uint32_t>(handle & 0xffffffffu);
   Entry& e = entries_[index];
-  e.first_page_live &= ~Entry::kLive;
-  e.generation = next_generation(e.generation);
-  free_.push_back(FreeSlot{index, e.generation});
-  --live_;
+  free_entry(index, e);
   return e.record();
 }
 

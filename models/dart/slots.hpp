@@ -46,10 +46,7 @@ class SlotTable {
     const std::uint64_t differ = (e.first_page_live ^ (expected.first_page | Entry::kLive)) | (e.pages ^ expected.pages) |
                                  (e.generation ^ (handle >> 32));
     if (differ != 0) return false;
-    e.first_page_live &= ~Entry::kLive;
-    e.generation = e.generation == 0xffffffffu ? 1 : e.generation + 1;  // next_generation (slots.cpp)
-    free_.push_back(FreeSlot{static_cast<std::uint32_t>(index), e.generation});
-    --live_;
+    free_entry(static_cast<std::uint32_t>(index), e);
     return true;
   }
   std::optional<SlotRecord> find(std::uint64_t handle) const;
@@ -76,6 +73,15 @@ class SlotTable {
     bool live() const { return (first_page_live & kLive) != 0; }
   };
   static_assert(sizeof(Entry) == 16);
+  // Generation 0 is never used, so handle 0 never names a slot.
+  static constexpr std::uint32_t next_generation(std::uint32_t g) { return g == 0xffffffffu ? 1 : g + 1; }
+  // Releases live entry `index`: its next handle gets a new generation, and it goes on the free stack.
+  void free_entry(std::uint32_t index, Entry& e) {
+    e.first_page_live &= ~Entry::kLive;
+    e.generation = next_generation(e.generation);
+    free_.push_back(FreeSlot{index, e.generation});
+    --live_;
+  }
   // A free slot and the generation its next handle carries. The free slots are a stack apart
   // from the entries, newest on top (the order the slots are reused in is part of the results:
   // handles), so that acquire() only writes its entry: reading a free entry to find the next

@@ -75,11 +75,10 @@ bool DartBackend::unmap_hinted(std::uint64_t handle, std::uint64_t bus_addr, std
   // The range map() gave the DART for [gpa, gpa + len_bytes), bus_addr being gpa's: rounded out
   // to pages, cut at a chunk. A wrong hint only makes a range the DART will not match.
   const dart::DartConfig& config = dart_.config();
-  const std::uint64_t mask = config.page_bytes - 1;
-  const std::uint64_t first = bus_addr & ~mask;
-  std::uint64_t bytes = ((bus_addr + len_bytes + mask) & ~mask) - first;
-  if (config.chunk_bytes != 0) bytes = std::min(bytes, config.chunk_bytes);
-  if (!dart_.unmap(handle, dart::DartRange{first, bytes})) return false;
+  const PageRange range = round_out(bus_addr, len_bytes, config.page_bytes);
+  if (!range.ok) return unmap(handle);  // a hint no mapping could have
+  const std::uint64_t bytes = config.chunk_bytes != 0 ? std::min(range.len_bytes, config.chunk_bytes) : range.len_bytes;
+  if (!dart_.unmap(handle, dart::DartRange{range.pa, bytes})) return false;
   forget(handle);
   return true;
 }
