@@ -102,7 +102,6 @@ Replay::Replay(std::span<const RunConfig> runs, ReplayOptions options)
   one_run_ = runs_.size() == 1;
   stride_ = static_cast<std::uint32_t>(1 + runs_.size());
   single_class_ = size_class(1 + stride_);
-  free_head_.fill(kNoBlock);
 }
 
 Replay::~Replay() = default;
@@ -134,6 +133,10 @@ std::uint32_t Replay::grow_arena(unsigned cls) {
   // beyond arena_end_ are at most that eighth (or 16 KiB), zeroed and not yet handed out.
   if (arena_end_ > arena_.size())
     arena_.resize(std::max(arena_end_, arena_.size() + std::max<std::size_t>(arena_.size() / 8, 1024)));
+  // Room on the size's stack for this block once it is freed (doubling: a resize per block made
+  // would be one more per new block).
+  FreeBlocks& f = free_[cls];
+  if (++f.made > f.offsets.size()) f.offsets.resize(std::max<std::size_t>(64, 2 * f.offsets.size()));
   return static_cast<std::uint32_t>(block);
 }
 
@@ -387,8 +390,8 @@ bool Replay::report_bad_unmap(const trace::Event& ev, const Record* found) {
 
 // A release in a run that refused the request. Out of line: rare, and on_unmap's loop stays small.
 void Replay::release_refused(std::size_t r, std::uint32_t block) {
-  // The run's bit in the header is set (the caller read it; the header is already the free
-  // list's link), so its mapping cell alone says whether it waits.
+  // The run's bit in the header is set (the caller read it), so its mapping cell alone says
+  // whether it waits.
   if (mapping(block, 0, r).token.pack() == kWaitingTag) {
     end_wait(r, block);  // released before it was ever served: the wait is cancelled
   } else {
@@ -411,8 +414,8 @@ template <bool kOneRun>
   released_next_ = (released_next_ + 1) & (kReleasedRing - 1);
   const std::uint64_t failed = failed_runs(block);
   const std::uint64_t len = segment(block, 0).len_bytes;
-  // Frees only the header cell (it now links the free list): the loop reads the segments' and
-  // mappings' cells, and no block is allocated until the next event.
+  // Freed before the loop, which still reads the block's cells: no block is allocated until the
+  // next event.
   free_block(block, seg_count);
   const std::unique_ptr<Run>* const runs = runs_.data();
   for (std::size_t r = 0, n = kOneRun ? 1 : runs_.size(); r < n; ++r) {
