@@ -173,8 +173,7 @@ std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std
     return !b.last;
   };
 
-  const bool threaded = input.reader_thread == InputOptions::ReaderThread::Yes ||
-                        (input.reader_thread == InputOptions::ReaderThread::Auto && reader.format_name() != "binary");
+  const bool threaded = input.reader_thread != InputOptions::ReaderThread::No;
   if (threaded) {
     // Big (eight batches of a thousand events): on the heap, not the stack.
     auto queue = std::make_unique<BatchQueue>();
