@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "traces/device_filter.hpp"
 
+#include "base/join.hpp"
+
 namespace dartlab::trace {
 
 bool is_pci_bdf(std::string_view name) {
@@ -15,8 +17,7 @@ bool is_pci_bdf(std::string_view name) {
 }
 
 std::string no_event_of_device(std::string_view device, std::span<const std::string> present, bool more) {
-  std::string known;
-  for (const std::string& d : present) known += (known.empty() ? "" : ", ") + d;
+  std::string known = join(present, ", ");
   if (more) known += ", ...";
   std::string s = "no event of device " + std::string(device) + " (the trace has: " + (known.empty() ? "none" : known);
   if (!is_pci_bdf(device)) s += "; " + std::string(device) + " is not a PCI address such as 0000:01:00.0";

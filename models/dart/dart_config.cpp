@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "models/dart/slots.hpp"
+#include "base/join.hpp"
 
 namespace dartlab::dart {
 
@@ -80,9 +81,7 @@ std::variant<DartConfig, std::string> parse_dart_spec(std::string_view spec) {
   if (const auto& v = values[kVariant]) {
     const DartVariant* variant = find_dart_variant(*v);
     if (variant == nullptr) {
-      std::string names;
-      for (const DartVariant& d : kDartVariants) names += (names.empty() ? "" : ", ") + std::string(d.name);
-      return item(kVariant, *v) + ": unknown DART variant (known: " + names + ")";
+      return item(kVariant, *v) + ": unknown DART variant (known: " + join(kDartVariants, ", ", &DartVariant::name) + ")";
     }
     config.variant = *variant;
   }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sim/common/human_units.hpp"
+#include "base/join.hpp"
 
 namespace dartlab::sim {
 
@@ -287,8 +288,7 @@ void print_notes(std::FILE* out, std::span<const trace::ReaderNote> notes, std::
   if (notes.empty()) return;
   fmt::print(out, "{}skipped or read specially:\n", indent);
   for (const trace::ReaderNote& n : notes) {
-    std::string lines;
-    for (std::uint64_t l : n.first_lines) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
+    const std::string lines = join(n.first_lines, ", ", [](std::uint64_t l) { return std::to_string(l); });
     fmt::print(out, "{}  {:>9}  {}{}\n", indent, n.count, n.what,
                lines.empty() ? "" : fmt::format(" ({}{} {}{})", n.unit, n.first_lines.size() > 1 ? "s" : "", lines,
                                                 n.count > n.first_lines.size() ? ", ..." : ""));

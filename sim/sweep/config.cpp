@@ -22,6 +22,7 @@
 #include "models/dart/dart_config.hpp"
 #include "passthrough/mapper/policy.hpp"
 #include "base/size_text.hpp"
+#include "base/join.hpp"
 
 namespace dartlab::sim {
 
@@ -307,8 +308,7 @@ std::vector<Combo> expand(const Document& doc, const std::map<std::string, std::
     std::vector<std::string> names = names_in(tpl, doc, key);
     for (const std::string& n : names) {
       if (!params.contains(n)) {
-        std::string known;
-        for (const auto& [k, v] : params) known += (known.empty() ? "" : ", ") + k;
+        const std::string known = join(params, ", ", [](const auto& kv) -> const std::string& { return kv.first; });
         doc.fail(key, fmt::format("'{}' names {{{}}}, which [params] does not define{}", tpl, n,
                                   known.empty() ? "" : " (it defines: " + known + ")"));
       }

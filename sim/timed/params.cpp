@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/size_text.hpp"
+#include "base/join.hpp"
 
 namespace dartlab::sim::timed {
 
@@ -119,9 +120,7 @@ std::string apply_param(std::span<const Param> table, std::string_view item, voi
   const std::string_view key = item.substr(0, eq);
   const Param* p = find_param(table, key);
   if (p == nullptr) {
-    std::string known;
-    for (const Param& q : table) known += (known.empty() ? "" : ", ") + std::string(q.key);
-    return "unknown key '" + std::string(key) + "' (known: " + known + ")";
+    return "unknown key '" + std::string(key) + "' (known: " + join(table, ", ", &Param::key) + ")";
   }
   std::uint64_t value = 0;
   std::string error;

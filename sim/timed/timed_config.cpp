@@ -8,6 +8,7 @@
 
 #include "models/thunderbolt/link_timing.hpp"
 #include "sim/timed/params.hpp"
+#include "base/join.hpp"
 
 namespace dartlab::sim::timed {
 
@@ -121,9 +122,7 @@ std::variant<LinkConfig, std::string> parse_link_spec(std::string_view spec) {
   if (!split_items(spec, name, rest)) return std::string("the link spec starts with a preset name (tb3, tb4, usb4v2, pcie-gen4-x16)");
   const LinkConfig* preset = thunderbolt::find_link_preset(name);
   if (preset == nullptr) {
-    std::string names;
-    for (const LinkConfig& p : thunderbolt::kLinkPresets) names += (names.empty() ? "" : ", ") + std::string(p.name);
-    return "unknown link preset '" + std::string(name) + "' (known: " + names + ")";
+    return "unknown link preset '" + std::string(name) + "' (known: " + join(thunderbolt::kLinkPresets, ", ", &LinkConfig::name) + ")";
   }
   LinkConfig link = *preset;
   if (std::string error = apply_items(kLinkParams, rest, &link); !error.empty()) return error;
@@ -154,9 +153,8 @@ std::variant<TimedDart, std::string> parse_timed_dart_spec(std::string_view spec
     } else if (find_param(kDartParams, key) != nullptr) {
       timed += fmt::format("{}{}", timed.empty() ? "" : ",", item);
     } else {
-      std::string known;
-      for (const std::string_view k : dart::dart_spec_keys()) known += (known.empty() ? "" : ", ") + std::string(k);
-      for (const Param& p : kDartParams) known += ", " + std::string(p.key);
+      std::string known = join(dart::dart_spec_keys(), ", ");
+      for (const Param& p : kDartParams) known.append(", ").append(p.key);
       return "unknown DART key '" + std::string(key) + "' (known: " + known + ")";
     }
   }
