@@ -32,6 +32,12 @@ PageRange round_out(std::uint64_t gpa, std::uint64_t len_bytes, std::uint64_t pa
   const std::uint64_t first = gpa & ~mask;
   return PageRange{first, ((end + mask) & ~mask) - first, true};
 }
+
+// The bytes of a rounded range the DART maps: a chunked host maps the first chunk only (the real
+// host prepares every chunk but answers the first: docs/REAL-SYSTEM.md, "The host's answers").
+std::uint64_t first_chunk(std::uint64_t bytes, const dart::DartConfig& config) {
+  return config.chunk_bytes != 0 ? std::min(bytes, config.chunk_bytes) : bytes;
+}
 }  // namespace
 
 dartlab::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std::uint64_t len_bytes,
@@ -39,18 +45,14 @@ dartlab::Result<mapper::BackendMapping> DartBackend::map(std::uint64_t gpa, std:
   using R = dartlab::Result<mapper::BackendMapping>;
   const dart::DartConfig& config = dart_.config();
   const PageRange range = round_out(gpa, len_bytes, config.page_bytes);
-  std::uint64_t map_bytes = range.len_bytes;
+  const std::uint64_t map_bytes = first_chunk(range.len_bytes, config);
   if (range.ok) {
     // The host searches its table for the gpa before it looks for a free slot.
     if (config.duplicate == dart::DuplicateRule::Refuse && handle_by_gpa_.find(gpa) != nullptr) {
       return R::failure(dartlab::MapError::Duplicate);
     }
-    if (config.chunk_bytes != 0 && map_bytes > config.chunk_bytes) {
-      if ((map_bytes - 1) / config.chunk_bytes >= kMaxChunks) return R::failure(dartlab::MapError::Slots);
-      // The real host prepares every chunk but answers the first only; dartlab maps that one
-      // (docs/REAL-SYSTEM.md, "The host's answers").
-      map_bytes = config.chunk_bytes;
-    }
+    if (map_bytes < range.len_bytes && (range.len_bytes - 1) / config.chunk_bytes >= kMaxChunks)
+      return R::failure(dartlab::MapError::Slots);
   }
   // An empty or wrapping range still goes to the DART, as zero bytes, so that its stats count the refusal.
   const dart::DartMapResult r = dart_.map(range.pa, map_bytes, perms_for(dir));
@@ -77,8 +79,7 @@ bool DartBackend::unmap_hinted(std::uint64_t handle, std::uint64_t bus_addr, std
   const dart::DartConfig& config = dart_.config();
   const PageRange range = round_out(bus_addr, len_bytes, config.page_bytes);
   if (!range.ok) return unmap(handle);  // a hint no mapping could have
-  const std::uint64_t bytes = config.chunk_bytes != 0 ? std::min(range.len_bytes, config.chunk_bytes) : range.len_bytes;
-  if (!dart_.unmap(handle, dart::DartRange{range.pa, bytes})) return false;
+  if (!dart_.unmap(handle, dart::DartRange{range.pa, first_chunk(range.len_bytes, config)})) return false;
   forget(handle);
   return true;
 }

@@ -250,9 +250,7 @@ std::string substitute(const std::string& tpl, const std::map<std::string, std::
 }
 
 std::string describe(const std::map<std::string, std::string>& values) {
-  std::string out;
-  for (const auto& [k, v] : values) out += (out.empty() ? "" : ", ") + k + "=" + v;
-  return out;
+  return join(values, ", ", [](const auto& kv) { return kv.first + "=" + kv.second; });
 }
 
 // Every combination of the named parameters' values, the last name varying fastest.

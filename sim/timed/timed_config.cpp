@@ -153,9 +153,8 @@ std::variant<TimedDart, std::string> parse_timed_dart_spec(std::string_view spec
     } else if (find_param(kDartParams, key) != nullptr) {
       timed += fmt::format("{}{}", timed.empty() ? "" : ",", item);
     } else {
-      std::string known = join(dart::dart_spec_keys(), ", ");
-      for (const Param& p : kDartParams) known.append(", ").append(p.key);
-      return "unknown DART key '" + std::string(key) + "' (known: " + known + ")";
+      return "unknown DART key '" + std::string(key) + "' (known: " + join(dart::dart_spec_keys(), ", ") + ", " +
+             join(kDartParams, ", ", &Param::key) + ")";
     }
   }
   auto functional = dart::parse_dart_spec(functional_spec);
