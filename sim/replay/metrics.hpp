@@ -48,10 +48,13 @@ class RunMetrics {
     // The index is a function of the aperture's free space alone, which changes only when a host
     // mapping is made or released (a few events in a thousand): a division and a compare spared
     // on every other event, with the same values (the peak of a repeated value is that value).
-    if (d.free_bytes != frag_free_bytes_ || d.largest_free_bytes != frag_largest_free_bytes_) {
-      frag_free_bytes_ = d.free_bytes;
-      frag_largest_free_bytes_ = d.largest_free_bytes;
-      frag_index_ = fragmentation_index(d.free_bytes, d.largest_free_bytes);
+    std::uint64_t free_bytes = d.free_bytes;
+    std::uint64_t largest = d.largest_free_bytes;
+    asm("" : "+r"(free_bytes), "+r"(largest));
+    if (free_bytes != frag_free_bytes_ || largest != frag_largest_free_bytes_) {
+      frag_free_bytes_ = free_bytes;
+      frag_largest_free_bytes_ = largest;
+      frag_index_ = fragmentation_index(free_bytes, largest);
       frag_index_peak_ = std::max(frag_index_peak_, frag_index_);
     }
     if (keep_series_) series_.add(SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag_index_, waiting});
