@@ -31,6 +31,13 @@ class LazyArray {
     const T* chunk = chunks_[i >> ChunkBits].get();
     return chunk != nullptr ? chunk[i & (kChunk - 1)] : pristine_(i);
   }
+  // Entry i's address when its chunk exists (entries up to the chunk's end follow it), else
+  // nullptr: the entries there are still pristine.
+  const T* find(std::uint64_t i) const {
+    if (single_) return flat_ + i;
+    const T* chunk = chunks_[i >> ChunkBits].get();
+    return chunk != nullptr ? chunk + (i & (kChunk - 1)) : nullptr;
+  }
   T& at(std::uint64_t i) {
     if (single_) return flat_[i];
     std::unique_ptr<T[]>& chunk = chunks_[i >> ChunkBits];

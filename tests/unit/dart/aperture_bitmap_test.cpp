@@ -247,6 +247,28 @@ TEST_CASE("A bitmap first-fit over 2^30 pages is created lazily and serves its f
   CHECK(dartlab::dart::make_bitmap_first_fit(1, std::uint64_t{1} << 32) == nullptr);
 }
 
+TEST_CASE("A tagged first-fit over 2^32 - 1 pages is created lazily and serves its far end", "[aperture][bitmap]") {
+  // The largest it takes: 2^26 words, a tree 7 levels of 16 below its root.
+  const std::uint64_t count = (std::uint64_t{1} << 32) - 1;
+  auto a = dartlab::dart::make_tagged_first_fit(1, count);
+  REQUIRE(a);
+  CHECK(a->largest_free_pages() == count);
+  CHECK(a->alloc(5) == 1u);
+  CHECK(a->alloc(count - 10) == 6u);
+  CHECK(a->largest_free_pages() == 5);
+  CHECK(a->alloc(5) == count - 4);  // the far end's last pages
+  CHECK(a->alloc(1) == std::nullopt);
+  a->free(1, 5);
+  a->free(count - 4, 5);
+  CHECK(a->free_extents() == 2);
+  CHECK(a->alloc(3) == 1u);
+  CHECK(a->alloc(5) == count - 4);
+  a->free(6, count - 10);
+  CHECK(a->largest_free_pages() == count - 10 + 2);  // merged with the 2 pages left at 4
+  CHECK(a->alloc(count - 8) == 4u);
+  CHECK(dartlab::dart::make_tagged_first_fit(1, std::uint64_t{1} << 32) == nullptr);
+}
+
 TEST_CASE("A bitmap best-fit over 2^30 pages is created lazily and serves its far end", "[aperture][bitmap]") {
   const std::uint64_t count = (std::uint64_t{1} << 30) - 1;
   auto a = dartlab::dart::make_bitmap_best_fit(1, count);
