@@ -30,8 +30,8 @@ class TaggedFirstFit final : public ApertureAllocator {
   TaggedFirstFit(std::uint64_t first_page, std::uint64_t page_count)
       : first_(first_page),
         pages_(page_count),
-        width_(std::bit_ceil(std::max<std::uint64_t>(1, (page_count + 63) / 64))),
-        shape_(std::max<std::uint64_t>(1, (page_count + 63) / 64)),
+        width_(std::bit_ceil(words_for(page_count))),
+        shape_(words_for(page_count)),
         tags_(width_, page_count),
         longest_(shape_.nodes, PristineLongest{static_cast<std::uint32_t>(page_count), shape_}) {
     assert(page_count < (std::uint64_t{1} << 32));
@@ -94,6 +94,9 @@ class TaggedFirstFit final : public ApertureAllocator {
  private:
   static constexpr std::uint64_t kFan = row16::kWidth;  // children a node
   static constexpr unsigned kMaxLevels = 7;  // below 2^32 pages: below 2^26 words, 16^7 = 2^28
+
+  // 64-page words over the aperture, at least one.
+  static std::uint64_t words_for(std::uint64_t pages) { return std::max<std::uint64_t>(1, (pages + 63) / 64); }
 
   // Where each level lies in longest_: level 0 is the root, the last level the words. A level
   // holds just the nodes over the words, rounded up to whole rows of 16 (a row is a node's
