@@ -2,7 +2,8 @@
 // The metrics a replay keeps for each run beside the mapper's and the DART's own counters:
 // exposure (bytes the device can reach beyond the bytes requested), the aperture's fragmentation
 // index, the time series, alignment checks and the DART's peaks. They observe every step and
-// change nothing. Inline: observe() runs after every event, on the hot path.
+// change nothing. Inline: observe() runs after every event, on the hot path; what it reads from
+// the DART is worked out again only on the events that called the DART (RunMetrics::observe).
 #pragma once
 
 #include <algorithm>
@@ -37,34 +38,44 @@ class RunMetrics {
  public:
   // `dart` is the DART's state before the first event; series_points 0 keeps no series.
   RunMetrics(std::size_t series_points, const dart::DartStats& dart)
-      : min_largest_free_bytes_(dart.largest_free_bytes), series_(series_points), keep_series_(series_points != 0) {}
+      : min_largest_free_bytes_(dart.largest_free_bytes),
+        seen_map_calls_(dart.map_calls),
+        seen_unmap_calls_(dart.unmap_calls),
+        series_(series_points),
+        keep_series_(series_points != 0) {}
 
   // After every event: the metrics that are integrals or peaks over events. Mapped bytes are the
   // DART's, in its own pages (the mapper's keys are 16 KiB-rounded; a 64 KiB-page DART maps more).
+  //
+  // Only the requested bytes move on every event. What is read from the DART (mapped, free and
+  // largest free bytes, tables) moves only when it is called to map or unmap, which its call
+  // counters show, and the mapper's live host mappings only with those calls; the queue only when
+  // a request waits or leaves it. Those metrics are worked out on the events that move them (a few
+  // in a thousand under a window policy) and stand still otherwise, with the same values: a peak
+  // or a bucket's maximum of a repeated value is that value.
   [[gnu::always_inline]] void observe(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
-    const std::uint64_t exposure = exposure_bytes(d.mapped_bytes, s.requested_bytes);
+    const std::uint64_t requested = s.requested_bytes;
+    const std::uint64_t exposure = exposure_bytes(d.mapped_bytes, requested);
     exposure_peak_bytes_ = std::max(exposure_peak_bytes_, exposure);
     exposure_sum_bytes_ += static_cast<double>(exposure);
-    // The index is a function of the aperture's free space alone, which changes only when a host
-    // mapping is made or released (a few events in a thousand): a division and a compare spared
-    // on every other event, with the same values (the peak of a repeated value is that value).
-    std::uint64_t free_bytes = d.free_bytes;
-    std::uint64_t largest = d.largest_free_bytes;
-    asm("" : "+r"(free_bytes), "+r"(largest));
-    if (free_bytes != frag_free_bytes_ || largest != frag_largest_free_bytes_) {
-      frag_free_bytes_ = free_bytes;
-      frag_largest_free_bytes_ = largest;
-      frag_index_ = fragmentation_index(free_bytes, largest);
-      frag_index_peak_ = std::max(frag_index_peak_, frag_index_);
+    if (d.map_calls != seen_map_calls_ || d.unmap_calls != seen_unmap_calls_ || waiting != seen_waiting_)
+        [[unlikely]] {
+      moved(s, d, waiting);
     }
-    if (keep_series_) series_.add(SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag_index_, waiting});
+    if (keep_series_)
+      series_.add_event(requested, [&] { return SeriesSample{s.live_mappings, d.mapped_bytes, requested, frag_index_, waiting}; });
   }
 
   // After a map, served or refused: its alignment (when it got an address) and the DART's peaks.
   void after_map(bool mapped, std::uint64_t dma_addr, std::uint64_t align_bytes, const dart::DartStats& d) {
-    if (mapped && breaks_alignment(dma_addr, align_bytes)) ++alignment_violations_;
+    if (mapped) after_served_map(dma_addr, align_bytes);
     peak_tables_ = std::max(peak_tables_, d.tables_live);
     min_largest_free_bytes_ = std::min(min_largest_free_bytes_, d.largest_free_bytes);
+  }
+  // The same for a map served with nothing else done in its run before the event's observe(),
+  // which takes the DART's peaks when the map moved it (the state after_map would have read).
+  void after_served_map(std::uint64_t dma_addr, std::uint64_t align_bytes) {
+    if (breaks_alignment(dma_addr, align_bytes)) ++alignment_violations_;
   }
 
   std::uint64_t exposure_peak_bytes() const { return exposure_peak_bytes_; }
@@ -79,8 +90,29 @@ class RunMetrics {
   const Series& series() const { return series_; }
 
  private:
+  // An event that called the DART or moved the queue. The largest free extent and the tables seen
+  // here count as after_map's: between maps the DART only unmaps, which never shrinks the largest
+  // free extent nor adds a table, so these extremes are those of the states after maps.
+  [[gnu::noinline]] void moved(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
+    seen_map_calls_ = d.map_calls;
+    seen_unmap_calls_ = d.unmap_calls;
+    seen_waiting_ = waiting;
+    if (d.free_bytes != frag_free_bytes_ || d.largest_free_bytes != frag_largest_free_bytes_) {
+      frag_free_bytes_ = d.free_bytes;
+      frag_largest_free_bytes_ = d.largest_free_bytes;
+      frag_index_ = fragmentation_index(d.free_bytes, d.largest_free_bytes);
+      frag_index_peak_ = std::max(frag_index_peak_, frag_index_);
+    }
+    peak_tables_ = std::max(peak_tables_, d.tables_live);
+    min_largest_free_bytes_ = std::min(min_largest_free_bytes_, d.largest_free_bytes);
+    if (keep_series_) series_.note_change(SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag_index_, waiting});
+  }
+
   std::uint64_t exposure_peak_bytes_ = 0;
-  double exposure_sum_bytes_ = 0;  // over events; a double: 1.5 GiB x 1e12 events would wrap a u64
+  // Over events, a double added event by event (1.5 GiB x 1e12 events would wrap a u64). An exact
+  // integer sum would be cheaper and more exact, but past 2^53 (a few million events of a large
+  // exposure) it differs in the last digits, and results stay byte-identical.
+  double exposure_sum_bytes_ = 0;
   double frag_index_ = 0;
   double frag_index_peak_ = 0;
   // frag_index_ is that of these two byte counts; at first none (no aperture has 2^64 - 1 bytes free).
@@ -89,6 +121,10 @@ class RunMetrics {
   std::uint64_t alignment_violations_ = 0;
   std::uint64_t peak_tables_ = 0;
   std::uint64_t min_largest_free_bytes_ = 0;  // the smallest largest-free-extent seen after a map
+  // The DART's call counters and the queue's length when moved() last ran: the state it saw.
+  std::uint64_t seen_map_calls_ = 0;
+  std::uint64_t seen_unmap_calls_ = 0;
+  std::uint64_t seen_waiting_ = 0;
   Series series_;
   bool keep_series_;
 };

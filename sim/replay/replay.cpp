@@ -220,7 +220,7 @@ template <bool kOneRun>
     asm("" : "+r"(dma));  // keeps the two loads apart (the compiler would merge them)
     set_mapping(block, 0, r, mapper::Mapping{dma, res.value.token});  // {0, 0} when refused
     if (res.ok) [[likely]] {
-      run.metrics.after_map(true, dma, ev.align_bytes, run.dart.stats());
+      run.metrics.after_served_map(dma, ev.align_bytes);
     } else {
       failed |= std::uint64_t{1} << r;  // a waiting request holds no mapping either
       if (res.error == dartlab::MapError::Cap) {

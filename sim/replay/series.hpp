@@ -45,6 +45,25 @@ class Series {
     if (++in_bucket_ == width_) flush();
   }
 
+  // add() in two halves, for a caller that knows which columns moved: note_change(s) when any
+  // column but requested_bytes may differ from the event before (s: this event's sample), then
+  // add_event() for every event, which reads the whole sample (full()) only when it opens a
+  // bucket. The points are add()'s: a bucket's maximum of a column that stood still is the value
+  // it had when the bucket opened or last moved.
+  void note_change(const SeriesSample& s) {
+    if (in_bucket_ != 0) fold(bucket_, s);  // else add_event() opens the bucket with it
+  }
+  template <class Full>
+  [[gnu::always_inline]] void add_event(std::uint64_t requested_bytes, Full&& full) {
+    ++events_;
+    if (in_bucket_ == 0) {
+      bucket_ = full();
+    } else {
+      bucket_.requested_bytes = std::max(bucket_.requested_bytes, requested_bytes);
+    }
+    if (++in_bucket_ == width_) flush();
+  }
+
   // The finished points plus the open bucket, if any.
   std::vector<SeriesPoint> points() const {
     std::vector<SeriesPoint> out = points_;

@@ -4,12 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "sim/replay/metrics.hpp"
 #include "sim/replay/replay.hpp"
 #include "support/trace_events.hpp"
+#include "traces/gen/generator.hpp"
 
 using namespace dartlab;
 using trace::Event;
@@ -217,13 +220,18 @@ TEST_CASE("RunMetrics gives what recomputing every metric after every event give
   };
   for (int event = 1; event <= 20000; ++event) {
     const std::uint64_t r = next();
+    // What observe() relies on: the DART's state, and the mapper's host mappings, move only on
+    // an event that called the DART (its call counters move; a refused call moves nothing else).
     if (r % 7 == 0) {  // a host mapping made or released: the free space moves
+      ++(next() % 2 == 0 ? d.map_calls : d.unmap_calls);
       d.free_bytes = (next() % 4096) << 14;
       d.largest_free_bytes = d.free_bytes == 0 ? 0 : (next() % (d.free_bytes >> 14) + 1) << 14;
       d.mapped_bytes = (next() % 4096) << 14;
+      s.live_mappings = next() % 100;
+    } else if (r % 13 == 0) {
+      ++d.map_calls;  // refused
     }
     if (r % 3 == 0) s.requested_bytes = (next() % 65536) << 12;
-    s.live_mappings = next() % 100;
     const std::uint64_t waiting = r % 11 == 0 ? next() % 5 : 0;
     metrics.observe(s, d, waiting);
     ref.observe(s, d, waiting);
@@ -242,5 +250,93 @@ TEST_CASE("RunMetrics gives what recomputing every metric after every event give
     CHECK(got[i].max.requested_bytes == want[i].max.requested_bytes);
     CHECK(got[i].max.frag_index == want[i].max.frag_index);
     CHECK(got[i].max.waiting == want[i].max.waiting);
+  }
+}
+
+TEST_CASE("a replay's metrics are those of every metric recomputed after every event, for every policy",
+          "[replay][metrics]") {
+  // observe() works out what it reads from the DART only on events that called it, and the series'
+  // columns but the requested bytes only then. This holds it to the plain rule, read from the
+  // replay's own mapper and DART after every event: it fails if any of those columns moves on an
+  // event that left the DART's call counters alone (the mapper's host mappings, say).
+  const char* policies[] = {"direct", "window:64K", "multi:64K,1M", "adaptive", "lazy:window:64K,keep=32",
+                            "bounce:4M", "cap:window:64K,windows=24"};
+  // A small host, so that maps are refused and the aperture fragments.
+  const char* dart = "aperture=8M,slots=40,alloc=best-fit";
+  std::vector<sim::RunConfig> runs;
+  for (const char* p : policies) runs.push_back(config(p, dart));
+  constexpr std::size_t kPoints = 16;
+  sim::Replay replay(runs, sim::ReplayOptions{.series_points = kPoints});
+
+  struct Reference {
+    std::uint64_t exposure_peak = 0;
+    double exposure_sum = 0;
+    double frag = 0;
+    double frag_peak = 0;
+    std::uint64_t peak_tables = 0;
+    std::uint64_t min_largest = 0;
+    sim::Series series{kPoints};
+  };
+  std::vector<Reference> refs(runs.size());
+  for (std::size_t r = 0; r < runs.size(); ++r) refs[r].min_largest = replay.dart_stats(r).largest_free_bytes;
+
+  trace::gen::GenParams params;
+  params.events = 6000;
+  params.seed = 7;
+  params.live_target = 3000;
+  std::string error;
+  auto gen = trace::gen::make_generator("game", params, &error);
+  REQUIRE(gen);
+  Event ev;
+  std::uint64_t events = 0;
+  while (gen->next(ev)) {
+    REQUIRE(replay.apply(ev));
+    ++events;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      const mapper::MapperStats& s = replay.mapper_stats(r);
+      const dart::DartStats& d = replay.dart_stats(r);
+      const std::uint64_t waiting = replay.result(r).waiting_at_end;
+      Reference& ref = refs[r];
+      const std::uint64_t exposure = sim::exposure_bytes(d.mapped_bytes, s.requested_bytes);
+      ref.exposure_peak = std::max(ref.exposure_peak, exposure);
+      ref.exposure_sum += static_cast<double>(exposure);
+      ref.frag = sim::fragmentation_index(d.free_bytes, d.largest_free_bytes);
+      ref.frag_peak = std::max(ref.frag_peak, ref.frag);
+      if (trace::is_map_kind(ev.kind)) {  // after a map, as after_map
+        ref.peak_tables = std::max(ref.peak_tables, d.tables_live);
+        ref.min_largest = std::min(ref.min_largest, d.largest_free_bytes);
+      }
+      ref.series.add(sim::SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, ref.frag, waiting});
+    }
+  }
+  REQUIRE(events == params.events);
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    INFO(policies[r]);
+    const sim::RunResult got = replay.result(r);
+    const Reference& ref = refs[r];
+    CHECK(got.failed_maps + got.waits > 0);  // the small host refused some: the failure paths were taken
+    CHECK(got.exposure_peak_bytes == ref.exposure_peak);
+    CHECK(got.exposure_mean_bytes == ref.exposure_sum / static_cast<double>(events));
+    CHECK(got.frag_index_final == ref.frag);
+    CHECK(got.frag_index_peak == ref.frag_peak);
+    // cap serves waiting requests inside an unmap, and takes these after each of them: the
+    // reference, which sees only the event's end, cannot follow it there.
+    if (std::string_view(policies[r]).starts_with("cap:")) {
+      CHECK(got.waits > 0);
+    } else {
+      CHECK(got.dart_peak_tables == ref.peak_tables);
+      CHECK(got.min_largest_free_bytes == ref.min_largest);
+    }
+    const auto want = ref.series.points();
+    REQUIRE(got.series.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      INFO("point " << i);
+      CHECK(got.series[i].event == want[i].event);
+      CHECK(got.series[i].max.live_mappings == want[i].max.live_mappings);
+      CHECK(got.series[i].max.mapped_bytes == want[i].max.mapped_bytes);
+      CHECK(got.series[i].max.requested_bytes == want[i].max.requested_bytes);
+      CHECK(got.series[i].max.frag_index == want[i].max.frag_index);
+      CHECK(got.series[i].max.waiting == want[i].max.waiting);
+    }
   }
 }
