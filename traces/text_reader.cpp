@@ -7,6 +7,7 @@
 #include <limits>
 #include <utility>
 
+#include "base/bits.hpp"
 #include "traces/line_import/numbers.hpp"
 #include "traces/printable.hpp"
 #include "traces/text_format.hpp"
@@ -259,7 +260,7 @@ struct TextTraceReader::LineParser {
   bool align(std::string_view s) {
     std::uint64_t bytes = 0;
     const Num r = parse_len(s.substr(text::kAlignKey.size()), bytes);
-    if (r != Num::Ok || !std::has_single_bit(bytes)) return set(Problem::BadAlign, s);
+    if (r != Num::Ok || !is_power_of_two(bytes)) return set(Problem::BadAlign, s);
     ev.align_bytes = bytes;
     return true;
   }

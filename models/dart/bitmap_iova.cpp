@@ -26,6 +26,7 @@
 #include <bit>
 #include <cassert>
 
+#include "base/bits.hpp"
 #include "models/dart/bitmap_aperture.hpp"
 #include "models/dart/lazy_array.hpp"
 
@@ -242,10 +243,10 @@ class BitmapIova final : public ApertureAllocator {
     rooms[0] = static_cast<std::uint32_t>(std::countr_one(x));  // the front run
     std::uint32_t small = 0;
     for (unsigned b = 0; b < 64; b += 8) small |= kByteRooms[(x >> b) & 0xff];
-    rooms[1] = static_cast<std::uint32_t>(std::popcount(small & 0x1u));
-    rooms[2] = static_cast<std::uint32_t>(std::popcount((small >> 1) & 0x3u));
-    rooms[3] = static_cast<std::uint32_t>(std::popcount((small >> 3) & 0xfu));
-    rooms[4] = static_cast<std::uint32_t>(std::popcount((small >> 7) & 0xffu));
+    rooms[1] = static_cast<std::uint32_t>(popcount8(small & 0x1u));
+    rooms[2] = static_cast<std::uint32_t>(popcount8((small >> 1) & 0x3u));
+    rooms[3] = static_cast<std::uint32_t>(popcount8((small >> 3) & 0xfu));
+    rooms[4] = static_cast<std::uint32_t>(popcount8((small >> 7) & 0xffu));
     std::uint32_t r16 = 0;
     for (unsigned b = 0; b < 64; b += 16) {
       r16 = std::max(r16, static_cast<std::uint32_t>(std::countr_one(static_cast<std::uint16_t>(x >> b))));

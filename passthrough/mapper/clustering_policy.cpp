@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <bit>
 
+#include "base/bits.hpp"
+
 namespace dartlab::mapper {
 
 LiveWindows::LiveWindows(WindowSizes in_play)
@@ -31,7 +33,7 @@ const std::uint32_t* LiveWindows::find(const KeyIndex& index, std::uint64_t gpa,
 }
 
 bool LiveWindows::track(const Key& key, bool added) {
-  if (!std::has_single_bit(key.size_bytes) || (key.base & (key.size_bytes - 1)) != 0 || (in_play_ & key.size_bytes) == 0)
+  if (!is_power_of_two(key.size_bytes) || (key.base & (key.size_bytes - 1)) != 0 || (in_play_ & key.size_bytes) == 0)
     return false;
   const int bit = std::countr_zero(key.size_bytes);
   const std::uint64_t region = key.base & ~(region_bytes_ - 1);
@@ -62,7 +64,7 @@ void LiveWindows::reset() {
 Key MultiPolicy::choose(std::uint64_t gpa, std::uint64_t len_bytes, bool& promoted) const {
   promoted = false;
   const Key smallest = smallest_window_or_direct(sizes_, gpa, len_bytes);
-  if (promote_fraction_ <= 0 || !std::has_single_bit(smallest.size_bytes) || (sizes_ & smallest.size_bytes) == 0)
+  if (promote_fraction_ <= 0 || !is_power_of_two(smallest.size_bytes) || (sizes_ & smallest.size_bytes) == 0)
     return smallest;  // a direct mapping, or promotion off
   // The largest listed window whose region is already covered enough by live smaller windows.
   for (WindowSizes larger = sizes_ & ~((smallest.size_bytes << 1) - 1); larger != 0;) {
