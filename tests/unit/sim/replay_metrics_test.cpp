@@ -30,6 +30,38 @@ Event aligned_map(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, std::u
   return ev;
 }
 
+// The plain rule RunMetrics::observe() must agree with: every metric recomputed after every event
+// (the observe() the metrics had before they skipped what stood still).
+struct ReferenceMetrics {
+  explicit ReferenceMetrics(std::size_t series_points) : series(series_points) {}
+  std::uint64_t exposure_peak = 0;
+  double exposure_sum = 0;
+  double frag = 0;
+  double frag_peak = 0;
+  sim::Series series;
+  void observe(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
+    const std::uint64_t exposure = sim::exposure_bytes(d.mapped_bytes, s.requested_bytes);
+    exposure_peak = std::max(exposure_peak, exposure);
+    exposure_sum += static_cast<double>(exposure);
+    frag = sim::fragmentation_index(d.free_bytes, d.largest_free_bytes);
+    frag_peak = std::max(frag_peak, frag);
+    series.add(sim::SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag, waiting});
+  }
+};
+
+void check_same_series(const std::vector<sim::SeriesPoint>& got, const std::vector<sim::SeriesPoint>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    INFO("point " << i);
+    CHECK(got[i].event == want[i].event);
+    CHECK(got[i].max.live_mappings == want[i].max.live_mappings);
+    CHECK(got[i].max.mapped_bytes == want[i].max.mapped_bytes);
+    CHECK(got[i].max.requested_bytes == want[i].max.requested_bytes);
+    CHECK(got[i].max.frag_index == want[i].max.frag_index);
+    CHECK(got[i].max.waiting == want[i].max.waiting);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("exposure is the bytes mapped beyond the bytes requested, as a peak and a mean over events",
@@ -188,29 +220,12 @@ TEST_CASE("the metrics' formulas: exposure never negative, fragmentation 0 for o
 
 TEST_CASE("RunMetrics gives what recomputing every metric after every event gives (differential)",
           "[replay][metrics]") {
-  // The reference is the observe() the metrics had before they skipped the fragmentation index
-  // while the aperture's free space stood still: every metric recomputed, event after event.
-  struct Reference {
-    std::uint64_t exposure_peak = 0;
-    double exposure_sum = 0;
-    double frag = 0;
-    double frag_peak = 0;
-    sim::Series series{64};
-    void observe(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
-      const std::uint64_t exposure = sim::exposure_bytes(d.mapped_bytes, s.requested_bytes);
-      exposure_peak = std::max(exposure_peak, exposure);
-      exposure_sum += static_cast<double>(exposure);
-      frag = sim::fragmentation_index(d.free_bytes, d.largest_free_bytes);
-      frag_peak = std::max(frag_peak, frag);
-      series.add(sim::SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, frag, waiting});
-    }
-  };
   dart::DartStats d;
   d.free_bytes = 1 << 30;
   d.largest_free_bytes = 1 << 30;
   mapper::MapperStats s;
   sim::RunMetrics metrics(64, d);
-  Reference ref;
+  ReferenceMetrics ref(64);
   std::uint64_t x = 12345;
   const auto next = [&] {  // xorshift: a fixed, repeatable sequence
     x ^= x << 13;
@@ -240,17 +255,7 @@ TEST_CASE("RunMetrics gives what recomputing every metric after every event give
   }
   CHECK(metrics.exposure_peak_bytes() == ref.exposure_peak);
   CHECK(metrics.exposure_mean_bytes(20000) == ref.exposure_sum / 20000.0);
-  const auto got = metrics.series().points();
-  const auto want = ref.series.points();
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    CHECK(got[i].event == want[i].event);
-    CHECK(got[i].max.live_mappings == want[i].max.live_mappings);
-    CHECK(got[i].max.mapped_bytes == want[i].max.mapped_bytes);
-    CHECK(got[i].max.requested_bytes == want[i].max.requested_bytes);
-    CHECK(got[i].max.frag_index == want[i].max.frag_index);
-    CHECK(got[i].max.waiting == want[i].max.waiting);
-  }
+  check_same_series(metrics.series().points(), ref.series.points());
 }
 
 TEST_CASE("a replay's metrics are those of every metric recomputed after every event, for every policy",
@@ -268,14 +273,11 @@ TEST_CASE("a replay's metrics are those of every metric recomputed after every e
   constexpr std::size_t kPoints = 16;
   sim::Replay replay(runs, sim::ReplayOptions{.series_points = kPoints});
 
+  // Beside each run's reference, the DART's extremes after every map, as after_map takes them.
   struct Reference {
-    std::uint64_t exposure_peak = 0;
-    double exposure_sum = 0;
-    double frag = 0;
-    double frag_peak = 0;
+    ReferenceMetrics metrics{kPoints};
     std::uint64_t peak_tables = 0;
     std::uint64_t min_largest = 0;
-    sim::Series series{kPoints};
   };
   std::vector<Reference> refs(runs.size());
   for (std::size_t r = 0; r < runs.size(); ++r) refs[r].min_largest = replay.dart_stats(r).largest_free_bytes;
@@ -297,16 +299,11 @@ TEST_CASE("a replay's metrics are those of every metric recomputed after every e
       const dart::DartStats& d = replay.dart_stats(r);
       const std::uint64_t waiting = replay.result(r).waiting_at_end;
       Reference& ref = refs[r];
-      const std::uint64_t exposure = sim::exposure_bytes(d.mapped_bytes, s.requested_bytes);
-      ref.exposure_peak = std::max(ref.exposure_peak, exposure);
-      ref.exposure_sum += static_cast<double>(exposure);
-      ref.frag = sim::fragmentation_index(d.free_bytes, d.largest_free_bytes);
-      ref.frag_peak = std::max(ref.frag_peak, ref.frag);
-      if (trace::is_map_kind(ev.kind)) {  // after a map, as after_map
+      ref.metrics.observe(s, d, waiting);
+      if (trace::is_map_kind(ev.kind)) {
         ref.peak_tables = std::max(ref.peak_tables, d.tables_live);
         ref.min_largest = std::min(ref.min_largest, d.largest_free_bytes);
       }
-      ref.series.add(sim::SeriesSample{s.live_mappings, d.mapped_bytes, s.requested_bytes, ref.frag, waiting});
     }
   }
   REQUIRE(events == params.events);
@@ -315,10 +312,10 @@ TEST_CASE("a replay's metrics are those of every metric recomputed after every e
     const sim::RunResult got = replay.result(r);
     const Reference& ref = refs[r];
     CHECK(got.failed_maps + got.waits > 0);  // the small host refused some: the failure paths were taken
-    CHECK(got.exposure_peak_bytes == ref.exposure_peak);
-    CHECK(got.exposure_mean_bytes == ref.exposure_sum / static_cast<double>(events));
-    CHECK(got.frag_index_final == ref.frag);
-    CHECK(got.frag_index_peak == ref.frag_peak);
+    CHECK(got.exposure_peak_bytes == ref.metrics.exposure_peak);
+    CHECK(got.exposure_mean_bytes == ref.metrics.exposure_sum / static_cast<double>(events));
+    CHECK(got.frag_index_final == ref.metrics.frag);
+    CHECK(got.frag_index_peak == ref.metrics.frag_peak);
     // cap serves waiting requests inside an unmap, and takes these after each of them: the
     // reference, which sees only the event's end, cannot follow it there.
     if (std::string_view(policies[r]).starts_with("cap:")) {
@@ -327,16 +324,6 @@ TEST_CASE("a replay's metrics are those of every metric recomputed after every e
       CHECK(got.dart_peak_tables == ref.peak_tables);
       CHECK(got.min_largest_free_bytes == ref.min_largest);
     }
-    const auto want = ref.series.points();
-    REQUIRE(got.series.size() == want.size());
-    for (std::size_t i = 0; i < want.size(); ++i) {
-      INFO("point " << i);
-      CHECK(got.series[i].event == want[i].event);
-      CHECK(got.series[i].max.live_mappings == want[i].max.live_mappings);
-      CHECK(got.series[i].max.mapped_bytes == want[i].max.mapped_bytes);
-      CHECK(got.series[i].max.requested_bytes == want[i].max.requested_bytes);
-      CHECK(got.series[i].max.frag_index == want[i].max.frag_index);
-      CHECK(got.series[i].max.waiting == want[i].max.waiting);
-    }
+    check_same_series(got.series, ref.metrics.series.points());
   }
 }
