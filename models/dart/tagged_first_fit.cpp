@@ -103,15 +103,12 @@ class TaggedFirstFit final : public ApertureAllocator {
   // children), so a large aperture's tree is about as long as its words.
   struct Shape {
     explicit Shape(std::uint64_t words) {
-      std::uint64_t count[kMaxLevels + 1];
-      levels = 0;
-      for (std::uint64_t n = words; n > 1; n = (n + kFan - 1) / kFan) ++levels;
-      std::uint64_t n = words;
-      for (unsigned l = levels + 1; l-- > 0; n = (n + kFan - 1) / kFan) count[l] = n;
-      nodes = 0;
+      std::uint64_t up[kMaxLevels + 1];  // nodes a level, from the words up to the root's one
+      up[0] = words;
+      for (levels = 0; up[levels] > 1; ++levels) up[levels + 1] = (up[levels] + kFan - 1) / kFan;
       for (unsigned l = 0; l <= levels; ++l) {
         offset[l] = nodes;
-        nodes += (count[l] + kFan - 1) / kFan * kFan;
+        nodes += (up[levels - l] + kFan - 1) / kFan * kFan;
       }
     }
     unsigned levels = 0;
