@@ -26,6 +26,7 @@
 #include <cassert>
 #include <deque>
 
+#include "base/bits.hpp"
 #include "models/dart/bitmap_aperture.hpp"
 #include "models/dart/boundary_tags.hpp"
 #include "models/dart/lazy_array.hpp"
@@ -131,7 +132,7 @@ class BitmapBestFit final : public ApertureAllocator {
     std::uint64_t pages;
     std::uint64_t width;
     std::uint64_t operator()(std::uint64_t i) const {
-      const bool on_path = i != 0 && (i & (i - 1)) == 0 && i <= width;
+      const bool on_path = is_power_of_two(i) && i <= width;
       return on_path && pages > 0 && pages <= kShortMax ? std::uint64_t{1} << (pages - 1) : 0;
     }
   };
