@@ -257,7 +257,7 @@ class TaggedFirstFit final : public ApertureAllocator {
   // is kept out of the tree: first-fit takes it only when no run below fits, and it is where a
   // churned aperture's new pages come from (the lowest free page, for a one-page map with no
   // hole below it). Cutting it moves its start alone; in the tree, each cut lowered the root
-  // and every ancestor, a row's maximum read at each level (a third of BM_CoreDirect's allocs).
+  // and every ancestor, a row's maximum read at each level (a quarter of BM_CoreDirect's allocs).
   std::uint64_t top_ = 0;
   // No word below low_ holds a start. An alloc only moves a start up; a free may make one below,
   // and lowers it there. 98% of a game trace's maps under `direct` take one page: their lowest
