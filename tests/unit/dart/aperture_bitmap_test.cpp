@@ -99,35 +99,26 @@ TEST_CASE("The bitmap first-fit agrees with the extent tree on long runs across 
 }
 
 TEST_CASE("The tagged first-fit agrees with the extent tree's first-fit", "[aperture][bitmap]") {
+  // The default churn, and one of mostly single pages (as `direct` asks for a game trace's 4K
+  // maps) with half the frees among the lowest runs: holes open below the lowest start the
+  // allocator remembers, words fill and empty, the run at the aperture's end is cut and grows back.
+  Churn single_pages;
+  single_pages.pages = [](std::mt19937& rng) -> std::uint64_t { return rng() % 10 == 0 ? 2 + rng() % 100 : 1; };
+  single_pages.low_frees = true;
+  single_pages.alloc_percent = 55;
+  single_pages.steps = 30000;
+  const bool singles = GENERATE(false, true);
   const std::uint32_t seed = GENERATE(1u, 5u, 99u);
   const auto [first_page, page_count] = GENERATE(
       std::pair<std::uint64_t, std::uint64_t>{1, 98304}, std::pair<std::uint64_t, std::uint64_t>{3, 5001},
       std::pair<std::uint64_t, std::uint64_t>{1, std::uint64_t{1} << 22}, std::pair<std::uint64_t, std::uint64_t>{7, 64},
-      std::pair<std::uint64_t, std::uint64_t>{0, 65}, std::pair<std::uint64_t, std::uint64_t>{100, 20});
-  CAPTURE(seed, first_page, page_count);
+      std::pair<std::uint64_t, std::uint64_t>{0, 65}, std::pair<std::uint64_t, std::uint64_t>{100, 20},
+      std::pair<std::uint64_t, std::uint64_t>{5, 700});
+  CAPTURE(singles, seed, first_page, page_count);
   auto tagged = dartlab::dart::make_tagged_first_fit(first_page, page_count);
   auto extents = dartlab::dart::make_extent_aperture(AllocPolicy::FirstFit, first_page, page_count);
   REQUIRE(tagged);
-  check_same_as_extent_tree(*tagged, *extents, first_page, page_count, seed);
-}
-
-TEST_CASE("The tagged first-fit's single pages are the lowest free ones, however the runs below move", "[aperture][bitmap]") {
-  // Mostly one-page allocs (as `direct` asks for a game trace's 4K maps), half the frees among the
-  // lowest runs (holes open below the lowest start the allocator remembers), some longer runs cut
-  // from the front, words filled and emptied, the top run cut and grown back.
-  const std::uint32_t seed = GENERATE(2u, 7u, 31u);
-  const auto [first_page, page_count] = GENERATE(std::pair<std::uint64_t, std::uint64_t>{1, 98304},
-                                                 std::pair<std::uint64_t, std::uint64_t>{5, 700});
-  CAPTURE(seed, first_page, page_count);
-  auto tagged = dartlab::dart::make_tagged_first_fit(first_page, page_count);
-  auto extents = dartlab::dart::make_extent_aperture(AllocPolicy::FirstFit, first_page, page_count);
-  REQUIRE(tagged);
-  Churn churn;
-  churn.pages = [](std::mt19937& rng) -> std::uint64_t { return rng() % 10 == 0 ? 2 + rng() % 100 : 1; };
-  churn.low_frees = true;
-  churn.alloc_percent = 55;
-  churn.steps = 30000;
-  check_same_as_extent_tree(*tagged, *extents, first_page, page_count, seed, true, churn);
+  check_same_as_extent_tree(*tagged, *extents, first_page, page_count, seed, true, singles ? single_pages : Churn{});
 }
 
 TEST_CASE("The bitmap best-fit agrees with the extent tree's best-fit, ties and all", "[aperture][bitmap]") {
