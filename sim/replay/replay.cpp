@@ -330,6 +330,7 @@ void Replay::wait(std::size_t r, std::uint32_t block, const trace::Event& ev, da
   set_mapping(block, 0, r, mapper::Mapping{seq, mapper::MapToken::unpack(kWaitingTag)});
   ++run.waits;
   ++run.waiting;
+  run.metrics.queue_moved();
   run.waiting_segments += sg_count(ev);
 }
 
@@ -343,6 +344,7 @@ void Replay::end_wait(std::size_t r, std::uint32_t block) {
   run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
   w.since_event = 0;
   --run.waiting;
+  run.metrics.queue_moved();
   run.waiting_segments -= w.seg_count;
   run.cancelled_segments += w.seg_count;
   ++run.cancelled_waits;
@@ -363,6 +365,7 @@ void Replay::serve_waiting(std::size_t r) {
     run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
     w.since_event = 0;
     --run.waiting;
+    run.metrics.queue_moved();
     run.waiting_segments -= w.seg_count;
     if (mapped) arena_[w.block].a &= ~(std::uint64_t{1} << r);
     after_map(r, w.block, w.seg_count, w.kind, mapped, w.align_bytes, line_of(w.block));

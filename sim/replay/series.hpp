@@ -29,51 +29,52 @@ class Series {
  public:
   static constexpr std::size_t kDefaultPoints = 1024;
 
-  // max_points is rounded up to an even number, at least 2.
-  explicit Series(std::size_t max_points = kDefaultPoints) : limit_(std::max<std::size_t>(2, (max_points + 1) & ~std::size_t{1})) {
+  // max_points is rounded up to an even number, at least 2; 0 keeps no points at all.
+  explicit Series(std::size_t max_points = kDefaultPoints)
+      : limit_(max_points == 0 ? 0 : std::max<std::size_t>(2, (max_points + 1) & ~std::size_t{1})),
+        width_(limit_ == 0 ? kNever : 1),
+        left_(width_) {
     points_.reserve(limit_);
   }
 
   // One sample per event, in event order.
   void add(const SeriesSample& s) {
-    ++events_;
-    if (in_bucket_ == 0) {
-      bucket_ = s;
-    } else {
-      fold(bucket_, s);
-    }
-    if (++in_bucket_ == width_) flush();
+    note_change(s);
+    add_event(s.requested_bytes, [] { return SeriesSample{}; });
   }
 
   // add() in two halves, for a caller that knows which columns moved: note_change(s) when any
   // column but requested_bytes may differ from the event before (s: this event's sample), then
-  // add_event() for every event, which reads the whole sample (full()) only when it opens a
-  // bucket. The points are add()'s: a bucket's maximum of a column that stood still is the value
-  // it had when the bucket opened or last moved.
+  // add_event() for every event. A bucket opens with the sample of the event that closed the one
+  // before it (full(), read only then), its requested bytes at 0, since every column but those
+  // stands still until a note_change(), and the first one in a bucket replaces that sample. The
+  // points are add()'s: a bucket's maximum of a column that stood still is the value it had when
+  // the bucket opened or last moved. Per event this is a maximum and a countdown.
   void note_change(const SeriesSample& s) {
-    if (in_bucket_ != 0) fold(bucket_, s);  // else add_event() opens the bucket with it
+    if (left_ == width_) {
+      bucket_ = s;  // the bucket's first event
+    } else {
+      fold(bucket_, s);
+    }
   }
   template <class Full>
   [[gnu::always_inline]] void add_event(std::uint64_t requested_bytes, Full&& full) {
-    ++events_;
-    if (in_bucket_ == 0) {
-      bucket_ = full();
-    } else {
-      bucket_.requested_bytes = std::max(bucket_.requested_bytes, requested_bytes);
-    }
-    if (++in_bucket_ == width_) flush();
+    bucket_.requested_bytes = std::max(bucket_.requested_bytes, requested_bytes);
+    if (--left_ == 0) [[unlikely]] close(full());
   }
 
   // The finished points plus the open bucket, if any.
   std::vector<SeriesPoint> points() const {
     std::vector<SeriesPoint> out = points_;
-    if (in_bucket_ != 0) out.push_back(SeriesPoint{events_, bucket_});
+    if (left_ != width_) out.push_back(SeriesPoint{first_ + (width_ - left_) - 1, bucket_});
     return out;
   }
 
   std::uint64_t bucket_events() const { return width_; }
 
  private:
+  static constexpr std::uint64_t kNever = ~std::uint64_t{0};  // no series: no bucket ever closes
+
   static void fold(SeriesSample& into, const SeriesSample& s) {
     into.live_mappings = std::max(into.live_mappings, s.live_mappings);
     into.mapped_bytes = std::max(into.mapped_bytes, s.mapped_bytes);
@@ -82,26 +83,32 @@ class Series {
     into.waiting = std::max(into.waiting, s.waiting);
   }
 
-  void flush() {
-    points_.push_back(SeriesPoint{events_, bucket_});
-    in_bucket_ = 0;
-    if (points_.size() < limit_) return;
-    // Full: merge pairs; the series now covers the same events with half the points.
-    for (std::size_t i = 0; i < limit_ / 2; ++i) {
-      SeriesPoint merged = points_[2 * i + 1];
-      fold(merged.max, points_[2 * i].max);
-      points_[i] = merged;
+  // The open bucket's last event has been added; `next` is the sample after it.
+  [[gnu::noinline]] void close(const SeriesSample& next) {
+    const std::uint64_t last = first_ + width_ - 1;
+    points_.push_back(SeriesPoint{last, bucket_});
+    first_ = last + 1;
+    if (points_.size() == limit_) {
+      // Full: merge pairs; the series now covers the same events with half the points.
+      for (std::size_t i = 0; i < limit_ / 2; ++i) {
+        SeriesPoint merged = points_[2 * i + 1];
+        fold(merged.max, points_[2 * i].max);
+        points_[i] = merged;
+      }
+      points_.resize(limit_ / 2);
+      width_ *= 2;
     }
-    points_.resize(limit_ / 2);
-    width_ *= 2;
+    left_ = width_;
+    bucket_ = next;
+    bucket_.requested_bytes = 0;
   }
 
   std::size_t limit_;
   std::vector<SeriesPoint> points_;
-  SeriesSample bucket_;
-  std::uint64_t width_ = 1;
-  std::uint64_t in_bucket_ = 0;
-  std::uint64_t events_ = 0;
+  SeriesSample bucket_;   // the open bucket's maxima so far
+  std::uint64_t width_;   // events a bucket holds
+  std::uint64_t left_;    // events the open bucket still takes: width_ when it has none yet
+  std::uint64_t first_ = 1;  // 1-based number of the open bucket's first event
 };
 
 }  // namespace dartlab::sim

@@ -30,6 +30,45 @@ Event aligned_map(std::uint64_t id, std::uint64_t gpa, std::uint64_t len, std::u
   return ev;
 }
 
+// The plain rule of a series, written apart from sim::Series so that the differential tests below
+// share no code with it: a sample after every event, each column's maximum over a bucket of
+// `width` events, and pairs of points merged (the width doubled) when `limit` are full.
+class ReferenceSeries {
+ public:
+  explicit ReferenceSeries(std::size_t max_points) : limit_(std::max<std::size_t>(2, (max_points + 1) & ~std::size_t{1})) {}
+  void add(const sim::SeriesSample& s) {
+    ++events_;
+    bucket_ = in_bucket_ == 0 ? s : max_of(bucket_, s);
+    if (++in_bucket_ != width_) return;
+    points_.push_back(sim::SeriesPoint{events_, bucket_});
+    in_bucket_ = 0;
+    if (points_.size() < limit_) return;
+    std::vector<sim::SeriesPoint> merged;
+    for (std::size_t i = 0; i + 1 < points_.size(); i += 2)
+      merged.push_back(sim::SeriesPoint{points_[i + 1].event, max_of(points_[i].max, points_[i + 1].max)});
+    points_ = merged;
+    width_ *= 2;
+  }
+  std::vector<sim::SeriesPoint> points() const {
+    std::vector<sim::SeriesPoint> out = points_;
+    if (in_bucket_ != 0) out.push_back(sim::SeriesPoint{events_, bucket_});
+    return out;
+  }
+
+ private:
+  static sim::SeriesSample max_of(const sim::SeriesSample& a, const sim::SeriesSample& b) {
+    return {std::max(a.live_mappings, b.live_mappings), std::max(a.mapped_bytes, b.mapped_bytes),
+            std::max(a.requested_bytes, b.requested_bytes), std::max(a.frag_index, b.frag_index),
+            std::max(a.waiting, b.waiting)};
+  }
+  std::size_t limit_;
+  std::vector<sim::SeriesPoint> points_;
+  sim::SeriesSample bucket_;
+  std::uint64_t width_ = 1;
+  std::uint64_t in_bucket_ = 0;
+  std::uint64_t events_ = 0;
+};
+
 // The plain rule RunMetrics::observe() must agree with: every metric recomputed after every event
 // (the observe() the metrics had before they skipped what stood still).
 struct ReferenceMetrics {
@@ -38,7 +77,7 @@ struct ReferenceMetrics {
   double exposure_sum = 0;
   double frag = 0;
   double frag_peak = 0;
-  sim::Series series;
+  ReferenceSeries series;
   void observe(const mapper::MapperStats& s, const dart::DartStats& d, std::uint64_t waiting) {
     const std::uint64_t exposure = sim::exposure_bytes(d.mapped_bytes, s.requested_bytes);
     exposure_peak = std::max(exposure_peak, exposure);
@@ -233,6 +272,7 @@ TEST_CASE("RunMetrics gives what recomputing every metric after every event give
     x ^= x << 17;
     return x;
   };
+  std::uint64_t last_waiting = 0;
   for (int event = 1; event <= 20000; ++event) {
     const std::uint64_t r = next();
     // What observe() relies on: the DART's state, and the mapper's host mappings, move only on
@@ -248,6 +288,8 @@ TEST_CASE("RunMetrics gives what recomputing every metric after every event give
     }
     if (r % 3 == 0) s.requested_bytes = (next() % 65536) << 12;
     const std::uint64_t waiting = r % 11 == 0 ? next() % 5 : 0;
+    if (waiting != last_waiting) metrics.queue_moved();  // as the replay marks its queue's changes
+    last_waiting = waiting;
     metrics.observe(s, d, waiting);
     ref.observe(s, d, waiting);
     REQUIRE(metrics.frag_index() == ref.frag);
