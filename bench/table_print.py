@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Prints bench/table.sh's measurements as a Markdown table: one row per measure, one column per
 build (the first is the build under test, the second the baseline), the median over the runs, and
-the ratio that each row is about. Usage: table_print.py RESULTS BUILDS EVENTS RUNS"""
+the ratio that each row is about. Usage: table_print.py RESULTS BUILDS EVENTS RUNS [SHORT]"""
 import statistics
 import sys
 from collections import defaultdict
 
 results, builds, events, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+short = int(sys.argv[5]) if len(sys.argv) > 5 else 1  # the decode and replay rows' figures per run
 values = defaultdict(list)
 with open(results) as f:
     for line in f:
@@ -57,7 +58,8 @@ add("timed platform, per-TLP (M transactions/s)", lambda b: get("timed_tlp", b),
 add("timed: bare quantum-keeper loop (M/s)", lambda b: get("timed_bare", b), "")
 add("timed: burst vs per-TLP, largest difference", lambda b: get("timed_differ", b), " %", higher=False)
 
-print(f"{events} generated game events, median of {runs} run(s) per figure")
+print(f"{events} generated game events, median of {runs} run(s) per figure"
+      + (f" ({runs * short} for the decode and replay rows, {short} in each run)" if short > 1 else ""))
 if builds == 1:
     print("| measure | value | ratio |\n|---|---|---|")
     for label, vals, unit, _, notes in rows:
