@@ -88,6 +88,14 @@ struct Replay::Run {
   void pop_ended() {
     while (wait_head != wait_tail && waiter(wait_head).since_event == 0) ++wait_head;
   }
+  // w stops waiting at event `now`: served, refused or cancelled.
+  void leave_queue(Waiter& w, std::uint64_t now) {
+    longest_wait_events = std::max(longest_wait_events, now - w.since_event);
+    w.since_event = 0;
+    --waiting;
+    metrics.queue_moved();
+    waiting_segments -= w.seg_count;
+  }
 
   // After every event.
   [[gnu::always_inline]] void observe() { metrics.observe(mapper.stats(), dart.stats(), waiting); }
@@ -341,11 +349,7 @@ bool Replay::waiting(std::uint32_t block, std::size_t r) const {
 void Replay::end_wait(std::size_t r, std::uint32_t block) {
   Run& run = *runs_[r];
   Run::Waiter& w = run.waiter(mapping(block, 0, r).dma_addr);
-  run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
-  w.since_event = 0;
-  --run.waiting;
-  run.metrics.queue_moved();
-  run.waiting_segments -= w.seg_count;
+  run.leave_queue(w, events_);
   run.cancelled_segments += w.seg_count;
   ++run.cancelled_waits;
   run.pop_ended();
@@ -362,11 +366,7 @@ void Replay::serve_waiting(std::size_t r) {
       set_mapping(w.block, 0, r, mapper::Mapping{seq, mapper::MapToken::unpack(kWaitingTag)});
       return;
     }
-    run.longest_wait_events = std::max(run.longest_wait_events, events_ - w.since_event);
-    w.since_event = 0;
-    --run.waiting;
-    run.metrics.queue_moved();
-    run.waiting_segments -= w.seg_count;
+    run.leave_queue(w, events_);
     if (mapped) arena_[w.block].a &= ~(std::uint64_t{1} << r);
     after_map(r, w.block, w.seg_count, w.kind, mapped, w.align_bytes, line_of(w.block));
   }

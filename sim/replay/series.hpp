@@ -29,11 +29,8 @@ class Series {
  public:
   static constexpr std::size_t kDefaultPoints = 1024;
 
-  // max_points is rounded up to an even number, at least 2; 0 keeps no points at all.
-  explicit Series(std::size_t max_points = kDefaultPoints)
-      : limit_(max_points == 0 ? 0 : std::max<std::size_t>(2, (max_points + 1) & ~std::size_t{1})),
-        width_(limit_ == 0 ? kNever : 1),
-        left_(width_) {
+  // max_points is rounded up to an even number, at least 2.
+  explicit Series(std::size_t max_points = kDefaultPoints) : limit_(std::max<std::size_t>(2, (max_points + 1) & ~std::size_t{1})) {
     points_.reserve(limit_);
   }
 
@@ -73,8 +70,6 @@ class Series {
   std::uint64_t bucket_events() const { return width_; }
 
  private:
-  static constexpr std::uint64_t kNever = ~std::uint64_t{0};  // no series: no bucket ever closes
-
   static void fold(SeriesSample& into, const SeriesSample& s) {
     into.live_mappings = std::max(into.live_mappings, s.live_mappings);
     into.mapped_bytes = std::max(into.mapped_bytes, s.mapped_bytes);
@@ -106,8 +101,8 @@ class Series {
   std::size_t limit_;
   std::vector<SeriesPoint> points_;
   SeriesSample bucket_;   // the open bucket's maxima so far
-  std::uint64_t width_;   // events a bucket holds
-  std::uint64_t left_;    // events the open bucket still takes: width_ when it has none yet
+  std::uint64_t width_ = 1;  // events a bucket holds
+  std::uint64_t left_ = 1;   // events the open bucket still takes: width_ when it has none yet
   std::uint64_t first_ = 1;  // 1-based number of the open bucket's first event
 };
 
