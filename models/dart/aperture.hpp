@@ -27,7 +27,7 @@ class ApertureAllocator {
  public:
   virtual ~ApertureAllocator();
   // First page index of a contiguous free run of `pages` pages, now allocated; nullopt if no run
-  // fits or pages == 0.
+  // fits or pages == 0, and then nothing has changed (the DART asks why only afterwards).
   virtual std::optional<std::uint64_t> alloc(std::uint64_t pages) = 0;
   // Returns a run made by alloc() (or a part of one: not with buddy, which frees whole blocks,
   // so it takes exactly the first page and page count alloc() was given); coalesces with free

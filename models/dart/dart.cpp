@@ -53,11 +53,13 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
   }
   if (slots_.full()) return fail(MapError::Slots);
   const std::uint64_t pages = len_bytes >> tables_.page_shift();  // page_bytes is a power of two (PageTable checks)
-  // Aperture: no arrangement of the free pages could hold what the allocator reserves for this
-  // request (buddy rounds it up); else a refusal is fragmentation (or alignment, for linux).
-  if (aperture_->free_pages() < aperture_->reserved_pages(pages)) return fail(MapError::Aperture);
+  // A refusal is Aperture when no arrangement of the free pages could hold what the allocator
+  // reserves for this request (buddy rounds it up), else fragmentation (or alignment, for linux).
+  // Told apart after the alloc, which then has failed without changing anything: a map served
+  // makes one virtual call, not three (BM_CoreDirect: 10 M of 1,272 M instructions).
   const std::optional<std::uint64_t> first_page = aperture_->alloc(pages);
-  if (!first_page) return fail(MapError::Fragmented);
+  if (!first_page) [[unlikely]]
+    return fail(aperture_->free_pages() < aperture_->reserved_pages(pages) ? MapError::Aperture : MapError::Fragmented);
 
   const std::optional<std::uint64_t> handle = slots_.acquire(SlotRecord{*first_page, pages});  // not full: checked
   const std::uint64_t bus_addr = *first_page * config_.page_bytes;

@@ -46,17 +46,31 @@ class KeyIndex {
 
   std::size_t size() const { return size_ - pending_count(); }  // keys stored, erases still pending left out
 
-  // The record index stored for key, or nullptr.
+  // The record index stored for key, or nullptr. A miss is remembered: the free slot it ended
+  // at is where insert() puts that key, as long as no slot has been filled or emptied since.
   const std::uint32_t* find(const Key& key) const {
     const std::uint32_t tag = tag_of(key);
-    for (std::size_t i = home(tag); used(i); i = (i + 1) & mask_) {
+    std::size_t i = home(tag);
+    for (; used(i); i = (i + 1) & mask_) {
       if (slots_[i].tag == tag && entries_[slots_[i].entry].key == key) return &slots_[i].entry;
     }
+    miss_ = Miss{key, i, tag};
     return nullptr;
   }
 
   // Stores key -> entry unless key is present (then the stored index stays), as FlatMap::insert.
   void insert(const Key& key, std::uint32_t entry) {
+    // Right after find() missed this key (under direct, every new request), the slot that find
+    // ended at is the key's: every slot before it on the key's chain was compared then, none
+    // held the key, and none has changed since. The second hash and probe are skipped: 15 M of
+    // BM_CoreDirect's 1,320 M instructions (callgrind, 1 M events x 3).
+    if (miss_.slot != kNowhere && miss_.key == key && (size_ + 1) * 2 <= slots_.size()) {
+      slots_[miss_.slot] = Slot{miss_.tag, entry};
+      ++size_;
+      miss_.slot = kNowhere;
+      return;
+    }
+    miss_.slot = kNowhere;
     if ((size_ + 1) * 2 > slots_.size()) {
       flush_pending();  // stale slots must not make the table grow (65,536 live keys fit 1 MiB)
       if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);  // max load 1/2, as FlatMap
@@ -110,6 +124,7 @@ class KeyIndex {
   }
 
   void clear() {
+    miss_.slot = kNowhere;
     for (Slot& s : slots_) s.entry = kEmpty;
     size_ = 0;
     pending_next_ = 0;
@@ -158,6 +173,7 @@ class KeyIndex {
 
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
   void shift_into(std::size_t hole) {
+    miss_.slot = kNowhere;  // a slot emptied: a remembered miss's chain may end elsewhere now
     for (std::size_t j = (hole + 1) & mask_; used(j); j = (j + 1) & mask_) {
       const std::size_t h = home(slots_[j].tag);
       // Move j into the hole when its home lies cyclically outside (hole, j].
@@ -174,6 +190,7 @@ class KeyIndex {
   void rehash(std::size_t capacity) {
     // A home is taken from 32 hash bits: past 2^32 slots (2^31 live host mappings, 32 GiB of
     // slots) the upper slots fill by probing only, which is slower but still correct.
+    miss_.slot = kNowhere;
     std::vector<Slot, HugePageAllocator<Slot>> old;
     old.swap(slots_);
     slots_.assign(capacity, Slot{});
@@ -192,6 +209,13 @@ class KeyIndex {
   std::size_t size_ = 0;  // slots used, stale ones included
   std::array<Pending, kPending> pending_{};
   std::uint64_t pending_next_ = 0;  // erase_soon() calls since the ring was last empty
+  // find()'s last miss (slot kNowhere: none, or forgotten once a slot was filled or emptied).
+  struct Miss {
+    Key key;
+    std::size_t slot = kNowhere;
+    std::uint32_t tag = 0;
+  };
+  mutable Miss miss_{};
 };
 
 }  // namespace dartlab::mapper

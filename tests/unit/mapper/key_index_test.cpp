@@ -109,6 +109,62 @@ TEST_CASE("KeyIndex answers as the FlatMap it replaced over random churn", "[map
   }
 }
 
+TEST_CASE("KeyIndex inserts where it should whatever came between a find that missed and the insert",
+          "[mapper][key_index]") {
+  // find() remembers where a miss ended, for an insert of the same key right after. Between the
+  // two: nothing, a find of another key (hit or miss), an insert or an erase of another key
+  // (growth included), or an insert of another key (the mapper chose a window, not the request's
+  // own key). Every answer must stay the FlatMap's. Erases are all immediate or all deferred,
+  // as the Mapper's (deferred) are.
+  for (const Erase mode : {Erase::Now, Erase::Deferred})
+  for (const std::uint64_t span : {16ull, 256ull, 1ull << 16}) {
+    Model m;
+    std::mt19937_64 rng(span);
+    std::vector<std::uint32_t> live;
+    const auto insert = [&](const Key& key) {
+      if (m.reference.find(key) != nullptr) return;
+      const std::uint32_t r = m.record_for(key);
+      m.index.insert(key, r);
+      m.reference.insert(key, r);
+      live.push_back(r);
+    };
+    const auto erase_one = [&] {
+      if (live.empty()) return;
+      const std::size_t at = rng() % live.size();
+      const std::uint32_t r = live[at];
+      live[at] = live.back();
+      live.pop_back();
+      const Key gone = m.entries[r].key;
+      if (mode == Erase::Now) {
+        m.index.erase(gone, r);
+      } else {
+        m.index.erase_soon(gone, r);
+        m.entries[r].key.size_bytes = 0;
+      }
+      m.reference.erase(gone);
+      m.free_records.push_back(r);
+    };
+    for (int step = 0; step < 100000; ++step) {
+      const Key key = random_key(rng, span);
+      REQUIRE((m.index.find(key) == nullptr) == (m.reference.find(key) == nullptr));
+      switch (rng() % 5) {
+        case 0: break;
+        case 1: (void)m.index.find(random_key(rng, span)); break;
+        case 2: insert(random_key(rng, span)); break;
+        case 3: erase_one(); break;
+        default: erase_one(); erase_one(); break;
+      }
+      if (rng() % 3 != 0) insert(key); else erase_one();
+      REQUIRE(m.index.size() == m.reference.size());
+    }
+    for (const std::uint32_t r : live) {
+      const std::uint32_t* got = m.index.find(m.entries[r].key);
+      REQUIRE(got != nullptr);
+      CHECK(*got == r);
+    }
+  }
+}
+
 TEST_CASE("KeyIndex keeps the first record of a key inserted twice, as FlatMap does", "[mapper][key_index]") {
   HostEntries entries(3);
   KeyIndex index(entries);
