@@ -42,10 +42,10 @@ class ExtentAllocator : public ApertureAllocator {
     tree_.reset(first_page_, page_count_);
   }
 
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) final {
-    if (pages == 0) return std::nullopt;
+  std::uint64_t take(std::uint64_t pages) final {
+    if (pages == 0) return kNoFit;
     const ExtentTree::NodeId node = choose(pages);
-    if (node == ExtentTree::kNone) return std::nullopt;
+    if (node == ExtentTree::kNone) return kNoFit;
     return tree_.take_front(node, pages);
   }
 

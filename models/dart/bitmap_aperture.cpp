@@ -109,8 +109,8 @@ class BitmapFirstFit final : public ApertureAllocator {
     reset();
   }
 
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
-    if (pages == 0 || pages > nodes_.get(1).best()) return std::nullopt;
+  std::uint64_t take(std::uint64_t pages) override {
+    if (pages == 0 || pages > nodes_.get(1).best()) return kNoFit;
     const std::uint64_t p = lowest_run(pages);
     set_range(p, pages, /*free=*/false);
     free_pages_ -= pages;

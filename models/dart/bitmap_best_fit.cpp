@@ -52,8 +52,8 @@ class BitmapBestFit final : public ApertureAllocator {
   }
   ~BitmapBestFit() override { long_.clear(); }  // unlink before the pool goes
 
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
-    if (pages == 0 || pages > largest_free_pages()) return std::nullopt;
+  std::uint64_t take(std::uint64_t pages) override {
+    if (pages == 0 || pages > largest_free_pages()) return kNoFit;
     std::uint64_t s = 0;
     std::uint64_t len = 0;
     const std::uint64_t classes = pages <= kShortMax ? masks_.get(1) & (~std::uint64_t{0} << (pages - 1)) : 0;

@@ -212,13 +212,13 @@ class BitmapBuddy final : public ApertureAllocator {
   // block's are all empty (else one of them would be the block's), so the split's high halves
   // are each the only block of their order: stored into zero words without a read or a test,
   // and their orders marked in use at once.
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
+  std::uint64_t take(std::uint64_t pages) override {
     // One test for all three refusals: pages == 0 makes order 64, and pages > pages_ (at least
     // 2^max_order_) an order above max_order_.
     const unsigned order = order_of(pages);
-    if (order > max_order_) return std::nullopt;
+    if (order > max_order_) return kNoFit;
     const std::uint64_t fit = orders_in_use_ >> order;
-    if (fit == 0) return std::nullopt;
+    if (fit == 0) return kNoFit;
     const unsigned block_order = order + static_cast<unsigned>(std::countr_zero(fit));
     bool emptied = false;
     const std::uint64_t start = free_[block_order].take_lowest(emptied) << block_order;  // from base_

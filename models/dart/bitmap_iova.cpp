@@ -96,14 +96,14 @@ class BitmapIova final : public ApertureAllocator {
     reset();
   }
 
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
-    if (pages == 0 || pages > pages_ || pages > largest_free_pages()) return std::nullopt;
+  std::uint64_t take(std::uint64_t pages) override {
+    if (pages == 0 || pages > pages_ || pages > largest_free_pages()) return kNoFit;
     const auto order = static_cast<unsigned>(std::bit_width(pages - 1));  // fls_long(pages - 1)
     const std::uint64_t end = first_ + pages_;
     const std::uint64_t lo = first_ - base_;
     std::uint64_t p = highest_below(order, pages, lo, cached_page_ - base_);
     if (p == kNotFound && cached_page_ != end) p = highest_below(order, pages, cached_page_ + 1 - base_, end - base_);
-    if (p == kNotFound) return std::nullopt;
+    if (p == kNotFound) return kNoFit;
     const bool left = p > 0 && is_free(p - 1);
     const bool right = is_free(p + pages);
     set_range(p, pages, /*free=*/false);

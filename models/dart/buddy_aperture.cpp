@@ -37,11 +37,11 @@ class BuddyAllocator final : public ApertureAllocator {
   }
   ~BuddyAllocator() override { free_.clear(); }  // unlink before the pool goes
 
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
-    if (pages == 0 || pages > page_count_) return std::nullopt;
+  std::uint64_t take(std::uint64_t pages) override {
+    if (pages == 0 || pages > page_count_) return kNoFit;
     const unsigned order = order_of(pages);
     const auto it = free_.lower_bound(key(order, 0));
-    if (it == free_.end()) return std::nullopt;
+    if (it == free_.end()) return kNoFit;
     const std::uint64_t first = it->key & kPageMask;
     unsigned block_order = static_cast<unsigned>(it->key >> kOrderShift);
     remove(*it);

@@ -57,17 +57,17 @@ DartMapResult Dart::map(std::uint64_t pa, std::uint64_t len_bytes, Perms perms) 
   // reserves for this request (buddy rounds it up), else fragmentation (or alignment, for linux).
   // Told apart after the alloc, which then has failed without changing anything: a map served
   // makes one virtual call, not three (BM_CoreDirect: 10 M of 1,272 M instructions).
-  const std::optional<std::uint64_t> first_page = aperture_->alloc(pages);
-  if (!first_page) [[unlikely]]
+  const std::uint64_t first_page = aperture_->take(pages);
+  if (first_page == ApertureAllocator::kNoFit) [[unlikely]]
     return fail(aperture_->free_pages() < aperture_->reserved_pages(pages) ? MapError::Aperture : MapError::Fragmented);
 
-  const std::optional<std::uint64_t> handle = slots_.acquire(SlotRecord{*first_page, pages});  // not full: checked
-  const std::uint64_t bus_addr = *first_page * config_.page_bytes;
+  const std::uint64_t handle = slots_.take(SlotRecord{first_page, pages});  // not full: checked
+  const std::uint64_t bus_addr = first_page * config_.page_bytes;
   tables_.map_range(bus_addr, pa, pages, perms);
   stats_.mapped_bytes += len_bytes;
   stats_.peak_mapped_bytes = std::max(stats_.peak_mapped_bytes, stats_.mapped_bytes);
   space_stale_ = true;
-  return DartMapResult{DartMapping{*handle, bus_addr}, MapError::Invalid, true};
+  return DartMapResult{DartMapping{handle, bus_addr}, MapError::Invalid, true};
 }
 
 // What every unmap does once its slot is released: the range's entries, pages and bytes.

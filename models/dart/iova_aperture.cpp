@@ -42,15 +42,15 @@ class IovaAllocator final : public ApertureAllocator {
     reset();
   }
 
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
-    if (pages == 0 || pages > page_count_) return std::nullopt;
+  std::uint64_t take(std::uint64_t pages) override {
+    if (pages == 0 || pages > page_count_) return kNoFit;
     const auto order = static_cast<unsigned>(std::bit_width(pages - 1));  // fls_long(pages - 1)
     const std::uint64_t end = first_page_ + page_count_;
     ExtentTree::NodeId node = tree_.highest_aligned(pages, order, first_page_, cached_page_);
     if (node == ExtentTree::kNone && cached_page_ != end) {  // the retry above the cached run
       node = tree_.highest_aligned(pages, order, cached_page_ + 1, end);
     }
-    if (node == ExtentTree::kNone) return std::nullopt;
+    if (node == ExtentTree::kNone) return kNoFit;
     const ExtentTree::Extent e = tree_.extent(node);
     const std::uint64_t first = (e.first_page + e.pages - pages) & ~((std::uint64_t{1} << order) - 1);
     assert(first >= e.first_page);

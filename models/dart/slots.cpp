@@ -16,8 +16,8 @@ SlotTable::SlotTable(std::uint64_t capacity_slots)
     : capacity_(capacity_slots),
       limit_(capacity_slots == kUnlimited ? kMaxSlots : std::min(capacity_slots, kMaxSlots)) {}
 
-std::optional<std::uint64_t> SlotTable::acquire(const SlotRecord& record) {
-  if (full()) return std::nullopt;
+std::uint64_t SlotTable::take(const SlotRecord& record) {
+  if (full()) return 0;
   FreeSlot slot;
   if (!free_.empty()) {
     slot = free_.back();

@@ -31,7 +31,15 @@ class SlotTable {
   bool full() const { return live_ >= limit_; }
   // handle = (generation << 32) | index, generation >= 1, so 0 is never a handle. The record's
   // first_page must be below 2^63 and its pages below 2^32 (a DART's are below 2^52 and 2^30).
-  std::optional<std::uint64_t> acquire(const SlotRecord& record);
+  // acquire() as a plain handle, 0 when the table is full: the DART's hot path (a
+  // std::optional came back through a stack slot, as ApertureAllocator::take says, and its load
+  // waited for the entry's store to reach the cache).
+  std::uint64_t take(const SlotRecord& record);
+  std::optional<std::uint64_t> acquire(const SlotRecord& record) {
+    const std::uint64_t handle = take(record);
+    if (handle == 0) return std::nullopt;
+    return handle;
+  }
   // The record of a live handle, now released; nullopt for unknown, stale or 0.
   std::optional<SlotRecord> release(std::uint64_t handle);
   // release(handle) when the handle is live and its record is `expected`: true, and released;

@@ -41,8 +41,8 @@ class TaggedFirstFit final : public ApertureAllocator {
     reset();
   }
 
-  std::optional<std::uint64_t> alloc(std::uint64_t pages) override {
-    if (pages == 0) return std::nullopt;
+  std::uint64_t take(std::uint64_t pages) override {
+    if (pages == 0) return kNoFit;
     // One page fits in any free run, so its first fit is the lowest start: in the lowest word
     // that has one, which low_ names or bounds from below (the top run's start included).
     std::uint64_t w = low_;
@@ -57,7 +57,7 @@ class TaggedFirstFit final : public ApertureAllocator {
         w = top_ / 64;
         starts = std::uint64_t{1} << (top_ % 64);
       } else {
-        return std::nullopt;
+        return kNoFit;
       }
       if (pages == 1) low_ = w;
     }
