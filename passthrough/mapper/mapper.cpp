@@ -120,7 +120,7 @@ namespace {
 constexpr std::uint32_t next_generation(std::uint32_t g) { return g == 0xffffffffu ? 1 : g + 1; }
 }  // namespace
 
-std::uint32_t Mapper::new_entry(const Key& key, const BackendMapping& host) {
+std::uint32_t Mapper::new_entry(Key key, const BackendMapping& host) {
   FreeEntry slot{static_cast<std::uint32_t>(entries_.size()), 1};
   if (free_entries_.empty()) {
     entries_.emplace_back();
@@ -129,7 +129,17 @@ std::uint32_t Mapper::new_entry(const Key& key, const BackendMapping& host) {
     slot = free_entries_.back();
     free_entries_.pop_back();
   }
-  entries_[slot.index] = Entry{key, host.bus_addr, host.handle, 1, slot.generation};
+  // Field by field: copied whole, the key went through the stack and back as one 16-byte load
+  // of two 8-byte stores, which cannot be forwarded (see mapper.hpp).
+  Entry& e = entries_[slot.index];
+  std::uint64_t base = key.base;
+  asm("" : "+r"(base));  // keeps GCC from pairing the key's halves in memory again
+  e.key.base = base;
+  e.key.size_bytes = key.size_bytes;
+  e.bus_addr = host.bus_addr;
+  e.backend_handle = host.handle;
+  e.refs = 1;
+  e.generation = slot.generation;
   return slot.index;
 }
 

@@ -77,7 +77,10 @@ class Mapper {
   void take(std::uint32_t index);  // one more user of a live or kept host mapping
   // Maps a new host mapping for the request; the entry's index, or the reason there is none.
   Result<std::uint32_t> create(std::uint64_t gpa, std::uint64_t len_bytes);
-  std::uint32_t new_entry(const Key& key, const BackendMapping& host);  // with one user
+  // With one user. The key by value, in two registers: create() holds it as two 8-byte stores
+  // (choose() returns it in registers), which a 16-byte copy from memory cannot be forwarded
+  // from (it waited for them behind the host map's own stores).
+  std::uint32_t new_entry(Key key, const BackendMapping& host);
   void drop_host_mapping(std::uint32_t index);  // unmaps and frees an entry with no users
 
   // Lazy: what it keeps goes first when the host is short, when the cap is reached, or past its bounds.
