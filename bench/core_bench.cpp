@@ -183,8 +183,7 @@ void run_replay_engine(benchmark::State& state, const char* policy_spec) {
   }
   const sim::RunConfig runs[] = {{std::get<mapper::Policy>(mapper::parse_policy(policy_spec)),
                                   std::get<dart::DartConfig>(dart::parse_dart_spec(""))}};
-  constexpr std::size_t kBatch = 1024;  // as replay_file's batches
-  constexpr std::size_t kGroup = 32;    // and its read-ahead groups
+  constexpr std::size_t kBatch = 1024;  // as replay_file's batches, given whole to apply_batch
   std::vector<trace::Event> batch(kBatch);
   std::uint64_t waits = 0;
   for (auto _ : state) {
@@ -204,8 +203,7 @@ void run_replay_engine(benchmark::State& state, const char* policy_spec) {
         ev.align_bytes = s.align_log2 == 0xff ? 0 : std::uint64_t{1} << s.align_log2;
         ev.segments = std::span<const trace::Segment>(segs.data() + s.seg_first, s.seg_count);
       }
-      for (std::size_t g = 0; g < n; g += kGroup)
-        replay->apply_batch(std::span(batch).subspan(g, std::min(kGroup, n - g)), {});
+      replay->apply_batch(std::span(batch).first(n), {});
     }
     state.PauseTiming();
     waits = replay->result(0).waits;

@@ -176,25 +176,33 @@ std::size_t Replay::apply_batch(std::span<const trace::Event> events, std::span<
 // The one-run test is made once a batch, not once an event (11 M of 1,801 M instructions).
 template <bool kOneRun>
 std::size_t Replay::apply_events(std::span<const trace::Event> events, std::span<const std::uint64_t> lines) {
-  // Two stages: the id slots, then the arena blocks of requests being released. The mappers'
-  // own lines (their key slots, the records behind them, a released request's record) are left
-  // to the hardware: prefetching them too, with a hash and a probe per event and run, made
-  // BM_ReplayEngine 20% slower (27 -> 21 M events/s, the same run). GCC had been deleting those
-  // hints (a call whose only work is a prefetch counts as free of side effects), and the engine
-  // was faster for it.
-  for (const trace::Event& ev : events) by_id_.prefetch(ev.id);
+  // Two stages of read-ahead over each group of kGroup events: the id slots, one group ahead, then
+  // the arena blocks of the group's requests being released, found through those slots. The
+  // slots used to be fetched just before the blocks, in the same group, and the blocks' lookups
+  // waited for them: perf put a fifth of apply_events' samples in `dartlab replay -p
+  // window:256K` on that one compare. The mappers' own lines (their key slots, the records
+  // behind them, a released request's record) are left to the hardware: prefetching them too,
+  // with a hash and a probe per event and run, made BM_ReplayEngine 20% slower (27 -> 21 M
+  // events/s, the same run). GCC had been deleting those hints (a call whose only work is a
+  // prefetch counts as free of side effects), and the engine was faster for it.
+  //
   // A block's first segment and its mappings in every run span one line for one or two runs,
   // and more lines beyond (blocks are aligned to their power-of-two size, 4 cells a line): with
   // only the first line fetched, an unmap in the third run and later waited for the rest, and a
   // pass of four window:256K runs took 2.3x one run's time, not about 1 + 3 x 0.25 (the mapper's
   // share, measured as a second run added).
   const std::uint32_t block_lines = kOneRun ? 1 : (1 + stride_ + 3) / 4;
-  for (const trace::Event& ev : events.first(std::min(events.size(), kMaxBatch)))
-    if (trace::is_unmap_kind(ev.kind))
-      if (const Record* rec = by_id_.find(ev.id))
-        for (std::uint32_t l = 0; l < block_lines; ++l) __builtin_prefetch(&arena_[rec->block + 4 * l]);
-  for (std::size_t i = 0; i < events.size(); ++i)
-    if (!apply_one<kOneRun>(events[i], i < lines.size() ? lines[i] : 0)) return i;
+  for (const trace::Event& ev : events.first(std::min(events.size(), kGroup))) by_id_.prefetch(ev.id);
+  for (std::size_t at = 0; at < events.size(); at += kGroup) {
+    const std::size_t end = std::min(events.size(), at + kGroup);
+    for (const trace::Event& ev : events.subspan(end, std::min(events.size() - end, kGroup))) by_id_.prefetch(ev.id);
+    for (std::size_t i = at; i < end; ++i)
+      if (trace::is_unmap_kind(events[i].kind))
+        if (const Record* rec = by_id_.find(events[i].id))
+          for (std::uint32_t l = 0; l < block_lines; ++l) __builtin_prefetch(&arena_[rec->block + 4 * l]);
+    for (std::size_t i = at; i < end; ++i)
+      if (!apply_one<kOneRun>(events[i], i < lines.size() ? lines[i] : 0)) return i;
+  }
   return events.size();
 }
 

@@ -112,13 +112,14 @@ class Replay {
   Replay& operator=(const Replay&) = delete;
 
   static constexpr std::size_t kMaxRuns = 64;
-  static constexpr std::size_t kMaxBatch = 64;  // apply_batch reads ahead over at most this many
+  // apply_batch reads ahead over groups of this many events, the id slots one group ahead.
+  static constexpr std::size_t kGroup = 32;
 
   // Applies one event to every run. Returns false on a trace inconsistency (not in lenient mode);
   // issue() then says what. `line` is only used in messages and first_failure (0 = unknown).
   bool apply(const trace::Event& ev, std::uint64_t line = 0);
 
-  // Applies events in order exactly as apply() would, reading ahead over the first kMaxBatch of
+  // Applies events in order exactly as apply() would, reading ahead over groups of kGroup of
   // them to start their cache misses together (the id table and each released request's arena
   // block outgrow the caches with tens of thousands of live requests). Returns how
   // many were applied: fewer than events.size() when an inconsistency stopped the replay.

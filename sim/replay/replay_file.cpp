@@ -18,10 +18,9 @@ namespace {
 
 // Parsing and replaying overlap: a reader thread fills batches of events while the calling
 // thread replays the previous ones. Batches are large so that hand-offs are rare; the replay
-// still reads ahead in groups of kGroup (Replay::apply_batch).
+// reads ahead in groups of its own (Replay::kGroup).
 constexpr std::size_t kBatchEvents = 1024;
 constexpr std::size_t kBatchesInFlight = 8;  // the reader is woken when half are free
-constexpr std::size_t kGroup = 32;
 
 struct Batch {
   std::size_t count = 0;
@@ -158,11 +157,8 @@ std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std
   const auto replay_batch = [&](Batch& b) {
     for (std::size_t i = 0; i < b.count; ++i)
       if (b.seg_count[i] != 0) b.events[i].segments = std::span(b.segments.data() + b.seg_first[i], b.seg_count[i]);
-    for (std::size_t at = 0; at < b.count && failure.empty(); at += kGroup) {
-      const std::size_t n = std::min(kGroup, b.count - at);
-      const std::size_t done = replay.apply_batch(std::span(b.events.data() + at, n), std::span(b.lines.data() + at, n));
-      if (done < n) failure = fmt::format("{}: error: {}", reader.locate(b.lines[at + done]), replay.issue().message);
-    }
+    const std::size_t done = replay.apply_batch(std::span(b.events.data(), b.count), std::span(b.lines.data(), b.count));
+    if (done < b.count) failure = fmt::format("{}: error: {}", reader.locate(b.lines[done]), replay.issue().message);
     // Events before a bad line count, in order, before the parse error is reported.
     if (failure.empty() && !b.error.empty()) failure = b.error;
     if (!failure.empty()) return false;
