@@ -37,7 +37,23 @@ struct Model {
     entries[r].refs = 1;
     return r;
   }
+  // Stores key in both indexes under a record of its own; returns the record.
+  std::uint32_t add(const Key& key) {
+    const std::uint32_t r = record_for(key);
+    index.insert(key, r);
+    reference.insert(key, r);
+    return r;
+  }
 };
+
+// One of the live records, drawn at random and taken out of `live`.
+std::uint32_t take_random(std::vector<std::uint32_t>& live, std::mt19937_64& rng) {
+  const std::size_t at = rng() % live.size();
+  const std::uint32_t r = live[at];
+  live[at] = live.back();
+  live.pop_back();
+  return r;
+}
 
 Key random_key(std::mt19937_64& rng, std::uint64_t span_pages) {
   const std::uint64_t page = 16384;
@@ -60,15 +76,9 @@ std::vector<std::uint32_t> churn(Model& m, std::uint64_t seed, std::uint64_t spa
     REQUIRE((got == nullptr) == (want == nullptr));
     if (got != nullptr) REQUIRE(*got == *want);
     if (rng() % 2 == 0 && got == nullptr) {
-      const std::uint32_t r = m.record_for(key);  // the newest freed record first, as the Mapper
-      m.index.insert(key, r);
-      m.reference.insert(key, r);
-      live.push_back(r);
+      live.push_back(m.add(key));  // the newest freed record first, as the Mapper
     } else if (!live.empty()) {
-      const std::size_t at = rng() % live.size();
-      const std::uint32_t r = live[at];
-      live[at] = live.back();
-      live.pop_back();
+      const std::uint32_t r = take_random(live, rng);
       const Key gone = m.entries[r].key;
       if (mode == Erase::Deferred) {
         m.index.erase_soon(gone, r);
@@ -122,18 +132,11 @@ TEST_CASE("KeyIndex inserts where it should whatever came between a find that mi
     std::mt19937_64 rng(span);
     std::vector<std::uint32_t> live;
     const auto insert = [&](const Key& key) {
-      if (m.reference.find(key) != nullptr) return;
-      const std::uint32_t r = m.record_for(key);
-      m.index.insert(key, r);
-      m.reference.insert(key, r);
-      live.push_back(r);
+      if (m.reference.find(key) == nullptr) live.push_back(m.add(key));
     };
     const auto erase_one = [&] {
       if (live.empty()) return;
-      const std::size_t at = rng() % live.size();
-      const std::uint32_t r = live[at];
-      live[at] = live.back();
-      live.pop_back();
+      const std::uint32_t r = take_random(live, rng);
       const Key gone = m.entries[r].key;
       if (mode == Erase::Now) {
         m.index.erase(gone, r);
