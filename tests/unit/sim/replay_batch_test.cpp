@@ -23,26 +23,15 @@ using test::config;
 
 namespace {
 
-// Everything a replay reports, as results_json writes it (every field, the series included).
-std::string everything(const sim::Replay& replay) {
+// Everything a replay reports, as results_json writes it (every field, the series included),
+// for its runs [first, first + count) (all by default), with its events, warnings and issue.
+std::string everything(const sim::Replay& replay, std::size_t first = 0, std::size_t count = SIZE_MAX) {
   sim::TraceOutcome t;
   t.events = replay.events();
   t.warnings = replay.warnings();
   t.warning_samples = replay.warning_samples();
-  for (std::size_t r = 0; r < replay.run_count(); ++r) t.results.push_back(replay.result(r));
+  for (std::size_t r = first; r < replay.run_count() && r - first < count; ++r) t.results.push_back(replay.result(r));
   // The process's peak RSS is no result of the replay: it grows between the two calls.
-  auto json = sim::results_json(std::span(&t, 1));
-  json.erase("peak_rss_bytes");
-  return json.dump() + "|" + replay.issue().message + "|" + std::to_string(replay.issue().event);
-}
-
-// One run's results as results_json writes them, with the replay's events, warnings and issue.
-std::string run_everything(const sim::Replay& replay, std::size_t r) {
-  sim::TraceOutcome t;
-  t.events = replay.events();
-  t.warnings = replay.warnings();
-  t.warning_samples = replay.warning_samples();
-  t.results.push_back(replay.result(r));
   auto json = sim::results_json(std::span(&t, 1));
   json.erase("peak_rss_bytes");
   return json.dump() + "|" + replay.issue().message + "|" + std::to_string(replay.issue().event);
@@ -142,7 +131,7 @@ Seen same_either_way(std::span<const sim::RunConfig> runs, std::span<const trace
     for (std::size_t r = 0; r < runs.size(); ++r) {
       sim::Replay alone(runs.subspan(r, 1), options);
       CHECK(one_by_one(alone, events) == stop_a);
-      CHECK(run_everything(alone, 0) == run_everything(b, r));
+      CHECK(everything(alone) == everything(b, r, 1));
     }
   }
   Seen seen{stop_a, a.warnings()};
