@@ -12,14 +12,14 @@ BouncePool::BouncePool(const Policy& policy) : pool_{policy.bounce_pool_gpa, pol
 Result<Mapping> BouncePool::map(std::uint64_t len_bytes, MappingBackend& backend, MapperStats& stats) {
   ++stats.map_requests;
   const std::uint64_t slots = slots_for(len_bytes);
-  const std::optional<std::uint64_t> first = slots_.take(slots);
-  if (!first) return Result<Mapping>::failure(MapError::Pool);
+  const std::uint64_t first = slots_.take_run(slots);
+  if (first == SlotRuns::kNoRun) return Result<Mapping>::failure(MapError::Pool);
   if (mapped_) {
     ++stats.shared_hits;
   } else {
     const Result<BackendMapping> host = map_whole(backend, pool_, stats);  // a pool the host cuts is no pool
     if (!host) {
-      slots_.give(*first, slots);
+      slots_.give(first, slots);
       return Result<Mapping>::failure(host.error);
     }
     mapped_ = true;
@@ -31,7 +31,7 @@ Result<Mapping> BouncePool::map(std::uint64_t len_bytes, MappingBackend& backend
   stats.pool_bytes_taken += slots * Policy::kBounceSlotBytes;
   stats.peak_pool_bytes_taken = std::max(stats.peak_pool_bytes_taken, stats.pool_bytes_taken);
   return Result<Mapping>::success(
-      Mapping{bus_addr_ + *first * Policy::kBounceSlotBytes, MapToken{static_cast<std::uint32_t>(*first), generation_}});
+      Mapping{bus_addr_ + first * Policy::kBounceSlotBytes, MapToken{static_cast<std::uint32_t>(first), generation_}});
 }
 
 bool BouncePool::release(MapToken token, std::uint64_t len_bytes, MapperStats& stats) {

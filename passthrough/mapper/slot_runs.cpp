@@ -64,8 +64,8 @@ void SlotRuns::give_all() {
   for (std::uint64_t i = leaves_ - 1; i >= 1; --i) nodes_[i] = join(nodes_[2 * i], nodes_[2 * i + 1]);
 }
 
-std::optional<std::uint64_t> SlotRuns::take(std::uint64_t n) {
-  if (n == 0 || nodes_.empty() || nodes_[1].longest < n) return std::nullopt;
+std::uint64_t SlotRuns::take_run(std::uint64_t n) {
+  if (n == 0 || nodes_.empty() || nodes_[1].longest < n) return kNoRun;
   std::uint64_t i = 1;
   std::uint64_t start = 0;
   std::uint64_t first = 0;

@@ -17,8 +17,18 @@ class SlotRuns {
   // Every slot free; slots > 0.
   void reset(std::uint64_t slots);
 
-  // The first slot of the lowest run of n free slots, now taken; none when no run is that long.
-  std::optional<std::uint64_t> take(std::uint64_t n);
+  static constexpr std::uint64_t kNoRun = ~std::uint64_t{0};  // take_run(): no run that long
+
+  // The first slot of the lowest run of n free slots, now taken; kNoRun when no run is that long
+  // (or n == 0). A plain integer, as models/dart/aperture.hpp's take() says why: returned as a
+  // std::optional it came back through a stack slot, a load no store can forward.
+  std::uint64_t take_run(std::uint64_t n);
+  // take_run() as an optional, for tests.
+  std::optional<std::uint64_t> take(std::uint64_t n) {
+    const std::uint64_t first = take_run(n);
+    if (first == kNoRun) return std::nullopt;
+    return first;
+  }
   // Gives [first, first + n) back. False (and nothing changes) unless every slot of it is taken.
   bool give(std::uint64_t first, std::uint64_t n);
   // Every slot free again.
