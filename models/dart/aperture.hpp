@@ -30,6 +30,9 @@ class ApertureAllocator {
 
   // First page index of a contiguous free run of `pages` pages, now allocated; kNoFit if no run
   // fits or pages == 0, and then nothing has changed (the DART asks why only afterwards). A
+  // refusal holds for larger requests too until the next free() or reset(): a run (aligned, for
+  // linux and buddy) that fits more pages holds one that fits fewer, and taking pages never makes
+  // room, so the DART need not ask again (Dart::map). A
   // plain integer: GCC returned a std::optional<std::uint64_t> from these functions through a
   // stack slot, its "engaged" byte stored and then loaded with its neighbours as 8 bytes, a load
   // no store can forward. It waited until the byte reached the cache, behind every older store

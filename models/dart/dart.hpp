@@ -52,6 +52,10 @@ struct DartStats {
   std::uint64_t tables_live = 0;
   std::uint64_t map_calls = 0;
   std::uint64_t unmap_calls = 0;
+  // Maps served plus unmaps done (and resets): it moves exactly when the state above may have.
+  // A refused map or a failed unmap counts a call but changes nothing. Never reset, so that a
+  // reader that compares it with a value seen before cannot take a reset for no change.
+  std::uint64_t changes = 0;
   std::array<std::uint64_t, kDartMapErrorCount> failures{};     // by MapError
   std::array<std::uint64_t, kFaultCodeCount> faults_by_code{};  // by FaultCode
 };
@@ -89,6 +93,10 @@ class Dart {
 
   void reset();  // releases every mapping and table, clears faults and counters
 
+  // Drops the smallest refused page count that map() remembers (see refused_pages_), so that
+  // the next map asks the allocator again. The answers are the same either way: for tests.
+  void forget_refusals() { refused_pages_ = kNoRefusal; }
+
  private:
   void refresh_space_stats() const;
   void release_pages(const SlotRecord& range);  // an unmap's work after its slot is released
@@ -106,6 +114,12 @@ class Dart {
   // time, which BM_CoreDirect* (the mapper, which reads no DART stats unless lazy) paid per event.
   mutable DartStats stats_{};
   mutable bool space_stale_ = false;
+  // The fewest pages the allocator has refused since pages were last freed: a request of as many
+  // or more is refused without asking it again (the contract in aperture.hpp). Under a host out
+  // of room most requests are refused one after another, each through the allocator's search
+  // (kNoRefusal: none remembered).
+  static constexpr std::uint64_t kNoRefusal = ~std::uint64_t{0};
+  std::uint64_t refused_pages_ = kNoRefusal;
 };
 
 }  // namespace dartlab::dart

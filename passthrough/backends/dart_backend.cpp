@@ -5,15 +5,6 @@
 
 namespace dartlab::backends {
 
-dart::Perms perms_for(dartlab::Direction dir) {
-  switch (dir) {
-    case dartlab::Direction::ToDevice: return dart::Perms{true, false};
-    case dartlab::Direction::FromDevice: return dart::Perms{false, true};
-    case dartlab::Direction::Bidirectional: break;
-  }
-  return dart::Perms{true, true};
-}
-
 namespace {
 std::size_t slot_of(std::uint64_t handle) { return static_cast<std::uint32_t>(handle); }  // slots.hpp
 

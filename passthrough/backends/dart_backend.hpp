@@ -14,8 +14,16 @@
 
 namespace dartlab::backends {
 
-// What a DMA direction lets the device do (ToDevice: the device reads memory).
-dart::Perms perms_for(dartlab::Direction dir);
+// What a DMA direction lets the device do (ToDevice: the device reads memory). Inline: every
+// map asks it, and out of line it was a call of its own on each.
+inline dart::Perms perms_for(dartlab::Direction dir) {
+  switch (dir) {
+    case dartlab::Direction::ToDevice: return dart::Perms{true, false};
+    case dartlab::Direction::FromDevice: return dart::Perms{false, true};
+    case dartlab::Direction::Bidirectional: break;
+  }
+  return dart::Perms{true, true};
+}
 
 class DartBackend final : public mapper::MappingBackend {
  public:

@@ -241,9 +241,9 @@ template <bool kOneRun>
       failed |= std::uint64_t{1} << r;  // a waiting request holds no mapping either
       if (res.error == dartlab::MapError::Cap) {
         wait(r, block, ev, dir);
-      } else {
+      } else if (!run.first_failure.happened) [[unlikely]] {
         after_map(r, block, 1, ev.kind, dartlab::Result<bool>::failure(res.error), ev.align_bytes, line);
-      }
+      }  // else a refusal has nothing more to record (after_map)
     }
     run.observe();
   }
@@ -311,12 +311,13 @@ dartlab::Result<bool> Replay::map_request(std::size_t r, std::uint32_t block, st
 void Replay::after_map(std::size_t r, std::uint32_t block, std::uint32_t segments, trace::EventKind kind,
                        const dartlab::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line) {
   Run& run = *runs_[r];
-  if (!mapped && !run.first_failure.happened) {
+  if (mapped) {
+    run.metrics.after_map(mapping(block, 0, r).dma_addr, align_bytes, run.dart.stats());
+  } else if (!run.first_failure.happened) {
     std::uint64_t bytes = 0;
     for (std::uint32_t i = 0; i < segments; ++i) bytes += segment(block, i).len_bytes;
     run.first_failure = FirstFailure{true, events_, line, mapped.error, kind, segment(block, 0).gpa, bytes, segments};
   }
-  run.metrics.after_map(static_cast<bool>(mapped), mapping(block, 0, r).dma_addr, align_bytes, run.dart.stats());
 }
 
 void Replay::wait(std::size_t r, std::uint32_t block, const trace::Event& ev, dartlab::Direction dir) {

@@ -176,7 +176,8 @@ class Replay {
   // list. The mappings go into the block; the result says whether and why not.
   dartlab::Result<bool> map_request(std::size_t run, std::uint32_t block, std::uint32_t segments,
                                    bool sg, dartlab::Direction dir);
-  // What a run records after a map: alignment, its first refusal, the DART's peaks.
+  // What a run records after a map: a served one's alignment and the DART's peaks; the first
+  // refusal. A refusal changed nothing the metrics read (RunMetrics::after_map).
   void after_map(std::size_t run, std::uint32_t block, std::uint32_t segments, trace::EventKind kind,
                  const dartlab::Result<bool>& mapped, std::uint64_t align_bytes, std::uint64_t line);
   // cap: a request turned away at the cap waits in its run's queue, in trace order; every

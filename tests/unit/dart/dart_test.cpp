@@ -183,6 +183,30 @@ TEST_CASE("Stats follow maps, unmaps and failures", "[dart]") {
   CHECK(Dart(config_of("slots=unlimited")).stats().slot_capacity == 0);
 }
 
+TEST_CASE("The change count moves with every map served and unmap done, never with a refusal", "[dart]") {
+  Dart dart(config_of("aperture=64K,slots=8"));  // four pages
+  const std::uint64_t c0 = dart.stats().changes;  // counts from wherever construction left it
+  const auto a = dart.map(0x4000, 3 * kPage, Perms{});
+  REQUIRE(a.ok);
+  CHECK(dart.stats().changes == c0 + 1);
+  CHECK_FALSE(dart.map(0x4000, 2 * kPage, Perms{}).ok);  // one page left
+  CHECK_FALSE(dart.map(0x4001, kPage, Perms{}).ok);      // invalid
+  CHECK(dart.stats().changes == c0 + 1);
+  CHECK(dart.stats().map_calls == 3);
+  REQUIRE(dart.unmap(a.mapping.handle));
+  CHECK_FALSE(dart.unmap(a.mapping.handle));
+  CHECK(dart.stats().changes == c0 + 2);
+  const auto b = dart.map(0x8000, kPage, Perms{});
+  REQUIRE(b.ok);
+  CHECK(dart.unmap(b.mapping.handle, DartRange{b.mapping.bus_addr, kPage}));  // the hinted unmap
+  CHECK(dart.stats().changes == c0 + 4);
+  // A reset moves it too, and does not zero it: a reader comparing it with a value it saw before
+  // cannot mistake the reset for no change.
+  dart.reset();
+  CHECK(dart.stats().changes == c0 + 5);
+  CHECK(dart.stats().map_calls == 0);
+}
+
 TEST_CASE("Reset releases every mapping, table and fault, and old handles stay dead", "[dart]") {
   Dart dart(config_of("aperture=1M"));
   const auto a = dart.map(0x4000, 10 * kPage, Perms{});
@@ -245,6 +269,7 @@ void check_same_stats(const DartStats& a, const DartStats& b) {
   CHECK(a.map_calls == b.map_calls);
   CHECK(a.unmap_calls == b.unmap_calls);
   CHECK(a.failures == b.failures);
+  CHECK(a.changes == b.changes);
 }
 }  // namespace
 
@@ -289,4 +314,56 @@ TEST_CASE("An unmap told a range answers and changes the DART exactly as the pla
   CHECK(next_plain.mapping.handle == next_hinted.mapping.handle);
   CHECK(next_plain.mapping.bus_addr == next_hinted.mapping.bus_addr);
   check_same_stats(hinted.stats(), plain.stats());
+}
+
+TEST_CASE("A DART that remembers its refusals answers as one that asks the allocator every time", "[dart]") {
+  // Map refuses a request at least as large as one refused since pages were last freed without
+  // asking the allocator (aperture.hpp's contract). Held to a DART that forgets before every map,
+  // over a random churn that keeps a small aperture near full, for every allocator.
+  const std::string alloc = GENERATE(as<std::string>{}, "first-fit", "best-fit", "buddy", "linux");
+  INFO("alloc=" << alloc);
+  const std::string spec = "aperture=4M,slots=200,alloc=" + alloc;  // 256 pages
+  Dart remembers(config_of(spec));
+  Dart asks(config_of(spec));
+  std::uint64_t x = 0x9e3779b97f4a7c15;
+  const auto next = [&] {  // xorshift: a fixed, repeatable sequence
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  std::vector<std::uint64_t> live;
+  std::uint64_t refusals = 0;
+  std::uint64_t refused_in_a_row = 0;  // refusals right after a refusal, nothing freed between
+  bool last_refused = false;
+  for (int step = 0; step < 6000; ++step) {
+    if (live.empty() || next() % 100 < 55) {
+      // Mostly small, now and then large: a large refusal, then smaller requests that fit.
+      const std::uint64_t pages = next() % 8 == 0 ? 1 + next() % 96 : 1 + next() % 6;
+      const std::uint64_t pa = (next() % 4096) * kPage;
+      asks.forget_refusals();
+      const DartMapResult got = remembers.map(pa, pages * kPage, Perms{});
+      const DartMapResult want = asks.map(pa, pages * kPage, Perms{});
+      REQUIRE(got.ok == want.ok);
+      if (got.ok) {
+        REQUIRE(got.mapping.handle == want.mapping.handle);
+        REQUIRE(got.mapping.bus_addr == want.mapping.bus_addr);
+        live.push_back(got.mapping.handle);
+      } else {
+        REQUIRE(got.error == want.error);
+        ++refusals;
+        if (last_refused) ++refused_in_a_row;
+      }
+      last_refused = !got.ok;
+    } else {
+      const std::size_t i = next() % live.size();
+      REQUIRE(remembers.unmap(live[i]) == asks.unmap(live[i]));
+      live[i] = live.back();
+      live.pop_back();
+      last_refused = false;
+    }
+  }
+  check_same_stats(remembers.stats(), asks.stats());
+  CHECK(refusals > 300);          // the aperture stayed near full
+  CHECK(refused_in_a_row > 100);  // and refusals came in runs, which the memory answers
 }

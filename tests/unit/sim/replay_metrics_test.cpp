@@ -276,9 +276,11 @@ TEST_CASE("RunMetrics gives what recomputing every metric after every event give
   for (int event = 1; event <= 20000; ++event) {
     const std::uint64_t r = next();
     // What observe() relies on: the DART's state, and the mapper's host mappings, move only on
-    // an event that called the DART (its call counters move; a refused call moves nothing else).
+    // an event that changed the DART (its change counter moves; a refused call counts a call and
+    // moves nothing else).
     if (r % 7 == 0) {  // a host mapping made or released: the free space moves
       ++(next() % 2 == 0 ? d.map_calls : d.unmap_calls);
+      ++d.changes;
       d.free_bytes = (next() % 4096) << 14;
       d.largest_free_bytes = d.free_bytes == 0 ? 0 : (next() % (d.free_bytes >> 14) + 1) << 14;
       d.mapped_bytes = (next() % 4096) << 14;
@@ -302,10 +304,11 @@ TEST_CASE("RunMetrics gives what recomputing every metric after every event give
 
 TEST_CASE("a replay's metrics are those of every metric recomputed after every event, for every policy",
           "[replay][metrics]") {
-  // observe() works out what it reads from the DART only on events that called it, and the series'
-  // columns but the requested bytes only then. This holds it to the plain rule, read from the
-  // replay's own mapper and DART after every event: it fails if any of those columns moves on an
-  // event that left the DART's call counters alone (the mapper's host mappings, say).
+  // observe() works out what it reads from the DART only on events that changed it, and the
+  // series' columns but the requested bytes only then. This holds it to the plain rule, read from
+  // the replay's own mapper and DART after every event: it fails if any of those columns moves on
+  // an event that left the DART's change counter alone (the mapper's host mappings, say), and,
+  // with the small host's refusals, if a refusal moved anything the metrics read.
   const char* policies[] = {"direct", "window:64K", "multi:64K,1M", "adaptive", "lazy:window:64K,keep=32",
                             "bounce:4M", "cap:window:64K,windows=24"};
   // A small host, so that maps are refused and the aperture fragments.
