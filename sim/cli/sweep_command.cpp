@@ -192,7 +192,9 @@ file, the line (TOML) and the key. `--list` shows the points. Policy and DART sp
 `dartlab replay --help` (direct, window:S, multi:..., adaptive..., lazy:...; aperture=, slots=...).
 
 Execution: each trace's points are replayed in passes of up to --group configurations over one
-read of the trace, passes running on --jobs threads, the longest first.
+read of the trace. On one thread the passes run one after another; on several, up to two a
+thread are open at once and advance 16 K events at a time on whichever thread is free, the
+least advanced first, so that they finish together.
 
 Output: a table per trace marking the Pareto frontier (*: no other point has as few peak
 mappings, peak mapped bytes, failed maps and waits (cap) with one of them fewer); --json: {"sweep":{name,

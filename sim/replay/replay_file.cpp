@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sim/replay/replay_file.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,8 @@ namespace {
 constexpr std::size_t kBatchEvents = 1024;
 constexpr std::size_t kBatchesInFlight = 8;  // the reader is woken when half are free
 
+}  // namespace
+
 struct Batch {
   std::size_t count = 0;
   std::array<trace::Event, kBatchEvents> events;
@@ -35,6 +38,8 @@ struct Batch {
   bool last = false;  // no batch follows
   std::string error;  // a parse error right after these events
 };
+
+namespace {
 
 // A bounded single-producer single-consumer queue of batches. The reader is several times faster
 // than the replay, so it mostly waits for room; woken for every batch consumed, it cost the
@@ -141,66 +146,104 @@ void read_batches(trace::TraceReader& reader, BatchQueue& queue) {
 
 }  // namespace
 
-std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std::span<const RunConfig> runs,
-                                                    const ReplayOptions& options, const ProgressFn& progress,
-                                                    const InputOptions& input) {
+FileReplay::FileReplay(const std::string& path, std::span<const RunConfig> runs, const ReplayOptions& options,
+                       const InputOptions& input)
+    : path_(path) {
+  timed([&] {
+    reader_ = trace::open_trace(path, input.reader_options(options.lenient), input.format);
+    ReplayOptions replay_options = options;
+    replay_options.position_unit = reader_->position_unit();  // "line", or "event" in a binary trace
+    replay_ = std::make_unique<Replay>(runs, replay_options);
+  });
+}
+
+FileReplay::~FileReplay() = default;
+
+template <class F>
+void FileReplay::timed(F&& f) {
   const auto start = std::chrono::steady_clock::now();
-  const std::unique_ptr<trace::TraceReader> owned = trace::open_trace(path, input.reader_options(options.lenient), input.format);
-  trace::TraceReader& reader = *owned;
-  ReplayOptions replay_options = options;
-  replay_options.position_unit = reader.position_unit();  // "line", or "event" in a binary trace
-  Replay replay(runs, replay_options);
+  f();
+  busy_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
-  // Replays one batch; false once the replay must stop (the last batch, or a failure).
-  std::string failure;
-  std::uint64_t next_progress = 0;
-  const auto replay_batch = [&](Batch& b) {
-    for (std::size_t i = 0; i < b.count; ++i)
-      if (b.seg_count[i] != 0) b.events[i].segments = std::span(b.segments.data() + b.seg_first[i], b.seg_count[i]);
-    const std::size_t done = replay.apply_batch(std::span(b.events.data(), b.count), std::span(b.lines.data(), b.count));
-    if (done < b.count) failure = fmt::format("{}: error: {}", reader.locate(b.lines[done]), replay.issue().message);
-    // Events before a bad line count, in order, before the parse error is reported.
-    if (failure.empty() && !b.error.empty()) failure = b.error;
-    if (!failure.empty()) return false;
-    if (progress && replay.events() >= next_progress) {
-      progress(b.bytes_consumed, reader.file_bytes(), replay.events());
-      next_progress = replay.events() + (1 << 16);
+bool FileReplay::replay_batch(Batch& b, const ProgressFn& progress) {
+  for (std::size_t i = 0; i < b.count; ++i)
+    if (b.seg_count[i] != 0) b.events[i].segments = std::span(b.segments.data() + b.seg_first[i], b.seg_count[i]);
+  const std::size_t done = replay_->apply_batch(std::span(b.events.data(), b.count), std::span(b.lines.data(), b.count));
+  if (done < b.count) failure_ = fmt::format("{}: error: {}", reader_->locate(b.lines[done]), replay_->issue().message);
+  // Events before a bad line count, in order, before the parse error is reported.
+  if (failure_.empty() && !b.error.empty()) failure_ = b.error;
+  if (!failure_.empty()) return false;
+  if (progress && replay_->events() >= next_progress_) {
+    progress(b.bytes_consumed, reader_->file_bytes(), replay_->events());
+    next_progress_ = replay_->events() + (1 << 16);
+  }
+  return !b.last;
+}
+
+bool FileReplay::advance(std::size_t batches, const ProgressFn& progress) {
+  if (done_) return false;
+  timed([&] {
+    if (!batch_) batch_ = std::make_unique<Batch>();  // big (a thousand events): on the heap
+    for (std::size_t n = 0; n < batches && !done_; ++n) {
+      fill_batch(*reader_, *batch_);
+      done_ = !replay_batch(*batch_, progress);
     }
-    return !b.last;
-  };
+  });
+  return !done_;
+}
 
-  const bool threaded = input.reader_thread != InputOptions::ReaderThread::No;
-  if (threaded) {
+void FileReplay::run_with_reader_thread(const ProgressFn& progress) {
+  if (done_) return;
+  timed([&] {
     // Big (eight batches of a thousand events): on the heap, not the stack.
     auto queue = std::make_unique<BatchQueue>();
-    std::thread producer(read_batches, std::ref(reader), std::ref(*queue));
+    std::thread producer(read_batches, std::ref(*reader_), std::ref(*queue));
     for (bool more = true; more;) {
-      more = replay_batch(queue->next_filled());
+      more = replay_batch(queue->next_filled(), progress);
       queue->done_with_it();
     }
     queue->abandon();  // a producer still reading stops at its next batch
     producer.join();
+  });
+  done_ = true;
+}
+
+double FileReplay::fraction() const {
+  const std::uint64_t total = reader_->file_bytes();
+  if (total == 0) return 0.0;
+  return std::min(1.0, static_cast<double>(reader_->bytes_consumed()) / static_cast<double>(total));
+}
+
+std::variant<TraceOutcome, std::string> FileReplay::finish(const ProgressFn& progress) {
+  if (!failure_.empty()) return failure_;
+  TraceOutcome out;
+  timed([&] {
+    if (progress) progress(reader_->bytes_consumed(), reader_->file_bytes(), replay_->events());
+    out.trace = path_;
+    out.events = replay_->events();
+    out.warnings = reader_->warnings() + replay_->warnings();
+    out.warning_samples = reader_->warning_samples();
+    out.format = reader_->format_name();
+    out.notes.assign(reader_->notes().begin(), reader_->notes().end());
+    for (const auto& w : replay_->warning_samples()) out.warning_samples.push_back(w);
+    for (std::size_t r = 0; r < replay_->run_count(); ++r) out.results.push_back(replay_->result(r));
+  });
+  out.wall_seconds = busy_seconds_;
+  return out;
+}
+
+std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std::span<const RunConfig> runs,
+                                                    const ReplayOptions& options, const ProgressFn& progress,
+                                                    const InputOptions& input) {
+  FileReplay replay(path, runs, options, input);
+  if (input.reader_thread != InputOptions::ReaderThread::No) {
+    replay.run_with_reader_thread(progress);
   } else {
-    auto batch = std::make_unique<Batch>();
-    for (bool more = true; more;) {
-      fill_batch(reader, *batch);
-      more = replay_batch(*batch);
+    while (replay.advance(~std::size_t{0}, progress)) {
     }
   }
-  if (!failure.empty()) return failure;
-  if (progress) progress(reader.bytes_consumed(), reader.file_bytes(), replay.events());
-
-  TraceOutcome out;
-  out.trace = path;
-  out.events = replay.events();
-  out.warnings = reader.warnings() + replay.warnings();
-  out.warning_samples = reader.warning_samples();
-  out.format = reader.format_name();
-  out.notes.assign(reader.notes().begin(), reader.notes().end());
-  for (const auto& w : replay.warning_samples()) out.warning_samples.push_back(w);
-  for (std::size_t r = 0; r < replay.run_count(); ++r) out.results.push_back(replay.result(r));
-  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return out;
+  return replay.finish(progress);
 }
 
 }  // namespace dartlab::sim

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <variant>
@@ -48,5 +49,45 @@ struct InputOptions {
 std::variant<TraceOutcome, std::string> replay_file(const std::string& path, std::span<const RunConfig> runs,
                                                     const ReplayOptions& options, const ProgressFn& progress = {},
                                                     const InputOptions& input = {});
+
+struct Batch;
+
+// replay_file() a slice at a time, reading inline on whichever thread calls advance() (one at a
+// time; the caller hands it between threads with a lock, which orders its memory). A sweep moves
+// its passes between its threads this way, so that its last passes finish together rather than
+// one thread finishing the last pass alone (sim/sweep/run.cpp).
+class FileReplay {
+ public:
+  FileReplay(const std::string& path, std::span<const RunConfig> runs, const ReplayOptions& options,
+             const InputOptions& input = {});
+  ~FileReplay();
+  FileReplay(const FileReplay&) = delete;
+  FileReplay& operator=(const FileReplay&) = delete;
+
+  // Replays up to `batches` more batches of events (Batch: 1,024 each), reading them inline;
+  // false once nothing is left to do: the trace ended, or failed (finish() says how).
+  bool advance(std::size_t batches, const ProgressFn& progress = {});
+  // The whole trace with a reader thread parsing ahead (replay_file's default).
+  void run_with_reader_thread(const ProgressFn& progress = {});
+  // How far through the file, 0 to 1: bytes read over its size (0 while the size is unknown).
+  double fraction() const;
+  // Once advance() has returned false: the outcome, or the message of the failure that stopped
+  // it. wall_seconds counts the time spent in this object's calls, not the time between them.
+  std::variant<TraceOutcome, std::string> finish(const ProgressFn& progress = {});
+
+ private:
+  bool replay_batch(Batch& b, const ProgressFn& progress);  // false once the replay must stop
+  template <class F>
+  void timed(F&& f);
+
+  std::string path_;
+  std::unique_ptr<trace::TraceReader> reader_;
+  std::unique_ptr<Replay> replay_;
+  std::unique_ptr<Batch> batch_;  // inline reading's
+  std::string failure_;
+  std::uint64_t next_progress_ = 0;
+  bool done_ = false;
+  double busy_seconds_ = 0;
+};
 
 }  // namespace dartlab::sim

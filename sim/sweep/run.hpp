@@ -38,6 +38,9 @@ struct SweepRunOptions {
   // Each pass parses on its own reader thread (replay_file's default) or inline. Inline by
   // default: the passes already keep every core busy.
   bool reader_thread = false;
+  // On two threads or more, passes advance this many events at a time, on whichever thread is
+  // free (run.cpp); rounded down to whole batches of 1,024, at least one. Tests make it small.
+  std::size_t slice_events = 16 * 1024;
 };
 
 // One read of a trace, replaying several points.
@@ -71,11 +74,14 @@ struct SweepOutcome {
   std::vector<SweepTraceOutcome> traces;  // the traces the shard replays, in config order
   std::size_t passes = 0;
   unsigned jobs = 0;  // threads actually started
+  std::uint64_t slices = 0;     // on two threads or more: slices replayed
+  std::uint64_t pass_moves = 0;  // and of those, slices of a pass a thread took over from another
 };
 
 // Runs the plan. `tick` is called on the calling thread about four times a second while the
 // workers run. A malformed trace stops the sweep: the message is "FILE:LINE: error: ...";
-// passes already running finish, none starts.
+// passes still running stop at their slice's end (on one thread, the pass running finishes),
+// none starts.
 std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Shard shard,
                                                   const SweepRunOptions& options, SweepProgress& progress,
                                                   const std::function<void()>& tick = {});

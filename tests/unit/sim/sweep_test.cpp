@@ -42,12 +42,16 @@ struct SmallSweep {
     REQUIRE(config.points.size() == 12);
   }
 
-  // The shard's JSON document, through text as a file would carry it.
-  Json run(sim::Shard shard, unsigned jobs, std::size_t group) const {
+  // The shard's JSON document, through text as a file would carry it. `moves`: the passes' slices
+  // that a thread took over from another (with several threads).
+  Json run(sim::Shard shard, unsigned jobs, std::size_t group, std::size_t slice_events = 16 * 1024,
+           std::uint64_t* moves = nullptr) const {
     sim::SweepProgress progress;
-    auto outcome = sim::run_sweep(config, shard, {.jobs = jobs, .max_group = group}, progress);
+    auto outcome =
+        sim::run_sweep(config, shard, {.jobs = jobs, .max_group = group, .slice_events = slice_events}, progress);
     if (const auto* err = std::get_if<std::string>(&outcome)) FAIL(*err);
     const auto& o = std::get<sim::SweepOutcome>(outcome);
+    if (moves != nullptr) *moves = o.pass_moves;
     CHECK(progress.points_done == progress.points_total);
     CHECK(progress.work_done == progress.work_total);
     sim::SweepParts parts = sim::sweep_parts(config, shard, o);
@@ -126,6 +130,42 @@ TEST_CASE("a sweep's results are each point's own replay, whatever the threads a
   CHECK(one["results"][2]["params"]["size"] == "64K");
   CHECK(one["sweep"]["hash"] == sim::hash_hex(s.config.hash));
   CHECK(one["inputs"].size() == 2);
+}
+
+TEST_CASE("passes handed between threads a slice at a time give the same results", "[sweep]") {
+  // Slices of one batch (1,024 events) over traces of 6,000 and 12,000: every pass is replayed
+  // in several slices, and the threads take each other's passes over between them.
+  SmallSweep s;
+  const Json one = s.run({1, 1}, 1, 64);
+  std::uint64_t moves = 0;
+  for (unsigned jobs : {2u, 3u})
+    for (std::size_t group : {std::size_t{1}, std::size_t{2}, std::size_t{5}}) {
+      INFO("jobs " << jobs << ", group " << group);
+      std::uint64_t m = 0;
+      CHECK(compared(s.run({1, 1}, jobs, group, 1024, &m)) == compared(one));
+      moves += m;
+    }
+  CHECK(moves > 0);
+}
+
+TEST_CASE("a malformed trace stops a sweep whose passes move between threads", "[sweep]") {
+  // The second trace breaks near its end, while the first trace's passes are still under way.
+  test::TempTrace a{"sweep-stop-a.trace"};
+  test::TempTrace b{"sweep-stop-b.trace"};
+  test::write_trace(a.path(), "game", 12000, "");
+  test::write_trace(b.path(), "buffers", 6000, "this is not an event\n");
+  const std::string text = "traces = [\"" + a.path() + "\", \"" + b.path() +
+                           "\"]\npolicies = [\"direct\", \"window:64K\", \"window:1M\"]\n";
+  auto c = sim::parse_sweep_config(text, sim::SweepFormat::Toml, "stop.toml", "/");
+  REQUIRE(std::holds_alternative<sim::SweepConfig>(c));
+  sim::SweepConfig config = std::get<sim::SweepConfig>(c);
+  REQUIRE(sim::check_sweep_traces(config).empty());
+  for (unsigned jobs : {2u, 3u}) {
+    sim::SweepProgress progress;
+    auto outcome = sim::run_sweep(config, {1, 1}, {.jobs = jobs, .max_group = 1, .slice_events = 1024}, progress);
+    REQUIRE(std::holds_alternative<std::string>(outcome));
+    CHECK_THAT(std::get<std::string>(outcome), Contains(b.path()) && Contains("error"));
+  }
 }
 
 TEST_CASE("merging shards gives the unsharded document, timing aside", "[sweep]") {
