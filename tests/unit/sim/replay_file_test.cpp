@@ -105,3 +105,51 @@ TEST_CASE("an error deep in a file is reported with its line after every event b
     CHECK_THAT(std::get<std::string>(outcome), Contains(":2: error: unmap of id 5 which was never mapped"));
   }
 }
+
+TEST_CASE("a FileReplay advanced a batch at a time gives replay_file's outcome, its fraction rising to 1",
+          "[replay_file]") {
+  TempTrace t("slices");
+  write_trace(t.path(), "game", 20000, "");
+  const auto runs = configs();
+  const sim::InputOptions inline_reading{.reader_thread = sim::InputOptions::ReaderThread::No};
+  auto whole = sim::replay_file(t.path(), runs, {}, {}, inline_reading);
+  REQUIRE(std::holds_alternative<sim::TraceOutcome>(whole));
+
+  sim::FileReplay sliced(t.path(), runs, {}, inline_reading);
+  double last = sliced.fraction();
+  CHECK(last == 0.0);
+  std::size_t slices = 0;
+  while (sliced.advance(1)) {
+    ++slices;
+    CHECK(sliced.fraction() >= last);
+    last = sliced.fraction();
+  }
+  CHECK(slices >= 19);  // 20,000 events in batches of 1,024
+  CHECK(sliced.fraction() == 1.0);
+  CHECK_FALSE(sliced.advance(1));  // nothing more to do
+  auto outcome = sliced.finish();
+  REQUIRE(std::holds_alternative<sim::TraceOutcome>(outcome));
+  const auto& a = std::get<sim::TraceOutcome>(outcome);
+  const auto& b = std::get<sim::TraceOutcome>(whole);
+  CHECK(a.events == b.events);
+  REQUIRE(a.results.size() == b.results.size());
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    CHECK(a.results[r].requests == b.results[r].requests);
+    CHECK(a.results[r].peak_mappings == b.results[r].peak_mappings);
+    CHECK(a.results[r].host_map_calls == b.results[r].host_map_calls);
+    CHECK(a.results[r].failed_maps == b.results[r].failed_maps);
+    CHECK(a.results[r].exposure_mean_bytes == b.results[r].exposure_mean_bytes);
+    CHECK(a.results[r].series.size() == b.results[r].series.size());
+  }
+
+  SECTION("an error stops it at the slice that meets it, and finish() names its line") {
+    TempTrace bad("slices-bad");
+    write_trace(bad.path(), "game", 5000, "unmap 123456789\n");
+    sim::FileReplay r(bad.path(), runs, {}, inline_reading);
+    while (r.advance(1)) {
+    }
+    auto failed = r.finish();
+    REQUIRE(std::holds_alternative<std::string>(failed));
+    CHECK_THAT(std::get<std::string>(failed), Contains(":5002: error: unmap of id 123456789"));
+  }
+}
