@@ -60,64 +60,23 @@ std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Sha
   std::vector<std::optional<TraceOutcome>> pass_outcomes(passes.size());
   std::atomic<std::size_t> next_pass{0};
   std::atomic<bool> stop{false};
-  std::mutex mutex;  // guards failure, running, finished
+  std::mutex mutex;  // guards failure, running, finished, and what sliced_loop shares
   std::condition_variable finished;
   std::string failure;
   std::exception_ptr crash;  // rethrown on the calling thread: an internal error, not the trace's
   std::size_t running = 0;
 
-  const auto work_loop = [&] {
-    for (;;) {
-      const std::size_t i = next_pass.fetch_add(1);
-      if (i >= passes.size() || stop.load()) break;
-      const SweepPass& pass = passes[i];
-      std::vector<RunConfig> runs;
-      for (std::size_t p : pass.points) runs.push_back(config.points[p].config);
-      const std::uint64_t n = pass.points.size();
-      std::uint64_t bytes_seen = 0;
-      std::uint64_t events_seen = 0;
-      const ProgressFn on_progress = [&](std::uint64_t bytes, std::uint64_t, std::uint64_t events) {
-        progress.work_done += (bytes - bytes_seen) * n;
-        progress.point_events += (events - events_seen) * n;
-        bytes_seen = bytes;
-        events_seen = events;
-      };
-      const InputOptions input{.device = config.device, .reader_thread = options.reader_thread ? InputOptions::ReaderThread::Yes : InputOptions::ReaderThread::No};
-      // The same series as `replay --json` keeps: reports plot a point's run over time.
-      const ReplayOptions replay_options{.lenient = config.lenient, .series_points = Series::kDefaultPoints};
-      auto outcome = replay_file(config.traces[pass.trace].path, runs, replay_options, on_progress, input);
-      if (auto* err = std::get_if<std::string>(&outcome)) {
-        std::lock_guard lock(mutex);
-        if (failure.empty()) failure = std::move(*err);
-        stop = true;
-        break;
-      }
-      pass_outcomes[i] = std::move(std::get<TraceOutcome>(outcome));
-      progress.points_done += n;
-    }
-  };
-  // On two threads or more the passes advance a slice at a time, each slice on whichever thread
-  // is free, the least advanced pass first: they finish together, and no thread replays the last
-  // pass alone while the others wait (a whole-pass schedule lost a tenth of two cores to that
-  // tail on the sweep bench, whose stingy-host points cost 1.3x the others). A thread keeps its
-  // pass while it is at most kStayAhead ahead of the least advanced one waiting, so that a pass
-  // moves between cores about 1 / kStayAhead times, not at every slice. Up to two passes a thread
-  // are open at once: a pass opened late would again be replayed alone at the end.
-  std::condition_variable pass_free;  // a pass was let go, or opened, or the sweep stops
+  // A pass open for replay, with what its progress reports have counted so far.
   struct Active {
     std::size_t pass = 0;
     std::unique_ptr<FileReplay> replay;
     ProgressFn progress;
     std::uint64_t bytes_seen = 0;
     std::uint64_t events_seen = 0;
-    double fraction = 0;  // of the trace replayed, as of its last slice
-    bool busy = true;
-    std::size_t last_worker = 0;  // who replayed its last slice
+    double fraction = 0;  // of the trace replayed, as of its last slice (sliced_loop)
+    bool busy = true;     // sliced_loop: a thread is replaying it
+    std::size_t last_worker = 0;  // sliced_loop: who replayed its last slice
   };
-  std::vector<std::unique_ptr<Active>> active;  // guarded by mutex, as the counts below
-  std::size_t opened = 0;                       // passes opened or being opened, in plan order
-  std::size_t opening = 0;
-  const std::size_t max_active = 2 * static_cast<std::size_t>(std::max(options.jobs, 1u));
   const auto open_pass = [&](std::size_t i) {
     auto a = std::make_unique<Active>();
     a->pass = i;
@@ -132,11 +91,52 @@ std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Sha
       self->bytes_seen = bytes;
       self->events_seen = events;
     };
-    const InputOptions input{.device = config.device, .reader_thread = InputOptions::ReaderThread::No};
+    const InputOptions input{.device = config.device, .reader_thread = options.reader_thread ? InputOptions::ReaderThread::Yes : InputOptions::ReaderThread::No};
+    // The same series as `replay --json` keeps: reports plot a point's run over time.
     const ReplayOptions replay_options{.lenient = config.lenient, .series_points = Series::kDefaultPoints};
     a->replay = std::make_unique<FileReplay>(config.traces[pass.trace].path, runs, replay_options, input);
     return a;
   };
+  // A finished pass's outcome, with the mutex held: its results, or the failure that stops the sweep.
+  const auto record = [&](std::size_t i, std::variant<TraceOutcome, std::string>&& outcome) {
+    if (auto* err = std::get_if<std::string>(&outcome)) {
+      if (failure.empty()) failure = std::move(*err);
+      stop = true;
+      return;
+    }
+    pass_outcomes[i] = std::move(std::get<TraceOutcome>(outcome));
+    progress.points_done += passes[i].points.size();
+  };
+
+  // One thread, or a reader thread per pass: each pass whole, on the thread that opened it.
+  const auto work_loop = [&] {
+    for (;;) {
+      const std::size_t i = next_pass.fetch_add(1);
+      if (i >= passes.size() || stop.load()) break;
+      const std::unique_ptr<Active> a = open_pass(i);
+      if (options.reader_thread) {
+        a->replay->run_with_reader_thread(a->progress);
+      } else {
+        while (a->replay->advance(~std::size_t{0}, a->progress)) {
+        }
+      }
+      auto outcome = a->replay->finish(a->progress);
+      std::lock_guard lock(mutex);
+      record(i, std::move(outcome));
+    }
+  };
+  // On two threads or more the passes advance a slice at a time, each slice on whichever thread
+  // is free, the least advanced pass first: they finish together, and no thread replays the last
+  // pass alone while the others wait (a whole-pass schedule lost a tenth of two cores to that
+  // tail on the sweep bench, whose stingy-host points cost 1.3x the others). A thread keeps its
+  // pass while it is at most kStayAhead ahead of the least advanced one waiting, so that a pass
+  // moves between cores about 1 / kStayAhead times, not at every slice. Up to two passes a thread
+  // are open at once: a pass opened late would again be replayed alone at the end.
+  std::condition_variable pass_free;  // a pass was let go, or opened, or the sweep stops
+  std::vector<std::unique_ptr<Active>> active;  // guarded by mutex, as the counts below
+  std::size_t opened = 0;                       // passes opened or being opened, in plan order
+  std::size_t opening = 0;
+  const std::size_t max_active = 2 * static_cast<std::size_t>(std::max(options.jobs, 1u));
   std::uint64_t slices = 0;  // guarded by mutex
   std::uint64_t pass_moves = 0;
   std::size_t workers_named = 0;
@@ -175,7 +175,7 @@ std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Sha
         continue;
       }
       pick->busy = true;
-      if (pick->last_worker != me && pick->replay->fraction() > 0) ++pass_moves;
+      if (pick->last_worker != me && pick->fraction > 0) ++pass_moves;
       pick->last_worker = me;
       ++slices;
       last = pick->pass;
@@ -187,13 +187,7 @@ std::variant<SweepOutcome, std::string> run_sweep(const SweepConfig& config, Sha
       pick->busy = false;
       pick->fraction = pick->replay->fraction();
       if (outcome) {
-        if (auto* err = std::get_if<std::string>(&*outcome)) {
-          if (failure.empty()) failure = std::move(*err);
-          stop = true;
-        } else {
-          pass_outcomes[pick->pass] = std::move(std::get<TraceOutcome>(*outcome));
-          progress.points_done += passes[pick->pass].points.size();
-        }
+        record(pick->pass, std::move(*outcome));
         std::erase_if(active, [&](const auto& a) { return a.get() == pick; });
       }
       pass_free.notify_all();
